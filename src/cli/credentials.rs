@@ -1,0 +1,60 @@
+use clap::{Args, Subcommand};
+
+use super::CliResult;
+use crate::config::DbArgs;
+use crate::domain::UserId;
+use crate::storage::users::{self, SmartleadCredentials};
+use crate::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
+
+#[derive(Debug, Args)]
+pub struct CredentialsArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    action: CredentialsAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum CredentialsAction {
+    /// Set a user's Smartlead webhook secret (and API key), replacing any previous ones.
+    SetSmartlead {
+        /// The user's id (see `users list`).
+        #[arg(long)]
+        user: String,
+        /// The secret Smartlead sends as `secret_key` or signs with.
+        #[arg(long, env = "SMARTLEAD_HUB_NEW_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: String,
+        /// The Smartlead API key.
+        #[arg(long, env = "SMARTLEAD_HUB_NEW_API_KEY", hide_env_values = true)]
+        api_key: Option<String>,
+    },
+}
+
+pub fn run(args: CredentialsArgs) -> CliResult {
+    let mut conn = open_read_write(&args.db.db, DEFAULT_BUSY_TIMEOUT)?;
+    migrations::to_latest(&mut conn)?;
+    match args.action {
+        CredentialsAction::SetSmartlead {
+            user,
+            webhook_secret,
+            api_key,
+        } => {
+            let user: UserId = user.parse()?;
+            if webhook_secret.trim().is_empty() {
+                return Err("--webhook-secret must not be empty".into());
+            }
+            let credentials = SmartleadCredentials {
+                webhook_secret: Some(webhook_secret),
+                api_key,
+            };
+            users::set_smartlead_credentials(&conn, user, &credentials)?;
+            let api_key_note = if credentials.api_key.is_some() {
+                " and API key"
+            } else {
+                ""
+            };
+            println!("set Smartlead webhook secret{api_key_note} for user {user}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! Command-line interface: `serve` (the default), `migrate`, `users`, `credentials`.
+
+mod credentials;
+mod migrate;
+mod serve;
+mod users;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+/// Receives Smartlead webhooks into SQLite and answers campaign analytics.
+#[derive(Debug, Parser)]
+#[command(
+    name = "smartlead-hub",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// With no subcommand, the service runs with these settings.
+    #[command(flatten)]
+    serve: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default).
+    Serve(Settings),
+    /// Inspect or change the database schema version.
+    Migrate(migrate::MigrateArgs),
+    /// Manage users (tenants) and their Smartlead org.
+    Users(users::UsersArgs),
+    /// Manage integration credentials.
+    Credentials(credentials::CredentialsArgs),
+}
+
+/// A CLI failure: printed to stderr, exit code 1.
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+impl Cli {
+    pub fn run(self) -> CliResult {
+        match self.command {
+            None => serve::run(self.serve),
+            Some(Command::Serve(settings)) => serve::run(settings),
+            Some(Command::Migrate(args)) => migrate::run(args),
+            Some(Command::Users(args)) => users::run(args),
+            Some(Command::Credentials(args)) => credentials::run(args),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn db_is_accepted_before_and_after_subcommands() {
+        for args in [
+            &["smartlead-hub", "--db", "x.db"][..],
+            &["smartlead-hub", "serve", "--db", "x.db"],
+            &["smartlead-hub", "migrate", "--db", "x.db", "status"],
+            &["smartlead-hub", "migrate", "status", "--db", "x.db"],
+            &["smartlead-hub", "users", "list", "--db", "x.db"],
+        ] {
+            Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Settings: every flag is also an environment variable; doc comments are the `--help` text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::storage::WriterSettings;
+
+/// Where the database lives. Shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// SQLite database file (created, with owner-only permissions, if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "SMARTLEAD_HUB_DB",
+        default_value = "data/smartlead-hub.db"
+    )]
+    pub db: PathBuf,
+}
+
+/// How the service runs.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "SMARTLEAD_HUB_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Webhook secret for every org that has none of its own (single-tenant installs).
+    #[arg(
+        long = "default-webhook-secret",
+        env = "SMARTLEAD_HUB_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub default_webhook_secret: Option<String>,
+
+    /// Largest accepted webhook body in bytes (category events carry whole threads).
+    #[arg(long, env = "SMARTLEAD_HUB_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Seconds a client has to send a request body before it is refused (slow senders).
+    #[arg(long, env = "SMARTLEAD_HUB_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+
+    /// Seconds a client has to send its request headers.
+    #[arg(long, env = "SMARTLEAD_HUB_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Writes that may wait for the writer before new ones are refused with 503.
+    #[arg(long, env = "SMARTLEAD_HUB_QUEUE_DEPTH", default_value_t = WriterSettings::default().queue_depth)]
+    pub queue_depth: usize,
+
+    /// Most writes committed in one transaction.
+    #[arg(long, env = "SMARTLEAD_HUB_MAX_BATCH", default_value_t = WriterSettings::default().max_batch)]
+    pub max_batch: usize,
+
+    /// Milliseconds a write waits for another process's lock on the database before the
+    /// delivery is refused with 503 (Smartlead retries).
+    #[arg(long, env = "SMARTLEAD_HUB_BUSY_TIMEOUT_MS", default_value_t = 5000)]
+    pub busy_timeout_ms: u64,
+
+    /// Read-only database connections for the HTTP read paths.
+    #[arg(long, env = "SMARTLEAD_HUB_READ_CONNECTIONS", default_value_t = 4)]
+    pub read_connections: u32,
+
+    /// HTTP worker threads (0 = one per CPU core).
+    #[arg(long, env = "SMARTLEAD_HUB_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+
+    /// Seconds in-flight requests get to finish after SIGTERM/Ctrl-C.
+    #[arg(
+        long,
+        env = "SMARTLEAD_HUB_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Settings {
+    /// Settings for `path` with every other value at its default.
+    pub fn with_db(path: impl Into<PathBuf>) -> Self {
+        Self {
+            db: DbArgs { db: path.into() },
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            default_webhook_secret: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            body_timeout_secs: 30,
+            header_timeout_secs: 10,
+            queue_depth: WriterSettings::default().queue_depth,
+            max_batch: WriterSettings::default().max_batch,
+            busy_timeout_ms: 5000,
+            read_connections: 4,
+            workers: 0,
+            shutdown_timeout_secs: 30,
+        }
+    }
+
+    /// Rejects values that parse but cannot work.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("--max-body-bytes", self.max_body_bytes as u64),
+            ("--body-timeout-secs", self.body_timeout_secs),
+            ("--header-timeout-secs", self.header_timeout_secs),
+            ("--queue-depth", self.queue_depth as u64),
+            ("--max-batch", self.max_batch as u64),
+            ("--read-connections", u64::from(self.read_connections)),
+            ("--busy-timeout-ms", self.busy_timeout_ms),
+        ];
+        if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{flag} must be greater than 0"));
+        }
+        if self
+            .default_webhook_secret
+            .as_deref()
+            .is_some_and(str::is_empty)
+        {
+            return Err("SMARTLEAD_HUB_WEBHOOK_SECRET must not be empty when set".into());
+        }
+        Ok(())
+    }
+
+    pub fn writer(&self) -> WriterSettings {
+        WriterSettings {
+            queue_depth: self.queue_depth,
+            max_batch: self.max_batch,
+            busy_timeout: self.busy_timeout(),
+        }
+    }
+
+    pub fn busy_timeout(&self) -> Duration {
+        Duration::from_millis(self.busy_timeout_ms)
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
+    }
+}

@@ -1,0 +1,18 @@
+//! Domain values: parsed once at the edge, valid by construction.
+//!
+//! Nothing here knows about HTTP, SQL or Smartlead's wire formats.
+
+mod email;
+mod event_type;
+mod ids;
+mod timestamp;
+
+pub use email::EmailAddress;
+pub use event_type::EventType;
+pub use ids::{CampaignId, EventId, LeadId, OrgId, TokenId, UserId};
+pub use timestamp::UtcTimestamp;
+
+/// Why a domain value could not be constructed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(pub String);

@@ -1,0 +1,53 @@
+//! Routes, extractors and the mapping of every error to an HTTP answer.
+
+mod error;
+mod health;
+mod request_log;
+mod state;
+mod webhook;
+
+use actix_web::{error::InternalError, web, HttpRequest, HttpResponse};
+pub use error::{ApiError, ErrorCode};
+pub use request_log::log_requests;
+pub use state::AppState;
+
+/// Every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // actix's own extractor failures become coded JSON errors like every other.
+    cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
+        let api = ApiError::InvalidQuery {
+            name: "query".into(),
+            reason: err.to_string(),
+        };
+        InternalError::from_response(err, api.error_response_owned()).into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|err, _| {
+        let api = ApiError::InvalidPath {
+            name: "path".into(),
+            reason: err.to_string(),
+        };
+        InternalError::from_response(err, api.error_response_owned()).into()
+    }))
+    .configure(health::configure)
+    .configure(webhook::configure)
+    .default_service(web::to(route_not_found));
+}
+
+async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound {
+        method: req.method().to_string(),
+        path: req.path().to_owned(),
+    })
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+    })
+}
+
+impl ApiError {
+    fn error_response_owned(&self) -> HttpResponse {
+        actix_web::ResponseError::error_response(self)
+    }
+}

@@ -1,0 +1,19 @@
+use clap::Parser;
+use smartlead_hub::{cli::Cli, telemetry};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    match cli.run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            let mut source = err.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Event identity. Smartlead payloads carry no event id, retries repeat the body, and operators
+//! re-send by hand days later, so the hub derives a key from what makes an event *that* event:
+//! its normalized type, the lead, the stats/message ids, its own timestamp and the clicked link.
+//! Not the whole body: a re-send may differ in `metadata` or deprecated fields. Not `message_id`
+//! alone: it is shared by the sent/open/click events of one email.
+//!
+//! When the payload has no time of its own, the only stable identity left is the payload itself
+//! (minus the secret), so retries of the same bytes still collapse.
+
+use sha2::{Digest, Sha256};
+
+const SEPARATOR: u8 = 0x1f;
+
+/// A 128-bit hex digest of the parts, each length-delimited so that no two part lists collide.
+pub fn key(kind: &str, parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(kind.as_bytes());
+    for part in parts {
+        hasher.update([SEPARATOR]);
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_and_part_boundaries_matter() {
+        assert_eq!(key("v1", &["a", "b"]), key("v1", &["a", "b"]));
+        assert_ne!(key("v1", &["ab", ""]), key("v1", &["a", "b"]));
+        assert_ne!(key("v1", &["a"]), key("v2", &["a"]));
+        assert_eq!(key("v1", &["a"]).len(), 32);
+    }
+}

@@ -1,0 +1,220 @@
+//! A webhook body → a [`Delivery`]. Field fallbacks follow docs/SMARTLEAD.md §5.
+
+use serde_json::{Map, Value};
+
+use super::fields::Fields;
+use super::mapping::{classify, SmartleadKind};
+use super::{
+    dedupe, strict_json, Delivery, EmailEvent, OtherEvent, SmartleadError, SmartleadEvent,
+    WebhookSecret,
+};
+use crate::domain::{CampaignId, EmailAddress, UtcTimestamp};
+
+/// The targeted lead's address, most specific first: for replies the lead the campaign wrote to
+/// comes before whoever answered; the nested shapes keep it under `lead`/`lead_data`.
+const LEAD_EMAIL_FIELDS: &[&str] = &[
+    "leadCorrespondence.targetLeadEmail",
+    "lead_correspondence.targetLeadEmail",
+    "sl_lead_email",
+    "to_email",
+    "lead_email",
+    "lead_data.email",
+    "lead.email",
+];
+const LEAD_EMAIL_FIELDS_TEXT: &str =
+    "leadCorrespondence.targetLeadEmail, sl_lead_email, to_email, lead_email, lead_data.email, lead.email";
+
+/// Smartlead's own lead id (string in one shape, number in another).
+const LEAD_ID_FIELDS: &[&str] = &["sl_email_lead_id", "lead_id", "lead.id"];
+
+/// The event's own time; the deprecated per-event `time_*` fields carry the same instant.
+const EVENT_TIME_FIELDS: &[&str] = &[
+    "event_timestamp",
+    "time_replied",
+    "time_clicked",
+    "time_opened",
+    "time_sent",
+    "timestamp",
+    "reply_message.time",
+    "reply.received_at",
+    "link.clicked_at",
+];
+const OTHER_TIME_FIELDS: &[&str] = &["event_timestamp", "created_at", "timestamp"];
+
+/// The outbound email for sent/open/click/bounce/unsubscribe.
+const SENT_MESSAGE_ID_FIELDS: &[&str] = &[
+    "sent_message.message_id",
+    "sent_message.id",
+    "message_id",
+    "email.message_id",
+];
+/// A reply's own message id (the deprecated top-level `message_id` means the reply on replies).
+const REPLY_MESSAGE_ID_FIELDS: &[&str] =
+    &["reply_message.message_id", "message_id", "email.message_id"];
+
+const LINK_FIELDS: &[&str] = &["link_details", "link_clicked", "link.url"];
+
+const CATEGORY_FIELDS: &[&str] = &[
+    "lead_category.new_name",
+    "category",
+    "lead_data.category.name",
+];
+
+/// Reads the body as a JSON object and takes the secret out of it, so no later layer can store
+/// or log it by accident. The event itself is interpreted only after authentication.
+pub fn parse_delivery(body: &[u8]) -> Result<Delivery, SmartleadError> {
+    let mut payload = strict_json::parse_object(body)?;
+    let secret_key = match payload.remove("secret_key") {
+        Some(Value::String(secret)) => Some(WebhookSecret::new(secret)),
+        _ => None,
+    };
+    Ok(Delivery {
+        secret_key,
+        payload,
+    })
+}
+
+impl Delivery {
+    /// Classifies and normalizes the event. `received_at` stands in for the event time only
+    /// when the payload has none.
+    pub fn into_event(self, received_at: UtcTimestamp) -> Result<SmartleadEvent, SmartleadError> {
+        let map = &self.payload;
+        let fields = Fields::new(map);
+        let raw_name = match fields.text("event_type")? {
+            Some(name) => name,
+            None => fields
+                .text("event")?
+                .ok_or(SmartleadError::MissingEventType)?,
+        };
+        Ok(match classify(raw_name) {
+            SmartleadKind::Other => {
+                SmartleadEvent::Other(other_event(&fields, raw_name, map, received_at))
+            }
+            kind => SmartleadEvent::Email(email_event(&fields, kind, raw_name, map, received_at)?),
+        })
+    }
+}
+
+fn email_event(
+    fields: &Fields<'_>,
+    kind: SmartleadKind,
+    raw_name: &str,
+    map: &Map<String, Value>,
+    received_at: UtcTimestamp,
+) -> Result<EmailEvent, SmartleadError> {
+    let step = fields.count("sequence_number")?.unwrap_or(1);
+    let event_type = kind
+        .event_type(step)
+        .expect("email kinds have a normalized type");
+    let (email_field, raw_email) =
+        fields
+            .first_text(LEAD_EMAIL_FIELDS)?
+            .ok_or_else(|| SmartleadError::MissingLeadEmail {
+                event: raw_name.to_owned(),
+                looked_in: LEAD_EMAIL_FIELDS_TEXT,
+            })?;
+    let email = EmailAddress::parse(raw_email).map_err(|e| SmartleadError::InvalidLeadEmail {
+        field: email_field,
+        reason: e.to_string(),
+    })?;
+    let campaign_id = fields
+        .id("campaign_id")?
+        .and_then(|id| CampaignId::parse(&id).ok())
+        .ok_or_else(|| SmartleadError::MissingCampaignId {
+            event: raw_name.to_owned(),
+        })?;
+    let message_fields = if kind == SmartleadKind::Replied {
+        REPLY_MESSAGE_ID_FIELDS
+    } else {
+        SENT_MESSAGE_ID_FIELDS
+    };
+    let message_id = fields
+        .first_text(message_fields)?
+        .map(|(_, id)| id.to_owned())
+        .unwrap_or_default();
+    let own_time = fields.first_time(EVENT_TIME_FIELDS)?;
+    let lead_id = fields.first_id(LEAD_ID_FIELDS)?.unwrap_or_default();
+    let stats_id = fields.id("stats_id")?.unwrap_or_default();
+    let link = first_link(fields)?.unwrap_or_default();
+    let payload = to_json(map);
+    let dedupe_key = match own_time {
+        Some(time) => dedupe::key(
+            "email-v1",
+            &[
+                event_type.as_str(),
+                email.as_str(),
+                &lead_id,
+                &stats_id,
+                &message_id,
+                &time.to_string(),
+                &link,
+            ],
+        ),
+        None => dedupe::key("email-payload-v1", &[event_type.as_str(), &payload]),
+    };
+    Ok(EmailEvent {
+        event_type,
+        email,
+        campaign_id,
+        message_id,
+        occurred_at: own_time.unwrap_or(received_at),
+        dedupe_key,
+        payload,
+    })
+}
+
+fn first_link(fields: &Fields<'_>) -> Result<Option<String>, SmartleadError> {
+    for path in LINK_FIELDS {
+        if let Some(link) = fields.strings(path)? {
+            return Ok(Some(link));
+        }
+    }
+    Ok(None)
+}
+
+/// Non-email events are kept whatever their shape, so their optional fields are read leniently:
+/// a field of an unexpected type is simply not extracted (the payload still holds it).
+fn other_event(
+    fields: &Fields<'_>,
+    raw_name: &str,
+    map: &Map<String, Value>,
+    received_at: UtcTimestamp,
+) -> OtherEvent {
+    let raw_type = raw_name.trim().to_ascii_uppercase();
+    let email = fields
+        .first_text(LEAD_EMAIL_FIELDS)
+        .ok()
+        .flatten()
+        .and_then(|(_, e)| EmailAddress::parse(e).ok());
+    let campaign_id = fields
+        .id("campaign_id")
+        .ok()
+        .flatten()
+        .and_then(|id| CampaignId::parse(&id).ok());
+    let occurred_at = fields.first_time(OTHER_TIME_FIELDS).ok().flatten();
+    let new_category = if raw_type == "LEAD_CATEGORY_UPDATED" {
+        fields
+            .first_text(CATEGORY_FIELDS)
+            .ok()
+            .flatten()
+            .map(|(_, c)| c.to_owned())
+    } else {
+        None
+    };
+    let payload = to_json(map);
+    let dedupe_key = occurred_at.map(|_| dedupe::key("other-v1", &[&raw_type, &payload]));
+    OtherEvent {
+        raw_type,
+        campaign_id,
+        email,
+        occurred_at,
+        received_at,
+        new_category,
+        dedupe_key,
+        payload,
+    }
+}
+
+fn to_json(map: &Map<String, Value>) -> String {
+    serde_json::to_string(map).expect("a JSON map serializes")
+}

@@ -1,0 +1,90 @@
+//! Builds the running service from [`Settings`]; used by `main` and by the tests alike.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::smartlead::WebhookSecret;
+use crate::storage::{self, migrations, ReadPool, StorageError, Writer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("invalid settings: {0}")]
+    Settings(String),
+    #[error("cannot open or migrate the database")]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on the address")]
+    Bind(#[from] std::io::Error),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    writer: Writer,
+}
+
+impl Application {
+    /// Opens (creating and migrating) the database, starts the writer and binds the listener.
+    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        settings.validate().map_err(StartupError::Settings)?;
+        let path = &settings.db.db;
+        let mut conn = storage::open_read_write(path, settings.busy_timeout())?;
+        migrations::to_latest(&mut conn)?;
+        drop(conn);
+
+        let writer = Writer::start(path, settings.writer())?;
+        let state = web::Data::new(AppState {
+            reads: ReadPool::open(path, settings.read_connections, settings.busy_timeout())?,
+            writer: writer.clone(),
+            default_webhook_secret: settings
+                .default_webhook_secret
+                .clone()
+                .map(WebhookSecret::new),
+            max_body_bytes: settings.max_body_bytes,
+            body_timeout: settings.body_timeout(),
+        });
+
+        let listener = TcpListener::bind(settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(http::log_requests))
+                .app_data(state.clone())
+                .configure(http::configure)
+        })
+        .listen(listener)?
+        // Shutdown is ours: main turns SIGINT/SIGTERM into a graceful stop, then drains the writer.
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(settings.header_timeout_secs));
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            writer,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server: `handle.stop(true)` lets in-flight requests finish.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped, then commits whatever the writer still holds and checkpoints.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        self.writer.shutdown().await;
+        served
+    }
+}

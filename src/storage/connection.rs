@@ -1,0 +1,80 @@
+use std::fs::OpenOptions;
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+
+use super::StorageError;
+
+/// How long a statement waits for another connection's lock before failing with `Busy`
+/// (the CLI's default; the service takes it from its settings).
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pragmas every connection gets. `synchronous=FULL` because a 2xx promises the event is on disk:
+/// in WAL mode NORMAL can lose the last commits on power loss.
+fn configure(conn: &Connection, query_only: bool, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    // 64 MiB of page cache per connection keeps the hot index pages in memory.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.pragma_update(None, "query_only", query_only)?;
+    Ok(())
+}
+
+/// Creates the database file (and its folder) with owner-only permissions if it is missing.
+/// SQLite gives its `-wal` and `-shm` files the main file's permissions.
+fn ensure_file(path: &Path) -> Result<(), StorageError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(StorageError::File)?;
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop).map_err(StorageError::File)
+}
+
+/// Opens the read-write connection: the writer thread's, the migrator's and the CLI's.
+pub fn open_read_write(path: &Path, busy_timeout: Duration) -> Result<Connection, StorageError> {
+    ensure_file(path)?;
+    let conn = Connection::open(path)?;
+    configure(&conn, false, busy_timeout)?;
+    // WAL lets readers proceed while the writer commits. It is persistent in the file, so
+    // read-only connections opened later find it already set.
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(%mode, "could not switch the database to WAL mode");
+    }
+    Ok(conn)
+}
+
+/// A pool of read-only connections for the HTTP read paths and health checks. They can never
+/// block the writer for longer than a read, and `query_only` makes a stray write fail loudly.
+#[derive(Clone)]
+pub struct ReadPool(r2d2::Pool<SqliteConnectionManager>);
+
+impl ReadPool {
+    pub fn open(path: &Path, size: u32, busy_timeout: Duration) -> Result<Self, StorageError> {
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .with_init(move |conn| configure(conn, true, busy_timeout));
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            // A request waits at most this long for a connection, then gets a coded 503.
+            .connection_timeout(Duration::from_secs(5))
+            .build(manager)?;
+        Ok(Self(pool))
+    }
+
+    pub fn get(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>, StorageError> {
+        Ok(self.0.get()?)
+    }
+}

@@ -1,0 +1,102 @@
+//! The schema, as embedded SQL migrations with a down step each.
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, SchemaVersion, M};
+
+use super::StorageError;
+
+/// File name and migration, in order: version N is the state after the Nth entry.
+const MIGRATIONS: &[(&str, M<'static>)] = &[
+    (
+        "20250101_000_clento_base",
+        M::up(include_str!(
+            "../../migrations/20250101_000_clento_base.sql"
+        ))
+        .down(include_str!(
+            "../../migrations/20250101_000_clento_base.down.sql"
+        )),
+    ),
+    (
+        "20250108_001_smartlead_integration",
+        M::up(include_str!(
+            "../../migrations/20250108_001_smartlead_integration.sql"
+        ))
+        .down(include_str!(
+            "../../migrations/20250108_001_smartlead_integration.down.sql"
+        ))
+        .foreign_key_check(),
+    ),
+    (
+        "20250115_002_webhook_ingestion",
+        M::up(include_str!(
+            "../../migrations/20250115_002_webhook_ingestion.sql"
+        ))
+        .down(include_str!(
+            "../../migrations/20250115_002_webhook_ingestion.down.sql"
+        )),
+    ),
+];
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().map(|(_, m)| m.clone()).collect())
+}
+
+/// The newest schema version this binary knows.
+pub fn latest_version() -> usize {
+    MIGRATIONS.len()
+}
+
+/// The names of the migrations, index 0 = version 1.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    MIGRATIONS.iter().map(|(name, _)| *name)
+}
+
+/// The version the database is at (0 = empty).
+pub fn current_version(conn: &Connection) -> Result<usize, StorageError> {
+    let version = migrations().current_version(conn)?;
+    if let SchemaVersion::Outside(v) = version {
+        // A newer binary migrated this file: refuse rather than guess at a schema we do not know.
+        return Err(StorageError::Conflict(format!(
+            "the database is at schema version {v}, newer than this binary's {}",
+            latest_version()
+        )));
+    }
+    Ok(usize::from(version))
+}
+
+pub fn to_latest(conn: &mut Connection) -> Result<(), StorageError> {
+    current_version(conn)?;
+    Ok(migrations().to_latest(conn)?)
+}
+
+pub fn to_version(conn: &mut Connection, version: usize) -> Result<(), StorageError> {
+    current_version(conn)?;
+    Ok(migrations().to_version(conn, version)?)
+}
+
+/// Applies every migration to an in-memory database: catches SQL errors without a file.
+pub fn validate() -> Result<(), StorageError> {
+    Ok(migrations().validate()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        validate().unwrap();
+    }
+
+    #[test]
+    fn every_migration_goes_down_and_up_again() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        to_latest(&mut conn).unwrap();
+        for version in (0..latest_version()).rev() {
+            to_version(&mut conn, version).unwrap();
+            assert_eq!(current_version(&conn).unwrap(), version);
+        }
+        to_latest(&mut conn).unwrap();
+        assert_eq!(current_version(&conn).unwrap(), latest_version());
+    }
+}

@@ -1,0 +1,16 @@
+//! The only code that speaks SQL.
+//!
+//! Writes go through the single [`Writer`] thread (group commit); reads use a pool of
+//! `query_only` connections. Every read takes the tenant (`UserId`) first, so no function can
+//! return another user's rows.
+
+mod connection;
+mod error;
+pub mod events;
+pub mod migrations;
+pub mod users;
+mod writer;
+
+pub use connection::{open_read_write, ReadPool, DEFAULT_BUSY_TIMEOUT};
+pub use error::StorageError;
+pub use writer::{Writer, WriterSettings};

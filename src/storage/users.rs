@@ -1,0 +1,155 @@
+//! Users (tenants) and their Smartlead credentials.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::StorageError;
+use crate::domain::{OrgId, UserId, UtcTimestamp};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub smartlead_org_id: Option<String>,
+    pub smartlead_org_name: Option<String>,
+    pub created_at: String,
+}
+
+/// The `credentials` JSON of a user's `'smartlead'` row. Secrets never appear in `Debug`.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct SmartleadCredentials {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for SmartleadCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("SmartleadCredentials")
+            .field("webhook_secret", &redact(&self.webhook_secret))
+            .field("api_key", &redact(&self.api_key))
+            .finish()
+    }
+}
+
+/// What the webhook needs to authenticate a delivery for an org.
+#[derive(Debug, Clone)]
+pub struct WebhookTenant {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    /// The org's own secret, when one is configured.
+    pub webhook_secret: Option<String>,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub org_id: Option<&'a OrgId>,
+    pub org_name: Option<&'a str>,
+}
+
+const USER_COLUMNS: &str = "id, email, name, smartlead_org_id, smartlead_org_name, created_at";
+
+fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        name: row.get(2)?,
+        smartlead_org_id: row.get(3)?,
+        smartlead_org_name: row.get(4)?,
+        created_at: row.get(5)?,
+    })
+}
+
+pub fn add_user(conn: &Connection, new: &NewUser<'_>) -> Result<User, StorageError> {
+    let id = UserId::new();
+    let now = UtcTimestamp::now().to_string();
+    let inserted = conn.execute(
+        "INSERT INTO users (id, email, name, smartlead_org_id, smartlead_org_name, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![id.to_string(), new.email, new.name, new.org_id.map(OrgId::as_str), new.org_name, now],
+    );
+    match inserted {
+        Ok(_) => {}
+        Err(err) if err.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            return Err(StorageError::Conflict(
+                "a user with that email or Smartlead org id already exists".into(),
+            ))
+        }
+        Err(err) => return Err(err.into()),
+    }
+    find_user(conn, id)?.ok_or(StorageError::NotFound("user"))
+}
+
+pub fn find_user(conn: &Connection, user: UserId) -> Result<Option<User>, StorageError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+    Ok(conn
+        .query_row(&sql, [user.to_string()], user_from_row)
+        .optional()?)
+}
+
+pub fn list_users(conn: &Connection) -> Result<Vec<User>, StorageError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id");
+    let mut stmt = conn.prepare(&sql)?;
+    let users = stmt
+        .query_map([], user_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(users)
+}
+
+/// Stores (replacing) the user's Smartlead credentials.
+pub fn set_smartlead_credentials(
+    conn: &Connection,
+    user: UserId,
+    credentials: &SmartleadCredentials,
+) -> Result<(), StorageError> {
+    if find_user(conn, user)?.is_none() {
+        return Err(StorageError::NotFound("user"));
+    }
+    let json = serde_json::to_string(credentials).expect("credentials serialize to JSON");
+    let now = UtcTimestamp::now().to_string();
+    conn.execute(
+        "INSERT INTO integration_credentials (id, user_id, provider, credentials, created_at, updated_at)
+         VALUES (?1, ?2, 'smartlead', ?3, ?4, ?4)
+         ON CONFLICT (user_id, provider) DO UPDATE SET credentials = excluded.credentials, updated_at = excluded.updated_at",
+        params![UserId::new().to_string(), user.to_string(), json, now],
+    )?;
+    Ok(())
+}
+
+/// The user owning `org` and the org's webhook secret, if the org is known.
+pub fn webhook_tenant(
+    conn: &Connection,
+    org: &OrgId,
+) -> Result<Option<WebhookTenant>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, c.credentials
+         FROM users u
+         LEFT JOIN integration_credentials c ON c.user_id = u.id AND c.provider = 'smartlead'
+         WHERE u.smartlead_org_id = ?1",
+    )?;
+    let row = stmt
+        .query_row([org.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
+        })
+        .optional()?;
+    let Some((user_id, credentials)) = row else {
+        return Ok(None);
+    };
+    let user_id = user_id.parse().map_err(|_| {
+        StorageError::Conflict(format!("user id `{user_id}` in the database is not a UUID"))
+    })?;
+    // A credentials row that is not our JSON shape counts as "no secret": fail closed.
+    let webhook_secret = credentials
+        .and_then(|json| serde_json::from_str::<SmartleadCredentials>(&json).ok())
+        .and_then(|c| c.webhook_secret)
+        .filter(|s| !s.is_empty());
+    Ok(Some(WebhookTenant {
+        user_id,
+        org_id: org.clone(),
+        webhook_secret,
+    }))
+}

@@ -1,0 +1,213 @@
+//! The single writer: one thread owns the only read-write connection and commits whatever is
+//! queued as one transaction (group commit). Each commit waits for one fsync under
+//! `synchronous=FULL`, so batching is what lets a durable SQLite take thousands of events/s;
+//! batches form on their own while the previous fsync runs, with no wait window.
+//!
+//! Every job runs in its own savepoint, so one failing job never aborts its neighbours, and no
+//! job is answered before the COMMIT that made it durable has returned.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{open_read_write, StorageError};
+
+/// Tuning for the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterSettings {
+    /// Requests that may wait for the writer; past this a write is refused at once (503).
+    pub queue_depth: usize,
+    /// The most jobs committed in one transaction.
+    pub max_batch: usize,
+    /// How long a commit waits for another process's lock before the batch fails with `Busy`.
+    pub busy_timeout: Duration,
+}
+
+impl Default for WriterSettings {
+    fn default() -> Self {
+        Self {
+            queue_depth: 4096,
+            max_batch: 512,
+            busy_timeout: super::DEFAULT_BUSY_TIMEOUT,
+        }
+    }
+}
+
+/// A unit of work for the writer thread.
+trait Job: Send {
+    /// Runs the work inside the job's savepoint; false rolls the savepoint back.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the waiting caller once the batch's fate is known.
+    fn finish(self: Box<Self>, committed: Result<(), Arc<StorageError>>);
+}
+
+struct PendingWrite<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, StorageError>>,
+    reply: oneshot::Sender<Result<T, StorageError>>,
+}
+
+impl<T, F> Job for PendingWrite<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, StorageError> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let result =
+            catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or(Err(StorageError::Panicked));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), Arc<StorageError>>) {
+        let answer = match (committed, self.result) {
+            (Err(batch_error), _) => Err(StorageError::BatchFailed(batch_error)),
+            (Ok(()), Some(result)) => result,
+            (Ok(()), None) => Err(StorageError::WriterStopped),
+        };
+        // The caller may have gone (client disconnected); its answer is then moot.
+        let _ = self.reply.send(answer);
+    }
+}
+
+enum Message {
+    Job(Box<dyn Job>),
+    /// Everything queued before this is committed; then the thread checkpoints and exits.
+    Shutdown,
+}
+
+/// Handle to the writer thread. Cheap to clone; all clones feed the same queue.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Message>,
+    thread: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl Writer {
+    /// Opens the read-write connection and starts the writer thread.
+    pub fn start(path: &Path, settings: WriterSettings) -> Result<Self, StorageError> {
+        let conn = open_read_write(path, settings.busy_timeout)?;
+        let (queue, receiver) = mpsc::channel(settings.queue_depth.max(1));
+        let max_batch = settings.max_batch.max(1);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, receiver, max_batch))
+            .map_err(StorageError::File)?;
+        Ok(Self {
+            queue,
+            thread: Arc::new(std::sync::Mutex::new(Some(thread))),
+        })
+    }
+
+    /// Runs `work` in the writer's next transaction and returns its result once committed.
+    /// A full queue is refused at once with [`StorageError::QueueFull`].
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = PendingWrite {
+            work: Some(work),
+            result: None,
+            reply,
+        };
+        self.queue
+            .try_send(Message::Job(Box::new(job)))
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => StorageError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => StorageError::WriterStopped,
+            })?;
+        // A dropped reply means the writer stopped before reaching this job: nothing was written.
+        answer.await.unwrap_or(Err(StorageError::WriterStopped))
+    }
+
+    /// Commits everything already queued, then stops the thread and checkpoints the WAL.
+    /// Writes queued after this are refused with [`StorageError::WriterStopped`].
+    pub async fn shutdown(&self) {
+        let _ = self.queue.send(Message::Shutdown).await;
+        let handle = self
+            .thread
+            .lock()
+            .map(|mut slot| slot.take())
+            .unwrap_or(None);
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+}
+
+fn run(conn: Connection, mut receiver: mpsc::Receiver<Message>, max_batch: usize) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
+    let mut stopping = false;
+    while !stopping {
+        match receiver.blocking_recv() {
+            Some(Message::Job(job)) => batch.push(job),
+            Some(Message::Shutdown) | None => break,
+        }
+        while batch.len() < max_batch {
+            match receiver.try_recv() {
+                Ok(Message::Job(job)) => batch.push(job),
+                Ok(Message::Shutdown) => {
+                    stopping = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        let queued = receiver.len();
+        commit_batch(&conn, &mut batch, queued);
+    }
+    // Jobs still queued behind the shutdown marker are dropped here: their callers see
+    // WriterStopped (a 503), never a false acknowledgement.
+    receiver.close();
+    if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+        tracing::warn!(error = %err, "WAL checkpoint at shutdown failed");
+    }
+    tracing::debug!("writer stopped");
+}
+
+fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Job>>, queued: usize) {
+    let started = Instant::now();
+    let size = batch.len();
+    let committed = run_transaction(conn, batch).map_err(Arc::new);
+    if let Err(err) = &committed {
+        tracing::error!(error = %err, source = ?std::error::Error::source(err.as_ref()), batch = size, "batch not committed");
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+    for job in batch.drain(..) {
+        job.finish(committed.clone());
+    }
+    tracing::debug!(
+        batch = size,
+        queued,
+        commit_ms = started.elapsed().as_secs_f64() * 1e3,
+        "batch committed"
+    );
+}
+
+fn run_transaction(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), StorageError> {
+    // IMMEDIATE takes the write lock up front, so a busy database fails here, before any work.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    for job in batch.iter_mut() {
+        conn.execute_batch("SAVEPOINT job")?;
+        if job.run(conn) {
+            conn.execute_batch("RELEASE job")?;
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(())
+}

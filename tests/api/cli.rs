@@ -1,0 +1,139 @@
+//! The real binary, as an operator runs it.
+
+use std::process::Command;
+
+fn hub(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn migrate_status_up_and_down_on_a_new_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let db = db.to_str().unwrap();
+
+    let (ok, out, err) = hub(&["migrate", "status", "--db", db]);
+    assert!(ok, "{err}");
+    assert!(out.contains("schema version: 0"), "{out}");
+    assert!(
+        out.contains("20250108_001_smartlead_integration  pending"),
+        "{out}"
+    );
+
+    let (ok, out, _) = hub(&["migrate", "up", "--db", db]);
+    assert!(ok);
+    assert!(out.contains("schema version: 3 (latest: 3)"), "{out}");
+    assert!(!out.contains("pending"), "{out}");
+
+    let (ok, out, _) = hub(&["migrate", "down", "--to", "1", "--db", db]);
+    assert!(ok);
+    assert!(out.contains("schema version: 1"), "{out}");
+
+    let (ok, _, err) = hub(&["migrate", "down", "--to", "2", "--db", db]);
+    assert!(!ok);
+    assert!(err.contains("cannot roll back to 2"), "{err}");
+}
+
+#[test]
+fn users_and_credentials_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let db = db.to_str().unwrap();
+
+    let (ok, out, err) = hub(&[
+        "users",
+        "add",
+        "--db",
+        db,
+        "--email",
+        "Ops@Example.com",
+        "--org-id",
+        "org-7",
+        "--org-name",
+        "Seven",
+    ]);
+    assert!(ok, "{err}");
+    let user_id = out.split_whitespace().nth(2).unwrap().to_owned();
+    assert!(
+        out.contains("<ops@example.com>") && out.contains("org-7"),
+        "{out}"
+    );
+
+    let (ok, _, err) = hub(&[
+        "users",
+        "add",
+        "--db",
+        db,
+        "--email",
+        "other@example.com",
+        "--org-id",
+        "org-7",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("already exists"), "{err}");
+
+    let (ok, out, _) = hub(&["users", "list", "--db", db]);
+    assert!(ok);
+    assert!(
+        out.contains(&user_id) && out.contains("org-7") && out.contains("Seven"),
+        "{out}"
+    );
+
+    let (ok, out, err) = hub(&[
+        "credentials",
+        "set-smartlead",
+        "--db",
+        db,
+        "--user",
+        &user_id,
+        "--webhook-secret",
+        "s3cret-value",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains(&user_id));
+    assert!(
+        !out.contains("s3cret-value") && !err.contains("s3cret-value"),
+        "the secret is never echoed"
+    );
+
+    let (ok, _, err) = hub(&[
+        "credentials",
+        "set-smartlead",
+        "--db",
+        db,
+        "--user",
+        "00000000-0000-4000-8000-000000000000",
+        "--webhook-secret",
+        "x",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("user not found"), "{err}");
+}
+
+#[test]
+fn help_documents_every_command() {
+    let (ok, out, _) = hub(&["--help"]);
+    assert!(ok);
+    for word in [
+        "serve",
+        "migrate",
+        "users",
+        "credentials",
+        "--db",
+        "--bind",
+        "SMARTLEAD_HUB_DB",
+        "SMARTLEAD_HUB_BIND",
+    ] {
+        assert!(out.contains(word), "--help lacks {word}: {out}");
+    }
+    let (ok, out, _) = hub(&["migrate", "down", "--help"]);
+    assert!(ok && out.contains("--to"), "{out}");
+}

@@ -1,0 +1,46 @@
+use actix_web::http::StatusCode;
+use smartlead_hub::storage::migrations;
+
+use crate::helpers::spawn_app;
+
+#[actix_web::test]
+async fn health_reports_ok_and_the_schema_version() {
+    let app = spawn_app().await;
+    let answer = app.get("/health").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["status"], "ok");
+    assert_eq!(answer.body["schema_version"], migrations::latest_version());
+    let request_id = answer
+        .headers
+        .get("x-request-id")
+        .expect("request id header");
+    assert_eq!(request_id.to_str().unwrap().len(), 36);
+}
+
+#[actix_web::test]
+async fn every_request_gets_its_own_request_id() {
+    let app = spawn_app().await;
+    let a = app.get("/health").await;
+    let b = app.get("/health").await;
+    assert_ne!(a.headers.get("x-request-id"), b.headers.get("x-request-id"));
+}
+
+#[actix_web::test]
+async fn unknown_routes_are_coded_json_404s() {
+    let app = spawn_app().await;
+    let answer = app.get("/no/such/route").await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.error_code(), "route_not_found");
+    assert!(answer.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/no/such/route"));
+}
+
+#[actix_web::test]
+async fn wrong_method_on_the_webhook_is_a_coded_405() {
+    let app = spawn_app().await;
+    let answer = app.get("/api/webhooks/smartlead?org_id=x").await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.error_code(), "method_not_allowed");
+}

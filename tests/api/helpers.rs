@@ -1,0 +1,186 @@
+use std::path::{Path, PathBuf};
+
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use awc::error::PayloadError;
+use futures_util::Stream;
+use rusqlite::Connection;
+use serde_json::Value;
+use smartlead_hub::config::Settings;
+use smartlead_hub::domain::{OrgId, UserId};
+use smartlead_hub::startup::Application;
+use smartlead_hub::storage::users::{self, NewUser, SmartleadCredentials};
+use smartlead_hub::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
+use tempfile::TempDir;
+
+/// The org and secret the fixtures are written for (tests/fixtures/smartlead/README.md).
+pub const ORG: &str = "fx-org-1001";
+pub const SECRET: &str = "fx-secret-5d0c2a91-47e3-4b8e-a1f6-2c9e8d7b3a40";
+pub const OTHER_SECRET: &str = "fx-secret-other-9e41b7d2-0c5a-4f63-8b1e-6a2d4c9f0e17";
+
+pub struct TestApp {
+    pub address: String,
+    pub db_path: PathBuf,
+    /// The user owning `ORG`, with `SECRET` as its webhook secret.
+    pub user_id: UserId,
+    pub client: awc::Client,
+    _dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server on a random port over a fresh database file, with one user for `ORG`.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("hub.db");
+    let mut settings = Settings::with_db(&db_path);
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.workers = 2;
+    customize(&mut settings);
+
+    let app = Application::build(&settings).expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+
+    let user_id = add_user(&db_path, "owner@northpeak.example", ORG, Some(SECRET));
+    TestApp {
+        address,
+        db_path,
+        user_id,
+        client: awc::Client::default(),
+        _dir: dir,
+    }
+}
+
+/// Creates a user for `org`, with `secret` as its webhook secret when given.
+pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> UserId {
+    let conn = open_db(db);
+    let org = OrgId::parse(org).unwrap();
+    let user = users::add_user(
+        &conn,
+        &NewUser {
+            email,
+            name: None,
+            org_id: Some(&org),
+            org_name: Some("Test org"),
+        },
+    )
+    .expect("user added");
+    let id: UserId = user.id.parse().unwrap();
+    if let Some(secret) = secret {
+        let credentials = SmartleadCredentials {
+            webhook_secret: Some(secret.into()),
+            api_key: None,
+        };
+        users::set_smartlead_credentials(&conn, id, &credentials).unwrap();
+    }
+    id
+}
+
+/// A read-write connection to a migrated database file, for arranging and asserting.
+pub fn open_db(path: &Path) -> Connection {
+    let mut conn = open_read_write(path, DEFAULT_BUSY_TIMEOUT).expect("database opens");
+    migrations::to_latest(&mut conn).expect("database migrates");
+    conn
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/smartlead")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// The `X-Smartlead-Signature` recorded for a fixture in SIGNATURES.tsv.
+pub fn fixture_signature(name: &str) -> String {
+    let table = String::from_utf8(fixture("SIGNATURES.tsv")).unwrap();
+    table
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .find(|(file, _)| *file == name)
+        .map(|(_, signature)| signature.to_owned())
+        .unwrap_or_else(|| panic!("no signature for {name}"))
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: actix_web::http::header::HeaderMap,
+}
+
+impl Answer {
+    /// The `error.code` of an error answer.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error body: {}", self.body))
+    }
+}
+
+impl TestApp {
+    pub fn db(&self) -> Connection {
+        open_db(&self.db_path)
+    }
+
+    pub fn webhook_url(&self, org: &str) -> String {
+        format!("{}/api/webhooks/smartlead?org_id={org}", self.address)
+    }
+
+    pub async fn post_webhook(
+        &self,
+        org: &str,
+        body: impl Into<Vec<u8>>,
+        signature: Option<&str>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .post(self.webhook_url(org))
+            .insert_header(("content-type", "application/json"));
+        if let Some(signature) = signature {
+            request = request.insert_header(("x-smartlead-signature", signature));
+        }
+        answer(request.send_body(body.into()).await.expect("request sent")).await
+    }
+
+    /// Posts a fixture file exactly as stored, for `ORG`.
+    pub async fn deliver(&self, name: &str) -> Answer {
+        self.post_webhook(ORG, fixture(name), None).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        let request = self.client.get(format!("{}{path}", self.address));
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Rows in every table the webhook writes to: proof that a refused request wrote nothing.
+    pub fn write_counts(&self) -> [i64; 3] {
+        let conn = self.db();
+        ["email_events", "smartlead_events", "leads"].map(|table| {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        })
+    }
+}
+
+pub async fn answer<S>(mut response: awc::ClientResponse<S>) -> Answer
+where
+    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+{
+    let bytes = response
+        .body()
+        .limit(64 * 1024 * 1024)
+        .await
+        .expect("body read");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
+    Answer {
+        status: response.status(),
+        body,
+        headers: response.headers().clone(),
+    }
+}

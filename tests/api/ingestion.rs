@@ -1,0 +1,582 @@
+//! Every valid fixture through the real endpoint: the stored row, the lead, dedupe, ordering.
+
+use actix_web::http::StatusCode;
+use rusqlite::params;
+
+use crate::helpers::{add_user, fixture, fixture_signature, spawn_app, TestApp, ORG, SECRET};
+
+const ZOE: &str = "zoe.lefevre@mueller-soehne.example";
+const KWAME: &str = "k.osei@harbourline.example";
+const ANNA: &str = "anna.kowalska@wisla-logistyka.example";
+const SENT_TO_ZOE: &str = "<7c0e5a8d-1f3b-4a9e-b2d4-5e6f7a8b9c01@mail.northpeak-growth.io>";
+
+/// (fixture, event_type, email, message_id, timestamp), written by reading each fixture.
+const EMAIL_FIXTURES: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "01_email_sent_new_and_deprecated_fields.json",
+        "email_sent",
+        ZOE,
+        SENT_TO_ZOE,
+        "2025-10-14T09:12:44.218Z",
+    ),
+    (
+        "04_first_email_sent.json",
+        "email_sent",
+        ANNA,
+        "<c8f0e2a4-6b1d-4c3e-9f57-a2b4c6d8e0f1@mail.northpeak-growth.io>",
+        "2025-10-14T09:31:58.771Z",
+    ),
+    (
+        "05_email_open_seq1.json",
+        "email_opened",
+        ZOE,
+        SENT_TO_ZOE,
+        "2025-10-14T11:47:09.603Z",
+    ),
+    (
+        "06_email_open_followup_step3_string_seq.json",
+        "email_follow_up_opened",
+        ZOE,
+        "<5f7a9c1e-3b5d-4f7a-8c9e-1a3b5c7d9e2f@mail.northpeak-growth.io>",
+        "2025-10-21T07:02:30.110Z",
+    ),
+    // Nested docs shape: email trimmed and lower-cased, no message id anywhere.
+    (
+        "07_email_opened_nested_docs_shape.json",
+        "email_opened",
+        ANNA,
+        "",
+        "2025-10-14T12:03:00.000Z",
+    ),
+    (
+        "08_email_link_click_arrays.json",
+        "email_clicked",
+        ZOE,
+        SENT_TO_ZOE,
+        "2025-10-14T11:48:22.905Z",
+    ),
+    (
+        "09_email_link_click_second_link_same_email.json",
+        "email_clicked",
+        ZOE,
+        SENT_TO_ZOE,
+        "2025-10-14T11:49:05.331Z",
+    ),
+    (
+        "11_email_reply_full_new_fields_html_quotes.json",
+        "email_replied",
+        ZOE,
+        "<CAK4xZp3qW1v=Rr8mN0bT6yJd2fL9eHs5uGc7oPa1iVk@mail.gmail.com>",
+        "2025-10-14T13:35:01.000Z",
+    ),
+    (
+        "12_email_reply_legacy_fields_only.json",
+        "email_replied",
+        KWAME,
+        "<BN8PR12MB3345A1B2C3D4E5F6A7B8C9D0E1F2@BN8PR12MB3345.namprd12.prod.outlook.com>",
+        "2025-10-15T08:01:17.000Z",
+    ),
+    (
+        "15_email_replied_nested_docs_shape.json",
+        "email_replied",
+        "rahul.iyer@example.in",
+        "d41f0c2e9a7b@smartlead.ai",
+        "2025-10-16T16:40:00.000Z",
+    ),
+    (
+        "17_email_bounce_new_and_deprecated.json",
+        "email_bounced",
+        "jp.martin@ancien-domaine.example",
+        "<9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d@mail.northpeak-growth.io>",
+        "2025-10-14T09:40:58.000Z",
+    ),
+    (
+        "20_lead_unsubscribed_new_z_timestamp.json",
+        "email_unsubscribed",
+        KWAME,
+        "<77aa88bb-99cc-4dde-8eff-001122334455@mail.northpeak-growth.io>",
+        "2025-10-18T14:46:19.940Z",
+    ),
+];
+
+/// The stored row for an event id: (event_type, email, campaign_id, message_id, timestamp, lead email).
+fn stored_row(app: &TestApp, event_id: &str) -> (String, String, String, String, String, String) {
+    app.db()
+        .query_row(
+            "SELECT e.event_type, e.email, e.campaign_id, e.message_id, e.timestamp, l.email
+             FROM email_events e JOIN leads l ON l.id = e.lead_id WHERE e.id = ?1",
+            [event_id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn every_email_fixture_becomes_the_expected_row() {
+    let app = spawn_app().await;
+    for (name, event_type, email, message_id, timestamp) in EMAIL_FIXTURES {
+        let answer = app.deliver(name).await;
+        assert_eq!(answer.status, StatusCode::OK, "{name}: {}", answer.body);
+        assert_eq!(answer.body["status"], "stored", "{name}");
+        let event_id = answer.body["event_id"].as_str().unwrap();
+        let row = stored_row(&app, event_id);
+        let expected = (
+            event_type.to_string(),
+            email.to_string(),
+            "3701245".to_string(),
+            message_id.to_string(),
+            timestamp.to_string(),
+            email.to_string(),
+        );
+        assert_eq!(row, expected, "{name}");
+    }
+    let stored: i64 = app
+        .db()
+        .query_row("SELECT count(*) FROM email_events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, EMAIL_FIXTURES.len() as i64);
+}
+
+#[actix_web::test]
+async fn the_signed_legacy_payload_is_stored_through_the_header() {
+    let app = spawn_app().await;
+    let name = "02_email_sent_legacy_flat_no_secret.json";
+    let answer = app
+        .post_webhook(ORG, fixture(name), Some(&fixture_signature(name)))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let row = stored_row(&app, answer.body["event_id"].as_str().unwrap());
+    assert_eq!(row.0, "email_sent");
+    assert_eq!(row.1, KWAME);
+    assert_eq!(
+        row.3,
+        "<e41d2c9b-77a0-4f1e-8c3d-9b0a6e5f4d12@mail.northpeak-growth.io>"
+    );
+    assert_eq!(row.4, "2025-10-14T09:20:03.000Z");
+}
+
+#[actix_web::test]
+async fn leads_hold_their_newest_activity_and_category() {
+    let app = spawn_app().await;
+    for (name, ..) in EMAIL_FIXTURES {
+        assert_eq!(app.deliver(name).await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        app.deliver("23_lead_category_updated_full_history.json")
+            .await
+            .body["status"],
+        "kept"
+    );
+
+    let lead = |email: &str| -> (String, String, String, Option<String>) {
+        app.db()
+            .query_row(
+                "SELECT last_email_event, last_event_timestamp, smartlead_campaign_id, smartlead_category
+                 FROM leads WHERE user_id = ?1 AND email = ?2",
+                params![app.user_id.to_string(), email],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        lead(ZOE),
+        (
+            "email_follow_up_opened".into(),
+            "2025-10-21T07:02:30.110Z".into(),
+            "3701245".into(),
+            Some("Meeting Request".into())
+        )
+    );
+    assert_eq!(
+        lead(KWAME),
+        (
+            "email_unsubscribed".into(),
+            "2025-10-18T14:46:19.940Z".into(),
+            "3701245".into(),
+            None
+        )
+    );
+    assert_eq!(
+        lead(ANNA),
+        (
+            "email_opened".into(),
+            "2025-10-14T12:03:00.000Z".into(),
+            "3701245".into(),
+            None
+        )
+    );
+    let leads: i64 = app
+        .db()
+        .query_row("SELECT count(*) FROM leads", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(leads, 5, "one lead per distinct address");
+}
+
+#[actix_web::test]
+async fn non_email_events_are_kept_with_their_type_campaign_lead_and_time() {
+    let app = spawn_app().await;
+    let expected = [
+        (
+            "23_lead_category_updated_full_history.json",
+            "LEAD_CATEGORY_UPDATED",
+            Some("3701245"),
+            Some(ZOE),
+            Some("2025-10-14T13:36:12.402Z"),
+        ),
+        (
+            "25_campaign_status_changed.json",
+            "CAMPAIGN_STATUS_CHANGED",
+            Some("3701245"),
+            None,
+            None,
+        ),
+        (
+            "26_manual_step_reached.json",
+            "MANUAL_STEP_REACHED",
+            Some("3701245"),
+            Some("siobhan.nibhriain@example.ie"),
+            None,
+        ),
+        (
+            "27_untracked_replies.json",
+            "UNTRACKED_REPLIES",
+            None,
+            None,
+            Some("2025-10-20T05:24:33.353Z"),
+        ),
+    ];
+    for (name, event_type, campaign, email, time) in expected {
+        let answer = app.deliver(name).await;
+        assert_eq!(answer.status, StatusCode::OK, "{name}: {}", answer.body);
+        assert_eq!(answer.body["status"], "kept", "{name}");
+        let row: (String, Option<String>, Option<String>, Option<String>, String) = app
+            .db()
+            .query_row(
+                "SELECT event_type, campaign_id, email, event_timestamp, received_at FROM smartlead_events WHERE id = ?1",
+                [answer.body["event_id"].as_str().unwrap()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(row.0, event_type, "{name}");
+        assert_eq!(row.1.as_deref(), campaign, "{name}");
+        assert_eq!(row.2.as_deref(), email, "{name}");
+        assert_eq!(row.3.as_deref(), time, "{name}");
+        assert!(
+            row.4.ends_with('Z') && row.4.len() == 24,
+            "{name}: received_at {}",
+            row.4
+        );
+    }
+    let email_events: i64 = app
+        .db()
+        .query_row("SELECT count(*) FROM email_events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(email_events, 0, "kept events are not email events");
+}
+
+#[actix_web::test]
+async fn a_redelivery_is_a_duplicate_and_leaves_the_lead_alone() {
+    let app = spawn_app().await;
+    let first = app.deliver("05_email_open_seq1.json").await;
+    let lead_before: (String, String) = app
+        .db()
+        .query_row(
+            "SELECT updated_at, last_event_timestamp FROM leads",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let again = app
+        .deliver("28_email_open_seq1_retry_duplicate_of_05.json")
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["status"], "duplicate");
+    assert_eq!(again.body["event_id"], first.body["event_id"]);
+    let lead_after: (String, String) = app
+        .db()
+        .query_row(
+            "SELECT updated_at, last_event_timestamp FROM leads",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(lead_before, lead_after);
+    // A duplicate of a kept event with its own time is recognised too.
+    assert_eq!(
+        app.deliver("23_lead_category_updated_full_history.json")
+            .await
+            .body["status"],
+        "kept"
+    );
+    assert_eq!(
+        app.deliver("23_lead_category_updated_full_history.json")
+            .await
+            .body["status"],
+        "duplicate"
+    );
+    assert_eq!(app.write_counts(), [1, 1, 1]);
+}
+
+#[actix_web::test]
+async fn a_resend_with_different_metadata_is_still_the_same_event() {
+    let app = spawn_app().await;
+    let original = String::from_utf8(fixture("05_email_open_seq1.json")).unwrap();
+    let resent = original
+        .replace("2025-09-30T08:14:40.843Z", "2025-11-02T10:00:00.000Z")
+        .replace("hub-user-level", "renamed");
+    assert_ne!(original, resent);
+    assert_eq!(
+        app.post_webhook(ORG, original, None).await.body["status"],
+        "stored"
+    );
+    assert_eq!(
+        app.post_webhook(ORG, resent, None).await.body["status"],
+        "duplicate"
+    );
+}
+
+#[actix_web::test]
+async fn two_clicks_on_different_links_of_one_email_are_two_events() {
+    let app = spawn_app().await;
+    let a = app.deliver("08_email_link_click_arrays.json").await;
+    let b = app
+        .deliver("09_email_link_click_second_link_same_email.json")
+        .await;
+    assert_eq!(
+        (a.body["status"].as_str(), b.body["status"].as_str()),
+        (Some("stored"), Some("stored"))
+    );
+    assert_ne!(a.body["event_id"], b.body["event_id"]);
+}
+
+#[actix_web::test]
+async fn sixteen_concurrent_identical_deliveries_store_one_row() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        let body = String::from_utf8(fixture("08_email_link_click_arrays.json"))
+            .unwrap()
+            .replace("11:48:22.905114", &format!("11:48:2{round}.000000"));
+        let answers = futures_util::future::join_all(
+            (0..16).map(|_| app.post_webhook(ORG, body.clone(), None)),
+        )
+        .await;
+        let stored = answers
+            .iter()
+            .filter(|a| a.body["status"] == "stored")
+            .count();
+        let duplicates = answers
+            .iter()
+            .filter(|a| a.body["status"] == "duplicate")
+            .count();
+        assert_eq!((stored, duplicates), (1, 15), "round {round}");
+        let ids: std::collections::HashSet<_> = answers
+            .iter()
+            .map(|a| a.body["event_id"].to_string())
+            .collect();
+        assert_eq!(ids.len(), 1, "every answer names the one stored event");
+    }
+    assert_eq!(app.write_counts()[0], 5);
+}
+
+/// Every permutation of five events of one lead, each for its own tenant, ends in the same lead row.
+#[actix_web::test]
+async fn any_arrival_order_gives_the_same_lead_row() {
+    let app = spawn_app().await;
+    let events = [
+        "01_email_sent_new_and_deprecated_fields.json",
+        "05_email_open_seq1.json",
+        "08_email_link_click_arrays.json",
+        "11_email_reply_full_new_fields_html_quotes.json",
+        "06_email_open_followup_step3_string_seq.json",
+    ];
+    let mut rows = std::collections::HashSet::new();
+    for (n, order) in permutations(&events).into_iter().enumerate() {
+        let org = format!("perm-org-{n}");
+        let user = add_user(
+            &app.db_path,
+            &format!("perm{n}@example.com"),
+            &org,
+            Some(SECRET),
+        );
+        for name in order {
+            let answer = app.post_webhook(&org, fixture(name), None).await;
+            assert_eq!(answer.body["status"], "stored", "{name}");
+        }
+        let row: (String, String, String, i64) = app
+            .db()
+            .query_row(
+                "SELECT l.last_email_event, l.last_event_timestamp, l.smartlead_campaign_id,
+                        (SELECT count(*) FROM email_events e WHERE e.lead_id = l.id)
+                 FROM leads l WHERE l.user_id = ?1",
+                [user.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        rows.insert(row);
+    }
+    assert_eq!(
+        rows.into_iter().collect::<Vec<_>>(),
+        vec![(
+            "email_follow_up_opened".to_string(),
+            "2025-10-21T07:02:30.110Z".to_string(),
+            "3701245".to_string(),
+            5
+        )]
+    );
+}
+
+fn permutations<'a>(items: &[&'a str]) -> Vec<Vec<&'a str>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut all = Vec::new();
+    for i in 0..items.len() {
+        let mut rest = items.to_vec();
+        let first = rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            all.push(tail);
+        }
+    }
+    all
+}
+
+#[actix_web::test]
+async fn an_older_category_arriving_late_does_not_overwrite_a_newer_one() {
+    let app = spawn_app().await;
+    let newer = String::from_utf8(fixture("23_lead_category_updated_full_history.json")).unwrap();
+    let older = newer
+        .replace("2025-10-14T13:36:12.402Z", "2025-10-10T08:00:00.000Z")
+        .replace(
+            "\"new_name\": \"Meeting Request\"",
+            "\"new_name\": \"Interested\"",
+        );
+    assert_ne!(older, newer);
+    assert_eq!(
+        app.post_webhook(ORG, newer, None).await.body["status"],
+        "kept"
+    );
+    assert_eq!(
+        app.post_webhook(ORG, older, None).await.body["status"],
+        "kept"
+    );
+    let category: String = app
+        .db()
+        .query_row("SELECT smartlead_category FROM leads", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(category, "Meeting Request");
+}
+
+#[actix_web::test]
+async fn secrets_are_never_stored_and_hostile_strings_are_stored_verbatim() {
+    let app = spawn_app().await;
+    let answer = app
+        .deliver("bad/b08_sql_injection_and_xss_strings_valid_reply.json")
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["status"], "stored");
+    for name in [
+        "01_email_sent_new_and_deprecated_fields.json",
+        "23_lead_category_updated_full_history.json",
+    ] {
+        app.deliver(name).await;
+    }
+    let conn = app.db();
+    let subject: String = conn
+        .query_row(
+            "SELECT json_extract(event_data, '$.subject') FROM email_events WHERE id = ?1",
+            [answer.body["event_id"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(subject, "Re: '; DROP TABLE email_events; --");
+    let leaked: i64 = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM email_events WHERE event_data LIKE ?1 OR json_extract(event_data, '$.secret_key') IS NOT NULL)
+                  + (SELECT count(*) FROM smartlead_events WHERE event_data LIKE ?1)",
+            [format!("%{SECRET}%")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(leaked, 0);
+    // Everything else of the payload is kept, unknown fields included.
+    let kept: String = conn
+        .query_row(
+            "SELECT json_extract(event_data, '$.webhook_name') FROM email_events LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, "hub-user-level");
+}
+
+#[actix_web::test]
+async fn the_seed_usage_queries_return_the_stored_data() {
+    let app = spawn_app().await;
+    for (name, ..) in EMAIL_FIXTURES {
+        app.deliver(name).await;
+    }
+    let conn = app.db();
+    let user = app.user_id.to_string();
+
+    let org: (String, String) = conn
+        .query_row(
+            "SELECT smartlead_org_id, smartlead_org_name FROM users WHERE id = ?1",
+            [&user],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(org, (ORG.to_string(), "Test org".to_string()));
+
+    let zoe_lead: String = conn
+        .query_row("SELECT id FROM leads WHERE email = ?1", [ZOE], |r| r.get(0))
+        .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT ee.event_type, ee.timestamp, ee.event_data FROM email_events ee WHERE ee.lead_id = $1 ORDER BY ee.timestamp DESC LIMIT 10")
+        .unwrap();
+    let timeline: Vec<(String, String)> = stmt
+        .query_map([&zoe_lead], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let types: Vec<&str> = timeline.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "email_follow_up_opened",
+            "email_replied",
+            "email_clicked",
+            "email_clicked",
+            "email_opened",
+            "email_sent"
+        ]
+    );
+    assert!(
+        timeline.windows(2).all(|w| w[0].1 >= w[1].1),
+        "newest first"
+    );
+
+    let performance: (String, i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT campaign_id,
+                    COUNT(*) FILTER (WHERE event_type = 'email_sent') AS sent,
+                    COUNT(*) FILTER (WHERE event_type = 'email_opened') AS opened,
+                    COUNT(*) FILTER (WHERE event_type = 'email_clicked') AS clicked,
+                    COUNT(*) FILTER (WHERE event_type = 'email_replied') AS replied
+             FROM email_events WHERE user_id = $1 AND campaign_id = $2 GROUP BY campaign_id",
+            params![user, "3701245"],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    // From EMAIL_FIXTURES: sent 01, 04; opened 05, 07; clicked 08, 09; replied 11, 12, 15.
+    assert_eq!(performance, ("3701245".to_string(), 2, 2, 2, 3));
+}

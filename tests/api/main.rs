@@ -1,0 +1,11 @@
+//! One integration-test binary (fast to link): the real server on a random port, a real SQLite
+//! file per test, real Smartlead payload fixtures.
+
+mod cli;
+mod health;
+mod helpers;
+mod ingestion;
+mod ingestion_faults;
+mod schema;
+mod webhook_auth;
+mod webhook_bad_input;

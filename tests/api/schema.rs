@@ -1,0 +1,410 @@
+//! The schema as the migrations promise it: versions up and down, constraints, indexes, the
+//! validation script, and index use by the seed's usage queries.
+
+use rusqlite::{params, Connection};
+use smartlead_hub::domain::EventType;
+use smartlead_hub::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
+
+const USER: &str = "00000000-0000-4000-8000-0000000000a1";
+const LEAD: &str = "00000000-0000-4000-8000-0000000000b1";
+
+fn fresh_db() -> (tempfile::TempDir, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = open_read_write(&dir.path().join("schema.db"), DEFAULT_BUSY_TIMEOUT).unwrap();
+    (dir, conn)
+}
+
+fn migrated_db() -> (tempfile::TempDir, Connection) {
+    let (dir, mut conn) = fresh_db();
+    migrations::to_latest(&mut conn).unwrap();
+    (dir, conn)
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+fn table_exists(conn: &Connection, table: &str) -> bool {
+    count(
+        conn,
+        &format!("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
+    ) == 1
+}
+
+fn column_exists(conn: &Connection, table: &str, column: &str) -> bool {
+    count(
+        conn,
+        &format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'"),
+    ) == 1
+}
+
+fn insert_event(
+    conn: &Connection,
+    id: &str,
+    event_type: &str,
+    event_data: &str,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id, event_data, timestamp)
+         VALUES (?1, ?2, 'c-1', 'm-1', ?3, 'lead@example.com', ?4, ?5, '2025-01-08T10:00:00.000Z')",
+        params![id, USER, event_type, LEAD, event_data],
+    )
+}
+
+/// A user, a lead, two credentials (one of them 'smartlead') and an event.
+fn seed_rows(conn: &Connection) {
+    conn.execute_batch(&format!(
+        "INSERT INTO users (id, email, name, smartlead_org_id, smartlead_org_name)
+             VALUES ('{USER}', 'owner@example.com', 'Owner', 'org-1', 'Org One');
+         INSERT INTO leads (id, user_id, email, first_name, smartlead_campaign_id, last_email_event, last_event_timestamp)
+             VALUES ('{LEAD}', '{USER}', 'lead@example.com', 'Lea', 'c-1', 'email_opened', '2025-01-08T10:00:00.000Z');
+         INSERT INTO integration_credentials (id, user_id, provider, credentials)
+             VALUES ('00000000-0000-4000-8000-0000000000c1', '{USER}', 'gmail', '{{\"token\":\"g\"}}'),
+                    ('00000000-0000-4000-8000-0000000000c2', '{USER}', 'smartlead', '{{\"webhook_secret\":\"s\"}}');"
+    ))
+    .unwrap();
+    insert_event(
+        conn,
+        "00000000-0000-4000-8000-0000000000d1",
+        "email_opened",
+        "{}",
+    )
+    .unwrap();
+}
+
+#[test]
+fn up_down_to_1_down_to_0_and_up_again_on_an_empty_database() {
+    let (_dir, mut conn) = fresh_db();
+    assert_eq!(migrations::current_version(&conn).unwrap(), 0);
+    migrations::to_latest(&mut conn).unwrap();
+    assert_eq!(
+        migrations::current_version(&conn).unwrap(),
+        migrations::latest_version()
+    );
+    assert!(table_exists(&conn, "email_events"));
+
+    migrations::to_version(&mut conn, 1).unwrap();
+    assert!(!table_exists(&conn, "email_events"));
+    assert!(!column_exists(&conn, "users", "smartlead_org_id"));
+    assert!(!column_exists(&conn, "leads", "last_email_event"));
+    assert!(
+        table_exists(&conn, "users")
+            && table_exists(&conn, "leads")
+            && table_exists(&conn, "integration_credentials")
+    );
+
+    migrations::to_version(&mut conn, 0).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        ),
+        0
+    );
+
+    migrations::to_latest(&mut conn).unwrap();
+    assert!(table_exists(&conn, "email_events"));
+}
+
+#[test]
+fn rolling_back_deletes_smartlead_data_and_nothing_else() {
+    let (_dir, mut conn) = migrated_db();
+    seed_rows(&conn);
+
+    migrations::to_version(&mut conn, 1).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM users WHERE email = 'owner@example.com' AND name = 'Owner'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM leads WHERE email = 'lead@example.com' AND first_name = 'Lea'"
+        ),
+        1
+    );
+    // The gmail row survives the CHECK rebuild; the smartlead row, which the old CHECK refuses, is gone.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM integration_credentials WHERE provider = 'gmail'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM integration_credentials"),
+        1
+    );
+    assert!(!table_exists(&conn, "email_events"));
+    // The old CHECK is back: 'smartlead' is refused.
+    let refused = conn.execute(
+        &format!("INSERT INTO integration_credentials (id, user_id, provider) VALUES ('x', '{USER}', 'smartlead')"),
+        [],
+    );
+    assert!(refused.is_err());
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0
+    );
+
+    // And forward again, rows intact, columns back (empty).
+    migrations::to_latest(&mut conn).unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM users WHERE smartlead_org_id IS NULL"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM integration_credentials WHERE provider = 'gmail'"
+        ),
+        1
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM email_events"), 0);
+}
+
+#[test]
+fn credentials_survive_the_forward_check_rebuild() {
+    let (_dir, mut conn) = fresh_db();
+    migrations::to_version(&mut conn, 1).unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO users (id, email) VALUES ('{USER}', 'owner@example.com');
+         INSERT INTO integration_credentials (id, user_id, provider, credentials, created_at, updated_at)
+             VALUES ('00000000-0000-4000-8000-0000000000c1', '{USER}', 'apollo', '{{\"k\":1}}',
+                     '2024-12-01T00:00:00.000Z', '2024-12-02T00:00:00.000Z');"
+    ))
+    .unwrap();
+    migrations::to_latest(&mut conn).unwrap();
+    let row: (String, String, String, String) = conn
+        .query_row(
+            "SELECT provider, credentials, created_at, updated_at FROM integration_credentials",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        row,
+        (
+            "apollo".into(),
+            "{\"k\":1}".into(),
+            "2024-12-01T00:00:00.000Z".into(),
+            "2024-12-02T00:00:00.000Z".into()
+        )
+    );
+}
+
+#[test]
+fn event_type_check_matches_the_domain_list_exactly() {
+    let (_dir, conn) = migrated_db();
+    seed_rows(&conn);
+    for (i, event_type) in EventType::ALL.iter().enumerate() {
+        insert_event(
+            &conn,
+            &format!("00000000-0000-4000-8000-1000000000{i:02}"),
+            event_type.as_str(),
+            "{}",
+        )
+        .unwrap_or_else(|e| panic!("{event_type} refused: {e}"));
+    }
+    for bad in ["invalid_event_type", "EMAIL_OPENED", "email_opened ", ""] {
+        let err =
+            insert_event(&conn, "00000000-0000-4000-8000-0000000000e1", bad, "{}").unwrap_err();
+        assert!(
+            err.to_string().contains("CHECK constraint failed"),
+            "{bad:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn invalid_json_in_event_data_is_rejected() {
+    let (_dir, conn) = migrated_db();
+    seed_rows(&conn);
+    for bad in ["{not json", "", "{\"a\":}"] {
+        let err = insert_event(
+            &conn,
+            "00000000-0000-4000-8000-0000000000e2",
+            "email_opened",
+            bad,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("CHECK constraint failed"),
+            "{bad:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn foreign_keys_cascade_from_users_and_set_null_from_leads() {
+    let (_dir, conn) = migrated_db();
+    seed_rows(&conn);
+    // An event for a user that does not exist is refused.
+    let orphan = conn.execute(
+        "INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email)
+         VALUES ('x', '00000000-0000-4000-8000-00000000ffff', 'c', 'm', 'email_sent', 'a@b.c')",
+        [],
+    );
+    assert!(orphan.unwrap_err().to_string().contains("FOREIGN KEY"));
+
+    conn.execute("DELETE FROM leads WHERE id = ?1", [LEAD])
+        .unwrap();
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM email_events WHERE lead_id IS NULL"
+        ),
+        1
+    );
+    conn.execute("DELETE FROM users WHERE id = ?1", [USER])
+        .unwrap();
+    assert_eq!(count(&conn, "SELECT count(*) FROM email_events"), 0);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM integration_credentials"),
+        0
+    );
+}
+
+#[test]
+fn every_promised_index_exists() {
+    let (_dir, conn) = migrated_db();
+    for index in [
+        "idx_users_smartlead_org_id",
+        "idx_leads_smartlead_campaign_id",
+        "idx_leads_last_event_timestamp",
+        "idx_email_events_user_campaign",
+        "idx_email_events_campaign_id",
+        "idx_email_events_message_id",
+        "idx_email_events_event_type",
+        "idx_email_events_email_event_type",
+        "idx_email_events_lead_timestamp",
+        "idx_email_events_smartlead_org_id",
+        "idx_email_events_timestamp",
+        "idx_email_events_user_dedupe",
+    ] {
+        let found = count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '{index}'"
+            ),
+        );
+        assert_eq!(found, 1, "{index} missing");
+    }
+}
+
+/// The plan's detail lines, e.g. "SEARCH email_events USING INDEX idx_… (lead_id=?)".
+fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let rows = stmt
+        .query_map(params![USER, "c-1"], |row| row.get::<_, String>(3))
+        .unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn the_seed_usage_queries_are_index_served() {
+    let (_dir, conn) = migrated_db();
+    seed_rows(&conn);
+
+    let org = query_plan(
+        &conn,
+        "SELECT smartlead_org_id, smartlead_org_name FROM users WHERE id = ?1 AND ?2 IS NOT NULL",
+    );
+    assert!(
+        org.iter().any(
+            |l| l.contains("USING INDEX sqlite_autoindex_users_1") || l.contains("PRIMARY KEY")
+        ),
+        "{org:?}"
+    );
+
+    let timeline = query_plan(
+        &conn,
+        "SELECT ee.event_type, ee.timestamp, ee.event_data FROM email_events ee
+         WHERE ee.lead_id = ?1 AND ?2 IS NOT NULL ORDER BY ee.timestamp DESC LIMIT 10",
+    );
+    assert!(
+        timeline
+            .iter()
+            .any(|l| l.contains("idx_email_events_lead_timestamp")),
+        "{timeline:?}"
+    );
+    assert!(
+        !timeline.iter().any(|l| l.contains("TEMP B-TREE")),
+        "timeline needs a sort: {timeline:?}"
+    );
+
+    let performance = query_plan(
+        &conn,
+        "SELECT campaign_id,
+                COUNT(*) FILTER (WHERE event_type = 'email_sent') AS sent,
+                COUNT(*) FILTER (WHERE event_type = 'email_opened') AS opened,
+                COUNT(*) FILTER (WHERE event_type = 'email_clicked') AS clicked,
+                COUNT(*) FILTER (WHERE event_type = 'email_replied') AS replied
+         FROM email_events WHERE user_id = ?1 AND campaign_id = ?2 GROUP BY campaign_id",
+    );
+    assert!(
+        performance
+            .iter()
+            .any(|l| l.contains("idx_email_events_user_campaign")),
+        "{performance:?}"
+    );
+
+    for plan in [&timeline, &performance] {
+        assert!(
+            !plan
+                .iter()
+                .any(|l| l.starts_with("SCAN email_events") || l.starts_with("SCAN ee")),
+            "full scan: {plan:?}"
+        );
+    }
+}
+
+fn validation_script() -> String {
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/test_smartlead_schema.sql"
+    ))
+    .unwrap();
+    // `.bail on` is for the sqlite3 shell; execute_batch stops at the first error by itself.
+    script
+        .lines()
+        .filter(|line| !line.starts_with('.'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_validation_script_passes_on_the_latest_schema_and_leaves_no_rows() {
+    let (_dir, conn) = migrated_db();
+    conn.execute_batch(&validation_script()).unwrap();
+    assert_eq!(count(&conn, "SELECT count(*) FROM users"), 0);
+    assert_eq!(count(&conn, "SELECT count(*) FROM email_events"), 0);
+}
+
+#[test]
+fn the_validation_script_fails_on_a_database_at_version_1() {
+    let (_dir, mut conn) = fresh_db();
+    migrations::to_version(&mut conn, 1).unwrap();
+    let err = conn.execute_batch(&validation_script()).unwrap_err();
+    assert!(err.to_string().contains("CHECK constraint failed"), "{err}");
+}
+
+#[test]
+fn the_database_file_is_private_to_its_owner() {
+    let (dir, _conn) = fresh_db();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("schema.db"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    }
+}

@@ -1,0 +1,215 @@
+//! Bad input: the documented 4xx, a coded JSON error, nothing written, the server still up.
+
+use actix_web::http::StatusCode;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use futures_util::stream;
+
+use crate::helpers::{answer, fixture, spawn_app, spawn_app_with, ORG, SECRET};
+
+#[actix_web::test]
+async fn every_bad_fixture_gets_its_status_and_code_and_writes_nothing() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "bad/b01_truncated_json.json",
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            "bad/b03_missing_event_type.json",
+            StatusCode::BAD_REQUEST,
+            "missing_event_type",
+        ),
+        (
+            "bad/b05_wrong_types.json",
+            StatusCode::BAD_REQUEST,
+            "invalid_field_type",
+        ),
+        (
+            "bad/b07_email_event_missing_lead_email.json",
+            StatusCode::BAD_REQUEST,
+            "missing_lead_email",
+        ),
+        (
+            "bad/b10_empty_body.json",
+            StatusCode::BAD_REQUEST,
+            "empty_body",
+        ),
+        (
+            "bad/b12_wrong_secret_other_orgs_key.json",
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        ),
+    ];
+    for (name, status, code) in cases {
+        let answer = app.deliver(name).await;
+        assert_eq!(
+            (answer.status, answer.error_code()),
+            (status, code),
+            "{name}: {}",
+            answer.body
+        );
+        assert!(!answer.body["error"]["message"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(app.write_counts(), [0, 0, 0]);
+    assert_eq!(app.get("/health").await.status, StatusCode::OK);
+}
+
+/// Hand-made bodies, each with the right secret so that only its own defect is judged.
+#[actix_web::test]
+async fn malformed_bodies_are_coded_400s() {
+    let app = spawn_app().await;
+    let open = |extra: &str| {
+        format!(
+            r#"{{"secret_key":"{SECRET}","event_type":"EMAIL_OPEN","campaign_id":7,"to_email":"a@b.io",
+                "event_timestamp":"2025-10-14T11:47:09Z"{extra}}}"#
+        )
+    };
+    let cases: Vec<(String, &str)> = vec![
+        ("[1,2,3]".into(), "payload_not_object"),
+        ("\"just a string\"".into(), "payload_not_object"),
+        ("{\"a\":".into(), "invalid_json"),
+        (
+            format!(
+                r#"{{"secret_key":"{SECRET}","event_type":"EMAIL_OPEN","event_type":"EMAIL_REPLY"}}"#
+            ),
+            "ambiguous_payload",
+        ),
+        (
+            format!(
+                r#"{{"secret_key":"{SECRET}","secret_key":"{SECRET}","event_type":"EMAIL_OPEN"}}"#
+            ),
+            "ambiguous_payload",
+        ),
+        (
+            open(r#","event_timestamp2":1"#).replace("2025-10-14T11:47:09Z", "last tuesday"),
+            "invalid_timestamp",
+        ),
+        (
+            open("").replace("\"a@b.io\"", "\"not-an-address\""),
+            "invalid_lead_email",
+        ),
+        (
+            open("").replace("\"campaign_id\":7,", ""),
+            "missing_campaign_id",
+        ),
+        (
+            open("").replace("\"campaign_id\":7", "\"campaign_id\":{\"id\":7}"),
+            "invalid_field_type",
+        ),
+        (open(r#","sequence_number":true"#), "invalid_field_type"),
+        (open(r#","sequence_number":"two""#), "invalid_field_type"),
+        (
+            open("").replace("\"event_type\":\"EMAIL_OPEN\"", "\"event_type\":42"),
+            "invalid_field_type",
+        ),
+    ];
+    for (body, code) in cases {
+        let answer = app.post_webhook(ORG, body.clone(), None).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            answer.body
+        );
+        assert_eq!(answer.error_code(), code, "{body}");
+    }
+    let non_utf8 = [
+        b"{\"secret_key\":\"".as_slice(),
+        SECRET.as_bytes(),
+        b"\",\"event_type\":\"\xff\xfe\"}",
+    ]
+    .concat();
+    assert_eq!(
+        app.post_webhook(ORG, non_utf8, None).await.error_code(),
+        "invalid_json"
+    );
+    let deep = format!(
+        "{{\"secret_key\":\"{SECRET}\",\"x\":{}{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    assert_eq!(
+        app.post_webhook(ORG, deep, None).await.error_code(),
+        "invalid_json"
+    );
+    assert_eq!(app.write_counts(), [0, 0, 0]);
+}
+
+#[actix_web::test]
+async fn an_oversized_body_is_413_whether_declared_or_streamed() {
+    let app = spawn_app_with(|s| s.max_body_bytes = 4096).await;
+    let big = format!(
+        r#"{{"secret_key":"{SECRET}","event_type":"EMAIL_OPEN","pad":"{}"}}"#,
+        "x".repeat(8192)
+    );
+
+    let declared = app.post_webhook(ORG, big.clone(), None).await;
+    assert_eq!(
+        (declared.status, declared.error_code()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+
+    let chunks: Vec<Result<actix_web::web::Bytes, std::io::Error>> = big
+        .as_bytes()
+        .chunks(1000)
+        .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
+        .collect();
+    let response = app
+        .client
+        .post(app.webhook_url(ORG))
+        .send_stream(stream::iter(chunks))
+        .await
+        .unwrap();
+    let streamed = answer(response).await;
+    assert_eq!(
+        (streamed.status, streamed.error_code()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+
+    // A body just under the limit is judged on its merits.
+    let fits = app
+        .post_webhook(ORG, fixture("05_email_open_seq1.json"), None)
+        .await;
+    assert_eq!(fits.status, StatusCode::OK);
+    assert_eq!(app.write_counts(), [1, 0, 1]);
+}
+
+#[actix_web::test]
+async fn a_body_that_never_finishes_times_out_with_408() {
+    let app = spawn_app_with(|s| s.body_timeout_secs = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    // Declares 1000 bytes, sends 14, then goes silent (slow-loris) with the connection open.
+    let response = actix_web::rt::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let head = format!(
+            "POST /api/webhooks/smartlead?org_id={ORG} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"secret_key\":"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut response = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            response.extend_from_slice(&buf[..n]);
+            if response.windows(4).any(|w| w == b"\r\n\r\n") && response.ends_with(b"}}") {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&response).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(
+        response.contains(r#""code":"request_timeout""#),
+        "{response}"
+    );
+    assert_eq!(app.write_counts(), [0, 0, 0]);
+    assert_eq!(app.get("/health").await.status, StatusCode::OK);
+}
