@@ -2,7 +2,9 @@
 
 mod credentials;
 mod migrate;
+mod rollups;
 mod serve;
+mod tokens;
 mod users;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +37,10 @@ enum Command {
     Users(users::UsersArgs),
     /// Manage integration credentials.
     Credentials(credentials::CredentialsArgs),
+    /// Issue, list and revoke API tokens for the read API.
+    Tokens(tokens::TokensArgs),
+    /// Rebuild or check the analytics rollups against email_events.
+    Rollups(rollups::RollupsArgs),
 }
 
 /// A CLI failure: printed to stderr, exit code 1.
@@ -48,6 +54,8 @@ impl Cli {
             Some(Command::Migrate(args)) => migrate::run(args),
             Some(Command::Users(args)) => users::run(args),
             Some(Command::Credentials(args)) => credentials::run(args),
+            Some(Command::Tokens(args)) => tokens::run(args),
+            Some(Command::Rollups(args)) => rollups::run(args),
         }
     }
 }

@@ -51,6 +51,20 @@ impl EventType {
         }
     }
 
+    /// The headline metric this type counts towards: follow-ups fold into their base kind.
+    /// `email_delivered` and `email_spam_reported` have none (no Smartlead event produces them).
+    pub fn headline(self) -> Option<Headline> {
+        match self.base_kind() {
+            EventType::Sent => Some(Headline::Sent),
+            EventType::Opened => Some(Headline::Opened),
+            EventType::Clicked => Some(Headline::Clicked),
+            EventType::Replied => Some(Headline::Replied),
+            EventType::Bounced => Some(Headline::Bounced),
+            EventType::Unsubscribed => Some(Headline::Unsubscribed),
+            _ => None,
+        }
+    }
+
     /// The headline kind a follow-up variant counts towards (an open of step 3 is still an open).
     pub fn base_kind(self) -> EventType {
         match self {
@@ -58,6 +72,39 @@ impl EventType {
             EventType::FollowUpClicked => EventType::Clicked,
             EventType::FollowUpReplied => EventType::Replied,
             other => other,
+        }
+    }
+}
+
+/// The six headline numbers of campaign analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Headline {
+    Sent,
+    Opened,
+    Clicked,
+    Replied,
+    Bounced,
+    Unsubscribed,
+}
+
+impl Headline {
+    pub const ALL: [Headline; 6] = [
+        Headline::Sent,
+        Headline::Opened,
+        Headline::Clicked,
+        Headline::Replied,
+        Headline::Bounced,
+        Headline::Unsubscribed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Headline::Sent => "sent",
+            Headline::Opened => "opened",
+            Headline::Clicked => "clicked",
+            Headline::Replied => "replied",
+            Headline::Bounced => "bounced",
+            Headline::Unsubscribed => "unsubscribed",
         }
     }
 }
@@ -93,5 +140,20 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), 11);
         assert!("email_exploded".parse::<EventType>().is_err());
+    }
+
+    #[test]
+    fn follow_ups_fold_into_their_headline() {
+        assert_eq!(EventType::FollowUpOpened.headline(), Some(Headline::Opened));
+        assert_eq!(
+            EventType::FollowUpReplied.headline(),
+            Some(Headline::Replied)
+        );
+        assert_eq!(EventType::Sent.headline(), Some(Headline::Sent));
+        assert_eq!(EventType::Delivered.headline(), None);
+        assert_eq!(EventType::SpamReported.headline(), None);
+        let covered: std::collections::HashSet<_> =
+            EventType::ALL.iter().filter_map(|t| t.headline()).collect();
+        assert_eq!(covered.len(), Headline::ALL.len());
     }
 }

@@ -2,15 +2,17 @@
 //!
 //! Nothing here knows about HTTP, SQL or Smartlead's wire formats.
 
+mod api_token;
 mod email;
 mod event_type;
 mod ids;
 mod timestamp;
 
+pub use api_token::ApiToken;
 pub use email::EmailAddress;
-pub use event_type::EventType;
+pub use event_type::{EventType, Headline};
 pub use ids::{CampaignId, EventId, LeadId, OrgId, TokenId, UserId};
-pub use timestamp::UtcTimestamp;
+pub use timestamp::{UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 
 /// Why a domain value could not be constructed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -74,7 +74,39 @@ impl UtcTimestamp {
     pub fn millis(&self) -> i64 {
         self.0.timestamp_millis()
     }
+
+    /// The start of the unit (an hour or a day, in millis) this instant falls in.
+    pub fn floor_to(&self, unit_millis: i64) -> Self {
+        let m = self.millis();
+        Self::from_millis(m - m.rem_euclid(unit_millis))
+    }
+
+    /// The first unit boundary at or after this instant.
+    pub fn ceil_to(&self, unit_millis: i64) -> Self {
+        let floor = self.floor_to(unit_millis);
+        if floor == *self {
+            floor
+        } else {
+            Self::from_millis(floor.millis() + unit_millis)
+        }
+    }
+
+    /// This instant moved by `millis` (negative: earlier).
+    pub fn plus_millis(&self, millis: i64) -> Self {
+        Self::from_millis(self.millis().saturating_add(millis))
+    }
+
+    fn from_millis(millis: i64) -> Self {
+        Self(
+            Utc.timestamp_millis_opt(millis)
+                .single()
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
+    }
 }
+
+pub const HOUR_MILLIS: i64 = 3_600_000;
+pub const DAY_MILLIS: i64 = 24 * HOUR_MILLIS;
 
 impl fmt::Display for UtcTimestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -127,6 +159,29 @@ mod tests {
         ] {
             assert!(UtcTimestamp::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn rounding_to_hours_and_days() {
+        let t = UtcTimestamp::parse("2025-10-14T09:12:44.218Z").unwrap();
+        assert_eq!(
+            t.floor_to(HOUR_MILLIS).to_string(),
+            "2025-10-14T09:00:00.000Z"
+        );
+        assert_eq!(
+            t.ceil_to(HOUR_MILLIS).to_string(),
+            "2025-10-14T10:00:00.000Z"
+        );
+        assert_eq!(
+            t.floor_to(DAY_MILLIS).to_string(),
+            "2025-10-14T00:00:00.000Z"
+        );
+        let on_hour = UtcTimestamp::parse("2025-10-14T09:00:00Z").unwrap();
+        assert_eq!(on_hour.ceil_to(HOUR_MILLIS), on_hour);
+        assert_eq!(
+            on_hour.plus_millis(-HOUR_MILLIS).to_string(),
+            "2025-10-14T08:00:00.000Z"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Routes, extractors and the mapping of every error to an HTTP answer.
 
+mod api;
+mod auth;
 mod error;
 mod health;
 mod request_log;
@@ -30,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .configure(health::configure)
     .configure(webhook::configure)
+    .configure(api::configure)
     .default_service(web::to(route_not_found));
 }
 

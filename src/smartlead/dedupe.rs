@@ -1,6 +1,6 @@
 //! Event identity. Smartlead payloads carry no event id, retries repeat the body, and operators
 //! re-send by hand days later, so the hub derives a key from what makes an event *that* event:
-//! its normalized type, the lead, the stats/message ids, its own timestamp and the clicked link.
+//! its normalized type, campaign, lead, stats/message ids, its own timestamp and the clicked link.
 //! Not the whole body: a re-send may differ in `metadata` or deprecated fields. Not `message_id`
 //! alone: it is shared by the sent/open/click events of one email.
 //!

@@ -142,6 +142,7 @@ fn email_event(
             "email-v1",
             &[
                 event_type.as_str(),
+                campaign_id.as_str(),
                 email.as_str(),
                 &lead_id,
                 &stats_id,

@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::StorageError;
+use super::{rollups, StorageError};
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::smartlead::{EmailEvent, OtherEvent, SmartleadEvent};
 
@@ -78,6 +78,14 @@ fn ingest_email(
         now.to_string(),
         event.dedupe_key,
     ])?;
+    rollups::record_event(
+        conn,
+        user,
+        &event.campaign_id,
+        event.event_type,
+        &event.email,
+        event.occurred_at,
+    )?;
     Ok(IngestOutcome::Stored { event_id })
 }
 

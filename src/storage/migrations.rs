@@ -35,6 +35,12 @@ const MIGRATIONS: &[(&str, M<'static>)] = &[
             "../../migrations/20250115_002_webhook_ingestion.down.sql"
         )),
     ),
+    (
+        "20250122_003_read_api",
+        M::up(include_str!("../../migrations/20250122_003_read_api.sql")).down(include_str!(
+            "../../migrations/20250122_003_read_api.down.sql"
+        )),
+    ),
 ];
 
 fn migrations() -> Migrations<'static> {

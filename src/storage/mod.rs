@@ -4,10 +4,13 @@
 //! `query_only` connections. Every read takes the tenant (`UserId`) first, so no function can
 //! return another user's rows.
 
+pub mod analytics;
 mod connection;
 mod error;
 pub mod events;
 pub mod migrations;
+pub mod rollups;
+pub mod tokens;
 pub mod users;
 mod writer;
 

@@ -30,7 +30,7 @@ fn migrate_status_up_and_down_on_a_new_database() {
 
     let (ok, out, _) = hub(&["migrate", "up", "--db", db]);
     assert!(ok);
-    assert!(out.contains("schema version: 3 (latest: 3)"), "{out}");
+    assert!(out.contains("schema version: 4 (latest: 4)"), "{out}");
     assert!(!out.contains("pending"), "{out}");
 
     let (ok, out, _) = hub(&["migrate", "down", "--to", "1", "--db", db]);
@@ -136,4 +136,62 @@ fn help_documents_every_command() {
     }
     let (ok, out, _) = hub(&["migrate", "down", "--help"]);
     assert!(ok && out.contains("--to"), "{out}");
+}
+
+#[test]
+fn tokens_issue_list_and_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let db = db.to_str().unwrap();
+    let (_, out, _) = hub(&[
+        "users",
+        "add",
+        "--db",
+        db,
+        "--email",
+        "t@example.com",
+        "--org-id",
+        "org-t",
+    ]);
+    let user_id = out.split_whitespace().nth(2).unwrap().to_owned();
+
+    let (ok, out, err) = hub(&[
+        "tokens",
+        "issue",
+        "--db",
+        db,
+        "--user",
+        &user_id,
+        "--name",
+        "dashboard",
+    ]);
+    assert!(ok, "{err}");
+    let token_id = out.split_whitespace().nth(2).unwrap().to_owned();
+    let token = out.lines().nth(1).unwrap().trim().to_owned();
+    assert!(token.starts_with("slh_") && token.len() == 68, "{out}");
+    assert!(err.contains("cannot be shown again"));
+
+    let (ok, out, _) = hub(&["tokens", "list", "--db", db, "--user", &user_id]);
+    assert!(
+        ok && out.contains(&token_id) && out.contains("dashboard") && out.contains("never"),
+        "{out}"
+    );
+    assert!(!out.contains(&token), "list never shows the secret");
+
+    let (ok, out, _) = hub(&["tokens", "revoke", "--db", db, &token_id]);
+    assert!(ok && out.contains("revoked"), "{out}");
+    let (_, out, _) = hub(&["tokens", "list", "--db", db, "--user", &user_id]);
+    assert!(
+        !out.lines().nth(1).unwrap().trim_end().ends_with('-'),
+        "revocation time shown: {out}"
+    );
+
+    let (ok, _, err) = hub(&[
+        "tokens",
+        "revoke",
+        "--db",
+        db,
+        "00000000-0000-4000-8000-000000000000",
+    ]);
+    assert!(!ok && err.contains("token not found"), "{err}");
 }

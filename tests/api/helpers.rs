@@ -10,7 +10,7 @@ use smartlead_hub::config::Settings;
 use smartlead_hub::domain::{OrgId, UserId};
 use smartlead_hub::startup::Application;
 use smartlead_hub::storage::users::{self, NewUser, SmartleadCredentials};
-use smartlead_hub::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
+use smartlead_hub::storage::{migrations, open_read_write, tokens, DEFAULT_BUSY_TIMEOUT};
 use tempfile::TempDir;
 
 /// The org and secret the fixtures are written for (tests/fixtures/smartlead/README.md).
@@ -33,6 +33,10 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server on a random port over a fresh database file, with one user for `ORG`.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    // `TEST_LOG=1 cargo test …` shows the server's logs.
+    if std::env::var_os("TEST_LOG").is_some() {
+        smartlead_hub::telemetry::init();
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("hub.db");
     let mut settings = Settings::with_db(&db_path);
@@ -152,6 +156,21 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> Answer {
         let request = self.client.get(format!("{}{path}", self.address));
         answer(request.send().await.expect("request sent")).await
+    }
+
+    /// A GET with `Authorization: Bearer <token>`.
+    pub async fn get_as(&self, token: &str, path: &str) -> Answer {
+        let request = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token);
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// A new API token for `user`.
+    pub fn token_for(&self, user: UserId) -> String {
+        let (_, token) = tokens::issue(&self.db(), user, Some("test")).expect("token issued");
+        token.expose().to_owned()
     }
 
     /// Rows in every table the webhook writes to: proof that a refused request wrote nothing.

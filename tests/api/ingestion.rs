@@ -5,13 +5,13 @@ use rusqlite::params;
 
 use crate::helpers::{add_user, fixture, fixture_signature, spawn_app, TestApp, ORG, SECRET};
 
-const ZOE: &str = "zoe.lefevre@mueller-soehne.example";
-const KWAME: &str = "k.osei@harbourline.example";
-const ANNA: &str = "anna.kowalska@wisla-logistyka.example";
+pub const ZOE: &str = "zoe.lefevre@mueller-soehne.example";
+pub const KWAME: &str = "k.osei@harbourline.example";
+pub const ANNA: &str = "anna.kowalska@wisla-logistyka.example";
 const SENT_TO_ZOE: &str = "<7c0e5a8d-1f3b-4a9e-b2d4-5e6f7a8b9c01@mail.northpeak-growth.io>";
 
 /// (fixture, event_type, email, message_id, timestamp), written by reading each fixture.
-const EMAIL_FIXTURES: &[(&str, &str, &str, &str, &str)] = &[
+pub const EMAIL_FIXTURES: &[(&str, &str, &str, &str, &str)] = &[
     (
         "01_email_sent_new_and_deprecated_fields.json",
         "email_sent",

@@ -408,3 +408,87 @@ fn the_database_file_is_private_to_its_owner() {
         assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
     }
 }
+
+mod read_paths {
+    use smartlead_hub::domain::{EventType, LeadId, UserId};
+    use smartlead_hub::storage::analytics::{plans, EventFilter, Keyset, LeadFilter};
+
+    use super::*;
+
+    fn uses_an_index_without_scanning(plan: &[String], index: &str) {
+        assert!(
+            plan.iter().any(|l| l.contains(index)),
+            "{index} unused: {plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|l| l.starts_with("SCAN")),
+            "full scan: {plan:?}"
+        );
+        assert!(
+            !plan
+                .iter()
+                .any(|l| l.contains("USE TEMP B-TREE FOR ORDER BY")),
+            "sorts every row: {plan:?}"
+        );
+    }
+
+    #[test]
+    fn lead_timelines_event_search_and_lead_lists_are_index_range_scans() {
+        let (_dir, conn) = migrated_db();
+        seed_rows(&conn);
+        let user: UserId = USER.parse().unwrap();
+        let lead: LeadId = LEAD.parse().unwrap();
+        let after = Keyset {
+            at: "2025-01-08T10:00:00.000Z".into(),
+            id: "00000000-0000-4000-8000-0000000000d1".into(),
+        };
+
+        uses_an_index_without_scanning(
+            &plans::lead_events(&conn, lead, None).unwrap(),
+            "idx_email_events_lead_timestamp",
+        );
+        uses_an_index_without_scanning(
+            &plans::lead_events(&conn, lead, Some(&after)).unwrap(),
+            "idx_email_events_lead_timestamp",
+        );
+
+        let everything = EventFilter::default();
+        uses_an_index_without_scanning(
+            &plans::search_events(&conn, user, &everything, Some(&after)).unwrap(),
+            "idx_email_events_user_time",
+        );
+        let by_campaign = EventFilter {
+            campaign_id: Some("c-1".into()),
+            from: Some("2025-01-01T00:00:00.000Z".into()),
+            ..EventFilter::default()
+        };
+        uses_an_index_without_scanning(
+            &plans::search_events(&conn, user, &by_campaign, None).unwrap(),
+            "idx_email_events_user_campaign_time",
+        );
+        let by_email = EventFilter {
+            email: Some("lead@example.com".into()),
+            event_type: Some(EventType::Opened),
+            ..EventFilter::default()
+        };
+        let plan = plans::search_events(&conn, user, &by_email, None).unwrap();
+        assert!(
+            plan.iter()
+                .any(|l| l.starts_with("SEARCH email_events USING INDEX")),
+            "{plan:?}"
+        );
+
+        uses_an_index_without_scanning(
+            &plans::leads(&conn, user, &LeadFilter::default()).unwrap(),
+            "idx_leads_user_last_event",
+        );
+        let by_campaign = LeadFilter {
+            campaign_id: Some("c-1".into()),
+            last_event: None,
+        };
+        uses_an_index_without_scanning(
+            &plans::leads(&conn, user, &by_campaign).unwrap(),
+            "idx_leads_user_campaign_last_event",
+        );
+    }
+}

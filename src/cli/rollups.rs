@@ -1,0 +1,51 @@
+use clap::{Args, Subcommand};
+
+use super::CliResult;
+use crate::config::DbArgs;
+use crate::storage::{migrations, open_read_write, rollups, DEFAULT_BUSY_TIMEOUT};
+
+#[derive(Debug, Args)]
+pub struct RollupsArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    action: RollupsAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum RollupsAction {
+    /// Recompute every analytics rollup from email_events (one transaction).
+    Rebuild,
+    /// Compare the rollups with a recomputation; exit 1 if any row differs.
+    Check,
+}
+
+pub fn run(args: RollupsArgs) -> CliResult {
+    let mut conn = open_read_write(&args.db.db, DEFAULT_BUSY_TIMEOUT)?;
+    migrations::to_latest(&mut conn)?;
+    match args.action {
+        RollupsAction::Rebuild => {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            rollups::rebuild(&tx)?;
+            tx.commit()?;
+            println!("rollups rebuilt from email_events");
+        }
+        RollupsAction::Check => {
+            // One read transaction, so the comparison sees one consistent snapshot.
+            let tx = conn.transaction()?;
+            let differences = rollups::check(&tx)?;
+            tx.rollback()?;
+            if differences.is_empty() {
+                println!("rollups match email_events");
+            } else {
+                for (table, rows) in &differences {
+                    println!("{table}: {rows} rows differ");
+                }
+                return Err(
+                    "rollups differ from email_events; run `smartlead-hub rollups rebuild`".into(),
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+use clap::{Args, Subcommand};
+
+use super::CliResult;
+use crate::config::DbArgs;
+use crate::domain::{TokenId, UserId};
+use crate::storage::{migrations, open_read_write, tokens, DEFAULT_BUSY_TIMEOUT};
+
+#[derive(Debug, Args)]
+pub struct TokensArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    action: TokensAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensAction {
+    /// Issue an API token for a user. The token is printed once and cannot be shown again.
+    Issue {
+        /// The user's id (see `users list`).
+        #[arg(long)]
+        user: String,
+        /// A label to tell tokens apart.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List a user's tokens (never the secrets).
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a token by its id: every request with it is refused from then on.
+    Revoke {
+        /// The token's id (see `tokens list`).
+        token_id: String,
+    },
+}
+
+pub fn run(args: TokensArgs) -> CliResult {
+    let mut conn = open_read_write(&args.db.db, DEFAULT_BUSY_TIMEOUT)?;
+    migrations::to_latest(&mut conn)?;
+    match args.action {
+        TokensAction::Issue { user, name } => {
+            let user: UserId = user.parse()?;
+            let (id, token) = tokens::issue(&conn, user, name.as_deref())?;
+            println!("issued token {id} for user {user}");
+            println!("{}", token.expose());
+            eprintln!("store it now: only its hash is kept, it cannot be shown again");
+        }
+        TokensAction::List { user } => {
+            let user: UserId = user.parse()?;
+            println!(
+                "{:<36}  {:<16}  {:<24}  {:<24}  revoked",
+                "id", "name", "created", "last used"
+            );
+            for t in tokens::list(&conn, user)? {
+                println!(
+                    "{:<36}  {:<16}  {:<24}  {:<24}  {}",
+                    t.id,
+                    t.name.unwrap_or_default(),
+                    t.created_at,
+                    t.last_used_at.unwrap_or_else(|| "never".into()),
+                    t.revoked_at.unwrap_or_else(|| "-".into())
+                );
+            }
+        }
+        TokensAction::Revoke { token_id } => {
+            let id: TokenId = token_id.parse()?;
+            tokens::revoke(&conn, id)?;
+            println!("revoked token {id}");
+        }
+    }
+    Ok(())
+}

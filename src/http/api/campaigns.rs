@@ -1,0 +1,192 @@
+//! Campaign and user analytics, all answered from rollups (never a scan of raw events).
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use serde_json::json;
+
+use super::params::{encode_campaign_cursor, page, Params};
+use super::stats_view::StatsView;
+use crate::domain::{CampaignId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
+use crate::http::auth::AuthenticatedUser;
+use crate::http::{ApiError, AppState};
+use crate::storage::analytics::{self, Bucket, HourRange};
+use crate::storage::rollups::ALL_CAMPAIGNS;
+
+/// The most buckets one time-series answer may hold.
+const MAX_BUCKETS: i64 = 10_000;
+
+fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
+    CampaignId::parse(raw).map_err(|e| ApiError::InvalidPath {
+        name: "campaign_id".into(),
+        reason: e.0,
+    })
+}
+
+#[derive(Serialize)]
+struct Range<'a> {
+    from: &'a str,
+    to: &'a str,
+}
+
+fn range_json(range: &Option<HourRange>) -> serde_json::Value {
+    match range {
+        Some(r) => json!(Range {
+            from: &r.from,
+            to: &r.to
+        }),
+        None => serde_json::Value::Null,
+    }
+}
+
+/// `GET /api/campaigns`: the user's campaigns that have events, each with its numbers.
+async fn list(
+    AuthenticatedUser(user): AuthenticatedUser,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::new(query.into_inner());
+    let limit = params.limit(50)?;
+    let after = params.campaign_cursor()?;
+    let rows = state
+        .read(move |conn| analytics::campaigns(conn, user, after.as_deref(), limit + 1))
+        .await?;
+    let (rows, more) = page(rows, limit);
+    let next_cursor = more
+        .then(|| rows.last().map(|(c, _)| encode_campaign_cursor(c)))
+        .flatten();
+    let campaigns: Vec<_> = rows
+        .iter()
+        .map(|(campaign, metrics)| json!({ "campaign_id": campaign, "stats": StatsView::from_rows(metrics) }))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "campaigns": campaigns, "next_cursor": next_cursor })))
+}
+
+/// `GET /api/campaigns/{campaign_id}/stats[?from=&to=]`.
+async fn stats(
+    AuthenticatedUser(user): AuthenticatedUser,
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let campaign = campaign_id(&path)?;
+    let range = Params::new(query.into_inner()).hour_range()?;
+    let scoped_range = range.clone();
+    let id = campaign.clone();
+    let rows = state
+        .read(move |conn| {
+            if !analytics::campaign_exists(conn, user, id.as_str())? {
+                return Ok(None);
+            }
+            analytics::scope_metrics(conn, user, id.as_str(), scoped_range.as_ref()).map(Some)
+        })
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "campaign_id": campaign.as_str(),
+        "range": range_json(&range),
+        "stats": StatsView::from_rows(&rows),
+    })))
+}
+
+/// `GET /api/stats[?from=&to=]`: the user's numbers across all campaigns.
+async fn user_stats(
+    AuthenticatedUser(user): AuthenticatedUser,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let range = Params::new(query.into_inner()).hour_range()?;
+    let scoped_range = range.clone();
+    let rows = state
+        .read(move |conn| {
+            analytics::scope_metrics(conn, user, ALL_CAMPAIGNS, scoped_range.as_ref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "user_id": user.to_string(),
+        "range": range_json(&range),
+        "stats": StatsView::from_rows(&rows),
+    })))
+}
+
+/// `GET /api/campaigns/{campaign_id}/timeseries?bucket=hour|day&from=&to=`: counts per bucket per
+/// metric, every bucket of the range present (empty ones with no counts). Without `from`/`to`
+/// the last 30 days (daily) or 48 hours (hourly) up to now.
+async fn timeseries(
+    AuthenticatedUser(user): AuthenticatedUser,
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let campaign = campaign_id(&path)?;
+    let params = Params::new(query.into_inner());
+    let (bucket, unit, default_span) = match params.text("bucket").unwrap_or("day") {
+        "hour" => (Bucket::Hour, HOUR_MILLIS, 48 * HOUR_MILLIS),
+        "day" => (Bucket::Day, DAY_MILLIS, 30 * DAY_MILLIS),
+        other => {
+            return Err(ApiError::InvalidQuery {
+                name: "bucket".into(),
+                reason: format!("`{other}` is not one of `hour`, `day`"),
+            })
+        }
+    };
+    let (from, to) = params.time_range()?;
+    let to = to.unwrap_or_else(UtcTimestamp::now).ceil_to(unit);
+    let from = from
+        .unwrap_or_else(|| to.plus_millis(-default_span))
+        .floor_to(unit);
+    if (to.millis() - from.millis()) / unit > MAX_BUCKETS {
+        return Err(ApiError::InvalidQuery {
+            name: "from".into(),
+            reason: format!(
+                "the range holds more than {MAX_BUCKETS} buckets; narrow it or use a larger bucket"
+            ),
+        });
+    }
+    let range = HourRange {
+        from: from.to_string(),
+        to: to.to_string(),
+    };
+    let id = campaign.clone();
+    let scoped = range.clone();
+    let rows = state
+        .read(move |conn| {
+            if !analytics::campaign_exists(conn, user, id.as_str())? {
+                return Ok(None);
+            }
+            analytics::timeseries(conn, user, id.as_str(), bucket, &scoped).map(Some)
+        })
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
+
+    let mut by_bucket: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for (start, metric, events) in rows {
+        by_bucket.entry(start).or_default().insert(metric, events);
+    }
+    let mut series = Vec::new();
+    let mut start = from;
+    while start < to {
+        let key = start.to_string();
+        let counts = by_bucket.remove(&key).unwrap_or_default();
+        series.push(json!({ "start": key, "counts": counts }));
+        start = start.plus_millis(unit);
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "campaign_id": campaign.as_str(),
+        "bucket": if bucket == Bucket::Hour { "hour" } else { "day" },
+        "from": range.from,
+        "to": range.to,
+        "series": series,
+    })))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/campaigns", web::get().to(list))
+        .route("/api/campaigns/{campaign_id}/stats", web::get().to(stats))
+        .route(
+            "/api/campaigns/{campaign_id}/timeseries",
+            web::get().to(timeseries),
+        )
+        .route("/api/stats", web::get().to(user_stats));
+}

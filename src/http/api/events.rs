@@ -1,0 +1,50 @@
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::params::{encode_keyset, page, Params};
+use crate::domain::EmailAddress;
+use crate::http::auth::AuthenticatedUser;
+use crate::http::{ApiError, AppState};
+use crate::storage::analytics::{self, EventFilter};
+
+/// `GET /api/events?email=&event_type=&campaign_id=&from=&to=`: event search, newest first.
+async fn search(
+    AuthenticatedUser(user): AuthenticatedUser,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::new(query.into_inner());
+    let email = params
+        .text("email")
+        .map(|raw| {
+            EmailAddress::parse(raw).map_err(|e| ApiError::InvalidQuery {
+                name: "email".into(),
+                reason: e.0,
+            })
+        })
+        .transpose()?;
+    let (from, to) = params.time_range()?;
+    let filter = EventFilter {
+        email: email.map(|e| e.as_str().to_owned()),
+        event_type: params.event_type("event_type")?,
+        campaign_id: params.text("campaign_id").map(str::to_owned),
+        from: from.map(|t| t.to_string()),
+        to: to.map(|t| t.to_string()),
+    };
+    let limit = params.limit(50)?;
+    let after = params.keyset_cursor()?;
+    let rows = state
+        .read(move |conn| analytics::search_events(conn, user, &filter, after.as_ref(), limit + 1))
+        .await?;
+    let (events, more) = page(rows, limit);
+    let next_cursor = more
+        .then(|| events.last().map(|e| encode_keyset(&e.timestamp, &e.id)))
+        .flatten();
+    Ok(HttpResponse::Ok().json(json!({ "events": events, "next_cursor": next_cursor })))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/events", web::get().to(search));
+}

@@ -1,0 +1,75 @@
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::params::{encode_keyset, page, Params};
+use crate::domain::LeadId;
+use crate::http::auth::AuthenticatedUser;
+use crate::http::{ApiError, AppState};
+use crate::storage::analytics::{self, LeadFilter};
+
+/// `GET /api/leads?campaign_id=&last_event=&order=recent`: leads by newest activity.
+async fn list(
+    AuthenticatedUser(user): AuthenticatedUser,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::new(query.into_inner());
+    if let Some(order) = params.text("order").filter(|o| *o != "recent") {
+        return Err(ApiError::InvalidQuery {
+            name: "order".into(),
+            reason: format!("`{order}` is not `recent`"),
+        });
+    }
+    let filter = LeadFilter {
+        campaign_id: params.text("campaign_id").map(str::to_owned),
+        last_event: params.event_type("last_event")?,
+    };
+    let limit = params.limit(50)?;
+    let after = params.keyset_cursor()?;
+    let rows = state
+        .read(move |conn| analytics::leads(conn, user, &filter, after.as_ref(), limit + 1))
+        .await?;
+    let (leads, more) = page(rows, limit);
+    let next_cursor = more
+        .then(|| {
+            leads.last().and_then(|l| {
+                l.last_event_timestamp
+                    .as_deref()
+                    .map(|at| encode_keyset(at, &l.id))
+            })
+        })
+        .flatten();
+    Ok(HttpResponse::Ok().json(json!({ "leads": leads, "next_cursor": next_cursor })))
+}
+
+/// `GET /api/leads/{lead_id}/events?limit=10`: the lead's timeline, newest first (seed usage
+/// example 2).
+async fn events(
+    AuthenticatedUser(user): AuthenticatedUser,
+    path: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    // A malformed id cannot name any lead: the same 404 as another user's lead.
+    let lead: LeadId = path.parse().map_err(|_| ApiError::NotFound("lead"))?;
+    let params = Params::new(query.into_inner());
+    let limit = params.limit(10)?;
+    let after = params.keyset_cursor()?;
+    let rows = state
+        .read(move |conn| analytics::lead_events(conn, user, lead, after.as_ref(), limit + 1))
+        .await?
+        .ok_or(ApiError::NotFound("lead"))?;
+    let (events, more) = page(rows, limit);
+    let next_cursor = more
+        .then(|| events.last().map(|e| encode_keyset(&e.timestamp, &e.id)))
+        .flatten();
+    Ok(HttpResponse::Ok()
+        .json(json!({ "lead_id": lead.to_string(), "events": events, "next_cursor": next_cursor })))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/leads", web::get().to(list))
+        .route("/api/leads/{lead_id}/events", web::get().to(events));
+}

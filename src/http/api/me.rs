@@ -1,0 +1,28 @@
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::http::auth::AuthenticatedUser;
+use crate::http::{ApiError, AppState};
+use crate::storage::users;
+
+/// `GET /api/me`: who the token belongs to and their Smartlead org (seed usage example 1).
+async fn me(
+    AuthenticatedUser(user): AuthenticatedUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let found = state
+        .read(move |conn| users::find_user(conn, user))
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "id": found.id,
+        "email": found.email,
+        "name": found.name,
+        "smartlead_org_id": found.smartlead_org_id,
+        "smartlead_org_name": found.smartlead_org_name,
+    })))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/me", web::get().to(me));
+}

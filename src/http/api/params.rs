@@ -1,0 +1,140 @@
+//! Query-string parameters of the read API: parsed once, every failure a 400 naming the parameter.
+
+use std::collections::HashMap;
+
+use crate::domain::{EventType, UtcTimestamp, HOUR_MILLIS};
+use crate::http::ApiError;
+use crate::storage::analytics::{HourRange, Keyset};
+
+pub const MAX_LIMIT: usize = 500;
+
+pub struct Params(HashMap<String, String>);
+
+fn invalid(name: &str, reason: impl Into<String>) -> ApiError {
+    ApiError::InvalidQuery {
+        name: name.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+impl Params {
+    pub fn new(map: HashMap<String, String>) -> Self {
+        Self(map)
+    }
+
+    /// A present, non-empty value.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    pub fn limit(&self, default: usize) -> Result<usize, ApiError> {
+        match self.text("limit") {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    )
+                }),
+        }
+    }
+
+    pub fn time(&self, name: &str) -> Result<Option<UtcTimestamp>, ApiError> {
+        self.text(name)
+            .map(|raw| UtcTimestamp::parse(raw).map_err(|e| invalid(name, e.0)))
+            .transpose()
+    }
+
+    pub fn event_type(&self, name: &str) -> Result<Option<EventType>, ApiError> {
+        self.text(name)
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|e: crate::domain::InvalidValue| invalid(name, e.0))
+            })
+            .transpose()
+    }
+
+    /// `from` and `to` as an exact half-open range, checked for order.
+    pub fn time_range(&self) -> Result<(Option<UtcTimestamp>, Option<UtcTimestamp>), ApiError> {
+        let (from, to) = (self.time("from")?, self.time("to")?);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(invalid("from", "must not be after `to`"));
+            }
+        }
+        Ok((from, to))
+    }
+
+    /// `from`/`to` widened to whole hours (analytics are hourly rollups); `None` without either.
+    pub fn hour_range(&self) -> Result<Option<HourRange>, ApiError> {
+        Ok(match self.time_range()? {
+            (None, None) => None,
+            (from, to) => Some(HourRange {
+                // Open ends as text bounds that sort before and after every stored hour.
+                from: from.map_or_else(
+                    || "0000".to_owned(),
+                    |t| t.floor_to(HOUR_MILLIS).to_string(),
+                ),
+                to: to.map_or_else(
+                    || "9999-12-31T24".to_owned(),
+                    |t| t.ceil_to(HOUR_MILLIS).to_string(),
+                ),
+            }),
+        })
+    }
+
+    /// The opaque `cursor` of a (time, id) keyset list.
+    pub fn keyset_cursor(&self) -> Result<Option<Keyset>, ApiError> {
+        let Some(raw) = self.text("cursor") else {
+            return Ok(None);
+        };
+        let malformed = || invalid("cursor", "is not a cursor this API returned");
+        let decoded = hex::decode(raw)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(malformed)?;
+        let (at, id) = decoded.split_once('|').ok_or_else(malformed)?;
+        UtcTimestamp::parse(at).map_err(|_| malformed())?;
+        uuid::Uuid::parse_str(id).map_err(|_| malformed())?;
+        Ok(Some(Keyset {
+            at: at.to_owned(),
+            id: id.to_owned(),
+        }))
+    }
+
+    /// The opaque `cursor` of the campaign list (the last campaign id seen).
+    pub fn campaign_cursor(&self) -> Result<Option<String>, ApiError> {
+        let Some(raw) = self.text("cursor") else {
+            return Ok(None);
+        };
+        let malformed = || invalid("cursor", "is not a cursor this API returned");
+        let decoded = hex::decode(raw)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(malformed)?;
+        decoded
+            .strip_prefix("c|")
+            .map(str::to_owned)
+            .map(Some)
+            .ok_or_else(malformed)
+    }
+}
+
+pub fn encode_keyset(at: &str, id: &str) -> String {
+    hex::encode(format!("{at}|{id}"))
+}
+
+pub fn encode_campaign_cursor(campaign: &str) -> String {
+    hex::encode(format!("c|{campaign}"))
+}
+
+/// Splits an over-fetched page (limit + 1 rows) into the page and whether more follow.
+pub fn page<T>(mut rows: Vec<T>, limit: usize) -> (Vec<T>, bool) {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    (rows, more)
+}

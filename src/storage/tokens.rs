@@ -1,0 +1,106 @@
+//! API tokens: issue, list, revoke, and resolve a presented token to its user.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use super::StorageError;
+use crate::domain::{ApiToken, TokenId, UserId, UtcTimestamp};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// Who a valid token belongs to.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub token_id: String,
+    pub user_id: UserId,
+    pub last_used_at: Option<String>,
+}
+
+/// Creates a token for `user`; the returned secret is never stored.
+pub fn issue(
+    conn: &Connection,
+    user: UserId,
+    name: Option<&str>,
+) -> Result<(TokenId, ApiToken), StorageError> {
+    if super::users::find_user(conn, user)?.is_none() {
+        return Err(StorageError::NotFound("user"));
+    }
+    let token = ApiToken::generate().map_err(|e| StorageError::Conflict(e.to_string()))?;
+    let id = TokenId::new();
+    conn.execute(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id.to_string(), user.to_string(), name, token.hash(), UtcTimestamp::now().to_string()],
+    )?;
+    Ok((id, token))
+}
+
+pub fn list(conn: &Connection, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = ?1 ORDER BY created_at, id",
+    )?;
+    let tokens = stmt
+        .query_map([user.to_string()], |r| {
+            Ok(TokenInfo {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+                last_used_at: r.get(3)?,
+                revoked_at: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(tokens)
+}
+
+/// Revokes a token (idempotent: revoking twice keeps the first revocation time).
+pub fn revoke(conn: &Connection, id: TokenId) -> Result<(), StorageError> {
+    let found = conn.execute(
+        "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        params![id.to_string(), UtcTimestamp::now().to_string()],
+    )?;
+    if found == 0 {
+        return Err(StorageError::NotFound("token"));
+    }
+    Ok(())
+}
+
+/// The owner of a live token. Unknown and revoked tokens take the same path (one indexed lookup
+/// by hash) and give the same answer, so timing cannot tell them apart.
+pub fn owner(conn: &Connection, token: &ApiToken) -> Result<Option<TokenOwner>, StorageError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT id, user_id, last_used_at, revoked_at FROM api_tokens WHERE token_hash = ?1",
+        )?
+        .query_row([token.hash()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })
+        .optional()?;
+    Ok(
+        row.and_then(|(token_id, user_id, last_used_at, revoked_at)| {
+            let user_id = user_id.parse().ok()?;
+            revoked_at.is_none().then_some(TokenOwner {
+                token_id,
+                user_id,
+                last_used_at,
+            })
+        }),
+    )
+}
+
+pub fn touch(conn: &Connection, token_id: &str, at: UtcTimestamp) -> Result<(), StorageError> {
+    conn.prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")?
+        .execute(params![token_id, at.to_string()])?;
+    Ok(())
+}
