@@ -5,42 +5,38 @@ use rusqlite_migration::{Migrations, SchemaVersion, M};
 
 use super::StorageError;
 
+/// `migrations/NAME.sql` with `migrations/NAME.down.sql` as its down step.
+macro_rules! migration {
+    ($name:literal) => {
+        (
+            $name,
+            M::up(include_str!(concat!("../../migrations/", $name, ".sql"))).down(include_str!(
+                concat!("../../migrations/", $name, ".down.sql")
+            )),
+        )
+    };
+    // Migrations that rebuild tables also verify every foreign key afterwards.
+    ($name:literal, rebuilds_tables) => {
+        (
+            $name,
+            M::up(include_str!(concat!("../../migrations/", $name, ".sql")))
+                .down(include_str!(concat!(
+                    "../../migrations/",
+                    $name,
+                    ".down.sql"
+                )))
+                .foreign_key_check(),
+        )
+    };
+}
+
 /// File name and migration, in order: version N is the state after the Nth entry.
 const MIGRATIONS: &[(&str, M<'static>)] = &[
-    (
-        "20250101_000_clento_base",
-        M::up(include_str!(
-            "../../migrations/20250101_000_clento_base.sql"
-        ))
-        .down(include_str!(
-            "../../migrations/20250101_000_clento_base.down.sql"
-        )),
-    ),
-    (
-        "20250108_001_smartlead_integration",
-        M::up(include_str!(
-            "../../migrations/20250108_001_smartlead_integration.sql"
-        ))
-        .down(include_str!(
-            "../../migrations/20250108_001_smartlead_integration.down.sql"
-        ))
-        .foreign_key_check(),
-    ),
-    (
-        "20250115_002_webhook_ingestion",
-        M::up(include_str!(
-            "../../migrations/20250115_002_webhook_ingestion.sql"
-        ))
-        .down(include_str!(
-            "../../migrations/20250115_002_webhook_ingestion.down.sql"
-        )),
-    ),
-    (
-        "20250122_003_read_api",
-        M::up(include_str!("../../migrations/20250122_003_read_api.sql")).down(include_str!(
-            "../../migrations/20250122_003_read_api.down.sql"
-        )),
-    ),
+    migration!("20250101_000_clento_base"),
+    migration!("20250108_001_smartlead_integration", rebuilds_tables),
+    migration!("20250115_002_webhook_ingestion"),
+    migration!("20250122_003_read_api"),
+    migration!("20250129_004_lean_indexes", rebuilds_tables),
 ];
 
 fn migrations() -> Migrations<'static> {

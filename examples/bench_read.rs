@@ -1,0 +1,144 @@
+//! Read-path benchmark: seeds N events through the real ingest path, then measures the real HTTP
+//! API end to end (one keep-alive connection, sequential requests).
+//!
+//!     cargo run --release --example bench_read -- --events 1000000
+//!     cargo run --release --example bench_read -- --events 10000000
+//!
+//! Prints p50/p99/p99.9 per endpoint. Timing figures belong here, never in tests.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use common::{add_user, ms, seed, summarize, DataSet, Rng};
+use smartlead_hub::config::Settings;
+use smartlead_hub::startup::Application;
+use smartlead_hub::storage::tokens;
+use smartlead_hub::storage::{open_read_write, DEFAULT_BUSY_TIMEOUT};
+
+/// Builds the request path of one measured request.
+type PathFor = Box<dyn Fn(&mut Rng) -> String>;
+
+#[derive(Parser)]
+struct Args {
+    /// Events to seed.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Campaigns the events spread over.
+    #[arg(long, default_value_t = 50)]
+    campaigns: u64,
+    /// Requests per endpoint.
+    #[arg(long, default_value_t = 2_000)]
+    requests: usize,
+    /// Reuse this database file if it exists (seeded by an earlier run with the same --events).
+    #[arg(long)]
+    db: Option<std::path::PathBuf>,
+}
+
+fn main() {
+    let args = Args::parse();
+    let dir = tempfile::tempdir().unwrap();
+    let path = args
+        .db
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench_read.db"));
+    let fresh = !path.exists();
+    let set = DataSet {
+        events: args.events,
+        campaigns: args.campaigns,
+        events_per_lead: 20,
+        days: 180,
+    };
+    let user = if fresh {
+        let user = add_user(&path, "bench@example.com", "bench-org", "bench-secret");
+        // A second tenant with the same campaign ids, so every query has to scope by user.
+        let other = add_user(&path, "other@example.com", "other-org", "other-secret");
+        eprintln!("seeding {} events …", args.events);
+        let rate = seed(&path, user, "bench-org", set, 7, true);
+        seed(
+            &path,
+            other,
+            "other-org",
+            DataSet {
+                events: args.events / 10,
+                ..set
+            },
+            8,
+            false,
+        );
+        eprintln!("seeded at {rate:.0} events/s");
+        user
+    } else {
+        let conn = open_read_write(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+        let id: String = conn
+            .query_row(
+                "SELECT id FROM users WHERE email = 'bench@example.com'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        id.parse().unwrap()
+    };
+    let size_mib = std::fs::metadata(&path)
+        .map(|m| m.len() as f64 / 1048576.0)
+        .unwrap_or(0.0);
+
+    let conn = open_read_write(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
+    let (_, token) = tokens::issue(&conn, user, Some("bench")).unwrap();
+    let token = token.expose().to_owned();
+    let leads: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT id FROM leads WHERE user_id = ?1 ORDER BY id LIMIT 5000")
+            .unwrap();
+        stmt.query_map([user.to_string()], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    drop(conn);
+
+    actix_web::rt::System::new().block_on(async move {
+        let mut settings = Settings::with_db(&path);
+        settings.bind = "127.0.0.1:0".parse().unwrap();
+        let app = Application::build(&settings).unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+        let mut rng = Rng::new(99);
+        let campaigns = args.campaigns;
+        let campaign = move |rng: &mut Rng| 1_000_000 + rng.below(campaigns);
+
+        println!("\nbench_read: {} events for the measured user (+{} for a second tenant), {} campaigns, {:.0} MiB database",
+            args.events, args.events / 10, args.campaigns, size_mib);
+        println!("{:<34} {:>9} {:>9} {:>9} {:>9}", "endpoint", "p50 ms", "p99 ms", "p99.9 ms", "max ms");
+        let cases: Vec<(&str, PathFor)> = vec![
+            ("campaign stats", Box::new(move |rng: &mut Rng| format!("/api/campaigns/{}/stats", campaign(rng)))),
+            ("user stats", Box::new(|_: &mut Rng| "/api/stats".to_owned())),
+            (
+                "90-day daily series",
+                Box::new(move |rng: &mut Rng| {
+                    format!("/api/campaigns/{}/timeseries?bucket=day&from=2026-04-01&to=2026-06-30", campaign(rng))
+                }),
+            ),
+            ("lead timeline (limit 10)", Box::new(move |rng: &mut Rng| format!("/api/leads/{}/events", leads[rng.below(leads.len() as u64) as usize]))),
+        ];
+        for (name, path) in cases {
+            // Warm-up, then measure.
+            let mut samples = Vec::with_capacity(args.requests);
+            for i in 0..args.requests + 100 {
+                let url = format!("{base}{}", path(&mut rng));
+                let started = Instant::now();
+                let mut response = client.get(url).bearer_auth(&token).send().await.unwrap();
+                let body = response.body().limit(16 * 1024 * 1024).await.unwrap();
+                let elapsed = started.elapsed();
+                assert!(response.status().is_success(), "{name}: {} {}", response.status(), String::from_utf8_lossy(&body));
+                if i >= 100 {
+                    samples.push(elapsed);
+                }
+            }
+            let s = summarize(samples);
+            println!("{name:<34} {:>9.3} {:>9.3} {:>9.3} {:>9.3}", ms(s.p50), ms(s.p99), ms(s.p999), ms(s.max));
+        }
+    });
+}
