@@ -1,0 +1,497 @@
+//! Ingest benchmark (never a test). In one run on one machine:
+//!  1. a no-op actix endpoint that only parses the same JSON (the HTTP ceiling),
+//!  2. smartlead-hub (the release binary) on a fresh temp database with a few orgs,
+//!  3. the same keep-alive load against both: bodies built from the Smartlead fixtures, mixed
+//!     event types, ~5% redeliveries, ~1% large category payloads, many campaigns and leads,
+//!  4. events/s, p50/p99/p99.9 ack latency, the ratio to the ceiling, and a check that the rows
+//!     committed equal the `stored`/`kept` answers,
+//!  5. optionally the same against a database pre-filled with --prefill events,
+//!  6. the server's peak RSS.
+//!
+//! `--rate N` offers a fixed N requests/s instead (latency measured from each request's
+//! scheduled time, so a stall is not hidden).
+//!
+//!     cargo build --release && cargo run --release --example bench_ingest -- --connections 64 --seconds 10
+//!     cargo run --release --example bench_ingest -- --rate 10000 --seconds 10
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use common::{add_user, ms, peak_rss_mib, seed, summarize, DataSet, Rng};
+use serde_json::Value;
+use smartlead_hub::domain::UtcTimestamp;
+
+#[derive(Parser, Clone)]
+struct Args {
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds of load per target.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Offered requests/s (0 = as fast as the server answers).
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    /// Also measure against a database pre-filled with this many events (0 = skip).
+    #[arg(long, default_value_t = 0)]
+    prefill: u64,
+    /// Load-generator threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// The smartlead-hub binary to measure.
+    #[arg(long, default_value = "target/release/smartlead-hub")]
+    hub: PathBuf,
+    /// Internal: run the no-op endpoint on this port.
+    #[arg(long, hide = true)]
+    serve_noop: Option<u16>,
+}
+
+const ORGS: usize = 4;
+
+fn main() {
+    let args = Args::parse();
+    if let Some(port) = args.serve_noop {
+        return serve_noop(port);
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smartlead");
+    let bodies = Arc::new(Bodies::build(&fixtures, 400_000));
+    println!(
+        "bench_ingest: {} connections, {} s per target, {} generator threads, offered rate {}",
+        args.connections,
+        args.seconds,
+        args.threads,
+        if args.rate == 0 {
+            "unbounded".to_owned()
+        } else {
+            format!("{}/s", args.rate)
+        }
+    );
+
+    // 1. The HTTP ceiling.
+    let noop_port = free_port();
+    let mut noop = Command::new(std::env::current_exe().unwrap())
+        .args(["--serve-noop", &noop_port.to_string()])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(noop_port);
+    let ceiling = drive(&args, noop_port, &bodies, "/noop?org_id=x");
+    let noop_rss = peak_rss_mib(noop.id());
+    noop.kill().ok();
+    noop.wait().ok();
+    report("no-op JSON endpoint (ceiling)", &ceiling, None, noop_rss);
+
+    // 2.–4. smartlead-hub on an empty database.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = run_hub(&args, &dir.path().join("empty.db"), &bodies, None);
+    report(
+        "smartlead-hub, empty database",
+        &empty.result,
+        Some(ceiling.rate()),
+        empty.rss,
+    );
+    verify(&empty);
+
+    // 5. The same against a pre-filled database.
+    if args.prefill > 0 {
+        let path = dir.path().join("prefilled.db");
+        let filled = run_hub(&args, &path, &bodies, Some(args.prefill));
+        report(
+            &format!("smartlead-hub, {} events pre-filled", args.prefill),
+            &filled.result,
+            Some(ceiling.rate()),
+            filled.rss,
+        );
+        verify(&filled);
+        println!(
+            "rate with {} events stored / rate on an empty database: {:.2}",
+            args.prefill,
+            filled.result.rate() / empty.result.rate()
+        );
+    }
+}
+
+/// Request bodies: fixture templates with fresh identities, plus the redeliveries and the large
+/// category payloads the real sender produces.
+struct Bodies {
+    /// (org index, body)
+    unique: Vec<(usize, Vec<u8>)>,
+    large: Vec<(usize, Vec<u8>)>,
+}
+
+fn secret(org: usize) -> String {
+    format!("bench-secret-{org}")
+}
+
+impl Bodies {
+    fn build(fixtures: &Path, count: usize) -> Self {
+        let load = |name: &str| -> Value {
+            serde_json::from_slice(&std::fs::read(fixtures.join(name)).unwrap()).unwrap()
+        };
+        let templates = [
+            load("01_email_sent_new_and_deprecated_fields.json"),
+            load("04_first_email_sent.json"),
+            load("05_email_open_seq1.json"),
+            load("06_email_open_followup_step3_string_seq.json"),
+            load("07_email_opened_nested_docs_shape.json"),
+            load("08_email_link_click_arrays.json"),
+            load("11_email_reply_full_new_fields_html_quotes.json"),
+            load("17_email_bounce_new_and_deprecated.json"),
+            load("20_lead_unsubscribed_new_z_timestamp.json"),
+        ];
+        // Sends and opens dominate real traffic.
+        let weights = [30, 5, 25, 8, 4, 10, 6, 6, 6];
+        let category = load("23_lead_category_updated_full_history.json");
+        let mut rng = Rng::new(42);
+        let mut unique = Vec::with_capacity(count);
+        for i in 0..count {
+            let mut pick = rng.below(100) as usize;
+            let template = weights
+                .iter()
+                .position(|w| {
+                    if pick < *w {
+                        true
+                    } else {
+                        pick -= w;
+                        false
+                    }
+                })
+                .unwrap_or(0);
+            let mut body = templates[template].clone();
+            let org = i % ORGS;
+            personalize(&mut body, &mut rng, i, org);
+            unique.push((org, serde_json::to_vec(&body).unwrap()));
+        }
+        let mut large = Vec::new();
+        for i in 0..(count / 100).max(1) {
+            let mut body = category.clone();
+            let org = i % ORGS;
+            personalize(&mut body, &mut rng, count + i, org);
+            // Whole threads: pad the history to ~64 KiB.
+            let entry = body["history"][0].clone();
+            body["history"] = Value::Array(vec![entry; 24]);
+            large.push((org, serde_json::to_vec(&body).unwrap()));
+        }
+        Bodies { unique, large }
+    }
+}
+
+fn personalize(body: &mut Value, rng: &mut Rng, i: usize, org: usize) {
+    let lead = rng.below(200_000);
+    let email = format!("lead{lead}@company{}.example", lead % 5_000);
+    let campaign = 3_000_000 + lead % 400;
+    // Webhooks arrive seconds after the event: times advance with the request stream.
+    let at = UtcTimestamp::parse("2026-11-20T08:00:00Z")
+        .unwrap()
+        .plus_millis(i as i64 * 10)
+        .to_string();
+    let obj = body.as_object_mut().unwrap();
+    obj.insert("secret_key".into(), Value::String(secret(org)));
+    for key in ["to_email", "sl_lead_email", "lead_email"] {
+        if obj.contains_key(key) {
+            obj.insert(key.into(), Value::String(email.clone()));
+        }
+    }
+    if let Some(lead_obj) = obj.get_mut("lead").and_then(Value::as_object_mut) {
+        lead_obj.insert("email".into(), Value::String(email.clone()));
+    }
+    if let Some(c) = obj
+        .get_mut("leadCorrespondence")
+        .and_then(Value::as_object_mut)
+    {
+        c.insert("targetLeadEmail".into(), Value::String(email.clone()));
+    }
+    obj.insert("campaign_id".into(), Value::from(campaign));
+    obj.insert("stats_id".into(), Value::String(format!("bench-stats-{i}")));
+    for key in [
+        "event_timestamp",
+        "timestamp",
+        "time_sent",
+        "time_opened",
+        "time_clicked",
+        "time_replied",
+    ] {
+        if obj.contains_key(key) {
+            obj.insert(key.into(), Value::String(at.clone()));
+        }
+    }
+}
+
+struct LoadResult {
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+    ok: u64,
+    stored: u64,
+    duplicate: u64,
+    kept: u64,
+    unavailable: u64,
+    other: u64,
+}
+
+impl LoadResult {
+    fn rate(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Drives `port` with the load described by `args` and returns what came back.
+fn drive(args: &Args, port: u16, bodies: &Arc<Bodies>, path: &str) -> LoadResult {
+    let counters: Arc<[AtomicU64; 6]> = Arc::new(Default::default());
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.seconds);
+    let per_thread = (args.connections / args.threads).max(1);
+    let threads: Vec<_> = (0..args.threads)
+        .map(|t| {
+            let (bodies, counters, latencies, next) = (bodies.clone(), counters.clone(), latencies.clone(), next.clone());
+            let path = path.to_owned();
+            let rate = args.rate;
+            let connections = args.connections;
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let client = awc::Client::builder()
+                        .connector(awc::Connector::new().limit(per_thread))
+                        .timeout(Duration::from_secs(30))
+                        .finish();
+                    let tasks: Vec<_> = (0..per_thread)
+                        .map(|c| {
+                            let conn_index = t * per_thread + c;
+                            let (client, bodies, counters, latencies, next, path) =
+                                (client.clone(), bodies.clone(), counters.clone(), latencies.clone(), next.clone(), path.clone());
+                            actix_web::rt::spawn(async move {
+                                let mut rng = Rng::new(1000 + conn_index as u64);
+                                let mut mine = Vec::new();
+                                let interval = (rate > 0).then(|| Duration::from_secs_f64(connections as f64 / rate as f64));
+                                let mut scheduled = Instant::now();
+                                while Instant::now() < deadline {
+                                    if let Some(interval) = interval {
+                                        scheduled += interval;
+                                        let now = Instant::now();
+                                        if scheduled > now {
+                                            actix_web::rt::time::sleep(scheduled - now).await;
+                                        }
+                                    } else {
+                                        scheduled = Instant::now();
+                                    }
+                                    let n = next.fetch_add(1, Ordering::Relaxed) as usize;
+                                    let roll = rng.below(100);
+                                    let (org, body) = if roll == 0 {
+                                        bodies.large[n % bodies.large.len()].clone()
+                                    } else if roll <= 5 && n > 100 {
+                                        // A redelivery of something sent a little earlier.
+                                        bodies.unique[(n - 1 - rng.below(100) as usize) % bodies.unique.len()].clone()
+                                    } else {
+                                        bodies.unique[n % bodies.unique.len()].clone()
+                                    };
+                                    let url = if path.starts_with("/noop") {
+                                        format!("http://127.0.0.1:{port}{path}")
+                                    } else {
+                                        format!("http://127.0.0.1:{port}/api/webhooks/smartlead?org_id=bench-org-{org}")
+                                    };
+                                    let sent = client.post(url).insert_header(("content-type", "application/json")).send_body(body).await;
+                                    let Ok(mut response) = sent else {
+                                        counters[5].fetch_add(1, Ordering::Relaxed);
+                                        continue;
+                                    };
+                                    let answer = response.body().limit(1 << 20).await.unwrap_or_default();
+                                    mine.push(scheduled.elapsed());
+                                    let status = response.status().as_u16();
+                                    let slot = match status {
+                                        200 if answer.windows(8).any(|w| w == b"\"stored\"") => 1,
+                                        200 if answer.windows(11).any(|w| w == b"\"duplicate\"") => 2,
+                                        200 if answer.windows(6).any(|w| w == b"\"kept\"") => 3,
+                                        200 => 0,
+                                        503 => 4,
+                                        _ => 5,
+                                    };
+                                    if status == 200 {
+                                        counters[0].fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    if slot > 0 {
+                                        counters[slot].fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
+                                latencies.lock().unwrap().extend(mine);
+                            })
+                        })
+                        .collect();
+                    for task in tasks {
+                        task.await.unwrap();
+                    }
+                });
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let elapsed = started.elapsed();
+    let latencies = std::mem::take(&mut *latencies.lock().unwrap());
+    let c = |i: usize| counters[i].load(Ordering::Relaxed);
+    LoadResult {
+        latencies,
+        elapsed,
+        ok: c(0),
+        stored: c(1),
+        duplicate: c(2),
+        kept: c(3),
+        unavailable: c(4),
+        other: c(5),
+    }
+}
+
+struct HubRun {
+    result: LoadResult,
+    rss: Option<f64>,
+    db: PathBuf,
+}
+
+fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, prefill: Option<u64>) -> HubRun {
+    let users: Vec<_> = (0..ORGS)
+        .map(|o| {
+            add_user(
+                db,
+                &format!("bench{o}@example.com"),
+                &format!("bench-org-{o}"),
+                &secret(o),
+            )
+        })
+        .collect();
+    if let Some(events) = prefill {
+        eprintln!("pre-filling {events} events …");
+        let set = DataSet {
+            events,
+            campaigns: 400,
+            events_per_lead: 20,
+            days: 365,
+        };
+        let rate = seed(db, users[0], "bench-org-0", set, 11, true);
+        eprintln!("pre-filled at {rate:.0} events/s");
+    }
+    let port = free_port();
+    let mut hub: Child = Command::new(&args.hub)
+        .args([
+            "serve",
+            "--db",
+            db.to_str().unwrap(),
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        // HUB_LOG=smartlead_hub=debug shows the writer's batch sizes and commit latency.
+        .env(
+            "RUST_LOG",
+            std::env::var("HUB_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (run `cargo build --release` first)",
+                args.hub.display()
+            )
+        });
+    wait_for_port(port);
+    let result = drive(args, port, bodies, "/api/webhooks/smartlead");
+    let rss = peak_rss_mib(hub.id());
+    // SIGTERM: a graceful stop drains the writer before the counts are checked.
+    Command::new("kill")
+        .args(["-TERM", &hub.id().to_string()])
+        .status()
+        .ok();
+    hub.wait().ok();
+    HubRun {
+        result,
+        rss,
+        db: db.to_owned(),
+    }
+}
+
+fn verify(run: &HubRun) {
+    let conn = rusqlite::Connection::open(&run.db).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as u64;
+    let seeded = count("SELECT count(*) FROM email_events WHERE dedupe_key LIKE 'bench-%'");
+    let events = count("SELECT count(*) FROM email_events") - seeded;
+    let kept = count("SELECT count(*) FROM smartlead_events");
+    let r = &run.result;
+    println!(
+        "  committed rows: {events} email events (answers `stored`: {}), {kept} kept events (answers `kept`: {}) -> {}",
+        r.stored,
+        r.kept,
+        if events == r.stored && kept == r.kept { "every acknowledged event is stored exactly once" } else { "MISMATCH" }
+    );
+}
+
+fn report(name: &str, r: &LoadResult, ceiling: Option<f64>, rss: Option<f64>) {
+    let s = summarize(r.latencies.clone());
+    println!("\n{name}");
+    println!(
+        "  {:.0} acknowledged req/s over {:.1} s ({} ok: {} stored, {} duplicate, {} kept; {} 503, {} other)",
+        r.rate(),
+        r.elapsed.as_secs_f64(),
+        r.ok,
+        r.stored,
+        r.duplicate,
+        r.kept,
+        r.unavailable,
+        r.other
+    );
+    println!(
+        "  ack latency ms: p50 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.p999),
+        ms(s.max)
+    );
+    if let Some(ceiling) = ceiling {
+        println!("  ratio to the no-op ceiling: {:.2}", r.rate() / ceiling);
+    }
+    if let Some(rss) = rss {
+        println!("  server peak RSS: {rss:.0} MiB");
+    }
+}
+
+fn serve_noop(port: u16) {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(|| {
+            App::new()
+                .default_service(web::to(|body: web::Bytes| async move {
+                    match serde_json::from_slice::<Value>(&body) {
+                        Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+                        Err(_) => HttpResponse::BadRequest().finish(),
+                    }
+                }))
+                .app_data(web::PayloadConfig::new(4 << 20))
+        })
+        .bind(("127.0.0.1", port))
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    });
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    for _ in 0..500 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listens on port {port}");
+}
