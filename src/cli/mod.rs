@@ -1,5 +1,6 @@
 //! Command-line interface: `serve` (the default), `migrate`, `users`, `credentials`.
 
+mod backup;
 mod credentials;
 mod migrate;
 mod rollups;
@@ -41,6 +42,8 @@ enum Command {
     Tokens(tokens::TokensArgs),
     /// Rebuild or check the analytics rollups against email_events.
     Rollups(rollups::RollupsArgs),
+    /// Copy the live database to a new file while the service keeps running.
+    Backup(backup::BackupArgs),
 }
 
 /// A CLI failure: printed to stderr, exit code 1.
@@ -56,6 +59,7 @@ impl Cli {
             Some(Command::Credentials(args)) => credentials::run(args),
             Some(Command::Tokens(args)) => tokens::run(args),
             Some(Command::Rollups(args)) => rollups::run(args),
+            Some(Command::Backup(args)) => backup::run(args),
         }
     }
 }

@@ -1,10 +1,14 @@
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
+use super::CliResult;
 use crate::config::Settings;
 use crate::startup::Application;
 
-use super::CliResult;
-
 pub fn run(settings: Settings) -> CliResult {
     actix_web::rt::System::new().block_on(async move {
+        // Registered before the listener binds: a SIGTERM that arrives as soon as the port
+        // accepts connections must already mean "shut down gracefully", not the default kill.
+        let mut signals = ShutdownSignals::register()?;
         let app = Application::build(&settings)?;
         let handle = app.handle();
         tracing::info!(
@@ -13,7 +17,7 @@ pub fn run(settings: Settings) -> CliResult {
             "smartlead-hub listening"
         );
         actix_web::rt::spawn(async move {
-            wait_for_signal().await;
+            signals.received().await;
             tracing::info!("shutting down: finishing in-flight requests");
             handle.stop(true).await;
         });
@@ -23,24 +27,24 @@ pub fn run(settings: Settings) -> CliResult {
     })
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+/// SIGINT (Ctrl-C) and SIGTERM.
+struct ShutdownSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl ShutdownSignals {
+    fn register() -> std::io::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }

@@ -36,6 +36,12 @@ fn ensure_file(path: &Path) -> Result<(), StorageError> {
     options.open(path).map(drop).map_err(StorageError::File)
 }
 
+/// Opens a plain connection to a file created with owner-only permissions (backups).
+pub(super) fn open_private(path: &Path) -> Result<Connection, StorageError> {
+    ensure_file(path)?;
+    Ok(Connection::open(path)?)
+}
+
 /// Opens the read-write connection: the writer thread's, the migrator's and the CLI's.
 pub fn open_read_write(path: &Path, busy_timeout: Duration) -> Result<Connection, StorageError> {
     ensure_file(path)?;

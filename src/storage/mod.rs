@@ -5,6 +5,7 @@
 //! return another user's rows.
 
 pub mod analytics;
+mod backup;
 mod connection;
 mod error;
 pub mod events;
@@ -14,6 +15,7 @@ pub mod tokens;
 pub mod users;
 mod writer;
 
+pub use backup::{backup, BackupSummary};
 pub use connection::{open_read_write, ReadPool, DEFAULT_BUSY_TIMEOUT};
 pub use error::StorageError;
 pub use writer::{Writer, WriterSettings};

@@ -1,0 +1,257 @@
+//! The real binary as a child process on a real database file, load that records every
+//! acknowledgement, and the invariant every reliability scenario ends with.
+
+use std::collections::HashMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use smartlead_hub::storage::rollups;
+
+use crate::helpers::{fixture, open_db, ORG};
+
+pub struct HubProcess {
+    child: Child,
+    pub port: u16,
+}
+
+impl HubProcess {
+    /// Starts `smartlead-hub serve` on `db` and waits until it accepts connections.
+    pub fn start(db: &Path, extra: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
+            .args([
+                "serve",
+                "--db",
+                db.to_str().unwrap(),
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let mut hub = Self { child, port };
+        for _ in 0..1000 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return hub;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = hub.child.kill();
+        let _ = hub.child.wait();
+        panic!("smartlead-hub did not listen on {port}");
+    }
+
+    pub fn webhook_url(&self) -> String {
+        format!(
+            "http://127.0.0.1:{}/api/webhooks/smartlead?org_id={ORG}",
+            self.port
+        )
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM: a graceful stop. Returns the exit status.
+    pub fn terminate(mut self) -> ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A distinct open event per `n` (its own stats id and time), built from a real fixture.
+pub fn unique_open(n: u64) -> String {
+    let at = format!(
+        "2025-10-14T12:{:02}:{:02}.{:06}+00:00",
+        (n / 60_000) % 60,
+        (n / 1000) % 60,
+        n % 1000
+    );
+    String::from_utf8(fixture("05_email_open_seq1.json"))
+        .unwrap()
+        .replace("0b9d7f3e-6c21-4e58-9a7d-2f1e8c4b5a60", &stats_id(n))
+        .replace("2025-10-14T11:47:09.603514+00:00", &at)
+}
+
+pub fn stats_id(n: u64) -> String {
+    format!("reliability-{n}")
+}
+
+/// Senders that post unique events until stopped, recording which were acknowledged (2xx) and
+/// which were not (error, refused connection, 503).
+#[derive(Clone, Default)]
+pub struct Load {
+    next: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    pub acked: Arc<Mutex<Vec<u64>>>,
+    pub unacked: Arc<Mutex<Vec<u64>>>,
+    pub statuses: Arc<Mutex<HashMap<u16, u64>>>,
+}
+
+impl Load {
+    /// Starts `senders` concurrent senders against `url`, numbering events from `first`.
+    pub fn start(
+        &self,
+        url: String,
+        senders: usize,
+        first: u64,
+    ) -> Vec<actix_web::rt::task::JoinHandle<()>> {
+        self.next.store(first, Ordering::SeqCst);
+        self.stop.store(false, Ordering::SeqCst);
+        (0..senders)
+            .map(|_| {
+                let (load, url) = (self.clone(), url.clone());
+                actix_web::rt::spawn(async move {
+                    let client = awc::Client::builder()
+                        .timeout(Duration::from_secs(30))
+                        .finish();
+                    while !load.stop.load(Ordering::SeqCst) {
+                        let n = load.next.fetch_add(1, Ordering::SeqCst);
+                        let sent = client.post(&url).send_body(unique_open(n)).await;
+                        match sent {
+                            Ok(mut response) => {
+                                let body = response.body().await.unwrap_or_default();
+                                let status = response.status().as_u16();
+                                *load.statuses.lock().unwrap().entry(status).or_default() += 1;
+                                let answered = status == 200
+                                    && (body.windows(8).any(|w| w == b"\"stored\"")
+                                        || body.windows(11).any(|w| w == b"\"duplicate\""));
+                                if answered {
+                                    load.acked.lock().unwrap().push(n);
+                                } else {
+                                    load.unacked.lock().unwrap().push(n);
+                                }
+                            }
+                            Err(_) => {
+                                load.unacked.lock().unwrap().push(n);
+                                actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect()
+    }
+
+    pub async fn stop(&self, senders: Vec<actix_web::rt::task::JoinHandle<()>>) {
+        self.stop.store(true, Ordering::SeqCst);
+        for sender in senders {
+            sender.await.unwrap();
+        }
+    }
+
+    pub fn acked(&self) -> Vec<u64> {
+        self.acked.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `count` deliveries in total have been acknowledged, so that a
+    /// scenario acts under load however slow the machine is.
+    pub async fn wait_for_acks(&self, count: usize) {
+        for _ in 0..6000 {
+            if self.acked.lock().unwrap().len() >= count {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("fewer than {count} deliveries were acknowledged within a minute");
+    }
+}
+
+/// The invariant every scenario ends with: each acknowledged delivery is stored exactly once,
+/// nothing is stored twice, rollups equal a recount, the file is intact, and no event is linked
+/// to another user's lead.
+pub fn assert_invariants(db: &Path, acked: &[u64]) {
+    let conn = open_db(db);
+    let mut stored: HashMap<String, i64> = HashMap::new();
+    let mut stmt = conn
+        .prepare(
+            "SELECT json_extract(event_data, '$.stats_id'), count(*) FROM email_events GROUP BY 1",
+        )
+        .unwrap();
+    for row in stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+        })
+        .unwrap()
+    {
+        let (stats, count) = row.unwrap();
+        stored.insert(stats.unwrap_or_default(), count);
+    }
+    for n in acked {
+        assert_eq!(
+            stored.get(&stats_id(*n)),
+            Some(&1),
+            "acknowledged event {n} is not stored exactly once"
+        );
+    }
+    assert!(stored.values().all(|&c| c == 1), "an event is stored twice");
+    assert_eq!(
+        rollups::check(&conn).unwrap(),
+        vec![],
+        "rollups differ from a recount"
+    );
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let crossed: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM email_events e JOIN leads l ON l.id = e.lead_id WHERE l.user_id <> e.user_id",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(crossed, 0, "an event is linked to another user's lead");
+}
+
+/// A temp folder with a database holding the fixtures' user (`ORG`, its secret).
+pub fn prepared_db() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    crate::helpers::add_user(
+        &db,
+        "owner@northpeak.example",
+        ORG,
+        Some(crate::helpers::SECRET),
+    );
+    (dir, db)
+}
+
+/// Peak resident set size of a process, in MiB (Linux /proc).
+pub fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<f64>()
+        .unwrap()
+        / 1024.0
+}
