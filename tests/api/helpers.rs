@@ -203,3 +203,11 @@ where
         headers: response.headers().clone(),
     }
 }
+
+/// A scenario's repetition count: `default` in `cargo test`, more from tests/soak.sh.
+pub fn soak_count(variable: &str, default: u32) -> u32 {
+    std::env::var(variable)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod ingestion;
 mod ingestion_faults;
+mod ordering;
 mod process;
 mod read_api;
 mod read_api_access;

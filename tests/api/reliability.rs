@@ -5,14 +5,16 @@ use std::time::Duration;
 
 use crate::process::{assert_invariants, prepared_db, unique_open, HubProcess, Load};
 
-/// SIGKILL at a random moment under load, restart on the same file, five times; then every
+/// SIGKILL at a random moment under load, restart on the same file, five times (SOAK_KILL_CYCLES);
+/// then every
 /// delivery that was never acknowledged is redelivered, as Smartlead would.
 #[actix_web::test]
 async fn kill_9_under_load_loses_nothing_acknowledged() {
     let (_dir, db) = prepared_db();
     let load = Load::default();
     let mut seed = 0x9e37_79b9_u64;
-    for cycle in 0..5 {
+    let cycles = crate::helpers::soak_count("SOAK_KILL_CYCLES", 5);
+    for cycle in 0..u64::from(cycles) {
         let hub = HubProcess::start(&db, &[]);
         let senders = load.start(hub.webhook_url(), 16, cycle * 1_000_000);
         load.wait_for_acks(10 * (cycle as usize + 1)).await;

@@ -213,3 +213,36 @@ async fn a_body_that_never_finishes_times_out_with_408() {
     assert_eq!(app.write_counts(), [0, 0, 0]);
     assert_eq!(app.get("/health").await.status, StatusCode::OK);
 }
+
+/// Large but valid: a 10,000-element array and a 3 MiB string inside real events are stored
+/// (they are hostile only in size, and within the limit), and the server stays healthy.
+#[actix_web::test]
+async fn huge_arrays_and_strings_within_the_limit_are_stored() {
+    let app = spawn_app().await;
+    let mut open: serde_json::Value =
+        serde_json::from_slice(&fixture("05_email_open_seq1.json")).unwrap();
+    open["cc_emails"] = serde_json::Value::Array(
+        (0..10_000)
+            .map(|i| format!("cc{i}@example.com").into())
+            .collect(),
+    );
+    let answer = app
+        .post_webhook(ORG, serde_json::to_vec(&open).unwrap(), None)
+        .await;
+    assert_eq!(answer.body["status"], "stored", "{}", answer.body);
+
+    let mut reply: serde_json::Value =
+        serde_json::from_slice(&fixture("11_email_reply_full_new_fields_html_quotes.json"))
+            .unwrap();
+    reply["reply_body"] = "x".repeat(3 * 1024 * 1024).into();
+    let answer = app
+        .post_webhook(ORG, serde_json::to_vec(&reply).unwrap(), None)
+        .await;
+    assert_eq!(answer.body["status"], "stored", "{}", answer.body);
+    let stored: i64 = app
+        .db()
+        .query_row("SELECT length(json_extract(event_data, '$.reply_body')) FROM email_events WHERE event_type = 'email_replied'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 3 * 1024 * 1024);
+    assert_eq!(app.get("/health").await.status, StatusCode::OK);
+}

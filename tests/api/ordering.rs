@@ -1,0 +1,88 @@
+//! Out of order: any arrival order of one lead's events (sent, open, click, reply, bounce,
+//! unsubscribe and two category updates) ends in the same lead row and the same counts.
+
+use proptest::prelude::*;
+use rusqlite::Connection;
+use smartlead_hub::domain::{OrgId, UserId, UtcTimestamp};
+use smartlead_hub::smartlead::parse_delivery;
+use smartlead_hub::storage::{events, rollups};
+
+use crate::helpers::{add_user, fixture, open_db};
+
+/// The lead's eight events, from the real fixtures (the bounce and unsubscribe re-addressed to
+/// the same lead, the second category update later and different).
+fn lead_events() -> Vec<String> {
+    let zoe = "zoe.lefevre@mueller-soehne.example";
+    let text = |name: &str| String::from_utf8(fixture(name)).unwrap();
+    let category = text("23_lead_category_updated_full_history.json");
+    let later_category = category
+        .replace("2025-10-14T13:36:12.402Z", "2025-10-19T10:00:00.000Z")
+        .replace(
+            "\"new_name\": \"Meeting Request\"",
+            "\"new_name\": \"Interested\"",
+        );
+    vec![
+        text("01_email_sent_new_and_deprecated_fields.json"),
+        text("05_email_open_seq1.json"),
+        text("08_email_link_click_arrays.json"),
+        text("11_email_reply_full_new_fields_html_quotes.json"),
+        text("17_email_bounce_new_and_deprecated.json")
+            .replace("jp.martin@ancien-domaine.example", zoe),
+        text("20_lead_unsubscribed_new_z_timestamp.json")
+            .replace("k.osei@harbourline.example", zoe),
+        category,
+        later_category,
+    ]
+}
+
+/// (lead row, per-metric totals) after ingesting `bodies` in the given order into a fresh file.
+/// The lead row's columns, and (campaign, metric, events, leads) per rollup total.
+type Outcome = (Vec<String>, Vec<(String, String, i64, i64)>);
+
+fn outcome(order: &[usize], bodies: &[String]) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("order.db");
+    let user: UserId = add_user(&path, "order@example.com", "order-org", None);
+    let mut conn: Connection = open_db(&path);
+    let org = OrgId::parse("order-org").unwrap();
+    let tx = conn.transaction().unwrap();
+    for &i in order {
+        let event = parse_delivery(bodies[i].as_bytes())
+            .unwrap()
+            .into_event(UtcTimestamp::now())
+            .unwrap();
+        events::ingest(&tx, user, &org, &event, UtcTimestamp::now()).unwrap();
+    }
+    tx.commit().unwrap();
+    assert_eq!(rollups::check(&conn).unwrap(), vec![]);
+    let lead: Vec<String> = conn
+        .query_row(
+            "SELECT email, smartlead_campaign_id, last_email_event, last_event_timestamp, smartlead_category, smartlead_category_at
+             FROM leads",
+            [],
+            |r| (0..6).map(|i| r.get::<_, String>(i)).collect(),
+        )
+        .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT campaign_id, metric, events, leads FROM rollup_totals ORDER BY campaign_id, metric")
+        .unwrap();
+    let totals = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (lead, totals)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: crate::helpers::soak_count("SOAK_ORDER_CASES", 48), .. ProptestConfig::default() })]
+
+    #[test]
+    fn any_order_gives_the_same_lead_and_counts(order in Just((0..8).collect::<Vec<usize>>()).prop_shuffle()) {
+        let bodies = lead_events();
+        let reference = outcome(&(0..8).collect::<Vec<_>>(), &bodies);
+        prop_assert_eq!(&reference.0[2], "email_unsubscribed");
+        prop_assert_eq!(&reference.0[4], "Interested");
+        prop_assert_eq!(outcome(&order, &bodies), reference);
+    }
+}
