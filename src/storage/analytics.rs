@@ -143,9 +143,9 @@ pub fn timeseries(
              ORDER BY hour, metric"
         }
         Bucket::Day => {
-            "SELECT substr(hour, 1, 10) || 'T00:00:00.000Z' AS day, metric, sum(events) FROM rollup_hourly
-             WHERE user_id = ?1 AND campaign_id = ?2 AND hour >= ?3 AND hour < ?4
-             GROUP BY day, metric ORDER BY day, metric"
+            "SELECT day, metric, events FROM rollup_daily
+             WHERE user_id = ?1 AND campaign_id = ?2 AND day >= ?3 AND day < ?4
+             ORDER BY day, metric"
         }
     };
     let rows = conn

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(&str, M<'static>)] = &[
     migration!("20250115_002_webhook_ingestion"),
     migration!("20250122_003_read_api"),
     migration!("20250129_004_lean_indexes", rebuilds_tables),
+    migration!("20250205_005_daily_rollup"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -17,6 +17,11 @@ pub fn hour_bucket(at: &str) -> String {
     format!("{}:00:00.000Z", &at[..13])
 }
 
+/// The start of the day an instant falls in, as stored in `rollup_daily.day`.
+pub fn day_bucket(at: &str) -> String {
+    format!("{}T00:00:00.000Z", &at[..10])
+}
+
 /// The metrics an event of this type counts towards.
 fn metrics(event_type: EventType) -> impl Iterator<Item = &'static str> {
     std::iter::once(event_type.as_str()).chain(event_type.headline().map(Headline::as_str))
@@ -34,6 +39,7 @@ pub fn record_event(
     let user = user.to_string();
     let at = at.to_string();
     let hour = hour_bucket(&at);
+    let day = day_bucket(&at);
     for scope in [campaign.as_str(), ALL_CAMPAIGNS] {
         for metric in metrics(event_type) {
             let first = note_lead_first(conn, &user, scope, metric, email.as_str(), &at)?;
@@ -67,6 +73,11 @@ pub fn record_event(
                      last_at = CASE WHEN excluded.last_at > last_at THEN excluded.last_at ELSE last_at END",
             )?
             .execute(params![user, scope, metric, new_lead, at])?;
+            conn.prepare_cached(
+                "INSERT INTO rollup_daily (user_id, campaign_id, metric, day, events) VALUES (?1, ?2, ?3, ?4, 1)
+                 ON CONFLICT (user_id, campaign_id, metric, day) DO UPDATE SET events = events + 1",
+            )?
+            .execute(params![user, scope, metric, day])?;
         }
     }
     Ok(())
@@ -117,7 +128,12 @@ fn note_lead_first(
     }
 }
 
-const ROLLUP_TABLES: [&str; 3] = ["rollup_hourly", "rollup_totals", "rollup_lead_firsts"];
+const ROLLUP_TABLES: [&str; 4] = [
+    "rollup_hourly",
+    "rollup_daily",
+    "rollup_totals",
+    "rollup_lead_firsts",
+];
 
 /// `CASE event_type WHEN 'email_opened' THEN 'opened' … END`, from the one mapping in the domain.
 fn headline_case() -> String {
@@ -147,6 +163,7 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
         "DROP TABLE IF EXISTS temp.recount_rollup_hourly;
          DROP TABLE IF EXISTS temp.recount_rollup_totals;
          DROP TABLE IF EXISTS temp.recount_rollup_lead_firsts;
+         DROP TABLE IF EXISTS temp.recount_rollup_daily;
          CREATE TEMP TABLE recount_rollup_lead_firsts AS
              {expanded}
              SELECT user_id, campaign_id, metric, email, min(timestamp) AS first_at
@@ -166,7 +183,10 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
          CREATE TEMP TABLE recount_rollup_totals AS
              SELECT user_id, campaign_id, metric, sum(events) AS events, sum(new_leads) AS leads,
                     min(first_at) AS first_at, max(last_at) AS last_at
-             FROM temp.recount_rollup_hourly GROUP BY user_id, campaign_id, metric;"
+             FROM temp.recount_rollup_hourly GROUP BY user_id, campaign_id, metric;
+         CREATE TEMP TABLE recount_rollup_daily AS
+             SELECT user_id, campaign_id, metric, substr(hour, 1, 10) || 'T00:00:00.000Z' AS day, sum(events) AS events
+             FROM temp.recount_rollup_hourly GROUP BY user_id, campaign_id, metric, day;"
     ))?;
     Ok(())
 }

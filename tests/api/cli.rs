@@ -30,7 +30,7 @@ fn migrate_status_up_and_down_on_a_new_database() {
 
     let (ok, out, _) = hub(&["migrate", "up", "--db", db]);
     assert!(ok);
-    assert!(out.contains("schema version: 5 (latest: 5)"), "{out}");
+    assert!(out.contains("schema version: 6 (latest: 6)"), "{out}");
     assert!(!out.contains("pending"), "{out}");
 
     let (ok, out, _) = hub(&["migrate", "down", "--to", "1", "--db", db]);

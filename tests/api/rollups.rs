@@ -165,10 +165,12 @@ fn check_finds_a_tampered_rollup_and_rebuild_repairs_it() {
     assert_eq!(rollups::check(&conn).unwrap(), vec![]);
     conn.execute("UPDATE rollup_totals SET events = events + 1 WHERE metric = 'email_sent' AND campaign_id = ''", []).unwrap();
     conn.execute("DELETE FROM rollup_lead_firsts WHERE email = (SELECT email FROM rollup_lead_firsts LIMIT 1)", []).unwrap();
+    conn.execute("UPDATE rollup_daily SET events = events * 2", [])
+        .unwrap();
     let found = rollups::check(&conn).unwrap();
     assert_eq!(
         found.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-        ["rollup_totals", "rollup_lead_firsts"]
+        ["rollup_daily", "rollup_totals", "rollup_lead_firsts"]
     );
     rollups::rebuild(&conn).unwrap();
     assert_eq!(rollups::check(&conn).unwrap(), vec![]);
