@@ -41,6 +41,10 @@ struct Args {
     /// Also measure against a database pre-filled with this many events (0 = skip).
     #[arg(long, default_value_t = 0)]
     prefill: u64,
+    /// Also measure against this existing, already filled database (e.g. one seeded by
+    /// bench_read), instead of seeding one with --prefill. It is written to.
+    #[arg(long)]
+    prefilled_db: Option<PathBuf>,
     /// Load-generator threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -114,6 +118,18 @@ fn main() {
             args.prefill,
             filled.result.rate() / empty.result.rate()
         );
+    }
+    if let Some(path) = &args.prefilled_db {
+        let stored: i64 = rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM email_events", [], |r| r.get(0))
+            .unwrap();
+        let filled = run_hub(&args, path, &bodies, None);
+        let label = format!("smartlead-hub, {stored} events already stored");
+        report(&label, &filled.result, Some(ceiling.rate()), filled.rss);
+        verify(&filled);
+        let ratio = filled.result.rate() / empty.result.rate();
+        println!("rate with {stored} events stored / rate on an empty database: {ratio:.2}");
     }
 }
 

@@ -141,6 +141,97 @@ pub fn seed(path: &Path, user: UserId, org: &str, set: DataSet, seed: u64, progr
     set.events as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Writes `set.events` events for `user` with set-based SQL: leads first, then events in time
+/// order, then each lead's latest activity, then the rollups through `rollups::rebuild` (the
+/// code `smartlead-hub rollups rebuild` runs). Orders of magnitude faster than one ingest per
+/// event, for seeding 10M-event data sets. Returns the rate in events/s.
+pub fn seed_bulk(path: &Path, user: UserId, org: &str, set: DataSet, tag: u32) -> f64 {
+    let mut conn = open_read_write(path, DEFAULT_BUSY_TIMEOUT).expect("open");
+    conn.pragma_update(None, "cache_size", -2_000_000).unwrap();
+    conn.pragma_update(None, "temp_store", "FILE").unwrap();
+    let end = UtcTimestamp::parse(END).unwrap();
+    let start_s = end.plus_millis(-set.days * DAY_MILLIS).millis() as f64 / 1000.0;
+    let step_s = (set.days * DAY_MILLIS) as f64 / 1000.0 / set.events as f64;
+    let leads = (set.events / set.events_per_lead).max(1);
+    let started = Instant::now();
+    let tx = conn.transaction().unwrap();
+    let user = user.to_string();
+    let lead_id = "printf('%08x-0000-4000-8000-%012x', :tag, lead)";
+    tx.execute(
+        &format!(
+            "WITH RECURSIVE n(lead) AS (SELECT 0 UNION ALL SELECT lead + 1 FROM n WHERE lead < :leads - 1)
+             INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at)
+             SELECT {lead_id}, :user, 'lead' || lead || '@bench-' || (lead % 997) || '.example',
+                    CAST(1000000 + lead % :campaigns AS TEXT), :end, :end
+             FROM n"
+        ),
+        rusqlite::named_params! {":tag": tag, ":leads": leads as i64, ":user": user, ":campaigns": set.campaigns as i64, ":end": END},
+    )
+    .unwrap();
+    eprintln!(
+        "  {leads} leads in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    // The same type mix as `event_type` above.
+    let event_type = "CASE WHEN r < 40 THEN 'email_sent' WHEN r < 65 THEN 'email_opened'
+                           WHEN r < 72 THEN 'email_follow_up_opened' WHEN r < 81 THEN 'email_clicked'
+                           WHEN r < 84 THEN 'email_follow_up_clicked' WHEN r < 90 THEN 'email_replied'
+                           WHEN r < 93 THEN 'email_follow_up_replied' WHEN r < 97 THEN 'email_bounced'
+                           ELSE 'email_unsubscribed' END";
+    tx.execute(
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < :events - 1),
+             g AS (SELECT i, (i * 2654435761 + :tag) % :leads AS lead, (i * 40503 + 7) % 100 AS r,
+                          strftime('%Y-%m-%dT%H:%M:%fZ', :start + i * :step, 'unixepoch') AS at
+                   FROM n),
+             e AS (SELECT i, lead, at, {event_type} AS event_type,
+                          'lead' || lead || '@bench-' || (lead % 997) || '.example' AS email,
+                          CAST(1000000 + lead % :campaigns AS TEXT) AS campaign
+                   FROM g)
+             INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
+                                       smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key)
+             SELECT printf('%08x-%04x-7000-8000-%012x', :tag, i >> 48, i), :user, campaign,
+                    '<bench-' || lead || '@mail.bench.example>', event_type, email, {lead_id}, :org,
+                    printf('{{\"webhook_id\":311842,\"webhook_name\":\"bench\",\"event_type\":\"%s\",\"event_timestamp\":\"%s\",\"campaign_id\":%s,\"campaign_name\":\"Benchmark campaign %s\",\"campaign_status\":\"ACTIVE\",\"sequence_number\":1,\"sl_email_lead_id\":\"%d\",\"stats_id\":\"bench-stats-%d\",\"from_email\":\"sender@bench.example\",\"to_email\":\"%s\",\"to_name\":\"Bench Lead\",\"subject\":\"Quick question about your warehouse\",\"client_id\":41207,\"app_url\":\"https://app.smartlead.ai/app/master-inbox?leadMap=%d\",\"description\":\"%s event for campaign %s\",\"metadata\":{{\"webhook_created_at\":\"2025-09-30T08:14:40.843Z\"}}}}',
+                           event_type, at, campaign, campaign, lead, i, email, lead, email, campaign),
+                    at, at, at, 'bench-' || :tag || '-' || i
+             FROM e"
+        ),
+        rusqlite::named_params! {
+            ":events": set.events as i64, ":tag": tag, ":leads": leads as i64, ":start": start_s, ":step": step_s,
+            ":campaigns": set.campaigns as i64, ":user": user, ":org": org,
+        },
+    )
+    .unwrap();
+    eprintln!(
+        "  {} events in {:.0} s",
+        set.events,
+        started.elapsed().as_secs_f64()
+    );
+    tx.execute(
+        "UPDATE leads SET (last_email_event, last_event_timestamp) =
+             (SELECT event_type, timestamp FROM email_events WHERE lead_id = leads.id ORDER BY timestamp DESC LIMIT 1)
+         WHERE user_id = ?1",
+        [&user],
+    )
+    .unwrap();
+    eprintln!(
+        "  latest activity per lead at {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    tx.commit().unwrap();
+    let tx = conn.transaction().unwrap();
+    smartlead_hub::storage::rollups::rebuild(&tx).unwrap();
+    tx.commit().unwrap();
+    eprintln!(
+        "  rollups rebuilt at {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .unwrap();
+    set.events as f64 / started.elapsed().as_secs_f64()
+}
+
 /// p50/p99/p99.9/max of a set of latencies.
 pub struct Summary {
     pub count: usize,

@@ -4,6 +4,7 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::StorageError;
 use crate::domain::{EventType, LeadId, UserId};
@@ -281,7 +282,8 @@ pub struct EventRow {
     pub message_id: String,
     pub email: String,
     pub lead_id: Option<String>,
-    pub event_data: serde_json::Value,
+    /// The stored JSON, passed through as is: no parse into a tree and serialize back.
+    pub event_data: Box<RawValue>,
 }
 
 const EVENT_COLUMNS: &str =
@@ -301,8 +303,14 @@ fn event_rows(conn: &Connection, query: Query) -> Result<Vec<EventRow>, StorageE
                 message_id: r.get(4)?,
                 email: r.get(5)?,
                 lead_id: r.get(6)?,
-                // The CHECK guarantees valid JSON; keep the text if that ever fails to hold.
-                event_data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+                // The column's CHECK (json_valid) makes a failure here a corrupted file, not input.
+                event_data: RawValue::from_string(data).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        7,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?,
             })
         })?
         .collect::<Result<_, _>>()?;
