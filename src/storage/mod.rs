@@ -6,6 +6,7 @@
 
 pub mod analytics;
 mod backup;
+mod checkpointer;
 mod connection;
 mod error;
 pub mod events;

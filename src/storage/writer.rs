@@ -15,7 +15,12 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpointer::Checkpointer;
 use super::{open_read_write, StorageError};
+
+/// WAL size (pages) at which the writer checkpoints itself, should the background
+/// checkpointer fall behind (SQLite's default is 1000).
+const WAL_BACKSTOP_PAGES: i64 = 50_000;
 
 /// Tuning for the writer.
 #[derive(Debug, Clone, Copy)]
@@ -96,11 +101,15 @@ impl Writer {
     /// Opens the read-write connection and starts the writer thread.
     pub fn start(path: &Path, settings: WriterSettings) -> Result<Self, StorageError> {
         let conn = open_read_write(path, settings.busy_timeout)?;
+        // The background checkpointer does the regular work; this only bounds the WAL should
+        // it fall behind.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)?;
+        let checkpointer = Checkpointer::start(path, settings.busy_timeout)?;
         let (queue, receiver) = mpsc::channel(settings.queue_depth.max(1));
         let max_batch = settings.max_batch.max(1);
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, receiver, max_batch))
+            .spawn(move || run(conn, receiver, max_batch, checkpointer))
             .map_err(StorageError::File)?;
         Ok(Self {
             queue,
@@ -146,7 +155,12 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut receiver: mpsc::Receiver<Message>, max_batch: usize) {
+fn run(
+    conn: Connection,
+    mut receiver: mpsc::Receiver<Message>,
+    max_batch: usize,
+    checkpointer: Checkpointer,
+) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     let mut stopping = false;
     while !stopping {
@@ -170,6 +184,7 @@ fn run(conn: Connection, mut receiver: mpsc::Receiver<Message>, max_batch: usize
     // Jobs still queued behind the shutdown marker are dropped here: their callers see
     // WriterStopped (a 503), never a false acknowledgement.
     receiver.close();
+    checkpointer.stop();
     if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(error = %err, "WAL checkpoint at shutdown failed");
     }
