@@ -11,7 +11,7 @@ use super::stats_view::StatsView;
 use crate::domain::{CampaignId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{ApiError, AppState};
-use crate::storage::analytics::{self, Bucket, HourRange};
+use crate::storage::analytics::{self, Bucket, HourRange, MetricRow};
 use crate::storage::rollups::ALL_CAMPAIGNS;
 
 /// The most buckets one time-series answer may hold.
@@ -30,14 +30,19 @@ struct Range<'a> {
     to: &'a str,
 }
 
-fn range_json(range: &Option<HourRange>) -> serde_json::Value {
-    match range {
-        Some(r) => json!(Range {
-            from: &r.from,
-            to: &r.to
-        }),
-        None => serde_json::Value::Null,
-    }
+/// `{"<scope>": id, "range": {from, to} | null, "stats": {…}}`.
+fn stats_answer(
+    scope: &str,
+    id: &str,
+    range: &Option<HourRange>,
+    rows: &[MetricRow],
+) -> HttpResponse {
+    let range = range.as_ref().map(|r| Range {
+        from: &r.from,
+        to: &r.to,
+    });
+    HttpResponse::Ok()
+        .json(json!({ scope: id, "range": range, "stats": StatsView::from_rows(rows) }))
 }
 
 /// `GET /api/campaigns`: the user's campaigns that have events, each with its numbers.
@@ -83,11 +88,12 @@ async fn stats(
         })
         .await?
         .ok_or(ApiError::NotFound("campaign"))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "campaign_id": campaign.as_str(),
-        "range": range_json(&range),
-        "stats": StatsView::from_rows(&rows),
-    })))
+    Ok(stats_answer(
+        "campaign_id",
+        campaign.as_str(),
+        &range,
+        &rows,
+    ))
 }
 
 /// `GET /api/stats[?from=&to=]`: the user's numbers across all campaigns.
@@ -103,11 +109,7 @@ async fn user_stats(
             analytics::scope_metrics(conn, user, ALL_CAMPAIGNS, scoped_range.as_ref())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "user_id": user.to_string(),
-        "range": range_json(&range),
-        "stats": StatsView::from_rows(&rows),
-    })))
+    Ok(stats_answer("user_id", &user.to_string(), &range, &rows))
 }
 
 /// `GET /api/campaigns/{campaign_id}/timeseries?bucket=hour|day&from=&to=`: counts per bucket per

@@ -87,41 +87,47 @@ impl Params {
         })
     }
 
-    /// The opaque `cursor` of a (time, id) keyset list.
-    pub fn keyset_cursor(&self) -> Result<Option<Keyset>, ApiError> {
+    /// The text behind an opaque `cursor`, if one was given.
+    fn cursor(&self) -> Result<Option<String>, ApiError> {
         let Some(raw) = self.text("cursor") else {
             return Ok(None);
         };
-        let malformed = || invalid("cursor", "is not a cursor this API returned");
-        let decoded = hex::decode(raw)
+        hex::decode(raw)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(malformed)?;
-        let (at, id) = decoded.split_once('|').ok_or_else(malformed)?;
-        UtcTimestamp::parse(at).map_err(|_| malformed())?;
-        uuid::Uuid::parse_str(id).map_err(|_| malformed())?;
+            .map(Some)
+            .ok_or_else(malformed_cursor)
+    }
+
+    /// The `cursor` of a (time, id) keyset list.
+    pub fn keyset_cursor(&self) -> Result<Option<Keyset>, ApiError> {
+        let Some(decoded) = self.cursor()? else {
+            return Ok(None);
+        };
+        let (at, id) = decoded.split_once('|').ok_or_else(malformed_cursor)?;
+        UtcTimestamp::parse(at).map_err(|_| malformed_cursor())?;
+        uuid::Uuid::parse_str(id).map_err(|_| malformed_cursor())?;
         Ok(Some(Keyset {
             at: at.to_owned(),
             id: id.to_owned(),
         }))
     }
 
-    /// The opaque `cursor` of the campaign list (the last campaign id seen).
+    /// The `cursor` of the campaign list (the last campaign id seen).
     pub fn campaign_cursor(&self) -> Result<Option<String>, ApiError> {
-        let Some(raw) = self.text("cursor") else {
+        let Some(decoded) = self.cursor()? else {
             return Ok(None);
         };
-        let malformed = || invalid("cursor", "is not a cursor this API returned");
-        let decoded = hex::decode(raw)
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(malformed)?;
         decoded
             .strip_prefix("c|")
             .map(str::to_owned)
             .map(Some)
-            .ok_or_else(malformed)
+            .ok_or_else(malformed_cursor)
     }
+}
+
+fn malformed_cursor() -> ApiError {
+    invalid("cursor", "is not a cursor this API returned")
 }
 
 pub fn encode_keyset(at: &str, id: &str) -> String {
