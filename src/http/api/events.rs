@@ -1,13 +1,20 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
 
 use super::params::{encode_keyset, page, Params};
 use crate::domain::EmailAddress;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{ApiError, AppState};
-use crate::storage::analytics::{self, EventFilter};
+use crate::storage::analytics::{self, EventFilter, EventRow};
+
+/// Serialized straight to bytes, so each stored event_data is copied, not re-parsed.
+#[derive(Serialize)]
+struct EventPage {
+    events: Vec<EventRow>,
+    next_cursor: Option<String>,
+}
 
 /// `GET /api/events?email=&event_type=&campaign_id=&from=&to=`: event search, newest first.
 async fn search(
@@ -42,7 +49,10 @@ async fn search(
     let next_cursor = more
         .then(|| events.last().map(|e| encode_keyset(&e.timestamp, &e.id)))
         .flatten();
-    Ok(HttpResponse::Ok().json(json!({ "events": events, "next_cursor": next_cursor })))
+    Ok(HttpResponse::Ok().json(EventPage {
+        events,
+        next_cursor,
+    }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

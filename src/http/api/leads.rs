@@ -1,13 +1,28 @@
 use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
 
 use super::params::{encode_keyset, page, Params};
 use crate::domain::LeadId;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{ApiError, AppState};
-use crate::storage::analytics::{self, LeadFilter};
+use crate::storage::analytics::{self, EventRow, LeadFilter, LeadRow};
+
+// Answers are typed structs serialized straight to bytes: going through `json!` would rebuild
+// every stored event_data as a tree first.
+#[derive(Serialize)]
+struct LeadPage {
+    leads: Vec<LeadRow>,
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Timeline {
+    lead_id: String,
+    events: Vec<EventRow>,
+    next_cursor: Option<String>,
+}
 
 /// `GET /api/leads?campaign_id=&last_event=&order=recent`: leads by newest activity.
 async fn list(
@@ -41,7 +56,7 @@ async fn list(
             })
         })
         .flatten();
-    Ok(HttpResponse::Ok().json(json!({ "leads": leads, "next_cursor": next_cursor })))
+    Ok(HttpResponse::Ok().json(LeadPage { leads, next_cursor }))
 }
 
 /// `GET /api/leads/{lead_id}/events?limit=10`: the lead's timeline, newest first (seed usage
@@ -65,8 +80,11 @@ async fn events(
     let next_cursor = more
         .then(|| events.last().map(|e| encode_keyset(&e.timestamp, &e.id)))
         .flatten();
-    Ok(HttpResponse::Ok()
-        .json(json!({ "lead_id": lead.to_string(), "events": events, "next_cursor": next_cursor })))
+    Ok(HttpResponse::Ok().json(Timeline {
+        lead_id: lead.to_string(),
+        events,
+        next_cursor,
+    }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
