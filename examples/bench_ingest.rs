@@ -285,7 +285,10 @@ fn drive(args: &Args, port: u16, bodies: &Arc<Bodies>, path: &str) -> LoadResult
                                 let mut rng = Rng::new(1000 + conn_index as u64);
                                 let mut mine = Vec::new();
                                 let interval = (rate > 0).then(|| Duration::from_secs_f64(connections as f64 / rate as f64));
-                                let mut scheduled = Instant::now();
+                                // Staggered, so a fixed rate arrives evenly, not in bursts of
+                                // every connection at once.
+                                let mut scheduled = Instant::now()
+                                    + interval.map_or(Duration::ZERO, |i| i.mul_f64(conn_index as f64 / connections as f64));
                                 while Instant::now() < deadline {
                                     if let Some(interval) = interval {
                                         scheduled += interval;
