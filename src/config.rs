@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, Command, FromArgMatches};
 
 use crate::storage::WriterSettings;
 
@@ -82,22 +82,17 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Settings for `path` with every other value at its default.
+    /// Settings for `path` with every other value at its default. The defaults come from the
+    /// flag definitions above (environment variables ignored), so they are written only once.
     pub fn with_db(path: impl Into<PathBuf>) -> Self {
-        Self {
-            db: DbArgs { db: path.into() },
-            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            default_webhook_secret: None,
-            max_body_bytes: 4 * 1024 * 1024,
-            body_timeout_secs: 30,
-            header_timeout_secs: 10,
-            queue_depth: WriterSettings::default().queue_depth,
-            max_batch: WriterSettings::default().max_batch,
-            busy_timeout_ms: 5000,
-            read_connections: 4,
-            workers: 0,
-            shutdown_timeout_secs: 30,
-        }
+        let command =
+            Settings::augment_args(Command::new("smartlead-hub")).mut_args(|arg| arg.env(None));
+        let matches = command
+            .try_get_matches_from(["smartlead-hub"])
+            .expect("the defaults parse");
+        let mut settings = Settings::from_arg_matches(&matches).expect("the defaults are settings");
+        settings.db.db = path.into();
+        settings
     }
 
     /// Rejects values that parse but cannot work.
@@ -138,5 +133,29 @@ impl Settings {
 
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_db_takes_the_documented_defaults() {
+        let settings = Settings::with_db("x.db");
+        assert_eq!(settings.db.db, PathBuf::from("x.db"));
+        assert_eq!(settings.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(settings.max_body_bytes, 4 * 1024 * 1024);
+        assert_eq!(
+            (settings.body_timeout_secs, settings.header_timeout_secs),
+            (30, 10)
+        );
+        assert_eq!(
+            (settings.busy_timeout_ms, settings.read_connections),
+            (5000, 4)
+        );
+        assert_eq!(settings.queue_depth, WriterSettings::default().queue_depth);
+        assert!(settings.default_webhook_secret.is_none());
+        settings.validate().unwrap();
     }
 }

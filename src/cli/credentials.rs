@@ -1,10 +1,9 @@
 use clap::{Args, Subcommand};
 
-use super::CliResult;
+use super::{open_database, CliResult};
 use crate::config::DbArgs;
 use crate::domain::UserId;
 use crate::storage::users::{self, SmartleadCredentials};
-use crate::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
 
 #[derive(Debug, Args)]
 pub struct CredentialsArgs {
@@ -31,8 +30,7 @@ enum CredentialsAction {
 }
 
 pub fn run(args: CredentialsArgs) -> CliResult {
-    let mut conn = open_read_write(&args.db.db, DEFAULT_BUSY_TIMEOUT)?;
-    migrations::to_latest(&mut conn)?;
+    let conn = open_database(&args.db)?;
     match args.action {
         CredentialsAction::SetSmartlead {
             user,

@@ -10,7 +10,8 @@ mod users;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
+use crate::config::{DbArgs, Settings};
+use crate::storage::{migrations, open_read_write, StorageError, DEFAULT_BUSY_TIMEOUT};
 
 /// Receives Smartlead webhooks into SQLite and answers campaign analytics.
 #[derive(Debug, Parser)]
@@ -48,6 +49,14 @@ enum Command {
 
 /// A CLI failure: printed to stderr, exit code 1.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The database of `--db`, created and migrated to the latest schema if needed: what every
+/// management command works on.
+fn open_database(db: &DbArgs) -> Result<rusqlite::Connection, StorageError> {
+    let mut conn = open_read_write(&db.db, DEFAULT_BUSY_TIMEOUT)?;
+    migrations::to_latest(&mut conn)?;
+    Ok(conn)
+}
 
 impl Cli {
     pub fn run(self) -> CliResult {

@@ -1,8 +1,8 @@
 use clap::{Args, Subcommand};
 
-use super::CliResult;
+use super::{open_database, CliResult};
 use crate::config::DbArgs;
-use crate::storage::{migrations, open_read_write, rollups, DEFAULT_BUSY_TIMEOUT};
+use crate::storage::rollups;
 
 #[derive(Debug, Args)]
 pub struct RollupsArgs {
@@ -21,8 +21,7 @@ enum RollupsAction {
 }
 
 pub fn run(args: RollupsArgs) -> CliResult {
-    let mut conn = open_read_write(&args.db.db, DEFAULT_BUSY_TIMEOUT)?;
-    migrations::to_latest(&mut conn)?;
+    let mut conn = open_database(&args.db)?;
     match args.action {
         RollupsAction::Rebuild => {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -1,9 +1,9 @@
 use clap::{Args, Subcommand};
 
-use super::CliResult;
+use super::{open_database, CliResult};
 use crate::config::DbArgs;
 use crate::domain::{TokenId, UserId};
-use crate::storage::{migrations, open_read_write, tokens, DEFAULT_BUSY_TIMEOUT};
+use crate::storage::tokens;
 
 #[derive(Debug, Args)]
 pub struct TokensArgs {
@@ -37,8 +37,7 @@ enum TokensAction {
 }
 
 pub fn run(args: TokensArgs) -> CliResult {
-    let mut conn = open_read_write(&args.db.db, DEFAULT_BUSY_TIMEOUT)?;
-    migrations::to_latest(&mut conn)?;
+    let conn = open_database(&args.db)?;
     match args.action {
         TokensAction::Issue { user, name } => {
             let user: UserId = user.parse()?;

@@ -1,9 +1,9 @@
 use clap::{Args, Subcommand};
 
-use super::CliResult;
+use super::{open_database, CliResult};
 use crate::config::DbArgs;
 use crate::domain::{EmailAddress, OrgId};
-use crate::storage::{migrations, open_read_write, users, DEFAULT_BUSY_TIMEOUT};
+use crate::storage::users;
 
 #[derive(Debug, Args)]
 pub struct UsersArgs {
@@ -35,8 +35,7 @@ enum UsersAction {
 }
 
 pub fn run(args: UsersArgs) -> CliResult {
-    let mut conn = open_read_write(&args.db.db, DEFAULT_BUSY_TIMEOUT)?;
-    migrations::to_latest(&mut conn)?;
+    let conn = open_database(&args.db)?;
     match args.action {
         UsersAction::Add {
             email,

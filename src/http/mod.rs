@@ -8,7 +8,8 @@ mod request_log;
 mod state;
 mod webhook;
 
-use actix_web::{error::InternalError, web, HttpRequest, HttpResponse};
+use actix_web::error::InternalError;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 pub use error::{ApiError, ErrorCode};
 pub use request_log::log_requests;
 pub use state::AppState;
@@ -21,14 +22,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             name: "query".into(),
             reason: err.to_string(),
         };
-        InternalError::from_response(err, api.error_response_owned()).into()
+        InternalError::from_response(err, api.error_response()).into()
     }))
     .app_data(web::PathConfig::default().error_handler(|err, _| {
         let api = ApiError::InvalidPath {
             name: "path".into(),
             reason: err.to_string(),
         };
-        InternalError::from_response(err, api.error_response_owned()).into()
+        InternalError::from_response(err, api.error_response()).into()
     }))
     .configure(health::configure)
     .configure(webhook::configure)
@@ -47,10 +48,4 @@ async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> 
     Err(ApiError::MethodNotAllowed {
         method: req.method().to_string(),
     })
-}
-
-impl ApiError {
-    fn error_response_owned(&self) -> HttpResponse {
-        actix_web::ResponseError::error_response(self)
-    }
 }

@@ -119,9 +119,14 @@ fn email_event(
     })?;
     let campaign_id = fields
         .id("campaign_id")?
-        .and_then(|id| CampaignId::parse(&id).ok())
         .ok_or_else(|| SmartleadError::MissingCampaignId {
             event: raw_name.to_owned(),
+        })
+        .and_then(|id| {
+            CampaignId::parse(&id).map_err(|_| SmartleadError::WrongType {
+                field: "campaign_id",
+                expected: "an id of 1 to 200 printable characters",
+            })
         })?;
     let message_fields = if kind == SmartleadKind::Replied {
         REPLY_MESSAGE_ID_FIELDS

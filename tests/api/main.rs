@@ -5,7 +5,6 @@ mod cli;
 mod health;
 mod helpers;
 mod ingestion;
-mod ingestion_faults;
 mod ordering;
 mod process;
 mod read_api;

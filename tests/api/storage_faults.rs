@@ -4,7 +4,7 @@
 //!
 //! These tests need root (tmpfs mounts, `chattr`), as the project's CI runs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -56,6 +56,29 @@ impl<'a> Tmpfs<'a> {
 impl Drop for Tmpfs<'_> {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(self.0).status();
+    }
+}
+
+/// `chattr +i` on files, undone on drop, so that a failing test never leaves files behind that
+/// nothing can delete.
+struct Immutable(Vec<PathBuf>);
+
+impl Immutable {
+    fn set(files: &[&Path]) -> Self {
+        let files: Vec<PathBuf> = files.iter().map(|f| f.to_path_buf()).collect();
+        let status = Command::new("chattr")
+            .arg("+i")
+            .args(&files)
+            .status()
+            .unwrap();
+        assert!(status.success(), "chattr +i failed (these tests need root)");
+        Immutable(files)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").args(&self.0).status();
     }
 }
 
@@ -127,10 +150,9 @@ async fn a_file_that_cannot_be_written_is_503_until_it_can() {
     assert_eq!(post(&client, &hub, 0).await.0, 200);
 
     let wal = db.with_extension("db-wal");
-    let files = [db.to_str().unwrap(), wal.to_str().unwrap()];
-    run("chattr", &["+i", files[0], files[1]]);
+    let immutable = Immutable::set(&[&db, &wal]);
     let (status, retry_after, body) = post(&client, &hub, 1).await;
-    run("chattr", &["-i", files[0], files[1]]);
+    drop(immutable);
     assert_eq!((status, retry_after), (503, true), "{body}");
     assert!(body.contains("database_unavailable"), "{body}");
 
@@ -155,8 +177,20 @@ async fn a_lock_held_by_another_process_past_the_timeout_is_503() {
     let (status, retry_after, body) = post(&client, &hub, 7).await;
     locker.execute_batch("ROLLBACK").unwrap();
     assert_eq!((status, retry_after), (503, true), "{body}");
+    assert!(body.contains("database_unavailable"), "{body}");
+    // The refused delivery left nothing behind: no event, no lead.
+    let written: i64 = locker
+        .query_row(
+            "SELECT (SELECT count(*) FROM email_events) + (SELECT count(*) FROM leads)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(written, 0);
+    drop(locker);
 
     assert!(post(&client, &hub, 7).await.2.contains("\"stored\""));
+    assert!(post(&client, &hub, 7).await.2.contains("\"duplicate\""));
     assert!(hub.terminate().success());
     assert_invariants(&db, &[7]);
 }

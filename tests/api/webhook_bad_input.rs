@@ -97,6 +97,13 @@ async fn malformed_bodies_are_coded_400s() {
             "missing_campaign_id",
         ),
         (
+            open("").replace(
+                "\"campaign_id\":7",
+                &format!("\"campaign_id\":\"{}\"", "9".repeat(201)),
+            ),
+            "invalid_field_type",
+        ),
+        (
             open("").replace("\"campaign_id\":7", "\"campaign_id\":{\"id\":7}"),
             "invalid_field_type",
         ),

@@ -8,11 +8,14 @@ use serde_json::json;
 
 use super::params::{encode_campaign_cursor, page, Params};
 use super::stats_view::StatsView;
-use crate::domain::{CampaignId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
+use rusqlite::Connection;
+
+use crate::domain::{CampaignId, UserId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{ApiError, AppState};
 use crate::storage::analytics::{self, Bucket, HourRange, MetricRow};
 use crate::storage::rollups::ALL_CAMPAIGNS;
+use crate::storage::StorageError;
 
 /// The most buckets one time-series answer may hold.
 const MAX_BUCKETS: i64 = 10_000;
@@ -28,6 +31,30 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
 struct Range<'a> {
     from: &'a str,
     to: &'a str,
+}
+
+/// Runs `query` on one of the user's campaigns, in one read; a campaign in which the user has no
+/// events (another user's, or none at all) is a 404.
+async fn in_campaign<T, F>(
+    state: &AppState,
+    user: UserId,
+    campaign: &CampaignId,
+    query: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection, &str) -> Result<T, StorageError> + Send + 'static,
+{
+    let id = campaign.clone();
+    state
+        .read(move |conn| {
+            if !analytics::campaign_exists(conn, user, id.as_str())? {
+                return Ok(None);
+            }
+            query(conn, id.as_str()).map(Some)
+        })
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))
 }
 
 /// `{"<scope>": id, "range": {from, to} | null, "stats": {…}}`.
@@ -78,16 +105,10 @@ async fn stats(
     let campaign = campaign_id(&path)?;
     let range = Params::new(query.into_inner()).hour_range()?;
     let scoped_range = range.clone();
-    let id = campaign.clone();
-    let rows = state
-        .read(move |conn| {
-            if !analytics::campaign_exists(conn, user, id.as_str())? {
-                return Ok(None);
-            }
-            analytics::scope_metrics(conn, user, id.as_str(), scoped_range.as_ref()).map(Some)
-        })
-        .await?
-        .ok_or(ApiError::NotFound("campaign"))?;
+    let rows = in_campaign(&state, user, &campaign, move |conn, id| {
+        analytics::scope_metrics(conn, user, id, scoped_range.as_ref())
+    })
+    .await?;
     Ok(stats_answer(
         "campaign_id",
         campaign.as_str(),
@@ -150,17 +171,11 @@ async fn timeseries(
         from: from.to_string(),
         to: to.to_string(),
     };
-    let id = campaign.clone();
     let scoped = range.clone();
-    let rows = state
-        .read(move |conn| {
-            if !analytics::campaign_exists(conn, user, id.as_str())? {
-                return Ok(None);
-            }
-            analytics::timeseries(conn, user, id.as_str(), bucket, &scoped).map(Some)
-        })
-        .await?
-        .ok_or(ApiError::NotFound("campaign"))?;
+    let rows = in_campaign(&state, user, &campaign, move |conn, id| {
+        analytics::timeseries(conn, user, id, bucket, &scoped)
+    })
+    .await?;
 
     let mut by_bucket: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for (start, metric, events) in rows {
