@@ -26,6 +26,9 @@ pub enum StorageError {
     /// The writer has stopped (shutdown) before this write could be committed.
     #[error("the writer is not accepting work")]
     WriterStopped,
+    /// The WAL could not be synced: the commit may not be on disk, so it was not acknowledged.
+    #[error("the database could not be flushed to disk")]
+    Unsynced(#[source] std::io::Error),
     #[error("a write panicked and was rolled back")]
     Panicked,
     /// The write itself succeeded but the batch it was part of did not commit.
@@ -47,6 +50,7 @@ impl StorageError {
             | StorageError::Pool(_)
             | StorageError::QueueFull
             | StorageError::WriterStopped
+            | StorageError::Unsynced(_)
             | StorageError::File(_) => true,
             StorageError::BatchFailed(inner) => inner.is_transient(),
             StorageError::Sqlite(_)
