@@ -42,12 +42,12 @@ INSERT INTO expect SELECT 'email_events.lead_id -> leads ON DELETE SET NULL', co
 -- 5. Indexes. The seed's usage queries are served by: the users primary key and
 --    idx_users_smartlead_org_id (org lookups); idx_email_events_lead_timestamp (lead activity);
 --    idx_email_events_user_campaign_time, which has the seed's (user_id, campaign_id) index as its
---    prefix (campaign performance). Migration 004 dropped the seed indexes no query uses and
---    says why for each; this checks the set that remains.
-INSERT INTO expect SELECT 'every index the schema promises exists', count(*) = 8 FROM sqlite_master WHERE type = 'index' AND name IN (
+--    prefix (campaign performance). Migrations 004 and 006 dropped the seed indexes no query
+--    uses and say why for each; this checks the set that remains.
+INSERT INTO expect SELECT 'every index the schema promises exists', count(*) = 7 FROM sqlite_master WHERE type = 'index' AND name IN (
     'idx_users_smartlead_org_id', 'idx_leads_user_last_event', 'idx_leads_user_campaign_last_event',
     'idx_email_events_user_dedupe', 'idx_email_events_lead_timestamp', 'idx_email_events_user_campaign_time',
-    'idx_email_events_user_time', 'idx_email_events_email_event_type');
+    'idx_email_events_user_time');
 INSERT INTO expect SELECT 'idx_email_events_user_campaign_time is (user_id, campaign_id, timestamp)', group_concat(name, ',') = 'user_id,campaign_id,timestamp'
     FROM (SELECT name FROM pragma_index_info('idx_email_events_user_campaign_time') ORDER BY seqno);
 INSERT INTO expect SELECT 'idx_users_smartlead_org_id is unique', "unique" = 1 FROM pragma_index_list('users') WHERE name = 'idx_users_smartlead_org_id';

@@ -201,10 +201,12 @@ impl Query {
         }
     }
 
+    /// Appends `condition`, whose first bare `?` stands for `value`; numbered parameters in it
+    /// (`?1`, the user) keep their numbers.
     fn and(&mut self, condition: &str, value: impl Into<SqlValue>) {
         self.params.push(value.into());
         self.sql
-            .push_str(&condition.replace('?', &format!("?{}", self.params.len())));
+            .push_str(&condition.replacen('?', &format!("?{}", self.params.len()), 1));
     }
 
     fn keyset(&mut self, time_column: &str, after: Option<&Keyset>) {
@@ -356,12 +358,25 @@ pub struct EventFilter {
 }
 
 fn search_query(user: UserId, filter: &EventFilter, after: Option<&Keyset>, limit: usize) -> Query {
+    // A lead has a few dozen events, a user millions: with an address, the lead's index must
+    // drive the scan, so the unary `+` keeps the planner off the user's (it cannot know the
+    // subquery's lead has few rows).
+    let user_scope = if filter.email.is_some() {
+        "+user_id = ?1"
+    } else {
+        "user_id = ?1"
+    };
     let mut query = Query::new(
-        &format!("{EVENT_COLUMNS} WHERE user_id = ?1"),
+        &format!("{EVENT_COLUMNS} WHERE {user_scope}"),
         user.to_string(),
     );
     if let Some(email) = &filter.email {
-        query.and(" AND email = ?", email.clone());
+        // Through the lead: its (user_id, email) key, then idx_email_events_lead_timestamp
+        // (migration 006 says why there is no index on the address itself).
+        query.and(
+            " AND lead_id = (SELECT id FROM leads WHERE email = ? AND user_id = ?1)",
+            email.clone(),
+        );
     }
     if let Some(event_type) = filter.event_type {
         query.and(" AND event_type = ?", event_type.as_str().to_owned());

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(&str, M<'static>)] = &[
     migration!("20250122_003_read_api"),
     migration!("20250129_004_lean_indexes", rebuilds_tables),
     migration!("20250205_005_daily_rollup"),
+    migration!("20250212_006_write_path", rebuilds_tables),
 ];
 
 fn migrations() -> Migrations<'static> {

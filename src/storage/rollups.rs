@@ -40,9 +40,16 @@ pub fn record_event(
     let at = at.to_string();
     let hour = hour_bucket(&at);
     let day = day_bucket(&at);
-    for scope in [campaign.as_str(), ALL_CAMPAIGNS] {
-        for metric in metrics(event_type) {
-            let first = note_lead_first(conn, &user, scope, metric, email.as_str(), &at)?;
+    for metric in metrics(event_type) {
+        let in_campaign =
+            note_lead_first(conn, &user, campaign.as_str(), metric, email.as_str(), &at)?;
+        // The user-wide first time is the earliest over all campaigns, so a lead this campaign
+        // has seen before is not new user-wide either: that lookup is skipped for most events.
+        let user_wide = match in_campaign {
+            FirstSeen::Before => FirstSeen::Before,
+            _ => note_lead_first(conn, &user, ALL_CAMPAIGNS, metric, email.as_str(), &at)?,
+        };
+        for (scope, first) in [(campaign.as_str(), in_campaign), (ALL_CAMPAIGNS, user_wide)] {
             let new_here = i64::from(first != FirstSeen::Before);
             conn.prepare_cached(
                 "INSERT INTO rollup_hourly (user_id, campaign_id, metric, hour, events, new_leads, first_at, last_at)
