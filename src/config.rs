@@ -64,6 +64,12 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_BUSY_TIMEOUT_MS", default_value_t = 5000)]
     pub busy_timeout_ms: u64,
 
+    /// Milliseconds an org's user and webhook secret are remembered between deliveries
+    /// (0 = read them for every delivery). A secret removed or replaced with the CLI stops
+    /// being accepted within this time; a new secret works at once.
+    #[arg(long, env = "SMARTLEAD_HUB_TENANT_CACHE_MS", default_value_t = 1000)]
+    pub tenant_cache_ms: u64,
+
     /// Read-only database connections for the HTTP read paths.
     #[arg(long, env = "SMARTLEAD_HUB_READ_CONNECTIONS", default_value_t = 4)]
     pub read_connections: u32,
@@ -125,6 +131,10 @@ impl Settings {
             max_batch: self.max_batch,
             busy_timeout: self.busy_timeout(),
         }
+    }
+
+    pub fn tenant_cache(&self) -> Duration {
+        Duration::from_millis(self.tenant_cache_ms)
     }
 
     pub fn busy_timeout(&self) -> Duration {

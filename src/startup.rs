@@ -8,7 +8,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use crate::config::Settings;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, TenantCache};
 use crate::smartlead::WebhookSecret;
 use crate::storage::{self, migrations, ReadPool, StorageError, Writer};
 
@@ -45,6 +45,7 @@ impl Application {
                 .default_webhook_secret
                 .clone()
                 .map(WebhookSecret::new),
+            tenants: TenantCache::new(settings.tenant_cache()),
             max_body_bytes: settings.max_body_bytes,
             body_timeout: settings.body_timeout(),
         });

@@ -6,6 +6,7 @@ mod error;
 mod health;
 mod request_log;
 mod state;
+mod tenant_cache;
 mod webhook;
 
 use actix_web::error::InternalError;
@@ -13,6 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 pub use error::{ApiError, ErrorCode};
 pub use request_log::log_requests;
 pub use state::AppState;
+pub use tenant_cache::TenantCache;
 
 /// Every route of the service.
 pub fn configure(cfg: &mut web::ServiceConfig) {

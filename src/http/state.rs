@@ -3,6 +3,7 @@ use std::time::Duration;
 use actix_web::web;
 use rusqlite::Connection;
 
+use super::tenant_cache::TenantCache;
 use super::ApiError;
 use crate::smartlead::WebhookSecret;
 use crate::storage::{ReadPool, StorageError, Writer};
@@ -13,6 +14,8 @@ pub struct AppState {
     pub writer: Writer,
     /// The secret of any org without its own (single-tenant installs).
     pub default_webhook_secret: Option<WebhookSecret>,
+    /// Webhook tenants by org, so that a delivery needs no database read to authenticate.
+    pub tenants: TenantCache,
     pub max_body_bytes: usize,
     pub body_timeout: Duration,
 }

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use super::error::AuthFailure;
 use super::{ApiError, AppState};
 use crate::domain::{OrgId, UtcTimestamp};
-use crate::smartlead::{self, AuthError, WebhookSecret};
-use crate::storage::{events, users};
+use crate::smartlead::{self, AuthError, Delivery, WebhookSecret};
+use crate::storage::events;
+use crate::storage::users::{self, WebhookTenant};
 
 const SIGNATURE_HEADER: &str = "x-smartlead-signature";
 
@@ -35,15 +36,6 @@ async fn receive(
     let body = read_body(&req, payload, state.max_body_bytes, state.body_timeout).await?;
     let received_at = UtcTimestamp::now();
 
-    let lookup_org = org.clone();
-    let tenant = state
-        .read(move |conn| users::webhook_tenant(conn, &lookup_org))
-        .await?
-        .ok_or(ApiError::Unauthorized(AuthFailure::UnknownOrg))?;
-    let expected = tenant
-        .webhook_secret
-        .map(WebhookSecret::new)
-        .or_else(|| state.default_webhook_secret.clone());
     let signature = match req.headers().get(SIGNATURE_HEADER) {
         Some(value) => Some(
             value
@@ -52,24 +44,62 @@ async fn receive(
         ),
         None => None,
     };
-    // A signed body is checked before it is even parsed: the signature covers the raw bytes.
-    if let Some(header) = signature {
-        smartlead::authenticate(&body, Some(header), None, expected.as_ref())
-            .map_err(unauthorized)?;
-    }
-    let delivery = smartlead::parse_delivery(&body)?;
-    if signature.is_none() {
-        smartlead::authenticate(&body, None, delivery.secret_key.as_ref(), expected.as_ref())
-            .map_err(unauthorized)?;
-    }
+    let (tenant, from_cache) = webhook_tenant(&state, &org).await?;
+    let (user, delivery) = match verify(&state, &tenant, &body, signature) {
+        // A secret rotated since the tenant was cached: the new one works at once.
+        Err(ApiError::Unauthorized(_)) if from_cache => {
+            state.tenants.forget(&org);
+            let (fresh, _) = webhook_tenant(&state, &org).await?;
+            (fresh.user_id, verify(&state, &fresh, &body, signature)?)
+        }
+        verified => (tenant.user_id, verified?),
+    };
     let event = delivery.into_event(received_at)?;
 
-    let user = tenant.user_id;
     let outcome = state
         .writer
         .write(move |conn| events::ingest(conn, user, &org, &event, received_at))
         .await?;
     Ok(HttpResponse::Ok().json(outcome))
+}
+
+/// The org's user and secret, and whether they came from the cache.
+async fn webhook_tenant(state: &AppState, org: &OrgId) -> Result<(WebhookTenant, bool), ApiError> {
+    if let Some(tenant) = state.tenants.get(org) {
+        return Ok((tenant, true));
+    }
+    let lookup_org = org.clone();
+    let tenant = state
+        .read(move |conn| users::webhook_tenant(conn, &lookup_org))
+        .await?
+        .ok_or(ApiError::Unauthorized(AuthFailure::UnknownOrg))?;
+    state.tenants.put(&tenant);
+    Ok((tenant, false))
+}
+
+/// Checks the delivery against the tenant's secret (or the default one) and parses it. A signed
+/// body is checked before it is even parsed: the signature covers the raw bytes.
+fn verify(
+    state: &AppState,
+    tenant: &WebhookTenant,
+    body: &[u8],
+    signature: Option<&str>,
+) -> Result<Delivery, ApiError> {
+    let expected = tenant
+        .webhook_secret
+        .clone()
+        .map(WebhookSecret::new)
+        .or_else(|| state.default_webhook_secret.clone());
+    if let Some(header) = signature {
+        smartlead::authenticate(body, Some(header), None, expected.as_ref())
+            .map_err(unauthorized)?;
+    }
+    let delivery = smartlead::parse_delivery(body)?;
+    if signature.is_none() {
+        smartlead::authenticate(body, None, delivery.secret_key.as_ref(), expected.as_ref())
+            .map_err(unauthorized)?;
+    }
+    Ok(delivery)
 }
 
 fn unauthorized(err: AuthError) -> ApiError {

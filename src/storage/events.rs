@@ -172,20 +172,25 @@ fn upsert_lead(
     campaign: Option<&CampaignId>,
     now: UtcTimestamp,
 ) -> Result<String, StorageError> {
-    let now = now.to_string();
+    let existing = conn
+        .prepare_cached("SELECT id FROM leads WHERE user_id = ?1 AND email = ?2")?
+        .query_row(params![user_id, email.as_str()], |row| row.get(0))
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    // Only the writer inserts leads, one job at a time, so nothing can insert it in between.
+    let id = LeadId::new().to_string();
     conn.prepare_cached(
         "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-         ON CONFLICT (user_id, email) DO NOTHING",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
     )?
     .execute(params![
-        LeadId::new().to_string(),
+        id,
         user_id,
         email.as_str(),
         campaign.map(CampaignId::as_str),
-        now
+        now.to_string()
     ])?;
-    Ok(conn
-        .prepare_cached("SELECT id FROM leads WHERE user_id = ?1 AND email = ?2")?
-        .query_row(params![user_id, email.as_str()], |row| row.get(0))?)
+    Ok(id)
 }

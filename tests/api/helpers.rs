@@ -74,13 +74,18 @@ pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> User
     .expect("user added");
     let id: UserId = user.id.parse().unwrap();
     if let Some(secret) = secret {
-        let credentials = SmartleadCredentials {
-            webhook_secret: Some(secret.into()),
-            api_key: None,
-        };
-        users::set_smartlead_credentials(&conn, id, &credentials).unwrap();
+        set_webhook_secret(db, id, secret);
     }
     id
+}
+
+/// Replaces the user's webhook secret in the file, as `credentials set` does.
+pub fn set_webhook_secret(db: &Path, user: UserId, secret: &str) {
+    let credentials = SmartleadCredentials {
+        webhook_secret: Some(secret.into()),
+        api_key: None,
+    };
+    users::set_smartlead_credentials(&open_db(db), user, &credentials).unwrap();
 }
 
 /// A read-write connection to a migrated database file, for arranging and asserting.

@@ -5,7 +5,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::helpers::{
-    add_user, fixture, fixture_signature, spawn_app, spawn_app_with, ORG, OTHER_SECRET, SECRET,
+    add_user, fixture, fixture_signature, set_webhook_secret, spawn_app, spawn_app_with, ORG,
+    OTHER_SECRET, SECRET,
 };
 
 fn sign(body: &[u8], secret: &str) -> String {
@@ -168,4 +169,42 @@ async fn a_missing_org_id_is_a_coded_400() {
     let answer = crate::helpers::answer(response).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.error_code(), "missing_org_id");
+}
+
+/// The org's secret is cached between deliveries; rotating it must not lock Smartlead out.
+#[actix_web::test]
+async fn a_rotated_secret_works_at_once_and_the_old_one_stops_with_it() {
+    let app = spawn_app_with(|s| s.tenant_cache_ms = 60_000).await;
+    let body = fixture(LEGACY);
+    let answer = app
+        .post_webhook(ORG, body.clone(), Some(&sign(&body, SECRET)))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+    set_webhook_secret(&app.db_path, app.user_id, OTHER_SECRET);
+    let answer = app
+        .post_webhook(ORG, body.clone(), Some(&sign(&body, OTHER_SECRET)))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let answer = app
+        .post_webhook(ORG, body.clone(), Some(&sign(&body, SECRET)))
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+}
+
+#[actix_web::test]
+async fn a_replaced_secret_is_refused_once_the_cache_time_has_passed() {
+    let app = spawn_app_with(|s| s.tenant_cache_ms = 100).await;
+    let body = fixture(LEGACY);
+    let answer = app
+        .post_webhook(ORG, body.clone(), Some(&sign(&body, SECRET)))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+    set_webhook_secret(&app.db_path, app.user_id, OTHER_SECRET);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    let answer = app
+        .post_webhook(ORG, body.clone(), Some(&sign(&body, SECRET)))
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
 }
