@@ -10,6 +10,7 @@ use smartlead_hub::domain::{
     CampaignId, EmailAddress, EventType, OrgId, UserId, UtcTimestamp, DAY_MILLIS,
 };
 use smartlead_hub::smartlead::{EmailEvent, SmartleadEvent};
+use smartlead_hub::storage::rollups::PendingCounts;
 use smartlead_hub::storage::users::{self, NewUser, SmartleadCredentials};
 use smartlead_hub::storage::{events, migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
 
@@ -108,6 +109,7 @@ pub fn seed(path: &Path, user: UserId, org: &str, set: DataSet, seed: u64, progr
     let mut written = 0;
     while written < set.events {
         let tx = conn.transaction().unwrap();
+        let mut counts = PendingCounts::default();
         for _ in 0..batch.min(set.events - written) {
             let i = written;
             written += 1;
@@ -126,8 +128,17 @@ pub fn seed(path: &Path, user: UserId, org: &str, set: DataSet, seed: u64, progr
                 dedupe_key: format!("bench-{seed}-{i}"),
                 payload: payload(i, event_type, &email, &campaign, &at.to_string()),
             };
-            events::ingest(&tx, user, &org, &SmartleadEvent::Email(event), at).unwrap();
+            events::ingest(
+                &tx,
+                &mut counts,
+                user,
+                &org,
+                &SmartleadEvent::Email(event),
+                at,
+            )
+            .unwrap();
         }
+        counts.flush(&tx).unwrap();
         tx.commit().unwrap();
         if progress && written % 1_000_000 < batch {
             eprintln!(

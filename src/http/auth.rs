@@ -51,7 +51,7 @@ impl FromRequest for AuthenticatedUser {
                 let token_id = owner.token_id.clone();
                 actix_web::rt::spawn(async move {
                     let _ = writer
-                        .write(move |conn| tokens::touch(conn, &token_id, now))
+                        .write(move |conn, _| tokens::touch(conn, &token_id, now))
                         .await;
                 });
             }

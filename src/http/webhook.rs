@@ -58,7 +58,7 @@ async fn receive(
 
     let outcome = state
         .writer
-        .write(move |conn| events::ingest(conn, user, &org, &event, received_at))
+        .write(move |conn, counts| events::ingest(conn, counts, user, &org, &event, received_at))
         .await?;
     Ok(HttpResponse::Ok().json(outcome))
 }

@@ -4,7 +4,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::{rollups, StorageError};
+use super::rollups::{self, PendingCounts};
+use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::smartlead::{EmailEvent, OtherEvent, SmartleadEvent};
 
@@ -20,22 +21,25 @@ pub enum IngestOutcome {
     Kept { event_id: String },
 }
 
-/// Stores one delivery for `user`. Must run inside a transaction.
+/// Stores one delivery for `user`. Must run inside a transaction; its rollup counts go to
+/// `counts`, which the caller flushes before committing.
 pub fn ingest(
     conn: &Connection,
+    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     event: &SmartleadEvent,
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     match event {
-        SmartleadEvent::Email(event) => ingest_email(conn, user, org, event, now),
+        SmartleadEvent::Email(event) => ingest_email(conn, counts, user, org, event, now),
         SmartleadEvent::Other(event) => ingest_other(conn, user, event, now),
     }
 }
 
 fn ingest_email(
     conn: &Connection,
+    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     event: &EmailEvent,
@@ -80,6 +84,7 @@ fn ingest_email(
     ])?;
     rollups::record_event(
         conn,
+        counts,
         user,
         &event.campaign_id,
         event.event_type,

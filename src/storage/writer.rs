@@ -16,6 +16,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::Checkpointer;
+use super::rollups::PendingCounts;
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
 
@@ -46,8 +47,9 @@ impl Default for WriterSettings {
 
 /// A unit of work for the writer thread.
 pub(super) trait Job: Send {
-    /// Runs the work inside the job's savepoint; false rolls the savepoint back.
-    fn run(&mut self, conn: &Connection) -> bool;
+    /// Runs the work inside the job's savepoint, its rollup counts into `counts`; false rolls
+    /// the savepoint back (and the caller drops `counts`).
+    fn run(&mut self, conn: &Connection, counts: &mut PendingCounts) -> bool;
     /// Answers the waiting caller once the batch's fate is known.
     fn finish(self: Box<Self>, committed: Result<(), Arc<StorageError>>);
 }
@@ -61,14 +63,14 @@ struct PendingWrite<T, F> {
 impl<T, F> Job for PendingWrite<T, F>
 where
     T: Send,
-    F: FnOnce(&Connection) -> Result<T, StorageError> + Send,
+    F: FnOnce(&Connection, &mut PendingCounts) -> Result<T, StorageError> + Send,
 {
-    fn run(&mut self, conn: &Connection) -> bool {
+    fn run(&mut self, conn: &Connection, counts: &mut PendingCounts) -> bool {
         let Some(work) = self.work.take() else {
             return false;
         };
-        let result =
-            catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or(Err(StorageError::Panicked));
+        let result = catch_unwind(AssertUnwindSafe(|| work(conn, counts)))
+            .unwrap_or(Err(StorageError::Panicked));
         let ok = result.is_ok();
         self.result = Some(result);
         ok
@@ -110,6 +112,9 @@ impl Writer {
         // time in write(2) calls; in memory it is a memcpy. The sub-journal only matters
         // until the transaction ends, so nothing durable depends on it.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // An ingest runs ~20 distinct statements; rusqlite keeps 16 by default, so the oldest
+        // were evicted and prepared again for every event.
+        conn.set_prepared_statement_cache_capacity(64);
         // The Syncer fsyncs each commit instead (see its module); NORMAL still syncs the WAL
         // before checkpoints and on restart, so the file stays consistent.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -128,12 +133,14 @@ impl Writer {
         })
     }
 
-    /// Runs `work` in the writer's next transaction and returns its result once committed.
-    /// A full queue is refused at once with [`StorageError::QueueFull`].
+    /// Runs `work` in the writer's next transaction and returns its result once committed and
+    /// synced. Rollup counts `work` leaves in its `PendingCounts` are written once per row for
+    /// the whole batch, just before the COMMIT. A full queue is refused at once with
+    /// [`StorageError::QueueFull`].
     pub async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+        F: FnOnce(&Connection, &mut PendingCounts) -> Result<T, StorageError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job = PendingWrite {
@@ -249,13 +256,19 @@ fn run_transaction(
     let started = Instant::now();
     // IMMEDIATE takes the write lock up front, so a busy database fails here, before any work.
     conn.execute_batch("BEGIN IMMEDIATE")?;
+    let mut counts = PendingCounts::default();
     for job in batch.iter_mut() {
         conn.prepare_cached("SAVEPOINT job")?.execute([])?;
-        if !job.run(conn) {
+        let mut job_counts = PendingCounts::default();
+        if job.run(conn, &mut job_counts) {
+            counts.merge(job_counts);
+        } else {
             conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
         }
         conn.prepare_cached("RELEASE job")?.execute([])?;
     }
+    // A failure here fails the whole batch: no job is answered with counts left unwritten.
+    counts.flush(conn)?;
     timing.work = started.elapsed();
     conn.execute_batch("COMMIT")?;
     timing.commit = started.elapsed() - timing.work;

@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use rusqlite::Connection;
 use smartlead_hub::domain::{OrgId, UserId, UtcTimestamp};
 use smartlead_hub::smartlead::parse_delivery;
+use smartlead_hub::storage::rollups::PendingCounts;
 use smartlead_hub::storage::{events, rollups};
 
 use crate::helpers::{add_user, fixture, open_db};
@@ -46,13 +47,16 @@ fn outcome(order: &[usize], bodies: &[String]) -> Outcome {
     let mut conn: Connection = open_db(&path);
     let org = OrgId::parse("order-org").unwrap();
     let tx = conn.transaction().unwrap();
+    // One batch's worth of counts: summed across every event, written once before COMMIT.
+    let mut counts = PendingCounts::default();
     for &i in order {
         let event = parse_delivery(bodies[i].as_bytes())
             .unwrap()
             .into_event(UtcTimestamp::now())
             .unwrap();
-        events::ingest(&tx, user, &org, &event, UtcTimestamp::now()).unwrap();
+        events::ingest(&tx, &mut counts, user, &org, &event, UtcTimestamp::now()).unwrap();
     }
+    counts.flush(&tx).unwrap();
     tx.commit().unwrap();
     assert_eq!(rollups::check(&conn).unwrap(), vec![]);
     let lead: Vec<String> = conn

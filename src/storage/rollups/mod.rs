@@ -1,9 +1,13 @@
-//! Analytics rollups: maintained per event inside the ingest transaction, and recomputable from
-//! `email_events` (rebuild) or comparable with a recomputation (check).
+//! Analytics rollups: maintained inside the ingest transaction (first-seen rows per event, the
+//! counts summed per batch, see [`PendingCounts`]), and recomputable from `email_events`
+//! (rebuild) or comparable with a recomputation (check).
 //!
 //! Each event counts towards up to four rows of each rollup table: its campaign and the
 //! user-wide scope (`campaign_id = ''`), each for its normalized type and its headline kind.
 
+mod pending;
+
+pub use pending::PendingCounts;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::StorageError;
@@ -27,9 +31,11 @@ fn metrics(event_type: EventType) -> impl Iterator<Item = &'static str> {
     std::iter::once(event_type.as_str()).chain(event_type.headline().map(Headline::as_str))
 }
 
-/// Counts one newly stored event.
+/// Counts one newly stored event: its first-seen rows now, its counts into `counts` (written
+/// by [`PendingCounts::flush`] before the transaction commits).
 pub fn record_event(
     conn: &Connection,
+    counts: &mut PendingCounts,
     user: UserId,
     campaign: &CampaignId,
     event_type: EventType,
@@ -38,8 +44,6 @@ pub fn record_event(
 ) -> Result<(), StorageError> {
     let user = user.to_string();
     let at = at.to_string();
-    let hour = hour_bucket(&at);
-    let day = day_bucket(&at);
     for metric in metrics(event_type) {
         let in_campaign =
             note_lead_first(conn, &user, campaign.as_str(), metric, email.as_str(), &at)?;
@@ -50,41 +54,17 @@ pub fn record_event(
             _ => note_lead_first(conn, &user, ALL_CAMPAIGNS, metric, email.as_str(), &at)?,
         };
         for (scope, first) in [(campaign.as_str(), in_campaign), (ALL_CAMPAIGNS, user_wide)] {
-            let new_here = i64::from(first != FirstSeen::Before);
-            conn.prepare_cached(
-                "INSERT INTO rollup_hourly (user_id, campaign_id, metric, hour, events, new_leads, first_at, last_at)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?6)
-                 ON CONFLICT (user_id, campaign_id, metric, hour) DO UPDATE SET
-                     events = events + 1,
-                     new_leads = new_leads + excluded.new_leads,
-                     first_at = CASE WHEN excluded.first_at < first_at THEN excluded.first_at ELSE first_at END,
-                     last_at = CASE WHEN excluded.last_at > last_at THEN excluded.last_at ELSE last_at END",
-            )?
-            .execute(params![user, scope, metric, hour, new_here, at])?;
+            let key = (user.clone(), scope.to_owned(), metric);
             if let FirstSeen::Earlier { previous } = &first {
                 // The lead's first time moved back: its first-time count moves with it.
-                conn.prepare_cached(
-                    "UPDATE rollup_hourly SET new_leads = new_leads - 1
-                     WHERE user_id = ?1 AND campaign_id = ?2 AND metric = ?3 AND hour = ?4",
-                )?
-                .execute(params![user, scope, metric, hour_bucket(previous)])?;
+                counts.move_first_from(key.clone(), previous);
             }
-            let new_lead = i64::from(first == FirstSeen::New);
-            conn.prepare_cached(
-                "INSERT INTO rollup_totals (user_id, campaign_id, metric, events, leads, first_at, last_at)
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5)
-                 ON CONFLICT (user_id, campaign_id, metric) DO UPDATE SET
-                     events = events + 1,
-                     leads = leads + excluded.leads,
-                     first_at = CASE WHEN excluded.first_at < first_at THEN excluded.first_at ELSE first_at END,
-                     last_at = CASE WHEN excluded.last_at > last_at THEN excluded.last_at ELSE last_at END",
-            )?
-            .execute(params![user, scope, metric, new_lead, at])?;
-            conn.prepare_cached(
-                "INSERT INTO rollup_daily (user_id, campaign_id, metric, day, events) VALUES (?1, ?2, ?3, ?4, 1)
-                 ON CONFLICT (user_id, campaign_id, metric, day) DO UPDATE SET events = events + 1",
-            )?
-            .execute(params![user, scope, metric, day])?;
+            counts.count(
+                key,
+                &at,
+                first != FirstSeen::Before,
+                first == FirstSeen::New,
+            );
         }
     }
     Ok(())
