@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod migrations;
 pub mod rollups;
+mod synced_file;
 mod syncer;
 pub mod tokens;
 pub mod users;

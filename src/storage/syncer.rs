@@ -16,14 +16,13 @@
 //! every batch after it is refused until the process restarts and SQLite recovers the WAL from
 //! what is really on disk.
 
-use std::fs::File;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use super::synced_file::SyncedFile;
 use super::writer::Job;
 use super::StorageError;
 
@@ -38,7 +37,7 @@ pub(super) struct Syncer {
 
 impl Syncer {
     pub(super) fn start(db_path: &Path) -> Result<Self, StorageError> {
-        let wal = WalFile::new(db_path);
+        let wal = SyncedFile::wal_of(db_path);
         let (batches, receiver) = sync_channel(MAX_PENDING_BATCHES);
         let thread = std::thread::Builder::new()
             .name("sqlite-wal-sync".into())
@@ -73,7 +72,7 @@ impl Syncer {
     }
 }
 
-fn run(mut wal: WalFile, receiver: Receiver<Vec<Box<dyn Job>>>) {
+fn run(mut wal: SyncedFile, receiver: Receiver<Vec<Box<dyn Job>>>) {
     let mut failed: Option<Arc<StorageError>> = None;
     while let Ok(first) = receiver.recv() {
         let mut jobs = first;
@@ -98,73 +97,5 @@ fn run(mut wal: WalFile, receiver: Receiver<Vec<Box<dyn Job>>>) {
         for job in jobs {
             job.finish(outcome.clone());
         }
-    }
-}
-
-/// The database's `-wal` file, reopened should it ever be replaced (SQLite deletes it when the
-/// last connection to the database closes, and creates a new one with the next).
-struct WalFile {
-    path: PathBuf,
-    file: Option<File>,
-}
-
-impl WalFile {
-    fn new(db_path: &Path) -> Self {
-        let mut path = db_path.as_os_str().to_owned();
-        path.push("-wal");
-        Self {
-            path: path.into(),
-            file: None,
-        }
-    }
-
-    fn sync(&mut self) -> io::Result<()> {
-        if !self.is_current()? {
-            self.file = Some(File::open(&self.path)?);
-        }
-        match &self.file {
-            Some(file) => file.sync_data(),
-            None => Err(io::Error::other("the WAL file is not open")),
-        }
-    }
-
-    /// True when the open handle is the file now at the WAL's path.
-    #[cfg(unix)]
-    fn is_current(&self) -> io::Result<bool> {
-        use std::os::unix::fs::MetadataExt;
-        let Some(file) = &self.file else {
-            return Ok(false);
-        };
-        let (open, named) = (file.metadata()?, std::fs::metadata(&self.path)?);
-        Ok(open.dev() == named.dev() && open.ino() == named.ino())
-    }
-
-    #[cfg(not(unix))]
-    fn is_current(&self) -> io::Result<bool> {
-        Ok(self.file.is_some())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_wal_is_reopened_when_the_file_at_its_path_is_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("hub.db");
-        let mut wal = WalFile::new(&db);
-        assert!(wal.sync().is_err(), "no WAL file yet: the sync must fail");
-
-        let wal_path = dir.path().join("hub.db-wal");
-        std::fs::write(&wal_path, b"first").unwrap();
-        wal.sync().unwrap();
-        assert!(wal.is_current().unwrap());
-
-        std::fs::remove_file(&wal_path).unwrap();
-        std::fs::write(&wal_path, b"second").unwrap();
-        assert!(!wal.is_current().unwrap());
-        wal.sync().unwrap();
-        assert!(wal.is_current().unwrap());
     }
 }
