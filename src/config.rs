@@ -59,6 +59,11 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_MAX_BATCH", default_value_t = WriterSettings::default().max_batch)]
     pub max_batch: usize,
 
+    /// WAL length in pages (4 KiB) past which it is checkpointed to the end and started over;
+    /// bounds the `-wal` file's size.
+    #[arg(long, env = "SMARTLEAD_HUB_WAL_REWIND_PAGES", default_value_t = WriterSettings::default().wal_rewind_pages)]
+    pub wal_rewind_pages: u32,
+
     /// Milliseconds a write waits for another process's lock on the database before the
     /// delivery is refused with 503 (Smartlead retries).
     #[arg(long, env = "SMARTLEAD_HUB_BUSY_TIMEOUT_MS", default_value_t = 5000)]
@@ -130,6 +135,7 @@ impl Settings {
             queue_depth: self.queue_depth,
             max_batch: self.max_batch,
             busy_timeout: self.busy_timeout(),
+            wal_rewind_pages: self.wal_rewind_pages,
         }
     }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::checkpointer::Checkpointer;
+use super::checkpointer::{finish_for_rewind, Checkpointer};
 use super::rollups::PendingCounts;
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
@@ -33,6 +33,9 @@ pub struct WriterSettings {
     pub max_batch: usize,
     /// How long a commit waits for another process's lock before the batch fails with `Busy`.
     pub busy_timeout: Duration,
+    /// WAL length (pages) past which the background checkpointer has the writer rewind it;
+    /// this bounds the `-wal` file to roughly this many pages plus one checkpoint round's.
+    pub wal_rewind_pages: u32,
 }
 
 impl Default for WriterSettings {
@@ -41,6 +44,7 @@ impl Default for WriterSettings {
             queue_depth: 4096,
             max_batch: 512,
             busy_timeout: super::DEFAULT_BUSY_TIMEOUT,
+            wal_rewind_pages: 32_768,
         }
     }
 }
@@ -119,7 +123,8 @@ impl Writer {
         // before checkpoints and on restart, so the file stays consistent.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
 
-        let checkpointer = Checkpointer::start(path, settings.busy_timeout)?;
+        let checkpointer =
+            Checkpointer::start(path, settings.busy_timeout, settings.wal_rewind_pages)?;
         let syncer = Syncer::start(path)?;
         let (queue, receiver) = mpsc::channel(settings.queue_depth.max(1));
         let max_batch = settings.max_batch.max(1);
@@ -199,6 +204,9 @@ fn run(
         }
         let queued = receiver.len();
         commit_batch(&conn, &mut batch, queued, &syncer);
+        if checkpointer.rewind_wanted() {
+            finish_for_rewind(&conn);
+        }
     }
     // Jobs still queued behind the shutdown marker are dropped here: their callers see
     // WriterStopped (a 503), never a false acknowledgement.

@@ -13,5 +13,6 @@ mod reliability;
 mod rollups;
 mod schema;
 mod storage_faults;
+mod wal;
 mod webhook_auth;
 mod webhook_bad_input;
