@@ -23,9 +23,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{add_user, ms, peak_rss_mib, seed, summarize, DataSet, Rng};
+use common::{add_user, ms, peak_rss_mib, seed, set_webhook_secret, summarize, DataSet, Rng};
+use rusqlite::OptionalExtension;
 use serde_json::Value;
-use smartlead_hub::domain::UtcTimestamp;
+use smartlead_hub::domain::{UserId, UtcTimestamp};
+use smartlead_hub::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
 
 #[derive(Parser, Clone)]
 struct Args {
@@ -42,9 +44,13 @@ struct Args {
     #[arg(long, default_value_t = 0)]
     prefill: u64,
     /// Also measure against this existing, already filled database (e.g. one seeded by
-    /// bench_read), instead of seeding one with --prefill. It is written to.
+    /// bench_read), instead of seeding one with --prefill. It is written to: org 0 is moved to
+    /// the tenant with the most leads, so that its deliveries land in the filled indexes.
     #[arg(long)]
     prefilled_db: Option<PathBuf>,
+    /// Smartlead orgs (tenants) the deliveries are spread over.
+    #[arg(long, default_value_t = 4)]
+    orgs: usize,
     /// Load-generator threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -56,15 +62,19 @@ struct Args {
     serve_noop: Option<u16>,
 }
 
-const ORGS: usize = 4;
-
 fn main() {
     let args = Args::parse();
     if let Some(port) = args.serve_noop {
         return serve_noop(port);
     }
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smartlead");
-    let bodies = Arc::new(Bodies::build(&fixtures, 400_000));
+    // Stats ids unique to this run, so a re-run against a kept database stores new events
+    // instead of answering redeliveries.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let bodies = Arc::new(Bodies::build(&fixtures, 400_000, args.orgs.max(1), run));
     println!(
         "bench_ingest: {} connections, {} s per target, {} generator threads, offered rate {}",
         args.connections,
@@ -93,7 +103,7 @@ fn main() {
 
     // 2.–4. smartlead-hub on an empty database.
     let dir = tempfile::tempdir().unwrap();
-    let empty = run_hub(&args, &dir.path().join("empty.db"), &bodies, None);
+    let empty = run_hub(&args, &dir.path().join("empty.db"), &bodies, Fill::Empty);
     report(
         "smartlead-hub, empty database",
         &empty.result,
@@ -105,7 +115,7 @@ fn main() {
     // 5. The same against a pre-filled database.
     if args.prefill > 0 {
         let path = dir.path().join("prefilled.db");
-        let filled = run_hub(&args, &path, &bodies, Some(args.prefill));
+        let filled = run_hub(&args, &path, &bodies, Fill::Seed(args.prefill));
         report(
             &format!("smartlead-hub, {} events pre-filled", args.prefill),
             &filled.result,
@@ -124,7 +134,7 @@ fn main() {
             .unwrap()
             .query_row("SELECT count(*) FROM email_events", [], |r| r.get(0))
             .unwrap();
-        let filled = run_hub(&args, path, &bodies, None);
+        let filled = run_hub(&args, path, &bodies, Fill::Existing);
         let label = format!("smartlead-hub, {stored} events already stored");
         report(&label, &filled.result, Some(ceiling.rate()), filled.rss);
         verify(&filled);
@@ -146,7 +156,7 @@ fn secret(org: usize) -> String {
 }
 
 impl Bodies {
-    fn build(fixtures: &Path, count: usize) -> Self {
+    fn build(fixtures: &Path, count: usize, orgs: usize, run: u128) -> Self {
         let load = |name: &str| -> Value {
             serde_json::from_slice(&std::fs::read(fixtures.join(name)).unwrap()).unwrap()
         };
@@ -180,15 +190,15 @@ impl Bodies {
                 })
                 .unwrap_or(0);
             let mut body = templates[template].clone();
-            let org = i % ORGS;
-            personalize(&mut body, &mut rng, i, org);
+            let org = i % orgs;
+            personalize(&mut body, &mut rng, (run, i), org);
             unique.push((org, serde_json::to_vec(&body).unwrap()));
         }
         let mut large = Vec::new();
         for i in 0..(count / 100).max(1) {
             let mut body = category.clone();
-            let org = i % ORGS;
-            personalize(&mut body, &mut rng, count + i, org);
+            let org = i % orgs;
+            personalize(&mut body, &mut rng, (run, count + i), org);
             // Whole threads: pad the history to ~64 KiB.
             let entry = body["history"][0].clone();
             body["history"] = Value::Array(vec![entry; 24]);
@@ -198,7 +208,8 @@ impl Bodies {
     }
 }
 
-fn personalize(body: &mut Value, rng: &mut Rng, i: usize, org: usize) {
+/// Gives body `i` of bench run `run` its lead, campaign, org, stats id and times.
+fn personalize(body: &mut Value, rng: &mut Rng, (run, i): (u128, usize), org: usize) {
     let lead = rng.below(200_000);
     let email = format!("lead{lead}@company{}.example", lead % 5_000);
     let campaign = 3_000_000 + lead % 400;
@@ -224,7 +235,10 @@ fn personalize(body: &mut Value, rng: &mut Rng, i: usize, org: usize) {
         c.insert("targetLeadEmail".into(), Value::String(email.clone()));
     }
     obj.insert("campaign_id".into(), Value::from(campaign));
-    obj.insert("stats_id".into(), Value::String(format!("bench-stats-{i}")));
+    obj.insert(
+        "stats_id".into(),
+        Value::String(format!("bench-stats-{run}-{i}")),
+    );
     for key in [
         "event_timestamp",
         "timestamp",
@@ -370,20 +384,27 @@ struct HubRun {
     result: LoadResult,
     rss: Option<f64>,
     db: PathBuf,
+    /// Committed rows before the load: (email events, kept events).
+    before: (u64, u64),
 }
 
-fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, prefill: Option<u64>) -> HubRun {
-    let users: Vec<_> = (0..ORGS)
-        .map(|o| {
-            add_user(
-                db,
-                &format!("bench{o}@example.com"),
-                &format!("bench-org-{o}"),
-                &secret(o),
-            )
+/// What the database holds before the load.
+enum Fill {
+    Empty,
+    /// Seed this many events for org 0 first.
+    Seed(u64),
+    /// Already filled: org 0 is given to the tenant with the most leads.
+    Existing,
+}
+
+fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
+    let users: Vec<_> = (0..args.orgs.max(1))
+        .map(|o| match (&fill, o) {
+            (Fill::Existing, 0) => busiest_tenant_as_org_0(db),
+            _ => bench_user(db, o),
         })
         .collect();
-    if let Some(events) = prefill {
+    if let Fill::Seed(events) = fill {
         eprintln!("pre-filling {events} events …");
         let set = DataSet {
             events,
@@ -417,6 +438,7 @@ fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, prefill: Option<u64>) -
             )
         });
     wait_for_port(port);
+    let before = committed(db);
     let result = drive(args, port, bodies, "/api/webhooks/smartlead");
     let rss = peak_rss_mib(hub.id());
     // SIGTERM: a graceful stop drains the writer before the counts are checked.
@@ -429,15 +451,67 @@ fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, prefill: Option<u64>) -
         result,
         rss,
         db: db.to_owned(),
+        before,
     }
 }
 
-fn verify(run: &HubRun) {
-    let conn = rusqlite::Connection::open(&run.db).unwrap();
+/// The user behind org `o`: `bench{o}@example.com`, created on first use.
+fn bench_user(db: &Path, o: usize) -> UserId {
+    let email = format!("bench{o}@example.com");
+    let mut conn = open_read_write(db, DEFAULT_BUSY_TIMEOUT).unwrap();
+    migrations::to_latest(&mut conn).unwrap();
+    let existing: Option<String> = conn
+        .query_row("SELECT id FROM users WHERE email = ?1", [&email], |r| {
+            r.get(0)
+        })
+        .optional()
+        .unwrap();
+    match existing {
+        Some(id) => id.parse().unwrap(),
+        None => add_user(db, &email, &format!("bench-org-{o}"), &secret(o)),
+    }
+}
+
+/// Moves org 0 (and its webhook secret) to the tenant with the most leads in a filled database.
+fn busiest_tenant_as_org_0(db: &Path) -> UserId {
+    let mut conn = open_read_write(db, DEFAULT_BUSY_TIMEOUT).unwrap();
+    let tx = conn.transaction().unwrap();
+    let id: String = tx
+        .query_row(
+            "SELECT user_id FROM leads GROUP BY user_id ORDER BY count(*) DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    tx.execute(
+        "UPDATE users SET smartlead_org_id = NULL WHERE smartlead_org_id = 'bench-org-0'",
+        [],
+    )
+    .unwrap();
+    tx.execute(
+        "UPDATE users SET smartlead_org_id = 'bench-org-0' WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    let user: UserId = id.parse().unwrap();
+    set_webhook_secret(&tx, user, &secret(0));
+    tx.commit().unwrap();
+    user
+}
+
+/// Committed rows: (email events, kept events).
+fn committed(db: &Path) -> (u64, u64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as u64;
-    let seeded = count("SELECT count(*) FROM email_events WHERE dedupe_key LIKE 'bench-%'");
-    let events = count("SELECT count(*) FROM email_events") - seeded;
-    let kept = count("SELECT count(*) FROM smartlead_events");
+    (
+        count("SELECT count(*) FROM email_events"),
+        count("SELECT count(*) FROM smartlead_events"),
+    )
+}
+
+fn verify(run: &HubRun) {
+    let after = committed(&run.db);
+    let (events, kept) = (after.0 - run.before.0, after.1 - run.before.1);
     let r = &run.result;
     println!(
         "  committed rows: {events} email events (answers `stored`: {}), {kept} kept events (answers `kept`: {}) -> {}",

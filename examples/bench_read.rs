@@ -90,14 +90,14 @@ fn main() {
     let conn = open_read_write(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
     let (_, token) = tokens::issue(&conn, user, Some("bench")).unwrap();
     let token = token.expose().to_owned();
-    let leads: Vec<String> = {
+    let (leads, emails): (Vec<String>, Vec<String>) = {
         let mut stmt = conn
-            .prepare("SELECT id FROM leads WHERE user_id = ?1 ORDER BY id LIMIT 5000")
+            .prepare("SELECT id, email FROM leads WHERE user_id = ?1 ORDER BY id LIMIT 5000")
             .unwrap();
-        stmt.query_map([user.to_string()], |r| r.get(0))
+        stmt.query_map([user.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .map(Result::unwrap)
-            .collect()
+            .unzip()
     };
     drop(conn);
 
@@ -125,6 +125,7 @@ fn main() {
                 }),
             ),
             ("lead timeline (limit 10)", Box::new(move |rng: &mut Rng| format!("/api/leads/{}/events", leads[rng.below(leads.len() as u64) as usize]))),
+            ("event search by email (limit 50)", Box::new(move |rng: &mut Rng| format!("/api/events?email={}", emails[rng.below(emails.len() as u64) as usize]))),
         ];
         for (name, path) in cases {
             // Warm-up, then measure.

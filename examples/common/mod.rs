@@ -85,12 +85,17 @@ pub fn add_user(path: &Path, email: &str, org: &str, secret: &str) -> UserId {
     )
     .expect("user");
     let id: UserId = user.id.parse().unwrap();
+    set_webhook_secret(&conn, id, secret);
+    id
+}
+
+/// Gives `user` the webhook secret its org's deliveries are signed with.
+pub fn set_webhook_secret(conn: &rusqlite::Connection, user: UserId, secret: &str) {
     let credentials = SmartleadCredentials {
         webhook_secret: Some(secret.into()),
         api_key: None,
     };
-    users::set_smartlead_credentials(&conn, id, &credentials).unwrap();
-    id
+    users::set_smartlead_credentials(conn, user, &credentials).unwrap();
 }
 
 /// Writes `set.events` events for `user` through `events::ingest`, in large transactions.
