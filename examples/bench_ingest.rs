@@ -5,7 +5,8 @@
 //!     event types, ~5% redeliveries, ~1% large category payloads, many campaigns and leads,
 //!  4. events/s, p50/p99/p99.9 ack latency, the ratio to the ceiling, and a check that the rows
 //!     committed equal the `stored`/`kept` answers,
-//!  5. optionally the same against a database pre-filled with --prefill events,
+//!  5. optionally the same against a database pre-filled with --prefill events, or against a
+//!     kept one (--prefilled-db; with --orgs 1 all load goes to its busiest tenant),
 //!  6. the server's peak RSS.
 //!
 //! `--rate N` offers a fixed N requests/s instead (latency measured from each request's
