@@ -5,8 +5,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::helpers::{
-    add_user, fixture, fixture_signature, set_webhook_secret, spawn_app, spawn_app_with, ORG,
-    OTHER_SECRET, SECRET,
+    add_user, fixture, fixture_signature, set_webhook_secret, spawn_app, spawn_app_with, TestApp,
+    ORG, OTHER_SECRET, SECRET,
 };
 
 fn sign(body: &[u8], secret: &str) -> String {
@@ -171,17 +171,23 @@ async fn a_missing_org_id_is_a_coded_400() {
     assert_eq!(answer.error_code(), "missing_org_id");
 }
 
-/// The org's secret is cached between deliveries; rotating it must not lock Smartlead out.
-#[actix_web::test]
-async fn a_rotated_secret_works_at_once_and_the_old_one_stops_with_it() {
-    let app = spawn_app_with(|s| s.tenant_cache_ms = 60_000).await;
+/// An app whose org's secret was cached by one accepted delivery, then replaced with
+/// OTHER_SECRET; returns the app and the delivery's body.
+async fn app_after_secret_rotation(tenant_cache_ms: u64) -> (TestApp, Vec<u8>) {
+    let app = spawn_app_with(|s| s.tenant_cache_ms = tenant_cache_ms).await;
     let body = fixture(LEGACY);
     let answer = app
         .post_webhook(ORG, body.clone(), Some(&sign(&body, SECRET)))
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-
     set_webhook_secret(&app.db_path, app.user_id, OTHER_SECRET);
+    (app, body)
+}
+
+/// The org's secret is cached between deliveries; rotating it must not lock Smartlead out.
+#[actix_web::test]
+async fn a_rotated_secret_works_at_once_and_the_old_one_stops_with_it() {
+    let (app, body) = app_after_secret_rotation(60_000).await;
     let answer = app
         .post_webhook(ORG, body.clone(), Some(&sign(&body, OTHER_SECRET)))
         .await;
@@ -194,14 +200,7 @@ async fn a_rotated_secret_works_at_once_and_the_old_one_stops_with_it() {
 
 #[actix_web::test]
 async fn a_replaced_secret_is_refused_once_the_cache_time_has_passed() {
-    let app = spawn_app_with(|s| s.tenant_cache_ms = 100).await;
-    let body = fixture(LEGACY);
-    let answer = app
-        .post_webhook(ORG, body.clone(), Some(&sign(&body, SECRET)))
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-
-    set_webhook_secret(&app.db_path, app.user_id, OTHER_SECRET);
+    let (app, body) = app_after_secret_rotation(100).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
     let answer = app
         .post_webhook(ORG, body.clone(), Some(&sign(&body, SECRET)))
