@@ -135,12 +135,10 @@ fn run_passes(
 /// the writer's next transaction starts the WAL over instead of growing it.
 pub fn finish_for_rewind(writer: &Connection) {
     let started = Instant::now();
-    match writer.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-        Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-    }) {
-        Ok((wal, copied)) => tracing::debug!(
-            wal,
-            copied,
+    match checkpoint(writer) {
+        Ok(pass) => tracing::debug!(
+            wal = pass.wal,
+            copied = pass.copied,
             pause_ms = started.elapsed().as_secs_f64() * 1e3,
             "checkpoint finished by the writer"
         ),

@@ -47,7 +47,6 @@ pub fn open_read_write(path: &Path, busy_timeout: Duration) -> Result<Connection
     ensure_file(path)?;
     let conn = Connection::open(path)?;
     configure(&conn, false, busy_timeout)?;
-
     // WAL lets readers proceed while the writer commits. It is persistent in the file, so
     // read-only connections opened later find it already set.
     let mode: String =

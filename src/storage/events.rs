@@ -184,7 +184,8 @@ fn upsert_lead(
     if let Some(id) = existing {
         return Ok(id);
     }
-    // Only the writer inserts leads, one job at a time, so nothing can insert it in between.
+    // Nothing can insert the lead in between: this runs inside the writer's transaction, which
+    // holds the database's write lock (BEGIN IMMEDIATE) against every other connection.
     let id = LeadId::new().to_string();
     conn.prepare_cached(
         "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at)

@@ -2,6 +2,7 @@
 //! of a writer batch share the user-wide rows of the current hour and day; summed first, those
 //! cost one upsert per batch instead of one per event.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection};
@@ -61,6 +62,14 @@ struct TotalCounts {
     events: i64,
     leads: i64,
     span: Span,
+}
+
+impl TotalCounts {
+    fn add(&mut self, other: TotalCounts) {
+        self.events += other.events;
+        self.leads += other.leads;
+        self.span.widen(other.span);
+    }
 }
 
 /// Counts not yet in the rollup tables. Each writer job fills its own, merged into the batch's
@@ -128,14 +137,10 @@ impl PendingCounts {
     }
 
     fn add_total(&mut self, key: Scope, counts: TotalCounts) {
-        match self.totals.get_mut(&key) {
-            Some(total) => {
-                total.events += counts.events;
-                total.leads += counts.leads;
-                total.span.widen(counts.span);
-            }
-            None => {
-                self.totals.insert(key, counts);
+        match self.totals.entry(key) {
+            Entry::Occupied(mut total) => total.get_mut().add(counts),
+            Entry::Vacant(slot) => {
+                slot.insert(counts);
             }
         }
     }
