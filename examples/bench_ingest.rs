@@ -24,7 +24,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{add_user, ms, peak_rss_mib, seed, set_webhook_secret, summarize, DataSet, Rng};
+use common::{
+    add_user, ms, peak_rss_mib, seed, set_webhook_secret, summarize, written_bytes, DataSet, Rng,
+};
 use rusqlite::OptionalExtension;
 use serde_json::Value;
 use smartlead_hub::domain::{UserId, UtcTimestamp};
@@ -112,6 +114,7 @@ fn main() {
         empty.rss,
     );
     verify(&empty);
+    report_writes(&empty);
 
     // 5. The same against a pre-filled database.
     if args.prefill > 0 {
@@ -124,6 +127,7 @@ fn main() {
             filled.rss,
         );
         verify(&filled);
+        report_writes(&filled);
         println!(
             "rate with {} events stored / rate on an empty database: {:.2}",
             args.prefill,
@@ -139,6 +143,7 @@ fn main() {
         let label = format!("smartlead-hub, {stored} events already stored");
         report(&label, &filled.result, Some(ceiling.rate()), filled.rss);
         verify(&filled);
+        report_writes(&filled);
         let ratio = filled.result.rate() / empty.result.rate();
         println!("rate with {stored} events stored / rate on an empty database: {ratio:.2}");
     }
@@ -384,6 +389,8 @@ fn drive(args: &Args, port: u16, bodies: &Arc<Bodies>, path: &str) -> LoadResult
 struct HubRun {
     result: LoadResult,
     rss: Option<f64>,
+    /// Bytes the server wrote during the load: WAL frames and the checkpoints' copies.
+    written: Option<u64>,
     db: PathBuf,
     /// Committed rows before the load: (email events, kept events).
     before: (u64, u64),
@@ -442,6 +449,7 @@ fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
     let before = committed(db);
     let result = drive(args, port, bodies, "/api/webhooks/smartlead");
     let rss = peak_rss_mib(hub.id());
+    let written = written_bytes(hub.id());
     // SIGTERM: a graceful stop drains the writer before the counts are checked.
     Command::new("kill")
         .args(["-TERM", &hub.id().to_string()])
@@ -451,6 +459,7 @@ fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
     HubRun {
         result,
         rss,
+        written,
         db: db.to_owned(),
         before,
     }
@@ -520,6 +529,18 @@ fn verify(run: &HubRun) {
         r.kept,
         if events == r.stored && kept == r.kept { "every acknowledged event is stored exactly once" } else { "MISMATCH" }
     );
+}
+
+/// Write volume per stored event: every page an event dirties is written to the WAL at its
+/// commit and copied again by a checkpoint, so this is what the disk has to absorb per event.
+fn report_writes(run: &HubRun) {
+    if let (Some(bytes), stored @ 1..) = (run.written, run.result.stored) {
+        println!(
+            "  server writes: {:.1} KiB per stored event ({:.0} MiB in all)",
+            bytes as f64 / 1024.0 / stored as f64,
+            bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
 }
 
 fn report(name: &str, r: &LoadResult, ceiling: Option<f64>, rss: Option<f64>) {
