@@ -411,10 +411,17 @@ pub mod plans {
     use super::*;
 
     fn plan(conn: &Connection, query: Query) -> Result<Vec<String>, StorageError> {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", query.sql))?;
-        let rows = stmt.query_map(params_from_iter(query.params), |row| {
-            row.get::<_, String>(3)
-        })?;
+        explain(conn, &query.sql, params_from_iter(query.params))
+    }
+
+    /// The plan SQLite picks for `sql`, one line per step.
+    pub(crate) fn explain(
+        conn: &Connection,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<String>, StorageError> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows = stmt.query_map(params, |row| row.get::<_, String>(3))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -62,6 +62,15 @@ fn ingest_email(
                    < (?2, ?1, ?3))",
     )?
     .execute(params![event.event_type.as_str(), occurred_at, event.campaign_id.as_str(), now.to_string(), lead_id])?;
+    rollups::record_event(
+        conn,
+        counts,
+        user,
+        &lead_id,
+        &event.campaign_id,
+        event.event_type,
+        event.occurred_at,
+    )?;
     let event_id = EventId::new().to_string();
     conn.prepare_cached(
         "INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
@@ -82,15 +91,6 @@ fn ingest_email(
         now.to_string(),
         event.dedupe_key,
     ])?;
-    rollups::record_event(
-        conn,
-        counts,
-        user,
-        &event.campaign_id,
-        event.event_type,
-        &event.email,
-        event.occurred_at,
-    )?;
     Ok(IngestOutcome::Stored { event_id })
 }
 

@@ -1,13 +1,15 @@
 //! Rollups equal a recount over email_events, whatever the sequence: random events with
 //! duplicates in shuffled order, through the same parse → ingest path the webhook uses.
 
+use std::collections::BTreeMap;
+
 use proptest::prelude::*;
 use rusqlite::{params, Connection};
-use smartlead_hub::domain::{OrgId, UserId, UtcTimestamp};
+use smartlead_hub::domain::{EventType, OrgId, UserId, UtcTimestamp};
 use smartlead_hub::smartlead::parse_delivery;
 use smartlead_hub::storage::analytics::{self, HourRange, MetricRow};
 use smartlead_hub::storage::rollups::PendingCounts;
-use smartlead_hub::storage::{events, rollups};
+use smartlead_hub::storage::{events, migrations, rollups};
 
 use crate::helpers::{add_user, open_db};
 
@@ -175,13 +177,18 @@ fn check_finds_a_tampered_rollup_and_rebuild_repairs_it() {
     ingest_all(&mut conn, user, &bodies);
     assert_eq!(rollups::check(&conn).unwrap(), vec![]);
     conn.execute("UPDATE rollup_totals SET events = events + 1 WHERE metric = 'email_sent' AND campaign_id = ''", []).unwrap();
-    conn.execute("DELETE FROM rollup_lead_firsts WHERE email = (SELECT email FROM rollup_lead_firsts LIMIT 1)", []).unwrap();
+    conn.execute(
+        "UPDATE rollup_hourly SET new_leads = new_leads + 1
+         WHERE (campaign_id, metric, hour) = (SELECT campaign_id, metric, hour FROM rollup_hourly LIMIT 1)",
+        [],
+    )
+    .unwrap();
     conn.execute("UPDATE rollup_daily SET events = events * 2", [])
         .unwrap();
     let found = rollups::check(&conn).unwrap();
     assert_eq!(
         found.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-        ["rollup_daily", "rollup_totals", "rollup_lead_firsts"]
+        ["rollup_hourly", "rollup_daily", "rollup_totals"]
     );
     rollups::rebuild(&conn).unwrap();
     assert_eq!(rollups::check(&conn).unwrap(), vec![]);
@@ -224,4 +231,76 @@ fn the_cli_checks_and_rebuilds_rollups() {
     assert!(String::from_utf8_lossy(&bad.stdout).contains("rollup_hourly"));
     assert!(hub(&["rollups", "rebuild"]).status.success());
     assert!(hub(&["rollups", "check"]).status.success());
+}
+
+/// Migration 007 dropped the first-seen table; its down step recomputes it in SQL. Those rows
+/// must be what the domain's metric mapping gives for the stored events.
+#[test]
+fn going_back_before_migration_7_recomputes_the_first_seen_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("down.db");
+    let user = add_user(&path, "d@example.com", "prop-org", None);
+    let bodies: Vec<String> = (0..48)
+        .map(|i| {
+            body(&Spec {
+                name: i % NAMES.len(),
+                lead: (i % 5) as u8,
+                campaign: (i % 3) as u8,
+                minute: (i as u32 * 613) % (3 * 1440),
+                step: 1 + (i % 3) as u8,
+            })
+        })
+        .collect();
+    let mut conn = open_db(&path);
+    ingest_all(&mut conn, user, &bodies);
+
+    let mut expected: BTreeMap<(String, String, String, String), String> = BTreeMap::new();
+    let stored: Vec<(String, String, String, String, String)> = conn
+        .prepare("SELECT user_id, campaign_id, event_type, email, timestamp FROM email_events")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (user, campaign, event_type, email, at) in stored {
+        let event_type: EventType = event_type.parse().unwrap();
+        let metrics = [
+            Some(event_type.as_str()),
+            event_type.headline().map(|h| h.as_str()),
+        ];
+        for metric in metrics.into_iter().flatten() {
+            for scope in [campaign.as_str(), ""] {
+                let key = (
+                    user.clone(),
+                    scope.to_owned(),
+                    metric.to_owned(),
+                    email.clone(),
+                );
+                let first = expected.entry(key).or_insert_with(|| at.clone());
+                if at < *first {
+                    first.clone_from(&at);
+                }
+            }
+        }
+    }
+
+    migrations::to_version(&mut conn, 6).unwrap();
+    let restored: BTreeMap<(String, String, String, String), String> = conn
+        .prepare("SELECT user_id, campaign_id, metric, email, first_at FROM rollup_lead_firsts")
+        .unwrap()
+        .query_map([], |r| {
+            Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?), r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        expected.len() > 40,
+        "too few rows to mean much: {}",
+        expected.len()
+    );
+    assert_eq!(restored, expected);
+    migrations::to_latest(&mut conn).unwrap();
 }

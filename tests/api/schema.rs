@@ -466,6 +466,16 @@ mod read_paths {
         );
     }
 
+    /// Whether a lead is new to a metric is read from its events on every ingest: that must
+    /// stay a walk over one lead's index entries, never touching the table's rows.
+    #[test]
+    fn the_first_seen_walk_reads_only_the_leads_index_entries() {
+        let (_dir, conn) = migrated_db();
+        seed_rows(&conn);
+        let plan = smartlead_hub::storage::rollups::first_seen_plan(&conn).unwrap();
+        uses_an_index_without_scanning(&plan, "COVERING INDEX idx_email_events_lead_timestamp");
+    }
+
     #[test]
     fn lead_timelines_event_search_and_lead_lists_are_index_range_scans() {
         let (_dir, conn) = migrated_db();

@@ -1,6 +1,6 @@
-//! Analytics rollups: maintained inside the ingest transaction (first-seen rows per event, the
-//! counts summed per batch, see [`PendingCounts`]), and recomputable from `email_events`
-//! (rebuild) or comparable with a recomputation (check).
+//! Analytics rollups: maintained inside the ingest transaction (the counts summed per batch, see
+//! [`PendingCounts`]; whether a lead is new to a metric read from its stored events), and
+//! recomputable from `email_events` (rebuild) or comparable with a recomputation (check).
 //!
 //! Each event counts towards up to four rows of each rollup table: its campaign and the
 //! user-wide scope (`campaign_id = ''`), each for its normalized type and its headline kind.
@@ -8,10 +8,10 @@
 mod pending;
 
 pub use pending::PendingCounts;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, Row};
 
 use super::StorageError;
-use crate::domain::{CampaignId, EmailAddress, EventType, Headline, UserId, UtcTimestamp};
+use crate::domain::{CampaignId, EventType, Headline, UserId, UtcTimestamp};
 
 /// The campaign value of the user-wide scope.
 pub const ALL_CAMPAIGNS: &str = "";
@@ -31,30 +31,31 @@ fn metrics(event_type: EventType) -> impl Iterator<Item = &'static str> {
     std::iter::once(event_type.as_str()).chain(event_type.headline().map(Headline::as_str))
 }
 
-/// Counts one newly stored event: its first-seen rows now, its counts into `counts` (written
-/// by [`PendingCounts::flush`] before the transaction commits).
+/// Counts one event about to be stored for `lead`: its counts into `counts` (written by
+/// [`PendingCounts::flush`] before the transaction commits). Runs before the event's own row is
+/// inserted, because whether the lead is new to a metric is read from its events stored so far.
 pub fn record_event(
     conn: &Connection,
     counts: &mut PendingCounts,
     user: UserId,
+    lead: &str,
     campaign: &CampaignId,
     event_type: EventType,
-    email: &EmailAddress,
     at: UtcTimestamp,
 ) -> Result<(), StorageError> {
     let user = user.to_string();
     let at = at.to_string();
-    for metric in metrics(event_type) {
-        let in_campaign =
-            note_lead_first(conn, &user, campaign.as_str(), metric, email.as_str(), &at)?;
-        // The user-wide first time is the earliest over all campaigns, so a lead this campaign
-        // has seen before is not new user-wide either: that lookup is skipped for most events.
-        let user_wide = match in_campaign {
-            FirstSeen::Before => FirstSeen::Before,
-            _ => note_lead_first(conn, &user, ALL_CAMPAIGNS, metric, email.as_str(), &at)?,
-        };
-        for (scope, first) in [(campaign.as_str(), in_campaign), (ALL_CAMPAIGNS, user_wide)] {
-            let key = (user.clone(), scope.to_owned(), metric);
+    for earliest in earliest_before(conn, lead, campaign, event_type)? {
+        for (scope, previous) in [
+            (campaign.as_str(), earliest.in_campaign),
+            (ALL_CAMPAIGNS, earliest.user_wide),
+        ] {
+            let first = match previous {
+                None => FirstSeen::New,
+                Some(previous) if at < previous => FirstSeen::Earlier { previous },
+                Some(_) => FirstSeen::Before,
+            };
+            let key = (user.clone(), scope.to_owned(), earliest.metric);
             if let FirstSeen::Earlier { previous } = &first {
                 // The lead's first time moved back: its first-time count moves with it.
                 counts.move_first_from(key.clone(), previous);
@@ -80,47 +81,76 @@ enum FirstSeen {
     Before,
 }
 
-fn note_lead_first(
-    conn: &Connection,
-    user: &str,
-    scope: &str,
-    metric: &str,
-    email: &str,
-    at: &str,
-) -> Result<FirstSeen, StorageError> {
-    let previous: Option<String> = conn
-        .prepare_cached(
-            "SELECT first_at FROM rollup_lead_firsts
-             WHERE user_id = ?1 AND campaign_id = ?2 AND metric = ?3 AND email = ?4",
-        )?
-        .query_row(params![user, scope, metric, email], |row| row.get(0))
-        .optional()?;
-    match previous {
-        None => {
-            conn.prepare_cached(
-                "INSERT INTO rollup_lead_firsts (user_id, campaign_id, metric, email, first_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![user, scope, metric, email, at])?;
-            Ok(FirstSeen::New)
-        }
-        Some(previous) if at < previous.as_str() => {
-            conn.prepare_cached(
-                "UPDATE rollup_lead_firsts SET first_at = ?5
-                 WHERE user_id = ?1 AND campaign_id = ?2 AND metric = ?3 AND email = ?4",
-            )?
-            .execute(params![user, scope, metric, email, at])?;
-            Ok(FirstSeen::Earlier { previous })
-        }
-        Some(_) => Ok(FirstSeen::Before),
-    }
+/// When a lead first had one metric, among its events stored so far.
+struct Earliest {
+    metric: &'static str,
+    in_campaign: Option<String>,
+    user_wide: Option<String>,
 }
 
-const ROLLUP_TABLES: [&str; 4] = [
-    "rollup_hourly",
-    "rollup_daily",
-    "rollup_totals",
-    "rollup_lead_firsts",
-];
+const EARLIEST_SQL: &str = "SELECT campaign_id, event_type, timestamp FROM email_events
+                            WHERE lead_id = ?1 ORDER BY timestamp";
+
+/// The query plan of the first-seen walk, so that tests can check it stays on one lead's
+/// index entries.
+pub fn first_seen_plan(conn: &Connection) -> Result<Vec<String>, StorageError> {
+    super::analytics::plans::explain(conn, EARLIEST_SQL, ["lead"])
+}
+
+/// The lead's earliest stored event of each metric `event_type` counts towards, in `campaign`
+/// and in any campaign. Every email event is stored with the lead of its address, so the
+/// lead's events are the address's; idx_email_events_lead_timestamp carries the campaign and
+/// type, so this walks one lead's index entries, oldest first, on the page the new event's
+/// entry is about to dirty anyway, and stops once every answer is known.
+fn earliest_before(
+    conn: &Connection,
+    lead: &str,
+    campaign: &CampaignId,
+    event_type: EventType,
+) -> Result<Vec<Earliest>, StorageError> {
+    let mut found: Vec<Earliest> = metrics(event_type)
+        .map(|metric| Earliest {
+            metric,
+            in_campaign: None,
+            user_wide: None,
+        })
+        .collect();
+    let mut stmt = conn.prepare_cached(EARLIEST_SQL)?;
+    let mut rows = stmt.query([lead])?;
+    // The first match in time order is the earliest, and a campaign's earliest is never
+    // earlier than the user-wide one: once every campaign answer is in, all are.
+    while found.iter().any(|e| e.in_campaign.is_none()) {
+        let Some(row) = rows.next()? else { break };
+        let (stored_campaign, stored_type, at) = stored_event(row)?;
+        let same_campaign = stored_campaign == campaign.as_str();
+        for earliest in found.iter_mut() {
+            if !metrics(stored_type).any(|m| m == earliest.metric) {
+                continue;
+            }
+            earliest.user_wide.get_or_insert_with(|| at.to_owned());
+            if same_campaign {
+                earliest.in_campaign.get_or_insert_with(|| at.to_owned());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// (campaign, type, time) of a row of [`earliest_before`]'s query, borrowed from the row.
+fn stored_event<'a>(row: &'a Row) -> rusqlite::Result<(&'a str, EventType, &'a str)> {
+    let event_type = row.get_ref(1)?.as_str()?;
+    // The column's CHECK admits only these names: a failure here is a corrupted file.
+    let event_type = event_type.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok((
+        row.get_ref(0)?.as_str()?,
+        event_type,
+        row.get_ref(2)?.as_str()?,
+    ))
+}
+
+const ROLLUP_TABLES: [&str; 3] = ["rollup_hourly", "rollup_daily", "rollup_totals"];
 
 /// `CASE event_type WHEN 'email_opened' THEN 'opened' … END`, from the one mapping in the domain.
 fn headline_case() -> String {
@@ -149,9 +179,9 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
     conn.execute_batch(&format!(
         "DROP TABLE IF EXISTS temp.recount_rollup_hourly;
          DROP TABLE IF EXISTS temp.recount_rollup_totals;
-         DROP TABLE IF EXISTS temp.recount_rollup_lead_firsts;
+         DROP TABLE IF EXISTS temp.recount_lead_firsts;
          DROP TABLE IF EXISTS temp.recount_rollup_daily;
-         CREATE TEMP TABLE recount_rollup_lead_firsts AS
+         CREATE TEMP TABLE recount_lead_firsts AS
              {expanded}
              SELECT user_id, campaign_id, metric, email, min(timestamp) AS first_at
              FROM expanded GROUP BY user_id, campaign_id, metric, email;
@@ -159,7 +189,7 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
              {expanded},
              firsts AS (SELECT user_id, campaign_id, metric, substr(first_at, 1, 13) || ':00:00.000Z' AS hour,
                                count(*) AS n
-                        FROM temp.recount_rollup_lead_firsts GROUP BY user_id, campaign_id, metric, hour),
+                        FROM temp.recount_lead_firsts GROUP BY user_id, campaign_id, metric, hour),
              hours AS (SELECT user_id, campaign_id, metric, substr(timestamp, 1, 13) || ':00:00.000Z' AS hour,
                               count(*) AS events, min(timestamp) AS first_at, max(timestamp) AS last_at
                        FROM expanded GROUP BY user_id, campaign_id, metric, hour)
@@ -214,5 +244,6 @@ fn drop_recount(conn: &Connection) -> Result<(), StorageError> {
     for table in ROLLUP_TABLES {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.recount_{table}"))?;
     }
+    conn.execute_batch("DROP TABLE IF EXISTS temp.recount_lead_firsts")?;
     Ok(())
 }
