@@ -233,10 +233,10 @@ fn the_cli_checks_and_rebuilds_rollups() {
     assert!(hub(&["rollups", "check"]).status.success());
 }
 
-/// Migration 007 dropped the first-seen table; its down step recomputes it in SQL. Those rows
-/// must be what the domain's metric mapping gives for the stored events.
+/// Migration 007 dropped the first-seen table; its down step recomputes it in SQL.
+/// Those rows must be what the domain's metric mapping gives for the stored events.
 #[test]
-fn going_back_before_migration_7_recomputes_the_first_seen_rows() {
+fn undoing_migration_007_recomputes_the_first_seen_rows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("down.db");
     let user = add_user(&path, "d@example.com", "prop-org", None);
@@ -286,7 +286,12 @@ fn going_back_before_migration_7_recomputes_the_first_seen_rows() {
         }
     }
 
-    migrations::to_version(&mut conn, 6).unwrap();
+    // Version N is the state after the Nth migration: the position of 007 is the one before it.
+    let before_007 = migrations::names()
+        .position(|name| name.ends_with("_007_firsts_from_lead_events"))
+        .unwrap();
+    migrations::to_version(&mut conn, before_007).unwrap();
+    assert_eq!(migrations::current_version(&conn).unwrap(), before_007);
     let restored: BTreeMap<(String, String, String, String), String> = conn
         .prepare("SELECT user_id, campaign_id, metric, email, first_at FROM rollup_lead_firsts")
         .unwrap()
