@@ -176,12 +176,10 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
                            UNION ALL
                            SELECT user_id, '{ALL_CAMPAIGNS}', metric, email, timestamp FROM typed)"
     );
+    // Leftovers of an earlier recount on this connection that failed half way.
+    drop_recount(conn)?;
     conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS temp.recount_rollup_hourly;
-         DROP TABLE IF EXISTS temp.recount_rollup_totals;
-         DROP TABLE IF EXISTS temp.recount_lead_firsts;
-         DROP TABLE IF EXISTS temp.recount_rollup_daily;
-         CREATE TEMP TABLE recount_lead_firsts AS
+        "CREATE TEMP TABLE recount_lead_firsts AS
              {expanded}
              SELECT user_id, campaign_id, metric, email, min(timestamp) AS first_at
              FROM expanded GROUP BY user_id, campaign_id, metric, email;
