@@ -1,11 +1,13 @@
 use clap::Parser;
-use smartlead_hub::{cli::Cli, telemetry};
+use smartlead_hub::cli::{is_closed_output, Cli};
+use smartlead_hub::telemetry;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     telemetry::init();
     match cli.run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) if is_closed_output(err.as_ref()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
             let mut source = err.source();

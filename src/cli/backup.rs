@@ -21,7 +21,7 @@ pub fn run(args: BackupArgs) -> CliResult {
         return Err(format!("{} already exists; choose a new file", args.to.display()).into());
     }
     let copied = storage::backup(&args.db.db, &args.to, DEFAULT_BUSY_TIMEOUT)?;
-    println!(
+    outln!(
         "backed up {} to {}: {} email events, integrity ok",
         args.db.db.display(),
         args.to.display(),

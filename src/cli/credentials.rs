@@ -51,7 +51,7 @@ pub fn run(args: CredentialsArgs) -> CliResult {
             } else {
                 ""
             };
-            println!("set Smartlead webhook secret{api_key_note} for user {user}");
+            outln!("set Smartlead webhook secret{api_key_note} for user {user}");
         }
     }
     Ok(())

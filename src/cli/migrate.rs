@@ -48,7 +48,7 @@ pub fn run(args: MigrateArgs) -> CliResult {
 
 fn print_status(conn: &rusqlite::Connection) -> CliResult {
     let current = migrations::current_version(conn)?;
-    println!(
+    outln!(
         "schema version: {current} (latest: {})",
         migrations::latest_version()
     );
@@ -58,7 +58,7 @@ fn print_status(conn: &rusqlite::Connection) -> CliResult {
         } else {
             "pending"
         };
-        println!("  {:>2} {name}  {state}", index + 1);
+        outln!("  {:>2} {name}  {state}", index + 1);
     }
     Ok(())
 }

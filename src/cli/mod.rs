@@ -1,5 +1,14 @@
 //! Command-line interface: `serve` (the default), `migrate`, `users`, `credentials`.
 
+/// `println!` for command output, returning the write's error instead of panicking: with
+/// `smartlead-hub users list | head -1`, a closed stdout ends the command (quietly, in `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod backup;
 mod credentials;
 mod migrate;
@@ -49,6 +58,13 @@ enum Command {
 
 /// A CLI failure: printed to stderr, exit code 1.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// True when the command failed only because whoever read its output went away (`| head`):
+/// not worth an error message.
+pub fn is_closed_output(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.downcast_ref::<std::io::Error>()
+        .is_some_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe)
+}
 
 /// The database of `--db`, created and migrated to the latest schema if needed: what every
 /// management command works on.

@@ -27,7 +27,7 @@ pub fn run(args: RollupsArgs) -> CliResult {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             rollups::rebuild(&tx)?;
             tx.commit()?;
-            println!("rollups rebuilt from email_events");
+            outln!("rollups rebuilt from email_events");
         }
         RollupsAction::Check => {
             // One read transaction, so the comparison sees one consistent snapshot.
@@ -35,10 +35,10 @@ pub fn run(args: RollupsArgs) -> CliResult {
             let differences = rollups::check(&tx)?;
             tx.rollback()?;
             if differences.is_empty() {
-                println!("rollups match email_events");
+                outln!("rollups match email_events");
             } else {
                 for (table, rows) in &differences {
-                    println!("{table}: {rows} rows differ");
+                    outln!("{table}: {rows} rows differ");
                 }
                 return Err(
                     "rollups differ from email_events; run `smartlead-hub rollups rebuild`".into(),

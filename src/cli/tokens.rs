@@ -42,18 +42,21 @@ pub fn run(args: TokensArgs) -> CliResult {
         TokensAction::Issue { user, name } => {
             let user: UserId = user.parse()?;
             let (id, token) = tokens::issue(&conn, user, name.as_deref())?;
-            println!("issued token {id} for user {user}");
-            println!("{}", token.expose());
+            outln!("issued token {id} for user {user}");
+            outln!("{}", token.expose());
             eprintln!("store it now: only its hash is kept, it cannot be shown again");
         }
         TokensAction::List { user } => {
             let user: UserId = user.parse()?;
-            println!(
+            outln!(
                 "{:<36}  {:<16}  {:<24}  {:<24}  revoked",
-                "id", "name", "created", "last used"
+                "id",
+                "name",
+                "created",
+                "last used"
             );
             for t in tokens::list(&conn, user)? {
-                println!(
+                outln!(
                     "{:<36}  {:<16}  {:<24}  {:<24}  {}",
                     t.id,
                     t.name.unwrap_or_default(),
@@ -66,7 +69,7 @@ pub fn run(args: TokensArgs) -> CliResult {
         TokensAction::Revoke { token_id } => {
             let id: TokenId = token_id.parse()?;
             tokens::revoke(&conn, id)?;
-            println!("revoked token {id}");
+            outln!("revoked token {id}");
         }
     }
     Ok(())

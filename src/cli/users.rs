@@ -54,17 +54,19 @@ pub fn run(args: UsersArgs) -> CliResult {
                     org_name: org_name.as_deref(),
                 },
             )?;
-            println!(
+            outln!(
                 "created user {} <{}> for Smartlead org {}",
-                user.id, user.email, org
+                user.id,
+                user.email,
+                org
             );
-            println!("webhook URL: /api/webhooks/smartlead?org_id={org}");
+            outln!("webhook URL: /api/webhooks/smartlead?org_id={org}");
         }
         UsersAction::List => {
             let all = users::list_users(&conn)?;
-            println!("{:<36}  {:<32}  {:<20}  org name", "id", "email", "org id");
+            outln!("{:<36}  {:<32}  {:<20}  org name", "id", "email", "org id");
             for user in all {
-                println!(
+                outln!(
                     "{:<36}  {:<32}  {:<20}  {}",
                     user.id,
                     user.email,

@@ -199,3 +199,28 @@ fn tokens_issue_list_and_revoke() {
     ]);
     assert!(!ok && err.contains("token not found"), "{err}");
 }
+
+/// `smartlead-hub migrate status | head -1`: whoever reads the output may go away before it is
+/// written. The command then ends quietly and successfully, without a panic on EPIPE. The read
+/// end is closed before the command starts, so every write it makes fails.
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    for args in [&["migrate", "status"][..], &["users", "list"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
+            .args(args)
+            .args(["--db", db.to_str().unwrap()])
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("error"),
+            "{stderr}"
+        );
+    }
+}
