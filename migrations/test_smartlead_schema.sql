@@ -8,11 +8,15 @@
 -- (The `.bail on` line is a sqlite3 shell command; the Rust test that runs this script drops
 -- lines starting with '.' and relies on execute_batch stopping at the first error instead.)
 .bail on
+-- Safe against the running service: wait up to 10 s for its writer instead of failing with
+-- "database is locked", and take the write lock up front (a deferred BEGIN would read first and
+-- then fail at once on upgrading, whatever the timeout, once the service has committed meanwhile).
+.timeout 10000
 PRAGMA foreign_keys = ON;
 
 CREATE TEMP TABLE expect (what TEXT NOT NULL, ok INTEGER NOT NULL CHECK (ok = 1));
 
-BEGIN;
+BEGIN IMMEDIATE;
 
 -- 1. users: new columns and the org index.
 INSERT INTO expect SELECT 'users.smartlead_org_id exists', count(*) = 1 FROM pragma_table_info('users') WHERE name = 'smartlead_org_id';
