@@ -27,7 +27,7 @@ pub async fn log_requests(
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1e3,
+            latency_ms = crate::telemetry::millis(started.elapsed()),
             "request"
         )
     });
