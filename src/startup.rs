@@ -10,7 +10,7 @@ use actix_web::{web, App, HttpServer};
 use crate::config::Settings;
 use crate::http::{self, AppState, TenantCache};
 use crate::smartlead::WebhookSecret;
-use crate::storage::{self, migrations, ReadPool, StorageError, Writer};
+use crate::storage::{self, integrity, migrations, ReadPool, ServeLock, StorageError, Writer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -18,6 +18,11 @@ pub enum StartupError {
     Settings(String),
     #[error("cannot open or migrate the database")]
     Storage(#[from] StorageError),
+    /// Another `serve` holds the file (see `ServeLock`).
+    #[error(transparent)]
+    AlreadyServed(StorageError),
+    #[error("the database file is malformed; restore it from a backup (smartlead-hub backup) or move it aside")]
+    Malformed(#[source] StorageError),
     #[error("cannot listen on the address")]
     Bind(#[from] std::io::Error),
 }
@@ -26,6 +31,8 @@ pub struct Application {
     port: u16,
     server: Server,
     writer: Writer,
+    /// Released (another `serve` may start) once this one has stopped writing.
+    _lock: ServeLock,
 }
 
 impl Application {
@@ -33,8 +40,25 @@ impl Application {
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
         settings.validate().map_err(StartupError::Settings)?;
         let path = &settings.db.db;
+        let lock = ServeLock::acquire(path).map_err(|err| match err {
+            StorageError::AlreadyServed { .. } => StartupError::AlreadyServed(err),
+            err => StartupError::Storage(err),
+        })?;
         let mut conn = storage::open_read_write(path, settings.busy_timeout())?;
-        migrations::to_latest(&mut conn)?;
+        let started = std::time::Instant::now();
+        migrations::to_latest(&mut conn)
+            .and_then(|()| integrity::check(&conn, settings.startup_check.into()))
+            .inspect(|()| {
+                tracing::info!(
+                    check = ?settings.startup_check,
+                    ms = crate::telemetry::millis(started.elapsed()),
+                    "database checked"
+                )
+            })
+            .map_err(|err| match err.fault() {
+                Some(_) => StartupError::Malformed(err),
+                None => StartupError::Storage(err),
+            })?;
         drop(conn);
 
         let writer = Writer::start(path, settings.writer())?;
@@ -70,6 +94,7 @@ impl Application {
             port,
             server: server.run(),
             writer,
+            _lock: lock,
         })
     }
 
@@ -86,6 +111,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.writer.shutdown().await;
+        drop(self._lock);
         served
     }
 }

@@ -55,6 +55,7 @@ error_codes! {
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";
     QueueFull => SERVICE_UNAVAILABLE, "queue_full";
     DatabaseUnavailable => SERVICE_UNAVAILABLE, "database_unavailable";
+    StorageFault => SERVICE_UNAVAILABLE, "storage_fault";
     Internal => INTERNAL_SERVER_ERROR, "internal";
 }
 
@@ -132,11 +133,25 @@ impl ApiError {
                 SmartleadError::InvalidTimestamp { .. } => ErrorCode::InvalidTimestamp,
                 SmartleadError::WrongType { .. } => ErrorCode::InvalidFieldType,
             },
+            ApiError::Unavailable(_) | ApiError::Storage(_) if self.storage_fault().is_some() => {
+                ErrorCode::StorageFault
+            }
             ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
             ApiError::Storage(StorageError::QueueFull) => ErrorCode::QueueFull,
             ApiError::Storage(StorageError::NotFound(_)) => ErrorCode::NotFound,
             ApiError::Storage(err) if err.is_transient() => ErrorCode::DatabaseUnavailable,
             ApiError::Storage(_) | ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl ApiError {
+    /// The storage fault behind this error, if it is one (its text is safe to show).
+    pub fn storage_fault(&self) -> Option<crate::storage::StorageFault> {
+        match self {
+            ApiError::Storage(err) => err.fault(),
+            ApiError::Unavailable(inner) => inner.storage_fault(),
+            _ => None,
         }
     }
 }
@@ -157,6 +172,10 @@ impl ResponseError for ApiError {
                 ErrorCode::DatabaseUnavailable => {
                     "the database is unavailable; retry shortly".to_owned()
                 }
+                ErrorCode::StorageFault => self
+                    .storage_fault()
+                    .map(|fault| format!("writes are stopped until a restart: {fault}"))
+                    .unwrap_or_default(),
                 _ => "internal error".to_owned(),
             }
         } else {

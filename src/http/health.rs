@@ -2,11 +2,16 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use super::{ApiError, AppState};
-use crate::storage::migrations;
+use crate::storage::{migrations, StorageError};
 
 /// `GET /health`: the database answers and reports its schema version. Any failure to read it
-/// is "unavailable" (503), whatever its cause: that is what a load balancer needs to know.
+/// is "unavailable" (503), whatever its cause: that is what a load balancer needs to know. A
+/// storage fault that stopped the writes (a failed fsync, the database's files deleted or
+/// replaced, a malformed file) is a 503 `storage_fault` with its reason: only a restart helps.
 async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(fault) = state.writer.fault() {
+        return Err(ApiError::Storage(StorageError::Faulted(fault)));
+    }
     let version = state
         .read(migrations::current_version)
         .await

@@ -29,13 +29,17 @@ impl AppState {
     {
         let pool = self.reads.clone();
         let span = tracing::Span::current();
-        web::block(move || {
+        let answer = web::block(move || {
             let _entered = span.enter();
             let conn = pool.get()?;
             work(&conn)
         })
         .await
-        .map_err(|err| ApiError::Internal(Box::new(err)))?
-        .map_err(ApiError::from)
+        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+        // A read that finds the file malformed stops the writes too, and `/health` says so.
+        if let Some(fault) = answer.as_ref().err().and_then(StorageError::fault) {
+            self.writer.raise(fault);
+        }
+        answer.map_err(ApiError::from)
     }
 }

@@ -12,6 +12,9 @@
 //! frames between two batches ([`finish_for_rewind`]); its next transaction rewinds the WAL.
 //! That pause of a few ms replaces the writer's backstop checkpoint of the whole WAL, which
 //! stalled every request for tens of ms.
+//!
+//! After a storage fault no pass runs: the WAL this process sees may no longer be the
+//! database's, and copying from it could overwrite what another process wrote.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-use super::synced_file::SyncedFile;
+use super::fault::Faults;
+use super::files::DatabaseFiles;
 use super::{open_read_write, StorageError};
 
 /// How often the background checkpoint runs.
@@ -40,13 +44,14 @@ pub struct Checkpointer {
 
 impl Checkpointer {
     /// Starts the thread; the writer is asked to rewind the WAL once it is `rewind_pages` long.
-    pub fn start(
+    pub(super) fn start(
         path: &Path,
         busy_timeout: Duration,
         rewind_pages: u32,
+        files: DatabaseFiles,
+        faults: Faults,
     ) -> Result<Self, StorageError> {
         let conn = open_read_write(path, busy_timeout)?;
-        let mut db = SyncedFile::new(path);
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let rewind = Arc::new(AtomicBool::new(false));
         let (signal, request) = (stop.clone(), rewind.clone());
@@ -60,10 +65,20 @@ impl Checkpointer {
                         .wait_timeout(stopped, INTERVAL)
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
-                    match run_passes(&conn, &mut db, i64::from(rewind_pages)) {
+                    if faults.current().is_some() {
+                        continue;
+                    }
+                    if let Err(fault) = files.verify() {
+                        faults.raise(fault);
+                        continue;
+                    }
+                    match run_passes(&conn, &files, i64::from(rewind_pages)) {
                         Ok(wants_rewind) => request.store(wants_rewind, Ordering::Relaxed),
                         Err(err) => tracing::warn!(error = %err, "background checkpoint failed"),
                     }
+                }
+                if faults.current().is_some() {
+                    super::writer::skip_checkpoint_on_close(&conn);
                 }
             })
             .map_err(StorageError::File)?;
@@ -96,7 +111,7 @@ impl Checkpointer {
 /// sync. Returns whether the writer should finish the checkpoint so that the WAL rewinds.
 fn run_passes(
     conn: &Connection,
-    db: &mut SyncedFile,
+    files: &DatabaseFiles,
     rewind_frames: i64,
 ) -> Result<bool, StorageError> {
     let started = Instant::now();
@@ -115,7 +130,7 @@ fn run_passes(
                 break;
             }
         }
-        db.sync().map_err(StorageError::File)?;
+        files.sync_db().map_err(StorageError::File)?;
         // The fsync took a while; copy what was appended meanwhile, so the writer finds less.
         pass = checkpoint(conn)?;
         passes += 1;
@@ -124,7 +139,7 @@ fn run_passes(
         wal = pass.wal,
         copied = pass.copied,
         passes,
-        ms = started.elapsed().as_secs_f64() * 1e3,
+        ms = crate::telemetry::millis(started.elapsed()),
         "checkpoint"
     );
     Ok(wants_rewind)
@@ -139,7 +154,7 @@ pub fn finish_for_rewind(writer: &Connection) {
         Ok(pass) => tracing::debug!(
             wal = pass.wal,
             copied = pass.copied,
-            pause_ms = started.elapsed().as_secs_f64() * 1e3,
+            pause_ms = crate::telemetry::millis(started.elapsed()),
             "checkpoint finished by the writer"
         ),
         Err(err) => tracing::warn!(error = %err, "writer's checkpoint failed"),

@@ -1,10 +1,11 @@
-use std::fs::OpenOptions;
 use std::path::Path;
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
+use super::files::{create_if_missing, new_private_file};
 use super::StorageError;
 
 /// How long a statement waits for another connection's lock before failing with `Busy`
@@ -23,28 +24,16 @@ fn configure(conn: &Connection, query_only: bool, busy_timeout: Duration) -> rus
     Ok(())
 }
 
-/// Creates the database file (and its folder) with owner-only permissions if it is missing.
-/// SQLite gives its `-wal` and `-shm` files the main file's permissions.
-fn ensure_file(path: &Path) -> Result<(), StorageError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(StorageError::File)?;
-    }
-    let mut options = OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map(drop).map_err(StorageError::File)
-}
-
-/// Opens a plain connection to a file created with owner-only permissions (backups).
+/// Opens a plain connection to a new file, created owner-only (backups). An existing file or a
+/// symlink at the path is refused, never overwritten or followed.
 pub(super) fn open_private(path: &Path) -> Result<Connection, StorageError> {
-    ensure_file(path)?;
+    drop(new_private_file(path).map_err(StorageError::File)?);
     Ok(Connection::open(path)?)
 }
 
 /// Opens the read-write connection: the writer thread's, the migrator's and the CLI's.
 pub fn open_read_write(path: &Path, busy_timeout: Duration) -> Result<Connection, StorageError> {
-    ensure_file(path)?;
+    create_if_missing(path).map_err(StorageError::File)?;
     let conn = Connection::open(path)?;
     configure(&conn, false, busy_timeout)?;
     // WAL lets readers proceed while the writer commits. It is persistent in the file, so
@@ -70,7 +59,13 @@ impl ReadPool {
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | OpenFlags::SQLITE_OPEN_URI,
             )
-            .with_init(move |conn| configure(conn, true, busy_timeout));
+            .with_init(move |conn| {
+                configure(conn, true, busy_timeout)?;
+                // A reader closing last must not checkpoint: after a storage fault its view of
+                // the WAL may no longer be the database's (see `fault`). The writer checkpoints.
+                conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+                Ok(())
+            });
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))

@@ -2,6 +2,8 @@ use std::sync::Arc;
 
 use rusqlite::ErrorCode;
 
+use super::fault::StorageFault;
+
 /// What went wrong below the HTTP layer. The variants say whether a retry can succeed, which is
 /// what decides between a 4xx and a 503 for a webhook sender that retries.
 #[derive(Debug, thiserror::Error)]
@@ -26,9 +28,12 @@ pub enum StorageError {
     /// The writer has stopped (shutdown) before this write could be committed.
     #[error("the writer is not accepting work")]
     WriterStopped,
-    /// The WAL could not be synced: the commit may not be on disk, so it was not acknowledged.
-    #[error("the database could not be flushed to disk")]
-    Unsynced(#[source] std::io::Error),
+    /// A storage fault stopped every write until restart (see [`StorageFault`]).
+    #[error(transparent)]
+    Faulted(StorageFault),
+    /// SQLite reports the file malformed (`SQLITE_CORRUPT`, `SQLITE_NOTADB`).
+    #[error("the database file is malformed")]
+    Corrupt(#[source] rusqlite::Error),
     #[error("a write panicked and was rolled back")]
     Panicked,
     /// The write itself succeeded but the batch it was part of did not commit.
@@ -39,6 +44,9 @@ pub enum StorageError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Another `serve` already runs on this database file.
+    #[error("another smartlead-hub serve (pid {pid}) is already running on {}; stop it first, or give this one another --db", db.display())]
+    AlreadyServed { db: std::path::PathBuf, pid: String },
 }
 
 impl StorageError {
@@ -50,14 +58,28 @@ impl StorageError {
             | StorageError::Pool(_)
             | StorageError::QueueFull
             | StorageError::WriterStopped
-            | StorageError::Unsynced(_)
+            | StorageError::Faulted(_)
+            | StorageError::Corrupt(_)
             | StorageError::File(_) => true,
             StorageError::BatchFailed(inner) => inner.is_transient(),
             StorageError::Sqlite(_)
             | StorageError::Migration(_)
             | StorageError::Panicked
             | StorageError::Conflict(_)
+            | StorageError::AlreadyServed { .. }
             | StorageError::NotFound(_) => false,
+        }
+    }
+}
+
+impl StorageError {
+    /// The fault this error raises or reports, if it is one that must stop every write.
+    pub fn fault(&self) -> Option<StorageFault> {
+        match self {
+            StorageError::Faulted(fault) => Some(fault.clone()),
+            StorageError::Corrupt(err) => Some(StorageFault::Malformed(err.to_string())),
+            StorageError::BatchFailed(inner) => inner.fault(),
+            _ => None,
         }
     }
 }
@@ -66,6 +88,9 @@ impl From<rusqlite::Error> for StorageError {
     fn from(err: rusqlite::Error) -> Self {
         match err.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StorageError::Busy(err),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                StorageError::Corrupt(err)
+            }
             Some(
                 ErrorCode::ReadOnly
                 | ErrorCode::DiskFull
@@ -79,6 +104,13 @@ impl From<rusqlite::Error> for StorageError {
     }
 }
 
+fn is_corrupt(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+    )
+}
+
 impl From<r2d2::Error> for StorageError {
     fn from(err: r2d2::Error) -> Self {
         StorageError::Pool(err)
@@ -87,6 +119,12 @@ impl From<r2d2::Error> for StorageError {
 
 impl From<rusqlite_migration::Error> for StorageError {
     fn from(err: rusqlite_migration::Error) -> Self {
-        StorageError::Migration(err)
+        match err {
+            // A malformed file is that, whoever read it first.
+            rusqlite_migration::Error::RusqliteError { err, .. } if is_corrupt(&err) => {
+                StorageError::Corrupt(err)
+            }
+            err => StorageError::Migration(err),
+        }
     }
 }

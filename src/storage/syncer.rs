@@ -15,14 +15,20 @@
 //! unwritten pages and a later fsync can still report success, so the first failure is final:
 //! every batch after it is refused until the process restarts and SQLite recovers the WAL from
 //! what is really on disk.
+//!
+//! The file synced is the very one SQLite writes, held since the writer started ([`DatabaseFiles`]),
+//! never whatever bears the `-wal` name now. After each fsync, and before answering, the three
+//! files are checked to still be the ones at their paths: a WAL deleted or replaced under the
+//! service (by hand, or by another process's SQLite) holds commits that the next start would
+//! not find, so that is a fault too, and nothing is acknowledged after it.
 
-use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use super::synced_file::SyncedFile;
+use super::fault::{Faults, StorageFault};
+use super::files::DatabaseFiles;
 use super::writer::Job;
 use super::StorageError;
 
@@ -36,12 +42,11 @@ pub(super) struct Syncer {
 }
 
 impl Syncer {
-    pub(super) fn start(db_path: &Path) -> Result<Self, StorageError> {
-        let wal = SyncedFile::wal_of(db_path);
+    pub(super) fn start(files: DatabaseFiles, faults: Faults) -> Result<Self, StorageError> {
         let (batches, receiver) = sync_channel(MAX_PENDING_BATCHES);
         let thread = std::thread::Builder::new()
             .name("sqlite-wal-sync".into())
-            .spawn(move || run(wal, receiver))
+            .spawn(move || run(files, faults, receiver))
             .map_err(StorageError::File)?;
         Ok(Self {
             batches: Some(batches),
@@ -72,30 +77,34 @@ impl Syncer {
     }
 }
 
-fn run(mut wal: SyncedFile, receiver: Receiver<Vec<Box<dyn Job>>>) {
-    let mut failed: Option<Arc<StorageError>> = None;
+fn run(files: DatabaseFiles, faults: Faults, receiver: Receiver<Vec<Box<dyn Job>>>) {
     while let Ok(first) = receiver.recv() {
         let mut jobs = first;
         while let Ok(more) = receiver.try_recv() {
             jobs.extend(more);
         }
         let started = Instant::now();
-        let outcome = match &failed {
-            Some(failure) => Err(failure.clone()),
-            None => wal.sync().map_err(|err| {
-                tracing::error!(error = %err, "fsync of the WAL failed; refusing every write until restart");
-                let failure = Arc::new(StorageError::Unsynced(err));
-                failed = Some(failure.clone());
-                failure
-            }),
-        };
+        let outcome = match faults.current() {
+            Some(fault) => Err(fault.clone()),
+            None => sync(&files).map_err(|fault| faults.raise(fault)),
+        }
+        .map_err(|fault| Arc::new(StorageError::Faulted(fault)));
         tracing::debug!(
             jobs = jobs.len(),
-            sync_ms = started.elapsed().as_secs_f64() * 1e3,
+            sync_ms = crate::telemetry::millis(started.elapsed()),
             "WAL synced"
         );
         for job in jobs {
             job.finish(outcome.clone());
         }
     }
+}
+
+/// The fsync a batch's answer waits for, then the check that the file synced is still the
+/// database's WAL (and the database and `-shm` still the ones SQLite uses).
+fn sync(files: &DatabaseFiles) -> Result<(), StorageFault> {
+    files
+        .sync_wal()
+        .map_err(|err| StorageFault::SyncFailed(err.to_string()))?;
+    files.verify()
 }

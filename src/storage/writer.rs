@@ -5,6 +5,10 @@
 //!
 //! Every job runs in its own savepoint, so one failing job never aborts its neighbours, and no
 //! job is answered before its batch has committed and the WAL holding that commit is synced.
+//!
+//! After a storage fault ([`Faults`]) no batch is committed any more: every job is answered 503
+//! until the process restarts. When the fault is the WAL deleted under the service, the writer
+//! copies the deleted file (still open here) back, so that the next start recovers every commit.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -12,10 +16,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::{finish_for_rewind, Checkpointer};
+use super::fault::{Faults, StorageFault};
+use super::files::{DatabaseFiles, FileChange};
 use super::rollups::PendingCounts;
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
@@ -93,6 +100,8 @@ where
 
 enum Message {
     Job(Box<dyn Job>),
+    /// A fault was raised elsewhere: act on it now rather than with the next job.
+    Fault,
     /// Everything queued before this is committed; then the thread checkpoints and exits.
     Shutdown,
 }
@@ -102,6 +111,8 @@ enum Message {
 pub struct Writer {
     queue: mpsc::Sender<Message>,
     thread: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    files: DatabaseFiles,
+    faults: Faults,
 }
 
 impl Writer {
@@ -122,20 +133,63 @@ impl Writer {
         // The Syncer fsyncs each commit instead (see its module); NORMAL still syncs the WAL
         // before checkpoints and on restart, so the file stays consistent.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // A read opens the WAL (creating `-wal` and `-shm`): the files held below are then the
+        // ones this connection writes for as long as it lives.
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+        let files = DatabaseFiles::hold(path).map_err(StorageError::File)?;
 
-        let checkpointer =
-            Checkpointer::start(path, settings.busy_timeout, settings.wal_rewind_pages)?;
-        let syncer = Syncer::start(path)?;
         let (queue, receiver) = mpsc::channel(settings.queue_depth.max(1));
-        let max_batch = settings.max_batch.max(1);
+        // Weak: the writer thread holds `faults` too, and must still see its queue close.
+        let wake = queue.downgrade();
+        let faults = Faults::new(move || {
+            // A full queue needs no wake-up (the writer is about to take a batch and sees the
+            // fault then); never block here, the writer may be waiting on the raising thread.
+            if let Some(queue) = wake.upgrade() {
+                let _ = queue.try_send(Message::Fault);
+            }
+        });
+        let checkpointer = Checkpointer::start(
+            path,
+            settings.busy_timeout,
+            settings.wal_rewind_pages,
+            files.clone(),
+            faults.clone(),
+        )?;
+        let syncer = Syncer::start(files.clone(), faults.clone())?;
+        let writer = Thread {
+            conn,
+            max_batch: settings.max_batch.max(1),
+            checkpointer,
+            syncer,
+            files: files.clone(),
+            faults: faults.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, receiver, max_batch, checkpointer, syncer))
+            .spawn(move || writer.run(receiver))
             .map_err(StorageError::File)?;
         Ok(Self {
             queue,
             thread: Arc::new(std::sync::Mutex::new(Some(thread))),
+            files,
+            faults,
         })
+    }
+
+    /// The storage fault that stopped this writer, if there is one; also checks, cheaply, that
+    /// the database's files are still the ones SQLite has open (for `/health`).
+    pub fn fault(&self) -> Option<StorageFault> {
+        if self.faults.current().is_none() {
+            if let Err(fault) = self.files.verify() {
+                self.faults.raise(fault);
+            }
+        }
+        self.faults.current().cloned()
+    }
+
+    /// Records a fault seen outside the writer (a read that found the file malformed).
+    pub fn raise(&self, fault: StorageFault) {
+        self.faults.raise(fault);
     }
 
     /// Runs `work` in the writer's next transaction and returns its result once committed and
@@ -160,7 +214,11 @@ impl Writer {
                 mpsc::error::TrySendError::Closed(_) => StorageError::WriterStopped,
             })?;
         // A dropped reply means the writer stopped before reaching this job: nothing was written.
-        answer.await.unwrap_or(Err(StorageError::WriterStopped))
+        let answer = answer.await.unwrap_or(Err(StorageError::WriterStopped));
+        if let Some(fault) = answer.as_ref().err().and_then(StorageError::fault) {
+            self.raise(fault);
+        }
+        answer
     }
 
     /// Commits everything already queued, then stops the thread and checkpoints the WAL.
@@ -178,48 +236,114 @@ impl Writer {
     }
 }
 
-fn run(
+/// What the writer thread owns.
+struct Thread {
     conn: Connection,
-    mut receiver: mpsc::Receiver<Message>,
     max_batch: usize,
     checkpointer: Checkpointer,
     syncer: Syncer,
-) {
-    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
-    let mut stopping = false;
-    while !stopping {
-        match receiver.blocking_recv() {
-            Some(Message::Job(job)) => batch.push(job),
-            Some(Message::Shutdown) | None => break,
-        }
-        while batch.len() < max_batch {
-            match receiver.try_recv() {
-                Ok(Message::Job(job)) => batch.push(job),
-                Ok(Message::Shutdown) => {
-                    stopping = true;
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
-        let queued = receiver.len();
-        commit_batch(&conn, &mut batch, queued, &syncer);
-        if checkpointer.rewind_wanted() {
-            finish_for_rewind(&conn);
-        }
-    }
-    // Jobs still queued behind the shutdown marker are dropped here: their callers see
-    // WriterStopped (a 503), never a false acknowledgement.
-    receiver.close();
-    syncer.stop();
-    checkpointer.stop();
-    if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
-        tracing::warn!(error = %err, "WAL checkpoint at shutdown failed");
-    }
-    tracing::debug!("writer stopped");
+    files: DatabaseFiles,
+    faults: Faults,
 }
 
-fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Job>>, queued: usize, syncer: &Syncer) {
+impl Thread {
+    fn run(self, mut receiver: mpsc::Receiver<Message>) {
+        let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(self.max_batch);
+        let mut fault_handled = false;
+        let mut stopping = false;
+        while !stopping {
+            match receiver.blocking_recv() {
+                Some(Message::Job(job)) => batch.push(job),
+                Some(Message::Fault) => {}
+                Some(Message::Shutdown) | None => break,
+            }
+            while batch.len() < self.max_batch {
+                match receiver.try_recv() {
+                    Ok(Message::Job(job)) => batch.push(job),
+                    Ok(Message::Fault) => {}
+                    Ok(Message::Shutdown) => {
+                        stopping = true;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            if let Some(fault) = self.faults.current() {
+                let failure = Arc::new(StorageError::Faulted(fault.clone()));
+                for job in batch.drain(..) {
+                    job.finish(Err(failure.clone()));
+                }
+                if !fault_handled {
+                    handle_fault(&self.files, fault);
+                    fault_handled = true;
+                }
+                continue;
+            }
+            let queued = receiver.len();
+            commit_batch(&self.conn, &mut batch, queued, &self.syncer, &self.faults);
+            if self.checkpointer.rewind_wanted() {
+                finish_for_rewind(&self.conn);
+            }
+        }
+        // Jobs still queued behind the shutdown marker are dropped here: their callers see
+        // WriterStopped (a 503), never a false acknowledgement.
+        receiver.close();
+        self.syncer.stop();
+        self.checkpointer.stop();
+        match self.faults.current() {
+            Some(fault) => {
+                if !fault_handled {
+                    handle_fault(&self.files, fault);
+                }
+                skip_checkpoint_on_close(&self.conn);
+            }
+            None => {
+                if let Err(err) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+                    tracing::warn!(error = %err, "WAL checkpoint at shutdown failed");
+                }
+            }
+        }
+        tracing::debug!("writer stopped");
+    }
+}
+
+/// What the writer does once, when it first sees a fault: with nothing being written any more,
+/// a WAL deleted or replaced under it is copied back from the file it still has open.
+fn handle_fault(files: &DatabaseFiles, fault: &StorageFault) {
+    if let StorageFault::FileChanged {
+        file: "-wal",
+        change,
+    } = fault
+    {
+        match files.restore_deleted_wal() {
+            Ok(path) if *change == FileChange::Deleted => tracing::error!(
+                path = %path.display(),
+                "the deleted WAL was written back with every commit it held; restart the service to recover them"
+            ),
+            Ok(path) => tracing::error!(
+                path = %path.display(),
+                "another file took the WAL's name; this process's commits were saved beside it for an operator"
+            ),
+            Err(err) => tracing::error!(error = %err, "the deleted WAL could not be written back"),
+        }
+    }
+}
+
+/// After a fault the WAL this connection sees may not be the database's: closing it must not
+/// checkpoint (nor, as the last connection, delete the files at the WAL's path).
+pub(super) fn skip_checkpoint_on_close(conn: &Connection) {
+    if let Err(err) = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true) {
+        tracing::warn!(error = %err, "could not turn off the checkpoint on close");
+    }
+}
+
+fn commit_batch(
+    conn: &Connection,
+    batch: &mut Vec<Box<dyn Job>>,
+    queued: usize,
+    syncer: &Syncer,
+    faults: &Faults,
+) {
     let started = Instant::now();
     let size = batch.len();
     let mut timing = BatchTiming::default();
@@ -233,6 +357,9 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Job>>, queued: usize,
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
+            if let Some(fault) = err.fault() {
+                faults.raise(fault);
+            }
             let failure = Arc::new(err);
             for job in batch.drain(..) {
                 job.finish(Err(failure.clone()));
@@ -242,9 +369,9 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Job>>, queued: usize,
     tracing::debug!(
         batch = size,
         queued,
-        work_ms = timing.work.as_secs_f64() * 1e3,
-        commit_ms = timing.commit.as_secs_f64() * 1e3,
-        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        work_ms = crate::telemetry::millis(timing.work),
+        commit_ms = crate::telemetry::millis(timing.commit),
+        total_ms = crate::telemetry::millis(started.elapsed()),
         "batch committed"
     );
 }
