@@ -6,6 +6,8 @@ mod health;
 mod helpers;
 mod ingestion;
 mod ordering;
+mod outside_commands;
+mod outside_tools;
 mod process;
 mod read_api;
 mod read_api_access;

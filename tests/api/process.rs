@@ -167,6 +167,18 @@ impl Load {
         }
     }
 
+    /// The number the next delivery will carry: every delivery sent from now on is numbered
+    /// at least this.
+    pub fn next_number(&self) -> u64 {
+        self.next.load(Ordering::SeqCst)
+    }
+
+    /// How many deliveries were answered with `status` so far.
+    pub fn answered(&self, status: u16) -> u64 {
+        let statuses = self.statuses.lock().unwrap();
+        statuses.get(&status).copied().unwrap_or(0)
+    }
+
     pub fn acked(&self) -> Vec<u64> {
         self.acked.lock().unwrap().clone()
     }
