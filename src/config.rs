@@ -44,6 +44,11 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Webhook body bytes held in memory at once, across all connections (64 MiB: a small VPS);
+    /// a delivery that would pass it is refused with 503 and retried by Smartlead.
+    #[arg(long, env = "SMARTLEAD_HUB_MAX_BUFFERED_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_buffered_body_bytes: usize,
+
     /// Seconds a client has to send a request body before it is refused (slow senders).
     #[arg(long, env = "SMARTLEAD_HUB_BODY_TIMEOUT_SECS", default_value_t = 30)]
     pub body_timeout_secs: u64,
@@ -143,6 +148,9 @@ impl Settings {
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{flag} must be greater than 0"));
+        }
+        if self.max_buffered_body_bytes < self.max_body_bytes {
+            return Err("--max-buffered-body-bytes must be at least --max-body-bytes".into());
         }
         if self
             .default_webhook_secret

@@ -8,7 +8,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 use crate::config::Settings;
-use crate::http::{self, AppState, TenantCache};
+use crate::http::{self, AppState, BodyBudget, TenantCache};
 use crate::smartlead::WebhookSecret;
 use crate::storage::{self, integrity, migrations, ReadPool, ServeLock, StorageError, Writer};
 
@@ -71,6 +71,7 @@ impl Application {
                 .map(WebhookSecret::new),
             tenants: TenantCache::new(settings.tenant_cache()),
             max_body_bytes: settings.max_body_bytes,
+            body_budget: BodyBudget::new(settings.max_buffered_body_bytes),
             body_timeout: settings.body_timeout(),
         });
 

@@ -41,7 +41,6 @@ error_codes! {
     InvalidQueryParameter => BAD_REQUEST, "invalid_query_parameter";
     InvalidPathParameter => BAD_REQUEST, "invalid_path_parameter";
     EmptyBody => BAD_REQUEST, "empty_body";
-    IncompleteBody => BAD_REQUEST, "incomplete_body";
     InvalidJson => BAD_REQUEST, "invalid_json";
     PayloadNotObject => BAD_REQUEST, "payload_not_object";
     AmbiguousPayload => BAD_REQUEST, "ambiguous_payload";
@@ -51,9 +50,9 @@ error_codes! {
     MissingCampaignId => BAD_REQUEST, "missing_campaign_id";
     InvalidTimestamp => BAD_REQUEST, "invalid_timestamp";
     InvalidFieldType => BAD_REQUEST, "invalid_field_type";
-    RequestTimeout => REQUEST_TIMEOUT, "request_timeout";
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";
     QueueFull => SERVICE_UNAVAILABLE, "queue_full";
+    Overloaded => SERVICE_UNAVAILABLE, "overloaded";
     DatabaseUnavailable => SERVICE_UNAVAILABLE, "database_unavailable";
     StorageFault => SERVICE_UNAVAILABLE, "storage_fault";
     Internal => INTERNAL_SERVER_ERROR, "internal";
@@ -76,12 +75,10 @@ pub enum ApiError {
     InvalidQuery { name: String, reason: String },
     #[error("path parameter `{name}`: {reason}")]
     InvalidPath { name: String, reason: String },
-    #[error("the request body was not received completely")]
-    IncompleteBody,
-    #[error("the request body was not received within {0} seconds")]
-    BodyTimeout(u64),
     #[error("the request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("too many request bodies are being received at once")]
+    Overloaded,
     #[error(transparent)]
     Payload(#[from] SmartleadError),
     #[error(transparent)]
@@ -101,6 +98,11 @@ pub enum AuthFailure {
     Webhook(#[from] AuthError),
     #[error("missing, invalid or revoked API token")]
     Token,
+    /// Before authentication a broken body is an authentication failure like any other.
+    #[error("the body was not received: {0}")]
+    Body(#[source] crate::http::webhook::BodyError),
+    #[error("an unsigned body that does not parse cannot show its secret: {0}")]
+    Unparsed(#[source] SmartleadError),
 }
 
 impl ApiError {
@@ -118,8 +120,7 @@ impl ApiError {
             ApiError::MissingOrgId => ErrorCode::MissingOrgId,
             ApiError::InvalidQuery { .. } => ErrorCode::InvalidQueryParameter,
             ApiError::InvalidPath { .. } => ErrorCode::InvalidPathParameter,
-            ApiError::IncompleteBody => ErrorCode::IncompleteBody,
-            ApiError::BodyTimeout(_) => ErrorCode::RequestTimeout,
+            ApiError::Overloaded => ErrorCode::Overloaded,
             ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ApiError::Payload(err) => match err {
                 SmartleadError::EmptyBody => ErrorCode::EmptyBody,
@@ -168,7 +169,9 @@ impl ResponseError for ApiError {
             // The full chain goes to the log; the caller gets a generic sentence.
             tracing::error!(code = code.name(), error = %self, chain = %ErrorChain(self), "request failed");
             match code {
-                ErrorCode::QueueFull => "the service is at capacity; retry shortly".to_owned(),
+                ErrorCode::QueueFull | ErrorCode::Overloaded => {
+                    "the service is at capacity; retry shortly".to_owned()
+                }
                 ErrorCode::DatabaseUnavailable => {
                     "the database is unavailable; retry shortly".to_owned()
                 }

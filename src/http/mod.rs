@@ -2,15 +2,17 @@
 
 mod api;
 mod auth;
+mod body_budget;
 mod error;
 mod health;
 mod request_log;
 mod state;
 mod tenant_cache;
-mod webhook;
+pub(crate) mod webhook;
 
 use actix_web::error::InternalError;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+pub use body_budget::BodyBudget;
 pub use error::{ApiError, ErrorCode};
 pub use request_log::log_requests;
 pub use state::AppState;

@@ -3,6 +3,7 @@ use std::time::Duration;
 use actix_web::web;
 use rusqlite::Connection;
 
+use super::body_budget::BodyBudget;
 use super::tenant_cache::TenantCache;
 use super::ApiError;
 use crate::smartlead::WebhookSecret;
@@ -17,6 +18,8 @@ pub struct AppState {
     /// Webhook tenants by org, so that a delivery needs no database read to authenticate.
     pub tenants: TenantCache,
     pub max_body_bytes: usize,
+    /// Webhook body bytes held in memory at once, across all connections.
+    pub body_budget: BodyBudget,
     pub body_timeout: Duration,
 }
 

@@ -1,13 +1,12 @@
 //! `POST /api/webhooks/smartlead?org_id=…`: authenticate, parse, commit, then answer.
 //! A 2xx is sent only after the COMMIT that made the event durable.
 
-use std::time::Duration;
-
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::body_budget::BodyShare;
 use super::error::AuthFailure;
 use super::{ApiError, AppState};
 use crate::domain::{OrgId, UtcTimestamp};
@@ -28,23 +27,35 @@ async fn receive(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    // Judged before the org is looked up: these answers say nothing about which orgs exist.
     let raw_org = query.org_id.as_deref().ok_or(ApiError::MissingOrgId)?;
     let org = OrgId::parse(raw_org).map_err(|e| ApiError::InvalidQuery {
         name: "org_id".into(),
         reason: e.to_string(),
     })?;
-    let body = read_body(&req, payload, state.max_body_bytes, state.body_timeout).await?;
+    let declared = declared_length(&req);
+    if declared.is_some_and(|len| len > state.max_body_bytes as u64) {
+        return Err(ApiError::PayloadTooLarge {
+            limit: state.max_body_bytes,
+        });
+    }
+    if state.body_budget.is_spent() {
+        return Err(ApiError::Overloaded);
+    }
+    let signature = signature_header(&req)?;
+
+    // An unknown org is refused before a byte of its body is read. From here until the
+    // delivery is authenticated every failure is the same 401, so that a caller without the
+    // secret cannot tell a known org from an unknown one; the log says what really failed.
+    let (tenant, from_cache) = webhook_tenant(&state, &org).await?;
+    let (body, _share) = read_body(payload, declared, &state)
+        .await
+        .map_err(|err| match err {
+            BodyError::Overloaded => ApiError::Overloaded,
+            err => ApiError::Unauthorized(AuthFailure::Body(err)),
+        })?;
     let received_at = UtcTimestamp::now();
 
-    let signature = match req.headers().get(SIGNATURE_HEADER) {
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| unauthorized(AuthError::MalformedSignature))?,
-        ),
-        None => None,
-    };
-    let (tenant, from_cache) = webhook_tenant(&state, &org).await?;
     let (user, delivery) = match verify(&state, &tenant, &body, signature) {
         // A secret rotated since the tenant was cached: the new one works at once.
         Err(ApiError::Unauthorized(_)) if from_cache => {
@@ -61,6 +72,29 @@ async fn receive(
         .write(move |conn, counts| events::ingest(conn, counts, user, &org, &event, received_at))
         .await?;
     Ok(HttpResponse::Ok().json(outcome))
+}
+
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// The `X-Smartlead-Signature` header, if any. Two of them are ambiguous: which one would be
+/// checked? Authentication fails rather than pick one.
+fn signature_header(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let mut headers = req.headers().get_all(SIGNATURE_HEADER);
+    let Some(first) = headers.next() else {
+        return Ok(None);
+    };
+    if headers.next().is_some() {
+        return Err(unauthorized(AuthError::RepeatedSignature));
+    }
+    first
+        .to_str()
+        .map(Some)
+        .map_err(|_| unauthorized(AuthError::MalformedSignature))
 }
 
 /// The org's user and secret, and whether they came from the cache.
@@ -94,50 +128,68 @@ fn verify(
         smartlead::authenticate(body, Some(header), None, expected.as_ref())
             .map_err(unauthorized)?;
     }
-    let delivery = smartlead::parse_delivery(body)?;
-    if signature.is_none() {
+    let Some(_) = signature else {
+        // Unsigned: the secret is inside the body, so a body that does not parse cannot be
+        // authenticated, and its defect is nobody's business but the log's.
+        let delivery = smartlead::parse_delivery(body)
+            .map_err(|err| ApiError::Unauthorized(AuthFailure::Unparsed(err)))?;
         smartlead::authenticate(body, None, delivery.secret_key.as_ref(), expected.as_ref())
             .map_err(unauthorized)?;
-    }
-    Ok(delivery)
+        return Ok(delivery);
+    };
+    Ok(smartlead::parse_delivery(body)?)
 }
 
 fn unauthorized(err: AuthError) -> ApiError {
     ApiError::Unauthorized(AuthFailure::Webhook(err))
 }
 
-/// Reads the body up to `limit` bytes. A declared length over the limit is refused before a
-/// byte is read; a chunked body is cut off as soon as it passes the limit; a body that trickles
-/// in slower than `timeout` is refused too (slow-loris).
+/// Why a body was not received whole.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the connection broke before the body was complete")]
+    Incomplete,
+    #[error("the body was not received within {0} seconds")]
+    TimedOut(u64),
+    #[error("the body passed the limit of {0} bytes while streaming")]
+    TooLarge(usize),
+    #[error("the budget of buffered body bytes is spent")]
+    Overloaded,
+}
+
+/// Reads the body up to the size limit, counting every chunk against the shared body budget
+/// (returned, to be held until the body is dropped). Nothing is reserved for the declared
+/// length; a chunked body is cut off as soon as it passes the limit, and a body that trickles
+/// in slower than the body timeout is refused too (slow-loris).
 async fn read_body(
-    req: &HttpRequest,
     mut payload: web::Payload,
-    limit: usize,
-    timeout: Duration,
-) -> Result<web::Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
+    declared: Option<u64>,
+    state: &AppState,
+) -> Result<(web::Bytes, BodyShare), BodyError> {
+    let limit = state.max_body_bytes;
+    let mut share = state.body_budget.share();
     let collect = async {
-        let mut body = web::BytesMut::with_capacity(declared.map_or(8 * 1024, |len| len as usize));
+        let first = declared.map_or(INITIAL_BUFFER, |len| (len as usize).min(INITIAL_BUFFER));
+        let mut body = web::BytesMut::with_capacity(first);
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|_| ApiError::IncompleteBody)?;
+            let chunk = chunk.map_err(|_| BodyError::Incomplete)?;
             if body.len() + chunk.len() > limit {
-                return Err(ApiError::PayloadTooLarge { limit });
+                return Err(BodyError::TooLarge(limit));
             }
+            share.grow(chunk.len()).map_err(|_| BodyError::Overloaded)?;
             body.extend_from_slice(&chunk);
         }
         Ok(body.freeze())
     };
-    tokio::time::timeout(timeout, collect)
+    let timeout = state.body_timeout;
+    let body = tokio::time::timeout(timeout, collect)
         .await
-        .map_err(|_| ApiError::BodyTimeout(timeout.as_secs()))?
+        .map_err(|_| BodyError::TimedOut(timeout.as_secs()))??;
+    Ok((body, share))
 }
+
+/// The buffer a body starts with; it grows as the bytes arrive.
+const INITIAL_BUFFER: usize = 16 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -32,6 +32,8 @@ pub enum AuthError {
     MissingCredentials,
     #[error("the X-Smartlead-Signature header is not `sha256=<64 hex digits>`")]
     MalformedSignature,
+    #[error("the delivery carries more than one X-Smartlead-Signature header")]
+    RepeatedSignature,
     #[error("the X-Smartlead-Signature does not match the body")]
     BadSignature,
     #[error("the secret_key does not match")]

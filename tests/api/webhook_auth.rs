@@ -1,19 +1,11 @@
 //! Who may write: the org's body secret or its HMAC signature, nothing else. Fail closed.
 
 use actix_web::http::StatusCode;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use crate::helpers::{
-    add_user, fixture, fixture_signature, set_webhook_secret, spawn_app, spawn_app_with, TestApp,
-    ORG, OTHER_SECRET, SECRET,
+    add_user, answer, fixture, fixture_signature, set_webhook_secret, sign, spawn_app,
+    spawn_app_with, TestApp, ORG, OTHER_SECRET, SECRET,
 };
-
-fn sign(body: &[u8], secret: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
 
 const OPEN: &str = "05_email_open_seq1.json";
 const LEGACY: &str = "02_email_sent_legacy_flat_no_secret.json";
@@ -54,6 +46,37 @@ async fn a_signature_that_does_not_verify_fails_whatever_the_body_says() {
     ] {
         let answer = app.post_webhook(ORG, body.clone(), Some(&signature)).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{signature}");
+    }
+    assert_eq!(app.write_counts(), [0, 0, 0]);
+}
+
+/// Two signature headers are ambiguous (which one would count?): authentication fails, in
+/// either order, even when one of them is valid.
+#[actix_web::test]
+async fn two_signature_headers_fail_whatever_they_say() {
+    let app = spawn_app().await;
+    let body = fixture(OPEN);
+    let valid = sign(&body, SECRET);
+    for pair in [
+        [valid.as_str(), "sha256=00"],
+        ["sha256=00", valid.as_str()],
+        [valid.as_str(), valid.as_str()],
+    ] {
+        let response = app
+            .client
+            .post(app.webhook_url(ORG))
+            .append_header(("x-smartlead-signature", pair[0]))
+            .append_header(("x-smartlead-signature", pair[1]))
+            .send_body(body.clone())
+            .await
+            .unwrap();
+        let answer = answer(response).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNAUTHORIZED,
+            "{pair:?}: {}",
+            answer.body
+        );
     }
     assert_eq!(app.write_counts(), [0, 0, 0]);
 }

@@ -1,4 +1,6 @@
 //! Bad input: the documented 4xx, a coded JSON error, nothing written, the server still up.
+//! A body's own defects are judged once the delivery is authentic (signed here); before that,
+//! every failure is the same 401 for a known org as for an unknown one.
 
 use actix_web::http::StatusCode;
 use std::io::{Read, Write};
@@ -7,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::stream;
 
-use crate::helpers::{answer, fixture, spawn_app, spawn_app_with, ORG, SECRET};
+use crate::helpers::{answer, fixture, spawn_app, spawn_app_with, Answer, TestApp, ORG, SECRET};
 
 #[actix_web::test]
 async fn every_bad_fixture_gets_its_status_and_code_and_writes_nothing() {
@@ -45,7 +47,11 @@ async fn every_bad_fixture_gets_its_status_and_code_and_writes_nothing() {
         ),
     ];
     for (name, status, code) in cases {
-        let answer = app.deliver(name).await;
+        // Signed, so that the body's defect is judged; b12 is unsigned (its wrong secret is it).
+        let answer = match name.contains("wrong_secret") {
+            true => app.deliver(name).await,
+            false => app.post_signed(fixture(name)).await,
+        };
         assert_eq!(
             (answer.status, answer.error_code()),
             (status, code),
@@ -58,7 +64,7 @@ async fn every_bad_fixture_gets_its_status_and_code_and_writes_nothing() {
     assert_eq!(app.get("/health").await.status, StatusCode::OK);
 }
 
-/// Hand-made bodies, each with the right secret so that only its own defect is judged.
+/// Hand-made bodies, each signed so that only its own defect is judged.
 #[actix_web::test]
 async fn malformed_bodies_are_coded_400s() {
     let app = spawn_app().await;
@@ -115,7 +121,7 @@ async fn malformed_bodies_are_coded_400s() {
         ),
     ];
     for (body, code) in cases {
-        let answer = app.post_webhook(ORG, body.clone(), None).await;
+        let answer = app.post_signed(body.clone()).await;
         assert_eq!(
             answer.status,
             StatusCode::BAD_REQUEST,
@@ -130,51 +136,36 @@ async fn malformed_bodies_are_coded_400s() {
         b"\",\"event_type\":\"\xff\xfe\"}",
     ]
     .concat();
-    assert_eq!(
-        app.post_webhook(ORG, non_utf8, None).await.error_code(),
-        "invalid_json"
-    );
+    assert_eq!(app.post_signed(non_utf8).await.error_code(), "invalid_json");
     let deep = format!(
         "{{\"secret_key\":\"{SECRET}\",\"x\":{}{}}}",
         "[".repeat(10_000),
         "]".repeat(10_000)
     );
-    assert_eq!(
-        app.post_webhook(ORG, deep, None).await.error_code(),
-        "invalid_json"
-    );
+    assert_eq!(app.post_signed(deep).await.error_code(), "invalid_json");
     assert_eq!(app.write_counts(), [0, 0, 0]);
 }
 
+/// The declared length is judged before anything else (413 for any org); a body that streams
+/// past the limit is cut off, and as it was never authenticated it answers like one (401).
 #[actix_web::test]
-async fn an_oversized_body_is_413_whether_declared_or_streamed() {
+async fn an_oversized_body_is_413_when_declared_and_cut_off_when_streamed() {
     let app = spawn_app_with(|s| s.max_body_bytes = 4096).await;
     let big = format!(
         r#"{{"secret_key":"{SECRET}","event_type":"EMAIL_OPEN","pad":"{}"}}"#,
         "x".repeat(8192)
     );
-
-    let declared = app.post_webhook(ORG, big.clone(), None).await;
-    assert_eq!(
-        (declared.status, declared.error_code()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-    );
-
-    let chunks: Vec<Result<actix_web::web::Bytes, std::io::Error>> = big
-        .as_bytes()
-        .chunks(1000)
-        .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
-        .collect();
-    let response = app
-        .client
-        .post(app.webhook_url(ORG))
-        .send_stream(stream::iter(chunks))
-        .await
-        .unwrap();
-    let streamed = answer(response).await;
+    for org in [ORG, "no-such-org"] {
+        let declared = app.post_webhook(org, big.clone(), None).await;
+        assert_eq!(
+            (declared.status, declared.error_code()),
+            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        );
+    }
+    let streamed = post_streamed(&app, ORG, big.as_bytes()).await;
     assert_eq!(
         (streamed.status, streamed.error_code()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        (StatusCode::UNAUTHORIZED, "unauthorized")
     );
 
     // A body just under the limit is judged on its merits.
@@ -185,17 +176,33 @@ async fn an_oversized_body_is_413_whether_declared_or_streamed() {
     assert_eq!(app.write_counts(), [1, 0, 1]);
 }
 
-#[actix_web::test]
-async fn a_body_that_never_finishes_times_out_with_408() {
-    let app = spawn_app_with(|s| s.body_timeout_secs = 1).await;
+/// Chunked, without a Content-Length.
+async fn post_streamed(app: &TestApp, org: &str, body: &[u8]) -> Answer {
+    let chunks: Vec<Result<actix_web::web::Bytes, std::io::Error>> = body
+        .chunks(1000)
+        .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
+        .collect();
+    let response = app
+        .client
+        .post(app.webhook_url(org))
+        .send_stream(stream::iter(chunks))
+        .await
+        .unwrap();
+    answer(response).await
+}
+
+/// Declares `declared` bytes, sends `sent`, then goes silent with the connection open
+/// (slow-loris); returns the raw HTTP answer.
+async fn stall(app: &TestApp, org: &str, declared: usize, sent: &str) -> String {
     let address = app.address.trim_start_matches("http://").to_owned();
-    // Declares 1000 bytes, sends 14, then goes silent (slow-loris) with the connection open.
-    let response = actix_web::rt::task::spawn_blocking(move || {
+    let head = format!(
+        "POST /api/webhooks/smartlead?org_id={org} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n{sent}"
+    );
+    actix_web::rt::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(address).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let head = format!(
-            "POST /api/webhooks/smartlead?org_id={ORG} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"secret_key\":"
-        );
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         stream.write_all(head.as_bytes()).unwrap();
         let mut response = Vec::new();
         let mut buf = [0u8; 4096];
@@ -211,17 +218,92 @@ async fn a_body_that_never_finishes_times_out_with_408() {
         String::from_utf8_lossy(&response).into_owned()
     })
     .await
-    .unwrap();
-    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
-    assert!(
-        response.contains(r#""code":"request_timeout""#),
-        "{response}"
-    );
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn a_body_that_never_finishes_is_refused_after_the_body_timeout() {
+    let app = spawn_app_with(|s| s.body_timeout_secs = 1).await;
+    let response = stall(&app, ORG, 1000, "{\"secret_key\":").await;
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert!(response.contains(r#""code":"unauthorized""#), "{response}");
     assert_eq!(app.write_counts(), [0, 0, 0]);
     assert_eq!(app.get("/health").await.status, StatusCode::OK);
 }
 
-/// Large but valid: a 10,000-element array and a 3 MiB string inside real events are stored
+/// Nobody without the secret can tell a known org from an unknown one: for every kind of
+/// unauthenticated request the two answers are identical, status, code and message.
+#[actix_web::test]
+async fn an_unauthenticated_caller_cannot_tell_known_orgs_from_unknown_ones() {
+    let app = spawn_app_with(|s| {
+        s.max_body_bytes = 4096;
+        s.body_timeout_secs = 1;
+    })
+    .await;
+    let wrong_secret = String::from_utf8(fixture("05_email_open_seq1.json"))
+        .unwrap()
+        .replace(SECRET, "not-the-secret");
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("not json", b"not json".to_vec()),
+        ("empty", Vec::new()),
+        ("truncated", fixture("bad/b01_truncated_json.json")),
+        ("an array", b"[1,2,3]".to_vec()),
+        (
+            "two secret_keys",
+            format!(r#"{{"secret_key":"{SECRET}","secret_key":"x"}}"#).into_bytes(),
+        ),
+        ("no secret", br#"{"event_type":"EMAIL_OPEN"}"#.to_vec()),
+        ("a wrong secret", wrong_secret.into_bytes()),
+        (
+            "another org's valid event",
+            fixture("bad/b12_wrong_secret_other_orgs_key.json"),
+        ),
+    ];
+    for (what, body) in bodies {
+        let known = app.post_webhook(ORG, body.clone(), None).await;
+        let unknown = app.post_webhook("no-such-org", body.clone(), None).await;
+        assert_same(what, &known, &unknown);
+        let bad_signature = Some("sha256=00");
+        let known = app.post_webhook(ORG, body.clone(), bad_signature).await;
+        let unknown = app.post_webhook("no-such-org", body, bad_signature).await;
+        assert_same(what, &known, &unknown);
+    }
+    let oversized = vec![b'x'; 8192];
+    let known = post_streamed(&app, ORG, &oversized).await;
+    let unknown = post_streamed(&app, "no-such-org", &oversized).await;
+    assert_same("streamed past the limit", &known, &unknown);
+    let known = stall(&app, ORG, 1000, "{").await;
+    let unknown = stall(&app, "no-such-org", 1000, "{").await;
+    let status_and_body = |raw: &str| {
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+        (
+            head.lines().next().unwrap_or_default().to_owned(),
+            body.to_owned(),
+        )
+    };
+    assert_eq!(
+        status_and_body(&known),
+        status_and_body(&unknown),
+        "slow body"
+    );
+    assert_eq!(app.write_counts(), [0, 0, 0]);
+}
+
+fn assert_same(what: &str, known: &Answer, unknown: &Answer) {
+    assert_eq!(
+        (known.status, &known.body),
+        (unknown.status, &unknown.body),
+        "{what}: a known org answers differently from an unknown one"
+    );
+    assert_eq!(
+        known.status,
+        StatusCode::UNAUTHORIZED,
+        "{what}: {}",
+        known.body
+    );
+}
+
+/// Large but valid:/// Large but valid: a 10,000-element array and a 3 MiB string inside real events are stored
 /// (they are hostile only in size, and within the limit), and the server stays healthy.
 #[actix_web::test]
 async fn huge_arrays_and_strings_within_the_limit_are_stored() {
