@@ -4,7 +4,8 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 
 use crate::config::Settings;
@@ -79,6 +80,12 @@ impl Application {
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || {
             App::new()
+                // Answers carry tokens' owners and lead data: never cached, never sniffed.
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::CACHE_CONTROL, "no-store")),
+                )
                 .wrap(from_fn(http::log_requests))
                 .app_data(state.clone())
                 .configure(http::configure)

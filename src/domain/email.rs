@@ -1,3 +1,4 @@
+use super::Echo;
 use std::fmt;
 
 use super::InvalidValue;
@@ -27,7 +28,7 @@ impl EmailAddress {
         } else {
             Err(InvalidValue(format!(
                 "`{}` is not an email address",
-                raw.trim()
+                Echo(raw.trim())
             )))
         }
     }

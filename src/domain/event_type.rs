@@ -1,3 +1,4 @@
+use super::Echo;
 use std::fmt;
 use std::str::FromStr;
 
@@ -122,7 +123,7 @@ impl FromStr for EventType {
         EventType::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| InvalidValue(format!("unknown event type `{s}`")))
+            .ok_or_else(|| InvalidValue(format!("unknown event type `{}`", Echo(s))))
     }
 }
 

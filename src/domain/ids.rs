@@ -1,3 +1,4 @@
+use super::Echo;
 use std::fmt;
 use std::str::FromStr;
 
@@ -41,7 +42,7 @@ macro_rules! uuid_id {
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Uuid::parse_str(s)
                     .map(Self)
-                    .map_err(|_| InvalidValue(format!("`{s}` is not a valid id")))
+                    .map_err(|_| InvalidValue(format!("`{}` is not a valid id", Echo(s))))
             }
         }
     };
@@ -74,7 +75,7 @@ macro_rules! text_id {
             pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
                 let trimmed = raw.trim();
                 if trimmed.is_empty() || trimmed.len() > 200 || trimmed.chars().any(char::is_control) {
-                    Err(InvalidValue(format!(concat!("`{}` is not a valid ", $what), trimmed)))
+                    Err(InvalidValue(format!(concat!("`{}` is not a valid ", $what), Echo(trimmed))))
                 } else {
                     Ok(Self(trimmed.to_owned()))
                 }

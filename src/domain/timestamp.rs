@@ -1,3 +1,4 @@
+use super::Echo;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
@@ -36,7 +37,8 @@ impl UtcTimestamp {
             }
         }
         Err(InvalidValue(format!(
-            "`{trimmed}` is not an ISO-8601 timestamp with an offset"
+            "`{}` is not an ISO-8601 timestamp with an offset",
+            Echo(trimmed)
         )))
     }
 
@@ -62,7 +64,7 @@ impl UtcTimestamp {
         } else {
             Err(InvalidValue(format!(
                 "`{}` is outside years 0000-9999",
-                raw.trim()
+                Echo(raw.trim())
             )))
         }
     }

@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::domain::Echo;
 use crate::smartlead::{AuthError, SmartleadError};
 use crate::storage::StorageError;
 
@@ -60,7 +61,7 @@ error_codes! {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("no route for {method} {path}")]
+    #[error("no route for {} {}", Echo(method), Echo(path))]
     RouteNotFound { method: String, path: String },
     #[error("{method} is not allowed here")]
     MethodNotAllowed { method: String },
@@ -71,9 +72,9 @@ pub enum ApiError {
     Unauthorized(#[source] AuthFailure),
     #[error("the webhook URL needs `?org_id=<your Smartlead org id>`")]
     MissingOrgId,
-    #[error("query parameter `{name}`: {reason}")]
+    #[error("query parameter `{}`: {reason}", Echo(name))]
     InvalidQuery { name: String, reason: String },
-    #[error("path parameter `{name}`: {reason}")]
+    #[error("path parameter `{}`: {reason}", Echo(name))]
     InvalidPath { name: String, reason: String },
     #[error("the request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },

@@ -20,5 +20,5 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health));
+    cfg.service(super::get_only("/health", health));
 }

@@ -8,7 +8,7 @@ pub enum SmartleadError {
     InvalidJson(#[source] serde_json::Error),
     #[error("the body must be a JSON object")]
     NotAnObject,
-    #[error("the key `{0}` appears more than once, so the payload is ambiguous")]
+    #[error("the key `{}` appears more than once, so the payload is ambiguous", crate::domain::Echo(.0))]
     DuplicateKey(String),
     #[error("the payload has no event type (`event_type` or `event`)")]
     MissingEventType,

@@ -3,6 +3,7 @@
 
 mod body_memory;
 mod cli;
+mod hardening;
 mod health;
 mod helpers;
 mod ingestion;

@@ -1,18 +1,17 @@
 //! Campaign and user analytics, all answered from rollups (never a scan of raw events).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
 use serde_json::json;
 
-use super::params::{encode_campaign_cursor, page, Params};
+use super::params::{encode_campaign_cursor, page, Params, ShownRange};
 use super::stats_view::StatsView;
 use rusqlite::Connection;
 
 use crate::domain::{CampaignId, UserId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::auth::AuthenticatedUser;
-use crate::http::{ApiError, AppState};
+use crate::http::{get_only, ApiError, AppState};
 use crate::storage::analytics::{self, Bucket, HourRange, MetricRow};
 use crate::storage::rollups::ALL_CAMPAIGNS;
 use crate::storage::StorageError;
@@ -25,12 +24,6 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
         name: "campaign_id".into(),
         reason: e.0,
     })
-}
-
-#[derive(Serialize)]
-struct Range<'a> {
-    from: &'a str,
-    to: &'a str,
 }
 
 /// Runs `query` on one of the user's campaigns, in one read; a campaign in which the user has no
@@ -61,13 +54,9 @@ where
 fn stats_answer(
     scope: &str,
     id: &str,
-    range: &Option<HourRange>,
+    range: Option<ShownRange>,
     rows: &[MetricRow],
 ) -> HttpResponse {
-    let range = range.as_ref().map(|r| Range {
-        from: &r.from,
-        to: &r.to,
-    });
     HttpResponse::Ok()
         .json(json!({ scope: id, "range": range, "stats": StatsView::from_rows(rows) }))
 }
@@ -75,10 +64,9 @@ fn stats_answer(
 /// `GET /api/campaigns`: the user's campaigns that have events, each with its numbers.
 async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
-    query: web::Query<HashMap<String, String>>,
+    params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::new(query.into_inner());
     let limit = params.limit(50)?;
     let after = params.campaign_cursor()?;
     let rows = state
@@ -99,38 +87,29 @@ async fn list(
 async fn stats(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
+    params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let campaign = campaign_id(&path)?;
-    let range = Params::new(query.into_inner()).hour_range()?;
-    let scoped_range = range.clone();
+    let (query, shown) = params.hour_range()?.unzip();
     let rows = in_campaign(&state, user, &campaign, move |conn, id| {
-        analytics::scope_metrics(conn, user, id, scoped_range.as_ref())
+        analytics::scope_metrics(conn, user, id, query.as_ref())
     })
     .await?;
-    Ok(stats_answer(
-        "campaign_id",
-        campaign.as_str(),
-        &range,
-        &rows,
-    ))
+    Ok(stats_answer("campaign_id", campaign.as_str(), shown, &rows))
 }
 
 /// `GET /api/stats[?from=&to=]`: the user's numbers across all campaigns.
 async fn user_stats(
     AuthenticatedUser(user): AuthenticatedUser,
-    query: web::Query<HashMap<String, String>>,
+    params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let range = Params::new(query.into_inner()).hour_range()?;
-    let scoped_range = range.clone();
+    let (query, shown) = params.hour_range()?.unzip();
     let rows = state
-        .read(move |conn| {
-            analytics::scope_metrics(conn, user, ALL_CAMPAIGNS, scoped_range.as_ref())
-        })
+        .read(move |conn| analytics::scope_metrics(conn, user, ALL_CAMPAIGNS, query.as_ref()))
         .await?;
-    Ok(stats_answer("user_id", &user.to_string(), &range, &rows))
+    Ok(stats_answer("user_id", &user.to_string(), shown, &rows))
 }
 
 /// `GET /api/campaigns/{campaign_id}/timeseries?bucket=hour|day&from=&to=`: counts per bucket per
@@ -139,11 +118,10 @@ async fn user_stats(
 async fn timeseries(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
+    params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let campaign = campaign_id(&path)?;
-    let params = Params::new(query.into_inner());
     let (bucket, unit, default_span) = match params.text("bucket").unwrap_or("day") {
         "hour" => (Bucket::Hour, HOUR_MILLIS, 48 * HOUR_MILLIS),
         "day" => (Bucket::Day, DAY_MILLIS, 30 * DAY_MILLIS),
@@ -199,11 +177,11 @@ async fn timeseries(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/campaigns", web::get().to(list))
-        .route("/api/campaigns/{campaign_id}/stats", web::get().to(stats))
-        .route(
+    cfg.service(get_only("/api/campaigns", list))
+        .service(get_only("/api/campaigns/{campaign_id}/stats", stats))
+        .service(get_only(
             "/api/campaigns/{campaign_id}/timeseries",
-            web::get().to(timeseries),
-        )
-        .route("/api/stats", web::get().to(user_stats));
+            timeseries,
+        ))
+        .service(get_only("/api/stats", user_stats));
 }

@@ -1,12 +1,10 @@
-use std::collections::HashMap;
-
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::params::{encode_keyset, page, Params};
 use crate::domain::EmailAddress;
 use crate::http::auth::AuthenticatedUser;
-use crate::http::{ApiError, AppState};
+use crate::http::{get_only, ApiError, AppState};
 use crate::storage::analytics::{self, EventFilter, EventRow};
 
 /// Serialized straight to bytes, so each stored event_data is copied, not re-parsed.
@@ -19,10 +17,9 @@ struct EventPage {
 /// `GET /api/events?email=&event_type=&campaign_id=&from=&to=`: event search, newest first.
 async fn search(
     AuthenticatedUser(user): AuthenticatedUser,
-    query: web::Query<HashMap<String, String>>,
+    params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::new(query.into_inner());
     let email = params
         .text("email")
         .map(|raw| {
@@ -36,7 +33,7 @@ async fn search(
     let filter = EventFilter {
         email: email.map(|e| e.as_str().to_owned()),
         event_type: params.event_type("event_type")?,
-        campaign_id: params.text("campaign_id").map(str::to_owned),
+        campaign_id: params.campaign_id()?,
         from: from.map(|t| t.to_string()),
         to: to.map(|t| t.to_string()),
     };
@@ -56,5 +53,5 @@ async fn search(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/events", web::get().to(search));
+    cfg.service(get_only("/api/events", search));
 }

@@ -1,12 +1,10 @@
-use std::collections::HashMap;
-
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::params::{encode_keyset, page, Params};
 use crate::domain::LeadId;
 use crate::http::auth::AuthenticatedUser;
-use crate::http::{ApiError, AppState};
+use crate::http::{get_only, ApiError, AppState};
 use crate::storage::analytics::{self, EventRow, LeadFilter, LeadRow};
 
 // Answers are typed structs serialized straight to bytes: going through `json!` would rebuild
@@ -27,10 +25,9 @@ struct Timeline {
 /// `GET /api/leads?campaign_id=&last_event=&order=recent`: leads by newest activity.
 async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
-    query: web::Query<HashMap<String, String>>,
+    params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = Params::new(query.into_inner());
     if let Some(order) = params.text("order").filter(|o| *o != "recent") {
         return Err(ApiError::InvalidQuery {
             name: "order".into(),
@@ -38,7 +35,7 @@ async fn list(
         });
     }
     let filter = LeadFilter {
-        campaign_id: params.text("campaign_id").map(str::to_owned),
+        campaign_id: params.campaign_id()?,
         last_event: params.event_type("last_event")?,
     };
     let limit = params.limit(50)?;
@@ -64,12 +61,11 @@ async fn list(
 async fn events(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
+    params: Params,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     // A malformed id cannot name any lead: the same 404 as another user's lead.
     let lead: LeadId = path.parse().map_err(|_| ApiError::NotFound("lead"))?;
-    let params = Params::new(query.into_inner());
     let limit = params.limit(10)?;
     let after = params.keyset_cursor()?;
     let rows = state
@@ -88,6 +84,6 @@ async fn events(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/leads", web::get().to(list))
-        .route("/api/leads/{lead_id}/events", web::get().to(events));
+    cfg.service(get_only("/api/leads", list))
+        .service(get_only("/api/leads/{lead_id}/events", events));
 }

@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::http::auth::AuthenticatedUser;
-use crate::http::{ApiError, AppState};
+use crate::http::{get_only, ApiError, AppState};
 use crate::storage::users;
 
 /// `GET /api/me`: who the token belongs to and their Smartlead org (seed usage example 1).
@@ -24,5 +24,5 @@ async fn me(
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/me", web::get().to(me));
+    cfg.service(get_only("/api/me", me));
 }

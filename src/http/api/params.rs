@@ -1,12 +1,32 @@
 //! Query-string parameters of the read API: parsed once, every failure a 400 naming the parameter.
 
 use std::collections::HashMap;
+use std::future::{ready, Ready};
 
-use crate::domain::{EventType, UtcTimestamp, HOUR_MILLIS};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::Serialize;
+
+use crate::domain::{CampaignId, EventType, UtcTimestamp, HOUR_MILLIS};
 use crate::http::ApiError;
 use crate::storage::analytics::{HourRange, Keyset};
 
 pub const MAX_LIMIT: usize = 500;
+
+/// The times a query may name.
+pub const EARLIEST: &str = "1970-01-01T00:00:00Z";
+pub const LATEST: &str = "2100-01-01T00:00:00Z";
+
+fn parse_bound(bound: &str) -> UtcTimestamp {
+    UtcTimestamp::parse(bound).expect("the bounds are timestamps")
+}
+
+/// A stats range as the answer shows it: the whole hours used, `null` for an open end.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownRange {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
 
 pub struct Params(HashMap<String, String>);
 
@@ -17,9 +37,28 @@ fn invalid(name: &str, reason: impl Into<String>) -> ApiError {
     }
 }
 
+impl FromRequest for Params {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::parse(req.query_string()))
+    }
+}
+
 impl Params {
-    pub fn new(map: HashMap<String, String>) -> Self {
-        Self(map)
+    /// A parameter given twice is refused: which one would count? (`limit=1&limit=500`)
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let pairs = web::Query::<Vec<(String, String)>>::from_query(query)
+            .map_err(|err| invalid("query", err.to_string()))?;
+        let mut params = HashMap::new();
+        for (name, value) in pairs.into_inner() {
+            if params.contains_key(&name) {
+                return Err(invalid(&name, "is given more than once"));
+            }
+            params.insert(name, value);
+        }
+        Ok(Self(params))
     }
 
     /// A present, non-empty value.
@@ -43,9 +82,31 @@ impl Params {
         }
     }
 
+    /// A time within [`EARLIEST`, `LATEST`]: beyond them no event can be, and a range reaching
+    /// year 9999 would only answer zeros.
     pub fn time(&self, name: &str) -> Result<Option<UtcTimestamp>, ApiError> {
-        self.text(name)
-            .map(|raw| UtcTimestamp::parse(raw).map_err(|e| invalid(name, e.0)))
+        let Some(raw) = self.text(name) else {
+            return Ok(None);
+        };
+        let time = UtcTimestamp::parse(raw).map_err(|e| invalid(name, e.0))?;
+        let (earliest, latest) = (parse_bound(EARLIEST), parse_bound(LATEST));
+        if time < earliest || time > latest {
+            return Err(invalid(
+                name,
+                format!("must be between {EARLIEST} and {LATEST}"),
+            ));
+        }
+        Ok(Some(time))
+    }
+
+    /// The `campaign_id` filter, as the text stored (checked like a campaign id in a path).
+    pub fn campaign_id(&self) -> Result<Option<String>, ApiError> {
+        self.text("campaign_id")
+            .map(|raw| {
+                CampaignId::parse(raw)
+                    .map(|id| id.as_str().to_owned())
+                    .map_err(|e| invalid("campaign_id", e.0))
+            })
             .transpose()
     }
 
@@ -69,21 +130,22 @@ impl Params {
         Ok((from, to))
     }
 
-    /// `from`/`to` widened to whole hours (analytics are hourly rollups); `None` without either.
-    pub fn hour_range(&self) -> Result<Option<HourRange>, ApiError> {
+    /// `from`/`to` widened to whole hours (analytics are hourly rollups), and the range as the
+    /// answer shows it (`null` for an open end); `None` without either.
+    pub fn hour_range(&self) -> Result<Option<(HourRange, ShownRange)>, ApiError> {
         Ok(match self.time_range()? {
             (None, None) => None,
-            (from, to) => Some(HourRange {
-                // Open ends as text bounds that sort before and after every stored hour.
-                from: from.map_or_else(
-                    || "0000".to_owned(),
-                    |t| t.floor_to(HOUR_MILLIS).to_string(),
-                ),
-                to: to.map_or_else(
-                    || "9999-12-31T24".to_owned(),
-                    |t| t.ceil_to(HOUR_MILLIS).to_string(),
-                ),
-            }),
+            (from, to) => {
+                let from = from.map(|t| t.floor_to(HOUR_MILLIS).to_string());
+                let to = to.map(|t| t.ceil_to(HOUR_MILLIS).to_string());
+                let query = HourRange {
+                    // Open ends as text bounds that sort before and after every stored hour;
+                    // they stay inside the query, never in an answer.
+                    from: from.clone().unwrap_or_else(|| "0000".to_owned()),
+                    to: to.clone().unwrap_or_else(|| "9999-12-31T24".to_owned()),
+                };
+                Some((query, ShownRange { from, to }))
+            }
         })
     }
 
