@@ -292,31 +292,52 @@ const EVENT_COLUMNS: &str =
     "SELECT id, event_type, timestamp, campaign_id, message_id, email, lead_id, event_data
                              FROM email_events";
 
-fn event_rows(conn: &Connection, query: Query) -> Result<Vec<EventRow>, StorageError> {
-    let rows = conn
-        .prepare_cached(&query.sql)?
-        .query_map(params_from_iter(query.params), |r| {
-            let data: String = r.get(7)?;
-            Ok(EventRow {
-                id: r.get(0)?,
-                event_type: r.get(1)?,
-                timestamp: r.get(2)?,
-                campaign_id: r.get(3)?,
-                message_id: r.get(4)?,
-                email: r.get(5)?,
-                lead_id: r.get(6)?,
-                // The column's CHECK (json_valid) makes a failure here a corrupted file, not input.
-                event_data: RawValue::from_string(data).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        7,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                })?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
+/// The `event_data` bytes one page of events may carry. Rows are capped by `limit`, but one
+/// event may hold megabytes (a category update with a whole thread): 32 such events made a
+/// 134 MB answer. A page ends early once it holds this much (always with at least one event,
+/// so the list moves on), and says that more follow.
+pub const PAGE_DATA_BYTES: usize = 1024 * 1024;
+
+/// A page of events, and whether more follow (its last row is then the next cursor).
+pub struct EventPage {
+    pub events: Vec<EventRow>,
+    pub more: bool,
+}
+
+/// Reads at most `limit` rows of `query` (which must select `limit + 1`), and no more rows once
+/// [`PAGE_DATA_BYTES`] of event data are held, so that memory stays bounded as well.
+fn event_rows(conn: &Connection, query: Query, limit: usize) -> Result<EventPage, StorageError> {
+    let mut statement = conn.prepare_cached(&query.sql)?;
+    let mut rows = statement.query(params_from_iter(query.params))?;
+    let (mut events, mut data_bytes) = (Vec::new(), 0);
+    while let Some(row) = rows.next()? {
+        if events.len() == limit || data_bytes >= PAGE_DATA_BYTES {
+            return Ok(EventPage { events, more: true });
+        }
+        let data: String = row.get(7)?;
+        data_bytes += data.len();
+        events.push(EventRow {
+            id: row.get(0)?,
+            event_type: row.get(1)?,
+            timestamp: row.get(2)?,
+            campaign_id: row.get(3)?,
+            message_id: row.get(4)?,
+            email: row.get(5)?,
+            lead_id: row.get(6)?,
+            // The column's CHECK (json_valid) makes a failure here a corrupted file, not input.
+            event_data: RawValue::from_string(data).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    7,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+        });
+    }
+    Ok(EventPage {
+        events,
+        more: false,
+    })
 }
 
 fn lead_events_query(lead: LeadId, after: Option<&Keyset>, limit: usize) -> Query {
@@ -327,17 +348,17 @@ fn lead_events_query(lead: LeadId, after: Option<&Keyset>, limit: usize) -> Quer
         lead.to_string(),
     );
     query.keyset("timestamp", after);
-    query.finish("timestamp", limit)
+    query.finish("timestamp", limit + 1)
 }
 
-/// A lead's events, newest first; `None` when the lead is not the user's.
+/// A page of a lead's events, newest first; `None` when the lead is not the user's.
 pub fn lead_events(
     conn: &Connection,
     user: UserId,
     lead: LeadId,
     after: Option<&Keyset>,
     limit: usize,
-) -> Result<Option<Vec<EventRow>>, StorageError> {
+) -> Result<Option<EventPage>, StorageError> {
     let owned = conn
         .prepare_cached("SELECT 1 FROM leads WHERE id = ?1 AND user_id = ?2")?
         .query_row(params![lead.to_string(), user.to_string()], |_| Ok(()))
@@ -345,7 +366,7 @@ pub fn lead_events(
     if owned.is_none() {
         return Ok(None);
     }
-    event_rows(conn, lead_events_query(lead, after, limit)).map(Some)
+    event_rows(conn, lead_events_query(lead, after, limit), limit).map(Some)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -401,8 +422,8 @@ pub fn search_events(
     filter: &EventFilter,
     after: Option<&Keyset>,
     limit: usize,
-) -> Result<Vec<EventRow>, StorageError> {
-    event_rows(conn, search_query(user, filter, after, limit))
+) -> Result<EventPage, StorageError> {
+    event_rows(conn, search_query(user, filter, after, limit + 1), limit)
 }
 
 /// The query plans of the statements `lead_events` and `search_events` run, so that tests and

@@ -13,6 +13,7 @@ mod outside_tools;
 mod process;
 mod read_api;
 mod read_api_access;
+mod read_api_bounds;
 mod reliability;
 mod rollups;
 mod schema;

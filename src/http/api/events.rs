@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
-use super::params::{encode_keyset, page, Params};
+use super::params::{encode_keyset, Params};
 use crate::domain::EmailAddress;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
@@ -9,7 +9,7 @@ use crate::storage::analytics::{self, EventFilter, EventRow};
 
 /// Serialized straight to bytes, so each stored event_data is copied, not re-parsed.
 #[derive(Serialize)]
-struct EventPage {
+struct EventList {
     events: Vec<EventRow>,
     next_cursor: Option<String>,
 }
@@ -39,14 +39,13 @@ async fn search(
     };
     let limit = params.limit(50)?;
     let after = params.keyset_cursor()?;
-    let rows = state
-        .read(move |conn| analytics::search_events(conn, user, &filter, after.as_ref(), limit + 1))
+    let analytics::EventPage { events, more } = state
+        .read(move |conn| analytics::search_events(conn, user, &filter, after.as_ref(), limit))
         .await?;
-    let (events, more) = page(rows, limit);
     let next_cursor = more
         .then(|| events.last().map(|e| encode_keyset(&e.timestamp, &e.id)))
         .flatten();
-    Ok(HttpResponse::Ok().json(EventPage {
+    Ok(HttpResponse::Ok().json(EventList {
         events,
         next_cursor,
     }))

@@ -68,11 +68,10 @@ async fn events(
     let lead: LeadId = path.parse().map_err(|_| ApiError::NotFound("lead"))?;
     let limit = params.limit(10)?;
     let after = params.keyset_cursor()?;
-    let rows = state
-        .read(move |conn| analytics::lead_events(conn, user, lead, after.as_ref(), limit + 1))
+    let analytics::EventPage { events, more } = state
+        .read(move |conn| analytics::lead_events(conn, user, lead, after.as_ref(), limit))
         .await?
         .ok_or(ApiError::NotFound("lead"))?;
-    let (events, more) = page(rows, limit);
     let next_cursor = more
         .then(|| events.last().map(|e| encode_keyset(&e.timestamp, &e.id)))
         .flatten();
