@@ -20,6 +20,8 @@ mod syncer;
 pub mod tokens;
 pub mod users;
 mod writer;
+#[cfg(test)]
+mod writer_tests;
 
 pub use backup::{backup, BackupSummary};
 pub use connection::{open_read_write, ReadPool, DEFAULT_BUSY_TIMEOUT};

@@ -42,11 +42,16 @@ pub(super) struct Syncer {
 }
 
 impl Syncer {
-    pub(super) fn start(files: DatabaseFiles, faults: Faults) -> Result<Self, StorageError> {
+    /// Starts the thread; `durable` is what a batch's answer waits for: [`sync`] in the
+    /// service, something the tests control in theirs.
+    pub(super) fn start(
+        durable: impl FnMut() -> Result<(), StorageFault> + Send + 'static,
+        faults: Faults,
+    ) -> Result<Self, StorageError> {
         let (batches, receiver) = sync_channel(MAX_PENDING_BATCHES);
         let thread = std::thread::Builder::new()
             .name("sqlite-wal-sync".into())
-            .spawn(move || run(files, faults, receiver))
+            .spawn(move || run(durable, faults, receiver))
             .map_err(StorageError::File)?;
         Ok(Self {
             batches: Some(batches),
@@ -77,7 +82,11 @@ impl Syncer {
     }
 }
 
-fn run(files: DatabaseFiles, faults: Faults, receiver: Receiver<Vec<Box<dyn Job>>>) {
+fn run(
+    mut durable: impl FnMut() -> Result<(), StorageFault>,
+    faults: Faults,
+    receiver: Receiver<Vec<Box<dyn Job>>>,
+) {
     while let Ok(first) = receiver.recv() {
         let mut jobs = first;
         while let Ok(more) = receiver.try_recv() {
@@ -86,7 +95,7 @@ fn run(files: DatabaseFiles, faults: Faults, receiver: Receiver<Vec<Box<dyn Job>
         let started = Instant::now();
         let outcome = match faults.current() {
             Some(fault) => Err(fault.clone()),
-            None => sync(&files).map_err(|fault| faults.raise(fault)),
+            None => durable().map_err(|fault| faults.raise(fault)),
         }
         .map_err(|fault| Arc::new(StorageError::Faulted(fault)));
         tracing::debug!(
@@ -102,7 +111,7 @@ fn run(files: DatabaseFiles, faults: Faults, receiver: Receiver<Vec<Box<dyn Job>
 
 /// The fsync a batch's answer waits for, then the check that the file synced is still the
 /// database's WAL (and the database and `-shm` still the ones SQLite uses).
-fn sync(files: &DatabaseFiles) -> Result<(), StorageFault> {
+pub(super) fn sync(files: &DatabaseFiles) -> Result<(), StorageFault> {
     files
         .sync_wal()
         .map_err(|err| StorageFault::SyncFailed(err.to_string()))?;

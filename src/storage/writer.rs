@@ -118,6 +118,16 @@ pub struct Writer {
 impl Writer {
     /// Opens the read-write connection and starts the writer thread.
     pub fn start(path: &Path, settings: WriterSettings) -> Result<Self, StorageError> {
+        Self::start_with(path, settings, super::syncer::sync)
+    }
+
+    /// [`Writer::start`] with the step that makes a committed batch durable given: the real
+    /// fsync in the service, a step the tests hold, fail or count in theirs.
+    pub(super) fn start_with(
+        path: &Path,
+        settings: WriterSettings,
+        mut durable: impl FnMut(&DatabaseFiles) -> Result<(), StorageFault> + Send + 'static,
+    ) -> Result<Self, StorageError> {
         let conn = open_read_write(path, settings.busy_timeout)?;
         // The background checkpointer does the regular work; this only bounds the WAL should
         // it fall behind.
@@ -155,7 +165,8 @@ impl Writer {
             files.clone(),
             faults.clone(),
         )?;
-        let syncer = Syncer::start(files.clone(), faults.clone())?;
+        let synced = files.clone();
+        let syncer = Syncer::start(move || durable(&synced), faults.clone())?;
         let writer = Thread {
             conn,
             max_batch: settings.max_batch.max(1),
