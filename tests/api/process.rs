@@ -2,7 +2,6 @@
 //! acknowledgement, and the invariant every reliability scenario ends with.
 
 use std::collections::HashMap;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,40 +15,60 @@ use crate::helpers::{fixture, open_db, ORG};
 pub struct HubProcess {
     child: Child,
     pub port: u16,
+    /// The service's stderr, kept for the test to read and shown when the test fails.
+    log: PathBuf,
 }
 
 impl HubProcess {
-    /// Starts `smartlead-hub serve` on `db` and waits until it accepts connections.
+    /// Starts `smartlead-hub serve` on `db`, on a port the service picks itself (no race for a
+    /// free port), and waits for the line saying where it listens.
     pub fn start(db: &Path, extra: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        Self::start_with_log(db, extra, "warn")
+    }
+
+    /// [`HubProcess::start`] with `RUST_LOG` set to `filter` (plus the listening line).
+    pub fn start_with_log(db: &Path, extra: &[&str], filter: &str) -> Self {
+        static STARTS: AtomicU64 = AtomicU64::new(0);
+        let n = STARTS.fetch_add(1, Ordering::SeqCst);
+        let log = db.with_file_name(format!("serve-{}-{n}.log", std::process::id()));
         let child = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
             .args([
                 "serve",
                 "--db",
                 db.to_str().unwrap(),
                 "--bind",
-                &format!("127.0.0.1:{port}"),
+                "127.0.0.1:0",
             ])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                format!("{filter},smartlead_hub::cli::serve=info"),
+            )
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("the binary starts");
-        let mut hub = Self { child, port };
-        for _ in 0..1000 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        let mut hub = Self {
+            child,
+            port: 0,
+            log,
+        };
+        for _ in 0..3000 {
+            if let Some(port) = listening_port(&hub.log()) {
+                hub.port = port;
                 return hub;
+            }
+            if let Ok(Some(status)) = hub.child.try_wait() {
+                panic!("smartlead-hub exited with {status}:\n{}", hub.log());
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        let _ = hub.child.kill();
-        let _ = hub.child.wait();
-        panic!("smartlead-hub did not listen on {port}");
+        panic!("smartlead-hub did not say where it listens:\n{}", hub.log());
+    }
+
+    /// Everything the service has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub fn webhook_url(&self) -> String {
@@ -83,7 +102,26 @@ impl Drop for HubProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            eprintln!(
+                "--- smartlead-hub's last log lines ---\n{}",
+                tail.join("\n")
+            );
+        }
     }
+}
+
+/// The port in the service's `smartlead-hub listening address=http://127.0.0.1:PORT` line.
+fn listening_port(log: &str) -> Option<u16> {
+    let line = log
+        .lines()
+        .find(|l| l.contains("smartlead-hub listening"))?;
+    let address = line.split("address=http://").nth(1)?;
+    let port = address.split_whitespace().next()?.rsplit(':').next()?;
+    port.parse().ok()
 }
 
 /// A distinct open event per `n` (its own stats id and time), built from a real fixture.
