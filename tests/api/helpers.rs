@@ -79,6 +79,20 @@ pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> User
     id
 }
 
+/// A new API token for the fixtures' user of the database at `db`.
+pub fn issue_token(db: &Path) -> String {
+    let conn = open_db(db);
+    let user: String = conn
+        .query_row(
+            "SELECT id FROM users WHERE smartlead_org_id = ?1",
+            [ORG],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (_, token) = tokens::issue(&conn, user.parse().unwrap(), Some("test")).unwrap();
+    token.expose().to_owned()
+}
+
 /// Replaces the user's webhook secret in the file, as `credentials set` does.
 pub fn set_webhook_secret(db: &Path, user: UserId, secret: &str) {
     let credentials = SmartleadCredentials {

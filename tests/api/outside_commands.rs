@@ -74,17 +74,23 @@ pub fn python_reads(db: &Path, times: u32) -> Command {
     command
 }
 
-/// Runs `serve` on `db`, which should refuse to start: a start that serves instead is killed
-/// after a minute, and the test fails rather than hangs.
+/// Runs `serve` on `db`, which should refuse to start.
 pub fn serve_expecting_refusal(db: &Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .args([
-            "serve",
-            "--db",
-            db.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ])
+    let mut command = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"));
+    command.args([
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    exits_within_a_minute(command)
+}
+
+/// Runs a command that should end by itself (a refused start): one still running after a
+/// minute is killed and the test fails, rather than hangs.
+pub fn exits_within_a_minute(mut command: Command) -> Output {
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -98,7 +104,7 @@ pub fn serve_expecting_refusal(db: &Path) -> Output {
     let _ = child.kill();
     let output = child.wait_with_output().unwrap();
     panic!(
-        "serve was not refused: {}",
+        "{command:?} kept running: {}",
         String::from_utf8_lossy(&output.stderr)
     );
 }

@@ -1,0 +1,125 @@
+//! README's tables are part of the interface: each flag's environment variable and default,
+//! and each error code's status, are checked against the code, and every documented variable
+//! is shown to reach the real binary.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use clap::{Args, Command as Cli};
+use smartlead_hub::config::Settings;
+use smartlead_hub::http::ErrorCode;
+
+use crate::outside_commands::exits_within_a_minute;
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+/// The cells of the rows of the table whose header starts with `header`.
+fn table(readme: &str, header: &str) -> Vec<Vec<String>> {
+    let mut lines = readme
+        .lines()
+        .skip_while(|l| !l.starts_with(header))
+        .skip(2);
+    let mut rows = Vec::new();
+    for line in lines.by_ref().take_while(|l| l.starts_with('|')) {
+        let line = line.replace("\\|", "¦");
+        let cells = line.trim_matches('|').split('|');
+        rows.push(
+            cells
+                .map(|c| c.trim().trim_matches('`').to_owned())
+                .collect(),
+        );
+    }
+    assert!(!rows.is_empty(), "no table under {header}");
+    rows
+}
+
+/// flag → (environment variable, default) as README documents them.
+fn documented_flags() -> BTreeMap<String, (String, Option<String>)> {
+    table(&readme(), "| flag | environment |")
+        .into_iter()
+        .map(|cells| {
+            let flag = cells[0].split([' ', '`']).next().unwrap().to_owned();
+            let default = (cells[2] != "none").then(|| cells[2].clone());
+            (flag, (cells[1].clone(), default))
+        })
+        .collect()
+}
+
+#[test]
+fn the_flag_table_is_the_service_settings() {
+    let command = Settings::augment_args(Cli::new("smartlead-hub"));
+    let in_code: BTreeMap<String, (String, Option<String>)> = command
+        .get_arguments()
+        .filter_map(|arg| {
+            let flag = format!("--{}", arg.get_long()?);
+            let env = arg.get_env()?.to_string_lossy().into_owned();
+            let default = arg
+                .get_default_values()
+                .first()
+                .map(|d| d.to_string_lossy().into_owned());
+            Some((flag, (env, default)))
+        })
+        .collect();
+    assert_eq!(documented_flags(), in_code);
+}
+
+#[test]
+fn the_error_table_is_the_code_table() {
+    let documented: BTreeMap<String, u16> = table(&readme(), "| code | status |")
+        .into_iter()
+        .flat_map(|cells| {
+            let status: u16 = cells[1].parse().unwrap();
+            // A row may name two codes: `a` / `b`.
+            let codes: Vec<String> = cells[0]
+                .split(" / ")
+                .map(|c| c.trim_matches('`').to_owned())
+                .collect();
+            codes.into_iter().map(move |code| (code, status))
+        })
+        .collect();
+    let in_code: BTreeMap<String, u16> = ErrorCode::ALL
+        .iter()
+        .map(|code| (code.name().to_owned(), code.status().as_u16()))
+        .collect();
+    assert_eq!(documented, in_code);
+}
+
+/// Each variable reaches the binary: a value it cannot take makes `serve` refuse to start and
+/// name the setting (and `SMARTLEAD_HUB_DB` chooses the file every subcommand opens).
+#[test]
+fn every_documented_environment_variable_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, (env, _)) in documented_flags() {
+        if env == "SMARTLEAD_HUB_DB" {
+            let db = dir.path().join("from-env.db");
+            let status = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
+                .args(["migrate", "status"])
+                .env("SMARTLEAD_HUB_DB", &db)
+                .output()
+                .unwrap();
+            assert!(status.status.success() && db.exists(), "{env}");
+            continue;
+        }
+        // Not a number, an address or a mode; and an empty secret is refused by name.
+        let value = if env == "SMARTLEAD_HUB_WEBHOOK_SECRET" {
+            ""
+        } else {
+            "not-a-value"
+        };
+        let mut serve = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"));
+        serve.args(["serve", "--db"]).arg(dir.path().join("hub.db"));
+        if env != "SMARTLEAD_HUB_BIND" {
+            serve.args(["--bind", "127.0.0.1:0"]);
+        }
+        serve.env(&env, value);
+        let output = exits_within_a_minute(serve);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{env}={value:?} was accepted");
+        assert!(
+            stderr.contains(&flag) || stderr.contains(&env),
+            "{env}: {stderr}"
+        );
+    }
+}
