@@ -29,19 +29,28 @@ impl TenantCache {
 
     /// The org's tenant, if it was looked up less than `ttl` ago.
     pub fn get(&self, org: &OrgId) -> Option<WebhookTenant> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(org)
-            .filter(|(stored, _)| stored.elapsed() < self.ttl)
-            .map(|(_, tenant)| tenant.clone())
+        self.get_at(org, Instant::now())
     }
 
     pub fn put(&self, tenant: &WebhookTenant) {
+        self.put_at(tenant, Instant::now());
+    }
+
+    /// [`Self::get`] as of `now` (the tests' clock).
+    fn get_at(&self, org: &OrgId, now: Instant) -> Option<WebhookTenant> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(org)
+            .filter(|(stored, _)| now.saturating_duration_since(*stored) < self.ttl)
+            .map(|(_, tenant)| tenant.clone())
+    }
+
+    fn put_at(&self, tenant: &WebhookTenant, now: Instant) {
         if self.ttl.is_zero() {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.insert(tenant.org_id.clone(), (Instant::now(), tenant.clone()));
+        entries.insert(tenant.org_id.clone(), (now, tenant.clone()));
     }
 
     /// Forgets the org, so that its next delivery reads the database again.
@@ -64,18 +73,22 @@ mod tests {
     }
 
     #[test]
-    fn entries_are_served_until_their_time_is_up() {
-        let cache = TenantCache::new(Duration::from_millis(50));
+    fn entries_are_served_until_their_time_is_up_and_not_a_moment_longer() {
+        let ttl = Duration::from_millis(50);
+        let cache = TenantCache::new(ttl);
         let org = OrgId::parse("org-1").unwrap();
-        assert!(cache.get(&org).is_none());
-        cache.put(&tenant("org-1", "s1"));
+        let start = Instant::now();
+        assert!(cache.get_at(&org, start).is_none());
+        cache.put_at(&tenant("org-1", "s1"), start);
+        let secret = |at| cache.get_at(&org, at).and_then(|t| t.webhook_secret);
+        assert_eq!(secret(start).as_deref(), Some("s1"));
         assert_eq!(
-            cache.get(&org).unwrap().webhook_secret.as_deref(),
+            secret(start + ttl - Duration::from_nanos(1)).as_deref(),
             Some("s1")
         );
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(
-            cache.get(&org).is_none(),
+        assert_eq!(
+            secret(start + ttl),
+            None,
             "an expired entry must not be served"
         );
     }

@@ -87,7 +87,9 @@ async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
 async fn overload_is_refused_with_503_and_every_2xx_is_stored() {
     let (_dir, db) = prepared_db();
     let hub = HubProcess::start(&db, &["--queue-depth", "4", "--max-batch", "4"]);
+    // awc holds a client to 100 connections unless told otherwise: 400 must really be at once.
     let client = awc::Client::builder()
+        .connector(awc::Connector::new().limit(0))
         .timeout(Duration::from_secs(30))
         .finish();
     let requests = (0..400u64).map(|n| {
