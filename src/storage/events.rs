@@ -112,14 +112,10 @@ fn ingest_other(
             return Ok(IngestOutcome::Duplicate { event_id });
         }
     }
+    // The lead's campaign is that of its latest email event. A kept event does not set it: with
+    // no order between kept events, the first to arrive would have decided it.
     let lead_id = match &event.email {
-        Some(email) => Some(upsert_lead(
-            conn,
-            &user_id,
-            email,
-            event.campaign_id.as_ref(),
-            now,
-        )?),
+        Some(email) => Some(upsert_lead(conn, &user_id, email, None, now)?),
         None => None,
     };
     if let (Some(lead_id), Some(category)) = (&lead_id, &event.new_category) {

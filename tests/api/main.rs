@@ -7,6 +7,7 @@ mod hardening;
 mod health;
 mod helpers;
 mod ingestion;
+mod model;
 mod ordering;
 mod outside_commands;
 mod outside_tools;
