@@ -1,5 +1,6 @@
 //! A model-based property test of everything ingestion derives. Random deliveries for two users
-//! (every event kind and both names of each, category updates, shouted and padded addresses,
+//! (every event kind and both names of each, category updates and other kept events, shouted
+//! and padded addresses,
 //! follow-up steps, several links, times on a coarse grid so that ties happen, redeliveries
 //! that differ in metadata) go through the real parse → ingest path. An oracle computed here in
 //! Rust from the README's rules says what the analytics (all-time and per range, newly reached
@@ -19,8 +20,9 @@ use smartlead_hub::storage::rollups::{self, PendingCounts};
 
 use crate::helpers::{add_user, open_db};
 
-/// Event names, each with its alternate spelling; the last is a category update.
-const KINDS: [(&str, &str); 7] = [
+/// Event names, each with its alternate spelling; the last two are kept events: a category
+/// update, and a manual step (it only names the lead).
+const KINDS: [(&str, &str); 8] = [
     ("EMAIL_SENT", "FIRST_EMAIL_SENT"),
     ("EMAIL_OPEN", "EMAIL_OPENED"),
     ("EMAIL_LINK_CLICK", "EMAIL_CLICKED"),
@@ -28,8 +30,10 @@ const KINDS: [(&str, &str); 7] = [
     ("EMAIL_BOUNCE", "EMAIL_BOUNCED"),
     ("LEAD_UNSUBSCRIBED", "EMAIL_UNSUBSCRIBED"),
     ("LEAD_CATEGORY_UPDATED", "LEAD_CATEGORY_UPDATED"),
+    ("MANUAL_STEP_REACHED", "MANUAL_STEP_REACHED"),
 ];
 const CATEGORY: usize = 6;
+const MANUAL_STEP: usize = 7;
 const CATEGORIES: [&str; 3] = ["Interested", "Not interested", "Out of office"];
 
 #[derive(Debug, Clone)]
@@ -111,6 +115,9 @@ impl Delivery {
         if self.kind == CATEGORY {
             body["lead_email"] = address.into();
             body["category"] = CATEGORIES[self.category].into();
+        } else if self.kind == MANUAL_STEP {
+            body["lead_email"] = address.into();
+            body["sequence_number"] = self.step.into();
         } else {
             body["to_email"] = address.into();
             body["sequence_number"] = self.step.into();
@@ -269,6 +276,7 @@ fn oracle_leads(deliveries: &[Delivery], user: usize) -> Vec<LeadRow> {
                         (Some(candidate.1), Some(candidate.0), Some(candidate.2));
                 }
             }
+            None if d.kind == MANUAL_STEP => {}
             None => {
                 let candidate = (d.at().to_string(), CATEGORIES[d.category]);
                 let newest = categories.entry(d.email()).or_insert(candidate.clone());
