@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Command, FromArgMatches};
 
 use crate::storage::integrity::StartupCheck;
-use crate::storage::WriterSettings;
+use crate::storage::{StoreSettings, WriterSettings};
 
 /// Where the database lives. Shared by every subcommand.
 #[derive(Debug, Clone, Args)]
@@ -160,6 +160,16 @@ impl Settings {
             return Err("SMARTLEAD_HUB_WEBHOOK_SECRET must not be empty when set".into());
         }
         Ok(())
+    }
+
+    /// How the store opens the file and runs.
+    pub fn store(&self) -> StoreSettings {
+        StoreSettings {
+            writer: self.writer(),
+            read_connections: self.read_connections,
+            busy_timeout: self.busy_timeout(),
+            startup_check: self.startup_check.into(),
+        }
     }
 
     pub fn writer(&self) -> WriterSettings {

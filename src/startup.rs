@@ -11,7 +11,7 @@ use actix_web::{web, App, HttpServer};
 use crate::config::Settings;
 use crate::http::{self, AppState, BodyBudget, TenantCache};
 use crate::smartlead::WebhookSecret;
-use crate::storage::{self, integrity, migrations, ReadPool, ServeLock, StorageError, Writer};
+use crate::storage::{ServeLock, StorageError, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -31,7 +31,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
-    writer: Writer,
+    store: Store,
     /// Released (another `serve` may start) once this one has stopped writing.
     _lock: ServeLock,
 }
@@ -45,27 +45,13 @@ impl Application {
             StorageError::AlreadyServed { .. } => StartupError::AlreadyServed(err),
             err => StartupError::Storage(err),
         })?;
-        let mut conn = storage::open_read_write(path, settings.busy_timeout())?;
-        let started = std::time::Instant::now();
-        migrations::to_latest(&mut conn)
-            .and_then(|()| integrity::check(&conn, settings.startup_check.into()))
-            .inspect(|()| {
-                tracing::info!(
-                    check = ?settings.startup_check,
-                    ms = crate::telemetry::millis(started.elapsed()),
-                    "database checked"
-                )
-            })
-            .map_err(|err| match err.fault() {
-                Some(_) => StartupError::Malformed(err),
-                None => StartupError::Storage(err),
-            })?;
-        drop(conn);
+        let store = Store::open(path, &settings.store()).map_err(|err| match err.fault() {
+            Some(_) => StartupError::Malformed(err),
+            None => StartupError::Storage(err),
+        })?;
 
-        let writer = Writer::start(path, settings.writer())?;
         let state = web::Data::new(AppState {
-            reads: ReadPool::open(path, settings.read_connections, settings.busy_timeout())?,
-            writer: writer.clone(),
+            store: store.clone(),
             default_webhook_secret: settings
                 .default_webhook_secret
                 .clone()
@@ -101,7 +87,7 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
-            writer,
+            store,
             _lock: lock,
         })
     }
@@ -118,7 +104,7 @@ impl Application {
     /// Serves until stopped, then commits whatever the writer still holds and checkpoints.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.writer.shutdown().await;
+        self.store.shutdown().await;
         drop(self._lock);
         served
     }

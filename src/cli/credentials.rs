@@ -1,9 +1,10 @@
 use clap::{Args, Subcommand};
 
-use super::{open_database, CliResult};
+use super::CliResult;
 use crate::config::DbArgs;
 use crate::domain::UserId;
-use crate::storage::users::{self, SmartleadCredentials};
+use crate::storage::users::SmartleadCredentials;
+use crate::storage::Admin;
 
 #[derive(Debug, Args)]
 pub struct CredentialsArgs {
@@ -30,7 +31,7 @@ enum CredentialsAction {
 }
 
 pub fn run(args: CredentialsArgs) -> CliResult {
-    let conn = open_database(&args.db)?;
+    let admin = Admin::open(&args.db.db)?;
     match args.action {
         CredentialsAction::SetSmartlead {
             user,
@@ -45,7 +46,7 @@ pub fn run(args: CredentialsArgs) -> CliResult {
                 webhook_secret: Some(webhook_secret),
                 api_key,
             };
-            users::set_smartlead_credentials(&conn, user, &credentials)?;
+            admin.set_smartlead_credentials(user, &credentials)?;
             let api_key_note = if credentials.api_key.is_some() {
                 " and API key"
             } else {

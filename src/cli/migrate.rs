@@ -2,7 +2,7 @@ use clap::{Args, Subcommand};
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
+use crate::storage::{migrations, Admin};
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -28,26 +28,26 @@ enum MigrateAction {
 }
 
 pub fn run(args: MigrateArgs) -> CliResult {
-    let mut conn = open_read_write(&args.db.db, DEFAULT_BUSY_TIMEOUT)?;
+    let mut admin = Admin::open_as_is(&args.db.db)?;
     match args.action {
         MigrateAction::Status => {}
-        MigrateAction::Up => migrations::to_latest(&mut conn)?,
+        MigrateAction::Up => admin.migrate_to_latest()?,
         MigrateAction::Down { to } => {
-            let current = migrations::current_version(&conn)?;
+            let current = admin.schema_version()?;
             if to > current {
                 return Err(format!(
                     "cannot roll back to {to}: the database is at version {current}"
                 )
                 .into());
             }
-            migrations::to_version(&mut conn, to)?;
+            admin.migrate_to(to)?;
         }
     }
-    print_status(&conn)
+    print_status(&admin)
 }
 
-fn print_status(conn: &rusqlite::Connection) -> CliResult {
-    let current = migrations::current_version(conn)?;
+fn print_status(admin: &Admin) -> CliResult {
+    let current = admin.schema_version()?;
     outln!(
         "schema version: {current} (latest: {})",
         migrations::latest_version()

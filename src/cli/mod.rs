@@ -19,8 +19,7 @@ mod users;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{DbArgs, Settings};
-use crate::storage::{migrations, open_read_write, StorageError, DEFAULT_BUSY_TIMEOUT};
+use crate::config::Settings;
 
 /// Receives Smartlead webhooks into SQLite and answers campaign analytics.
 #[derive(Debug, Parser)]
@@ -64,14 +63,6 @@ pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 pub fn is_closed_output(err: &(dyn std::error::Error + 'static)) -> bool {
     err.downcast_ref::<std::io::Error>()
         .is_some_and(|err| err.kind() == std::io::ErrorKind::BrokenPipe)
-}
-
-/// The database of `--db`, created and migrated to the latest schema if needed: what every
-/// management command works on.
-fn open_database(db: &DbArgs) -> Result<rusqlite::Connection, StorageError> {
-    let mut conn = open_read_write(&db.db, DEFAULT_BUSY_TIMEOUT)?;
-    migrations::to_latest(&mut conn)?;
-    Ok(conn)
 }
 
 impl Cli {

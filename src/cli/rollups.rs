@@ -1,8 +1,8 @@
 use clap::{Args, Subcommand};
 
-use super::{open_database, CliResult};
+use super::CliResult;
 use crate::config::DbArgs;
-use crate::storage::rollups;
+use crate::storage::Admin;
 
 #[derive(Debug, Args)]
 pub struct RollupsArgs {
@@ -21,19 +21,14 @@ enum RollupsAction {
 }
 
 pub fn run(args: RollupsArgs) -> CliResult {
-    let mut conn = open_database(&args.db)?;
+    let mut admin = Admin::open(&args.db.db)?;
     match args.action {
         RollupsAction::Rebuild => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            rollups::rebuild(&tx)?;
-            tx.commit()?;
+            admin.rebuild_rollups()?;
             outln!("rollups rebuilt from email_events");
         }
         RollupsAction::Check => {
-            // One read transaction, so the comparison sees one consistent snapshot.
-            let tx = conn.transaction()?;
-            let differences = rollups::check(&tx)?;
-            tx.rollback()?;
+            let differences = admin.check_rollups()?;
             if differences.is_empty() {
                 outln!("rollups match email_events");
             } else {

@@ -1,9 +1,9 @@
 use clap::{Args, Subcommand};
 
-use super::{open_database, CliResult};
+use super::CliResult;
 use crate::config::DbArgs;
 use crate::domain::{TokenId, UserId};
-use crate::storage::tokens;
+use crate::storage::Admin;
 
 #[derive(Debug, Args)]
 pub struct TokensArgs {
@@ -37,11 +37,11 @@ enum TokensAction {
 }
 
 pub fn run(args: TokensArgs) -> CliResult {
-    let conn = open_database(&args.db)?;
+    let admin = Admin::open(&args.db.db)?;
     match args.action {
         TokensAction::Issue { user, name } => {
             let user: UserId = user.parse()?;
-            let (id, token) = tokens::issue(&conn, user, name.as_deref())?;
+            let (id, token) = admin.issue_token(user, name.as_deref())?;
             outln!("issued token {id} for user {user}");
             outln!("{}", token.expose());
             eprintln!("store it now: only its hash is kept, it cannot be shown again");
@@ -55,7 +55,7 @@ pub fn run(args: TokensArgs) -> CliResult {
                 "created",
                 "last used"
             );
-            for t in tokens::list(&conn, user)? {
+            for t in admin.tokens(user)? {
                 outln!(
                     "{:<36}  {:<16}  {:<24}  {:<24}  {}",
                     t.id,
@@ -68,7 +68,7 @@ pub fn run(args: TokensArgs) -> CliResult {
         }
         TokensAction::Revoke { token_id } => {
             let id: TokenId = token_id.parse()?;
-            tokens::revoke(&conn, id)?;
+            admin.revoke_token(id)?;
             outln!("revoked token {id}");
         }
     }

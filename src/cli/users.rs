@@ -1,9 +1,10 @@
 use clap::{Args, Subcommand};
 
-use super::{open_database, CliResult};
+use super::CliResult;
 use crate::config::DbArgs;
 use crate::domain::{EmailAddress, OrgId};
 use crate::storage::users;
+use crate::storage::Admin;
 
 #[derive(Debug, Args)]
 pub struct UsersArgs {
@@ -35,7 +36,7 @@ enum UsersAction {
 }
 
 pub fn run(args: UsersArgs) -> CliResult {
-    let conn = open_database(&args.db)?;
+    let admin = Admin::open(&args.db.db)?;
     match args.action {
         UsersAction::Add {
             email,
@@ -45,15 +46,12 @@ pub fn run(args: UsersArgs) -> CliResult {
         } => {
             let email = EmailAddress::parse(&email)?;
             let org = OrgId::parse(&org_id)?;
-            let user = users::add_user(
-                &conn,
-                &users::NewUser {
-                    email: email.as_str(),
-                    name: name.as_deref(),
-                    org_id: Some(&org),
-                    org_name: org_name.as_deref(),
-                },
-            )?;
+            let user = admin.add_user(&users::NewUser {
+                email: email.as_str(),
+                name: name.as_deref(),
+                org_id: Some(&org),
+                org_name: org_name.as_deref(),
+            })?;
             outln!(
                 "created user {} <{}> for Smartlead org {}",
                 user.id,
@@ -63,7 +61,7 @@ pub fn run(args: UsersArgs) -> CliResult {
             outln!("webhook URL: /api/webhooks/smartlead?org_id={org}");
         }
         UsersAction::List => {
-            let all = users::list_users(&conn)?;
+            let all = admin.users()?;
             outln!("{:<36}  {:<32}  {:<20}  org name", "id", "email", "org id");
             for user in all {
                 outln!(

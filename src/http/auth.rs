@@ -7,7 +7,6 @@ use futures_util::future::LocalBoxFuture;
 use super::error::AuthFailure;
 use super::{ApiError, AppState};
 use crate::domain::{ApiToken, UserId, UtcTimestamp};
-use crate::storage::tokens;
 
 /// `last_used_at` is refreshed at most this often, so reads do not turn into a write each.
 const LAST_USED_RESOLUTION_MILLIS: i64 = 60_000;
@@ -35,10 +34,7 @@ impl FromRequest for AuthenticatedUser {
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or_else(denied)?;
             let token = ApiToken::parse(raw.trim()).map_err(|_| denied())?;
-            let owner = state
-                .read(move |conn| tokens::owner(conn, &token))
-                .await?
-                .ok_or_else(denied)?;
+            let owner = state.store.token_owner(token).await?.ok_or_else(denied)?;
             let now = UtcTimestamp::now();
             let stale_before = now.plus_millis(-LAST_USED_RESOLUTION_MILLIS).to_string();
             if owner
@@ -47,12 +43,10 @@ impl FromRequest for AuthenticatedUser {
                 .is_none_or(|used| used < stale_before.as_str())
             {
                 // Best effort, off the request path: a full queue just skips this refresh.
-                let writer = state.writer.clone();
+                let store = state.store.clone();
                 let token_id = owner.token_id.clone();
                 actix_web::rt::spawn(async move {
-                    let _ = writer
-                        .write(move |conn, _| tokens::touch(conn, &token_id, now))
-                        .await;
+                    let _ = store.touch_token(token_id, now).await;
                 });
             }
             Ok(AuthenticatedUser(owner.user_id))

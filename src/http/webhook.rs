@@ -11,8 +11,7 @@ use super::error::AuthFailure;
 use super::{ApiError, AppState};
 use crate::domain::{OrgId, UtcTimestamp};
 use crate::smartlead::{self, AuthError, Delivery, WebhookSecret};
-use crate::storage::events;
-use crate::storage::users::{self, WebhookTenant};
+use crate::storage::users::WebhookTenant;
 
 const SIGNATURE_HEADER: &str = "x-smartlead-signature";
 
@@ -67,10 +66,7 @@ async fn receive(
     };
     let event = delivery.into_event(received_at)?;
 
-    let outcome = state
-        .writer
-        .write(move |conn, counts| events::ingest(conn, counts, user, &org, &event, received_at))
-        .await?;
+    let outcome = state.store.ingest(user, org, event, received_at).await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
 
@@ -102,9 +98,9 @@ async fn webhook_tenant(state: &AppState, org: &OrgId) -> Result<(WebhookTenant,
     if let Some(tenant) = state.tenants.get(org) {
         return Ok((tenant, true));
     }
-    let lookup_org = org.clone();
     let tenant = state
-        .read(move |conn| users::webhook_tenant(conn, &lookup_org))
+        .store
+        .webhook_tenant(org.clone())
         .await?
         .ok_or(ApiError::Unauthorized(AuthFailure::UnknownOrg))?;
     state.tenants.put(&tenant);

@@ -7,14 +7,11 @@ use serde_json::json;
 
 use super::params::{encode_campaign_cursor, page, Params, ShownRange};
 use super::stats_view::StatsView;
-use rusqlite::Connection;
 
-use crate::domain::{CampaignId, UserId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
+use crate::domain::{CampaignId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::analytics::{self, Bucket, HourRange, MetricRow};
-use crate::storage::rollups::ALL_CAMPAIGNS;
-use crate::storage::StorageError;
+use crate::storage::analytics::{Bucket, HourRange, MetricRow};
 
 /// The most buckets one time-series answer may hold.
 const MAX_BUCKETS: i64 = 10_000;
@@ -24,30 +21,6 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
         name: "campaign_id".into(),
         reason: e.0,
     })
-}
-
-/// Runs `query` on one of the user's campaigns, in one read; a campaign in which the user has no
-/// events (another user's, or none at all) is a 404.
-async fn in_campaign<T, F>(
-    state: &AppState,
-    user: UserId,
-    campaign: &CampaignId,
-    query: F,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&Connection, &str) -> Result<T, StorageError> + Send + 'static,
-{
-    let id = campaign.clone();
-    state
-        .read(move |conn| {
-            if !analytics::campaign_exists(conn, user, id.as_str())? {
-                return Ok(None);
-            }
-            query(conn, id.as_str()).map(Some)
-        })
-        .await?
-        .ok_or(ApiError::NotFound("campaign"))
 }
 
 /// `{"<scope>": id, "range": {from, to} | null, "stats": {…}}`.
@@ -69,9 +42,7 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let limit = params.limit(50)?;
     let after = params.campaign_cursor()?;
-    let rows = state
-        .read(move |conn| analytics::campaigns(conn, user, after.as_deref(), limit + 1))
-        .await?;
+    let rows = state.store.campaigns(user, after, limit + 1).await?;
     let (rows, more) = page(rows, limit);
     let next_cursor = more
         .then(|| rows.last().map(|(c, _)| encode_campaign_cursor(c)))
@@ -92,10 +63,11 @@ async fn stats(
 ) -> Result<HttpResponse, ApiError> {
     let campaign = campaign_id(&path)?;
     let (query, shown) = params.hour_range()?.unzip();
-    let rows = in_campaign(&state, user, &campaign, move |conn, id| {
-        analytics::scope_metrics(conn, user, id, query.as_ref())
-    })
-    .await?;
+    let rows = state
+        .store
+        .metrics(user, Some(campaign.clone()), query)
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
     Ok(stats_answer("campaign_id", campaign.as_str(), shown, &rows))
 }
 
@@ -107,8 +79,10 @@ async fn user_stats(
 ) -> Result<HttpResponse, ApiError> {
     let (query, shown) = params.hour_range()?.unzip();
     let rows = state
-        .read(move |conn| analytics::scope_metrics(conn, user, ALL_CAMPAIGNS, query.as_ref()))
-        .await?;
+        .store
+        .metrics(user, None, query)
+        .await?
+        .unwrap_or_default();
     Ok(stats_answer("user_id", &user.to_string(), shown, &rows))
 }
 
@@ -149,11 +123,11 @@ async fn timeseries(
         from: from.to_string(),
         to: to.to_string(),
     };
-    let scoped = range.clone();
-    let rows = in_campaign(&state, user, &campaign, move |conn, id| {
-        analytics::timeseries(conn, user, id, bucket, &scoped)
-    })
-    .await?;
+    let rows = state
+        .store
+        .timeseries(user, campaign.clone(), bucket, range.clone())
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
 
     let mut by_bucket: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for (start, metric, events) in rows {

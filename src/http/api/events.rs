@@ -5,7 +5,7 @@ use super::params::{encode_keyset, Params};
 use crate::domain::EmailAddress;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::analytics::{self, EventFilter, EventRow};
+use crate::storage::analytics::{EventFilter, EventPage, EventRow};
 
 /// Serialized straight to bytes, so each stored event_data is copied, not re-parsed.
 #[derive(Serialize)]
@@ -39,8 +39,9 @@ async fn search(
     };
     let limit = params.limit(50)?;
     let after = params.keyset_cursor()?;
-    let analytics::EventPage { events, more } = state
-        .read(move |conn| analytics::search_events(conn, user, &filter, after.as_ref(), limit))
+    let EventPage { events, more } = state
+        .store
+        .search_events(user, filter, after, limit)
         .await?;
     let next_cursor = more
         .then(|| events.last().map(|e| encode_keyset(&e.timestamp, &e.id)))

@@ -5,7 +5,7 @@ use super::params::{encode_keyset, page, Params};
 use crate::domain::LeadId;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::analytics::{self, EventRow, LeadFilter, LeadRow};
+use crate::storage::analytics::{EventPage, EventRow, LeadFilter, LeadRow};
 
 // Answers are typed structs serialized straight to bytes: going through `json!` would rebuild
 // every stored event_data as a tree first.
@@ -40,9 +40,7 @@ async fn list(
     };
     let limit = params.limit(50)?;
     let after = params.keyset_cursor()?;
-    let rows = state
-        .read(move |conn| analytics::leads(conn, user, &filter, after.as_ref(), limit + 1))
-        .await?;
+    let rows = state.store.leads(user, filter, after, limit + 1).await?;
     let (leads, more) = page(rows, limit);
     let next_cursor = more
         .then(|| {
@@ -68,8 +66,9 @@ async fn events(
     let lead: LeadId = path.parse().map_err(|_| ApiError::NotFound("lead"))?;
     let limit = params.limit(10)?;
     let after = params.keyset_cursor()?;
-    let analytics::EventPage { events, more } = state
-        .read(move |conn| analytics::lead_events(conn, user, lead, after.as_ref(), limit))
+    let EventPage { events, more } = state
+        .store
+        .lead_events(user, lead, after, limit)
         .await?
         .ok_or(ApiError::NotFound("lead"))?;
     let next_cursor = more

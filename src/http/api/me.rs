@@ -3,7 +3,6 @@ use serde_json::json;
 
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::users;
 
 /// `GET /api/me`: who the token belongs to and their Smartlead org (seed usage example 1).
 async fn me(
@@ -11,7 +10,8 @@ async fn me(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let found = state
-        .read(move |conn| users::find_user(conn, user))
+        .store
+        .user(user)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
     Ok(HttpResponse::Ok().json(json!({
