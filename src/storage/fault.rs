@@ -4,7 +4,12 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::files::FileChange;
+/// What happened to one of the database's files while this process used it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    Deleted,
+    Replaced,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageFault {

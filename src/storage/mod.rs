@@ -1,36 +1,18 @@
-//! The only code that speaks SQL.
-//!
-//! Writes go through the single [`Writer`] thread (group commit); reads use a pool of
-//! `query_only` connections. Every read takes the tenant (`UserId`) first, so no function can
-//! return another user's rows.
+//! Storage, behind one boundary: the service uses [`Store`], the command line [`Admin`]; both
+//! take and return domain and read-model values, and run their SQL on storage threads. The
+//! SQLite backend is in `sqlite/`; errors and storage faults, shared by any backend, are here.
 
 mod admin;
-pub mod analytics;
-mod backup;
-mod checkpointer;
-mod connection;
 mod error;
-pub mod events;
 mod fault;
-mod files;
-pub mod integrity;
-pub mod migrations;
-pub mod rollups;
-mod serve_lock;
+mod sqlite;
 mod store;
-mod syncer;
-pub mod tokens;
-pub mod users;
-mod writer;
-#[cfg(test)]
-mod writer_tests;
 
 pub use admin::Admin;
-pub use backup::{backup, BackupSummary};
-pub use connection::{open_read_write, ReadPool, DEFAULT_BUSY_TIMEOUT};
 pub use error::StorageError;
-pub use fault::StorageFault;
-pub use files::FileChange;
-pub use serve_lock::ServeLock;
+pub use fault::{FileChange, StorageFault};
+pub use sqlite::{
+    analytics, backup, events, integrity, migrations, open_read_write, rollups, tokens, users,
+    BackupSummary, ReadPool, ServeLock, Writer, WriterSettings, DEFAULT_BUSY_TIMEOUT,
+};
 pub use store::{SeriesRow, Store, StoreSettings};
-pub use writer::{Writer, WriterSettings};

@@ -29,7 +29,7 @@ use std::time::Instant;
 
 use super::fault::{Faults, StorageFault};
 use super::files::DatabaseFiles;
-use super::writer::Job;
+use super::job::Job;
 use super::StorageError;
 
 /// Committed batches that may wait for an fsync before the writer itself waits. Bounds the

@@ -10,8 +10,8 @@ macro_rules! migration {
     ($name:literal) => {
         (
             $name,
-            M::up(include_str!(concat!("../../migrations/", $name, ".sql"))).down(include_str!(
-                concat!("../../migrations/", $name, ".down.sql")
+            M::up(include_str!(concat!("../../../migrations/", $name, ".sql"))).down(include_str!(
+                concat!("../../../migrations/", $name, ".down.sql")
             )),
         )
     };
@@ -19,9 +19,9 @@ macro_rules! migration {
     ($name:literal, rebuilds_tables) => {
         (
             $name,
-            M::up(include_str!(concat!("../../migrations/", $name, ".sql")))
+            M::up(include_str!(concat!("../../../migrations/", $name, ".sql")))
                 .down(include_str!(concat!(
-                    "../../migrations/",
+                    "../../../migrations/",
                     $name,
                     ".down.sql"
                 )))

@@ -21,7 +21,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::fault::StorageFault;
+use super::fault::{FileChange, StorageFault};
 
 /// Creates the database file (and its folder) with owner-only permissions if it is missing;
 /// SQLite gives its `-wal` and `-shm` the main file's permissions. An existing file is not
@@ -85,13 +85,6 @@ fn hold(path: &Path) -> io::Result<Held> {
     let id = (opened.dev(), opened.ino());
     held.insert(id, file);
     Ok(Held { file, id })
-}
-
-/// What happened to one of the database's files while this process used it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileChange {
-    Deleted,
-    Replaced,
 }
 
 /// The database, `-wal` and `-shm` files as SQLite had them open when the writer started.

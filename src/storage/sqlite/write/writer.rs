@@ -10,7 +10,6 @@
 //! until the process restarts. When the fault is the WAL deleted under the service, the writer
 //! copies the deleted file (still open here) back, so that the next start recovers every commit.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -21,8 +20,9 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::{finish_for_rewind, Checkpointer};
-use super::fault::{Faults, StorageFault};
-use super::files::{DatabaseFiles, FileChange};
+use super::fault::{Faults, FileChange, StorageFault};
+use super::files::DatabaseFiles;
+use super::job::{Job, PendingWrite};
 use super::rollups::PendingCounts;
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
@@ -53,48 +53,6 @@ impl Default for WriterSettings {
             busy_timeout: super::DEFAULT_BUSY_TIMEOUT,
             wal_rewind_pages: 32_768,
         }
-    }
-}
-
-/// A unit of work for the writer thread.
-pub(super) trait Job: Send {
-    /// Runs the work inside the job's savepoint, its rollup counts into `counts`; false rolls
-    /// the savepoint back (and the caller drops `counts`).
-    fn run(&mut self, conn: &Connection, counts: &mut PendingCounts) -> bool;
-    /// Answers the waiting caller once the batch's fate is known.
-    fn finish(self: Box<Self>, committed: Result<(), Arc<StorageError>>);
-}
-
-struct PendingWrite<T, F> {
-    work: Option<F>,
-    result: Option<Result<T, StorageError>>,
-    reply: oneshot::Sender<Result<T, StorageError>>,
-}
-
-impl<T, F> Job for PendingWrite<T, F>
-where
-    T: Send,
-    F: FnOnce(&Connection, &mut PendingCounts) -> Result<T, StorageError> + Send,
-{
-    fn run(&mut self, conn: &Connection, counts: &mut PendingCounts) -> bool {
-        let Some(work) = self.work.take() else {
-            return false;
-        };
-        let result = catch_unwind(AssertUnwindSafe(|| work(conn, counts)))
-            .unwrap_or(Err(StorageError::Panicked));
-        let ok = result.is_ok();
-        self.result = Some(result);
-        ok
-    }
-
-    fn finish(self: Box<Self>, committed: Result<(), Arc<StorageError>>) {
-        let answer = match (committed, self.result) {
-            (Err(batch_error), _) => Err(StorageError::BatchFailed(batch_error)),
-            (Ok(()), Some(result)) => result,
-            (Ok(()), None) => Err(StorageError::WriterStopped),
-        };
-        // The caller may have gone (client disconnected); its answer is then moot.
-        let _ = self.reply.send(answer);
     }
 }
 

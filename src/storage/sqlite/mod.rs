@@ -1,0 +1,27 @@
+//! The SQLite backend: the only code that speaks SQL or knows a file, behind the boundary of
+//! [`Store`](super::Store) and [`Admin`](super::Admin). A second backend (PostgreSQL) sits
+//! beside this folder and implements those two.
+//!
+//! Writes go through the single writer thread (`write/`: group commit, fsync, checkpoints);
+//! reads use a pool of `query_only` connections. Every read takes the tenant (`UserId`) first,
+//! so no function can return another user's rows.
+
+pub mod analytics;
+mod backup;
+mod connection;
+pub mod events;
+mod files;
+pub mod integrity;
+pub mod migrations;
+pub mod rollups;
+mod serve_lock;
+pub mod tokens;
+pub mod users;
+mod write;
+
+pub use backup::{backup, BackupSummary};
+pub use connection::{open_read_write, ReadPool, DEFAULT_BUSY_TIMEOUT};
+pub use serve_lock::ServeLock;
+pub use write::{Writer, WriterSettings};
+
+use super::{fault, StorageError};

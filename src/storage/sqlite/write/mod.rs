@@ -1,0 +1,14 @@
+//! The write pipeline: one writer thread commits batches (group commit), a syncer thread makes
+//! each batch durable before its callers are answered, and a checkpointer copies the WAL into
+//! the database file off that path. The job they pass along is in `job`.
+
+mod checkpointer;
+mod job;
+mod syncer;
+mod writer;
+#[cfg(test)]
+mod writer_tests;
+
+pub use writer::{Writer, WriterSettings};
+
+use super::{fault, files, open_read_write, rollups, StorageError, DEFAULT_BUSY_TIMEOUT};
