@@ -1,54 +1,60 @@
 //! The storage boundary the command line uses: synchronous (a command has no executor to keep
-//! free), over one read-write connection, with the same migrations and rules as the service.
-//! Safe while the service runs: each change is one short transaction.
+//! free), with the same migrations and rules as the service. A second backend becomes a second
+//! variant of [`Backend`], and each method a second arm.
 
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
-
-use super::tokens::{self, TokenInfo};
-use super::users::{self, NewUser, SmartleadCredentials, User};
-use super::{migrations, open_read_write, rollups, StorageError, DEFAULT_BUSY_TIMEOUT};
+use super::sqlite::SqliteAdmin;
+use super::tokens::TokenInfo;
+use super::users::{NewUser, SmartleadCredentials, User};
+use super::StorageError;
 use crate::domain::{ApiToken, TokenId, UserId};
 
-pub struct Admin {
-    conn: Connection,
+pub struct Admin(Backend);
+
+enum Backend {
+    Sqlite(SqliteAdmin),
+}
+
+/// `self.0`'s backend, whichever it is, as `admin`.
+macro_rules! on_backend {
+    ($self:expr, $admin:ident => $call:expr) => {
+        match $self {
+            Backend::Sqlite($admin) => $call,
+        }
+    };
 }
 
 impl Admin {
     /// The database at `path`, created and migrated to the latest schema if needed.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let mut admin = Self::open_as_is(path)?;
-        admin.migrate_to_latest()?;
-        Ok(admin)
+        Ok(Self(Backend::Sqlite(SqliteAdmin::open(path)?)))
     }
 
     /// The database at `path` at whatever version it is (for `migrate`).
     pub fn open_as_is(path: &Path) -> Result<Self, StorageError> {
-        Ok(Self {
-            conn: open_read_write(path, DEFAULT_BUSY_TIMEOUT)?,
-        })
+        Ok(Self(Backend::Sqlite(SqliteAdmin::open_as_is(path)?)))
     }
 
     pub fn schema_version(&self) -> Result<usize, StorageError> {
-        migrations::current_version(&self.conn)
+        on_backend!(&self.0, admin => admin.schema_version())
     }
 
     pub fn migrate_to_latest(&mut self) -> Result<(), StorageError> {
-        migrations::to_latest(&mut self.conn)
+        on_backend!(&mut self.0, admin => admin.migrate_to_latest())
     }
 
     /// Up or down to `version` (down steps delete what the undone migrations added).
     pub fn migrate_to(&mut self, version: usize) -> Result<(), StorageError> {
-        migrations::to_version(&mut self.conn, version)
+        on_backend!(&mut self.0, admin => admin.migrate_to(version))
     }
 
     pub fn add_user(&self, new: &NewUser<'_>) -> Result<User, StorageError> {
-        users::add_user(&self.conn, new)
+        on_backend!(&self.0, admin => admin.add_user(new))
     }
 
     pub fn users(&self) -> Result<Vec<User>, StorageError> {
-        users::list_users(&self.conn)
+        on_backend!(&self.0, admin => admin.users())
     }
 
     pub fn set_smartlead_credentials(
@@ -56,7 +62,7 @@ impl Admin {
         user: UserId,
         credentials: &SmartleadCredentials,
     ) -> Result<(), StorageError> {
-        users::set_smartlead_credentials(&self.conn, user, credentials)
+        on_backend!(&self.0, admin => admin.set_smartlead_credentials(user, credentials))
     }
 
     /// A new token for `user`: the token itself is returned once, only its hash is kept.
@@ -65,33 +71,25 @@ impl Admin {
         user: UserId,
         name: Option<&str>,
     ) -> Result<(TokenId, ApiToken), StorageError> {
-        tokens::issue(&self.conn, user, name)
+        on_backend!(&self.0, admin => admin.issue_token(user, name))
     }
 
     pub fn tokens(&self, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {
-        tokens::list(&self.conn, user)
+        on_backend!(&self.0, admin => admin.tokens(user))
     }
 
     pub fn revoke_token(&self, id: TokenId) -> Result<(), StorageError> {
-        tokens::revoke(&self.conn, id)
+        on_backend!(&self.0, admin => admin.revoke_token(id))
     }
 
-    /// Replaces every rollup with a recomputation from the events, in one transaction that
-    /// holds the write lock for its length.
+    /// Replaces every rollup with a recomputation from the events, in one transaction.
     pub fn rebuild_rollups(&mut self) -> Result<(), StorageError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        rollups::rebuild(&tx)?;
-        Ok(tx.commit()?)
+        on_backend!(&mut self.0, admin => admin.rebuild_rollups())
     }
 
-    /// The rollup tables that differ from a recomputation, with how many rows differ: compared
-    /// in one read transaction, so on one consistent snapshot.
+    /// The rollup tables that differ from a recomputation (one consistent snapshot), with how
+    /// many rows differ.
     pub fn check_rollups(&mut self) -> Result<Vec<(&'static str, i64)>, StorageError> {
-        let tx = self.conn.transaction()?;
-        let differences = rollups::check(&tx)?;
-        tx.rollback()?;
-        Ok(differences)
+        on_backend!(&mut self.0, admin => admin.check_rollups())
     }
 }

@@ -1,8 +1,10 @@
 use std::sync::Arc;
 
-use rusqlite::ErrorCode;
-
 use super::fault::StorageFault;
+
+/// An error of the database library underneath, kept as the source of a [`StorageError`] (each
+/// backend converts its own errors into the variants below).
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What went wrong below the HTTP layer. The variants say whether a retry can succeed, which is
 /// what decides between a 4xx and a 503 for a webhook sender that retries.
@@ -10,16 +12,16 @@ use super::fault::StorageFault;
 pub enum StorageError {
     /// Locked by another connection past the busy timeout.
     #[error("the database is busy")]
-    Busy(#[source] rusqlite::Error),
+    Busy(#[source] BackendError),
     /// Read-only file, full disk, I/O error: nothing can be written until an operator acts.
     #[error("the database cannot be written")]
-    Unwritable(#[source] rusqlite::Error),
+    Unwritable(#[source] BackendError),
     #[error("database error")]
-    Sqlite(#[source] rusqlite::Error),
+    Database(#[source] BackendError),
     #[error("no database connection available")]
-    Pool(#[source] r2d2::Error),
+    Pool(#[source] BackendError),
     #[error("schema migration failed")]
-    Migration(#[source] rusqlite_migration::Error),
+    Migration(#[source] BackendError),
     #[error("cannot prepare the database file")]
     File(#[source] std::io::Error),
     /// The writer's queue is full: back-pressure, answered at once rather than queued unboundedly.
@@ -31,9 +33,9 @@ pub enum StorageError {
     /// A storage fault stopped every write until restart (see [`StorageFault`]).
     #[error(transparent)]
     Faulted(StorageFault),
-    /// SQLite reports the file malformed (`SQLITE_CORRUPT`, `SQLITE_NOTADB`).
+    /// The database reports its file malformed (SQLite: `SQLITE_CORRUPT`, `SQLITE_NOTADB`).
     #[error("the database file is malformed")]
-    Corrupt(#[source] rusqlite::Error),
+    Corrupt(#[source] BackendError),
     #[error("a write panicked and was rolled back")]
     Panicked,
     /// The write itself succeeded but the batch it was part of did not commit.
@@ -62,7 +64,7 @@ impl StorageError {
             | StorageError::Corrupt(_)
             | StorageError::File(_) => true,
             StorageError::BatchFailed(inner) => inner.is_transient(),
-            StorageError::Sqlite(_)
+            StorageError::Database(_)
             | StorageError::Migration(_)
             | StorageError::Panicked
             | StorageError::Conflict(_)
@@ -80,51 +82,6 @@ impl StorageError {
             StorageError::Corrupt(err) => Some(StorageFault::Malformed(err.to_string())),
             StorageError::BatchFailed(inner) => inner.fault(),
             _ => None,
-        }
-    }
-}
-
-impl From<rusqlite::Error> for StorageError {
-    fn from(err: rusqlite::Error) -> Self {
-        match err.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StorageError::Busy(err),
-            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-                StorageError::Corrupt(err)
-            }
-            Some(
-                ErrorCode::ReadOnly
-                | ErrorCode::DiskFull
-                | ErrorCode::SystemIoFailure
-                | ErrorCode::CannotOpen
-                | ErrorCode::PermissionDenied
-                | ErrorCode::OutOfMemory,
-            ) => StorageError::Unwritable(err),
-            _ => StorageError::Sqlite(err),
-        }
-    }
-}
-
-fn is_corrupt(err: &rusqlite::Error) -> bool {
-    matches!(
-        err.sqlite_error_code(),
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
-    )
-}
-
-impl From<r2d2::Error> for StorageError {
-    fn from(err: r2d2::Error) -> Self {
-        StorageError::Pool(err)
-    }
-}
-
-impl From<rusqlite_migration::Error> for StorageError {
-    fn from(err: rusqlite_migration::Error) -> Self {
-        match err {
-            // A malformed file is that, whoever read it first.
-            rusqlite_migration::Error::RusqliteError { err, .. } if is_corrupt(&err) => {
-                StorageError::Corrupt(err)
-            }
-            err => StorageError::Migration(err),
         }
     }
 }

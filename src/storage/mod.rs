@@ -9,7 +9,7 @@ mod sqlite;
 mod store;
 
 pub use admin::Admin;
-pub use error::StorageError;
+pub use error::{BackendError, StorageError};
 pub use fault::{FileChange, StorageFault};
 pub use sqlite::{
     analytics, backup, events, integrity, migrations, open_read_write, rollups, tokens, users,

@@ -1,29 +1,26 @@
 //! The storage boundary the service uses. `http/` calls these methods with domain values and
 //! gets domain or read-model values back: it never sees a connection, a closure over one, or
-//! SQL. Every method runs its SQL on a storage thread — writes on the writer (group commit,
-//! then the fsync), reads on the blocking pool over the `query_only` connections — so nothing
-//! blocks the async executor. A second backend implements these same methods.
+//! SQL. Every method runs its SQL on a storage thread, never on the async executor.
+//!
+//! These methods are what a backend implements: today each goes to [`SqliteStore`]; a second
+//! backend becomes a second variant of [`Backend`], and the methods a second arm each.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
-
-use rusqlite::Connection;
+use std::time::Duration;
 
 use super::analytics::{
-    self, Bucket, EventFilter, EventPage, HourRange, Keyset, LeadFilter, LeadRow, MetricRow,
+    Bucket, EventFilter, EventPage, HourRange, Keyset, LeadFilter, LeadRow, MetricRow,
 };
-use super::events::{self, IngestOutcome};
-use super::integrity::{self, StartupCheck};
-use super::tokens::{self, TokenOwner};
-use super::users::{self, User, WebhookTenant};
-use super::{
-    migrations, open_read_write, rollups, ReadPool, StorageError, StorageFault, Writer,
-    WriterSettings,
-};
+use super::events::IngestOutcome;
+use super::integrity::StartupCheck;
+use super::sqlite::SqliteStore;
+use super::tokens::TokenOwner;
+use super::users::{User, WebhookTenant};
+use super::{StorageError, StorageFault, WriterSettings};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::smartlead::SmartleadEvent;
 
-/// How the store opens the file and runs.
+/// How the store opens the database and runs.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreSettings {
     pub writer: WriterSettings,
@@ -36,73 +33,48 @@ pub struct StoreSettings {
 pub type SeriesRow = (String, String, i64);
 
 #[derive(Clone)]
-pub struct Store {
-    reads: ReadPool,
-    writer: Writer,
+pub struct Store(Backend);
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SqliteStore),
 }
 
 impl Store {
-    /// Opens the file (creating it if missing), migrates it, checks it (a malformed file is
-    /// refused with [`StorageError::Corrupt`]), then starts the writer and the read pool.
+    /// Opens the database (creating the file if missing), migrates it, checks it (a malformed
+    /// file is refused with [`StorageError::Corrupt`]) and starts the writer and the readers.
     pub fn open(path: &Path, settings: &StoreSettings) -> Result<Self, StorageError> {
-        let started = Instant::now();
-        let mut conn = open_read_write(path, settings.busy_timeout)?;
-        migrations::to_latest(&mut conn)?;
-        integrity::check(&conn, settings.startup_check)?;
-        tracing::info!(
-            check = ?settings.startup_check,
-            ms = crate::telemetry::millis(started.elapsed()),
-            "database checked"
-        );
-        drop(conn);
-        let writer = Writer::start(path, settings.writer)?;
-        let reads = ReadPool::open(path, settings.read_connections, settings.busy_timeout)?;
-        Ok(Self { reads, writer })
+        Ok(Self(Backend::Sqlite(SqliteStore::open(path, settings)?)))
     }
 
-    /// Runs a read on the blocking pool, carrying the caller's span. A read that finds the file
-    /// malformed stops the writes too, and [`Store::fault`] says so.
-    async fn read<T, F>(&self, work: F) -> Result<T, StorageError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
-    {
-        let pool = self.reads.clone();
-        let span = tracing::Span::current();
-        let answer = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let conn = pool.get()?;
-            work(&conn)
-        })
-        .await
-        .unwrap_or(Err(StorageError::Panicked));
-        if let Some(fault) = answer.as_ref().err().and_then(StorageError::fault) {
-            self.writer.raise(fault);
-        }
-        answer
-    }
-
-    /// The fault that stopped the writes, if any (also noticing files replaced under it).
+    /// The fault that stopped every write until restart, if there is one.
     pub fn fault(&self) -> Option<StorageFault> {
-        self.writer.fault()
+        match &self.0 {
+            Backend::Sqlite(store) => store.fault(),
+        }
     }
 
     pub async fn schema_version(&self) -> Result<usize, StorageError> {
-        self.read(migrations::current_version).await
+        match &self.0 {
+            Backend::Sqlite(store) => store.schema_version().await,
+        }
     }
 
-    /// Commits whatever is queued, then stops the writer and checkpoints.
+    /// Commits everything already queued, then stops writing.
     pub async fn shutdown(&self) {
-        self.writer.shutdown().await;
+        match &self.0 {
+            Backend::Sqlite(store) => store.shutdown().await,
+        }
     }
 
     /// The user and secret behind a webhook org, if the org is known.
     pub async fn webhook_tenant(&self, org: OrgId) -> Result<Option<WebhookTenant>, StorageError> {
-        self.read(move |conn| users::webhook_tenant(conn, &org))
-            .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.webhook_tenant(org).await,
+        }
     }
 
-    /// Stores a delivery (or finds it stored before); answered once it is durable.
+    /// Stores a delivery, or finds it stored before; answered only once it is durable.
     pub async fn ingest(
         &self,
         user: UserId,
@@ -110,16 +82,16 @@ impl Store {
         event: SmartleadEvent,
         received_at: UtcTimestamp,
     ) -> Result<IngestOutcome, StorageError> {
-        self.writer
-            .write(move |conn, counts| {
-                events::ingest(conn, counts, user, &org, &event, received_at)
-            })
-            .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.ingest(user, org, event, received_at).await,
+        }
     }
 
     /// Who an API token belongs to, if it is valid and not revoked.
     pub async fn token_owner(&self, token: ApiToken) -> Result<Option<TokenOwner>, StorageError> {
-        self.read(move |conn| tokens::owner(conn, &token)).await
+        match &self.0 {
+            Backend::Sqlite(store) => store.token_owner(token).await,
+        }
     }
 
     /// Records that a token was used at `at`.
@@ -128,13 +100,15 @@ impl Store {
         token_id: String,
         at: UtcTimestamp,
     ) -> Result<(), StorageError> {
-        self.writer
-            .write(move |conn, _| tokens::touch(conn, &token_id, at))
-            .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.touch_token(token_id, at).await,
+        }
     }
 
     pub async fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
-        self.read(move |conn| users::find_user(conn, user)).await
+        match &self.0 {
+            Backend::Sqlite(store) => store.user(user).await,
+        }
     }
 
     /// The user's campaigns with events, after the campaign `after`, each with its metrics.
@@ -144,8 +118,9 @@ impl Store {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<(String, Vec<MetricRow>)>, StorageError> {
-        self.read(move |conn| analytics::campaigns(conn, user, after.as_deref(), limit))
-            .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.campaigns(user, after, limit).await,
+        }
     }
 
     /// One campaign's metrics (`None` when the user has no events in it), or all the user's
@@ -156,16 +131,9 @@ impl Store {
         campaign: Option<CampaignId>,
         range: Option<HourRange>,
     ) -> Result<Option<Vec<MetricRow>>, StorageError> {
-        self.read(move |conn| {
-            let scope = campaign
-                .as_ref()
-                .map_or(rollups::ALL_CAMPAIGNS, CampaignId::as_str);
-            if campaign.is_some() && !analytics::campaign_exists(conn, user, scope)? {
-                return Ok(None);
-            }
-            analytics::scope_metrics(conn, user, scope, range.as_ref()).map(Some)
-        })
-        .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.metrics(user, campaign, range).await,
+        }
     }
 
     /// A campaign's counts per bucket over `range` (`None` when the user has no events in it).
@@ -176,15 +144,12 @@ impl Store {
         bucket: Bucket,
         range: HourRange,
     ) -> Result<Option<Vec<SeriesRow>>, StorageError> {
-        self.read(move |conn| {
-            if !analytics::campaign_exists(conn, user, campaign.as_str())? {
-                return Ok(None);
-            }
-            analytics::timeseries(conn, user, campaign.as_str(), bucket, &range).map(Some)
-        })
-        .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.timeseries(user, campaign, bucket, range).await,
+        }
     }
 
+    /// The user's leads, newest activity first.
     pub async fn leads(
         &self,
         user: UserId,
@@ -192,8 +157,9 @@ impl Store {
         after: Option<Keyset>,
         limit: usize,
     ) -> Result<Vec<LeadRow>, StorageError> {
-        self.read(move |conn| analytics::leads(conn, user, &filter, after.as_ref(), limit))
-            .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.leads(user, filter, after, limit).await,
+        }
     }
 
     /// A page of a lead's timeline, newest first (`None` when the lead is not the user's).
@@ -204,10 +170,12 @@ impl Store {
         after: Option<Keyset>,
         limit: usize,
     ) -> Result<Option<EventPage>, StorageError> {
-        self.read(move |conn| analytics::lead_events(conn, user, lead, after.as_ref(), limit))
-            .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.lead_events(user, lead, after, limit).await,
+        }
     }
 
+    /// A page of the user's events matching `filter`, newest first.
     pub async fn search_events(
         &self,
         user: UserId,
@@ -215,7 +183,8 @@ impl Store {
         after: Option<Keyset>,
         limit: usize,
     ) -> Result<EventPage, StorageError> {
-        self.read(move |conn| analytics::search_events(conn, user, &filter, after.as_ref(), limit))
-            .await
+        match &self.0 {
+            Backend::Sqlite(store) => store.search_events(user, filter, after, limit).await,
+        }
     }
 }

@@ -87,8 +87,5 @@ fn quick_check(conn: &Connection, table: Option<&str>) -> Result<(), StorageErro
     if findings == ["ok"] {
         return Ok(());
     }
-    Err(StorageError::Corrupt(rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
-        Some(findings.join("; ")),
-    )))
+    Err(StorageError::Corrupt(findings.join("; ").into()))
 }

@@ -6,22 +6,27 @@
 //! reads use a pool of `query_only` connections. Every read takes the tenant (`UserId`) first,
 //! so no function can return another user's rows.
 
+mod admin;
 pub mod analytics;
 mod backup;
 mod connection;
+mod error;
 pub mod events;
 mod files;
 pub mod integrity;
 pub mod migrations;
 pub mod rollups;
 mod serve_lock;
+mod store;
 pub mod tokens;
 pub mod users;
 mod write;
 
+pub use admin::SqliteAdmin;
 pub use backup::{backup, BackupSummary};
 pub use connection::{open_read_write, ReadPool, DEFAULT_BUSY_TIMEOUT};
 pub use serve_lock::ServeLock;
+pub use store::SqliteStore;
 pub use write::{Writer, WriterSettings};
 
 use super::{fault, StorageError};

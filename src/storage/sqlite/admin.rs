@@ -1,0 +1,96 @@
+//! The command line's storage on SQLite: what [`Admin`](crate::storage::Admin) runs, over one
+//! read-write connection. Safe while the service runs: each change is one short transaction.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::tokens::{self, TokenInfo};
+use super::users::{self, NewUser, SmartleadCredentials, User};
+use super::{migrations, open_read_write, rollups, StorageError, DEFAULT_BUSY_TIMEOUT};
+use crate::domain::{ApiToken, TokenId, UserId};
+
+pub struct SqliteAdmin {
+    conn: Connection,
+}
+
+impl SqliteAdmin {
+    /// The database at `path`, created and migrated to the latest schema if needed.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let mut admin = Self::open_as_is(path)?;
+        admin.migrate_to_latest()?;
+        Ok(admin)
+    }
+
+    /// The database at `path` at whatever version it is (for `migrate`).
+    pub fn open_as_is(path: &Path) -> Result<Self, StorageError> {
+        Ok(Self {
+            conn: open_read_write(path, DEFAULT_BUSY_TIMEOUT)?,
+        })
+    }
+
+    pub fn schema_version(&self) -> Result<usize, StorageError> {
+        migrations::current_version(&self.conn)
+    }
+
+    pub fn migrate_to_latest(&mut self) -> Result<(), StorageError> {
+        migrations::to_latest(&mut self.conn)
+    }
+
+    /// Up or down to `version` (down steps delete what the undone migrations added).
+    pub fn migrate_to(&mut self, version: usize) -> Result<(), StorageError> {
+        migrations::to_version(&mut self.conn, version)
+    }
+
+    pub fn add_user(&self, new: &NewUser<'_>) -> Result<User, StorageError> {
+        users::add_user(&self.conn, new)
+    }
+
+    pub fn users(&self) -> Result<Vec<User>, StorageError> {
+        users::list_users(&self.conn)
+    }
+
+    pub fn set_smartlead_credentials(
+        &self,
+        user: UserId,
+        credentials: &SmartleadCredentials,
+    ) -> Result<(), StorageError> {
+        users::set_smartlead_credentials(&self.conn, user, credentials)
+    }
+
+    /// A new token for `user`: the token itself is returned once, only its hash is kept.
+    pub fn issue_token(
+        &self,
+        user: UserId,
+        name: Option<&str>,
+    ) -> Result<(TokenId, ApiToken), StorageError> {
+        tokens::issue(&self.conn, user, name)
+    }
+
+    pub fn tokens(&self, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {
+        tokens::list(&self.conn, user)
+    }
+
+    pub fn revoke_token(&self, id: TokenId) -> Result<(), StorageError> {
+        tokens::revoke(&self.conn, id)
+    }
+
+    /// Replaces every rollup with a recomputation from the events, in one transaction that
+    /// holds the write lock for its length.
+    pub fn rebuild_rollups(&mut self) -> Result<(), StorageError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        rollups::rebuild(&tx)?;
+        Ok(tx.commit()?)
+    }
+
+    /// The rollup tables that differ from a recomputation, with how many rows differ: compared
+    /// in one read transaction, so on one consistent snapshot.
+    pub fn check_rollups(&mut self) -> Result<Vec<(&'static str, i64)>, StorageError> {
+        let tx = self.conn.transaction()?;
+        let differences = rollups::check(&tx)?;
+        tx.rollback()?;
+        Ok(differences)
+    }
+}

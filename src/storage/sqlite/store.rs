@@ -1,0 +1,207 @@
+//! The service's storage on SQLite: what [`Store`](crate::storage::Store) runs. Writes go to
+//! the writer (group commit, then the fsync), reads to the blocking pool over the `query_only`
+//! connections, so nothing blocks the async executor.
+
+use std::path::Path;
+use std::time::Instant;
+
+use rusqlite::Connection;
+
+use super::analytics::{
+    self, Bucket, EventFilter, EventPage, HourRange, Keyset, LeadFilter, LeadRow, MetricRow,
+};
+use super::events::{self, IngestOutcome};
+use super::integrity;
+use super::tokens::{self, TokenOwner};
+use super::users::{self, User, WebhookTenant};
+use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
+use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
+use crate::smartlead::SmartleadEvent;
+use crate::storage::{StorageFault, StoreSettings};
+
+use crate::storage::SeriesRow;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    reads: ReadPool,
+    writer: Writer,
+}
+
+impl SqliteStore {
+    /// Opens the file (creating it if missing), migrates it, checks it (a malformed file is
+    /// refused with [`StorageError::Corrupt`]), then starts the writer and the read pool.
+    pub fn open(path: &Path, settings: &StoreSettings) -> Result<Self, StorageError> {
+        let started = Instant::now();
+        let mut conn = open_read_write(path, settings.busy_timeout)?;
+        migrations::to_latest(&mut conn)?;
+        integrity::check(&conn, settings.startup_check)?;
+        tracing::info!(
+            check = ?settings.startup_check,
+            ms = crate::telemetry::millis(started.elapsed()),
+            "database checked"
+        );
+        drop(conn);
+        let writer = Writer::start(path, settings.writer)?;
+        let reads = ReadPool::open(path, settings.read_connections, settings.busy_timeout)?;
+        Ok(Self { reads, writer })
+    }
+
+    /// Runs a read on the blocking pool, carrying the caller's span. A read that finds the file
+    /// malformed stops the writes too, and [`SqliteStore::fault`] says so.
+    async fn read<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let pool = self.reads.clone();
+        let span = tracing::Span::current();
+        let answer = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let conn = pool.get()?;
+            work(&conn)
+        })
+        .await
+        .unwrap_or(Err(StorageError::Panicked));
+        if let Some(fault) = answer.as_ref().err().and_then(StorageError::fault) {
+            self.writer.raise(fault);
+        }
+        answer
+    }
+
+    /// The fault that stopped the writes, if any (also noticing files replaced under it).
+    pub fn fault(&self) -> Option<StorageFault> {
+        self.writer.fault()
+    }
+
+    pub async fn schema_version(&self) -> Result<usize, StorageError> {
+        self.read(migrations::current_version).await
+    }
+
+    /// Commits whatever is queued, then stops the writer and checkpoints.
+    pub async fn shutdown(&self) {
+        self.writer.shutdown().await;
+    }
+
+    /// The user and secret behind a webhook org, if the org is known.
+    pub async fn webhook_tenant(&self, org: OrgId) -> Result<Option<WebhookTenant>, StorageError> {
+        self.read(move |conn| users::webhook_tenant(conn, &org))
+            .await
+    }
+
+    /// Stores a delivery (or finds it stored before); answered once it is durable.
+    pub async fn ingest(
+        &self,
+        user: UserId,
+        org: OrgId,
+        event: SmartleadEvent,
+        received_at: UtcTimestamp,
+    ) -> Result<IngestOutcome, StorageError> {
+        self.writer
+            .write(move |conn, counts| {
+                events::ingest(conn, counts, user, &org, &event, received_at)
+            })
+            .await
+    }
+
+    /// Who an API token belongs to, if it is valid and not revoked.
+    pub async fn token_owner(&self, token: ApiToken) -> Result<Option<TokenOwner>, StorageError> {
+        self.read(move |conn| tokens::owner(conn, &token)).await
+    }
+
+    /// Records that a token was used at `at`.
+    pub async fn touch_token(
+        &self,
+        token_id: String,
+        at: UtcTimestamp,
+    ) -> Result<(), StorageError> {
+        self.writer
+            .write(move |conn, _| tokens::touch(conn, &token_id, at))
+            .await
+    }
+
+    pub async fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
+        self.read(move |conn| users::find_user(conn, user)).await
+    }
+
+    /// The user's campaigns with events, after the campaign `after`, each with its metrics.
+    pub async fn campaigns(
+        &self,
+        user: UserId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<MetricRow>)>, StorageError> {
+        self.read(move |conn| analytics::campaigns(conn, user, after.as_deref(), limit))
+            .await
+    }
+
+    /// One campaign's metrics (`None` when the user has no events in it), or all the user's
+    /// without a campaign; all-time, or in a range of whole hours.
+    pub async fn metrics(
+        &self,
+        user: UserId,
+        campaign: Option<CampaignId>,
+        range: Option<HourRange>,
+    ) -> Result<Option<Vec<MetricRow>>, StorageError> {
+        self.read(move |conn| {
+            let scope = campaign
+                .as_ref()
+                .map_or(rollups::ALL_CAMPAIGNS, CampaignId::as_str);
+            if campaign.is_some() && !analytics::campaign_exists(conn, user, scope)? {
+                return Ok(None);
+            }
+            analytics::scope_metrics(conn, user, scope, range.as_ref()).map(Some)
+        })
+        .await
+    }
+
+    /// A campaign's counts per bucket over `range` (`None` when the user has no events in it).
+    pub async fn timeseries(
+        &self,
+        user: UserId,
+        campaign: CampaignId,
+        bucket: Bucket,
+        range: HourRange,
+    ) -> Result<Option<Vec<SeriesRow>>, StorageError> {
+        self.read(move |conn| {
+            if !analytics::campaign_exists(conn, user, campaign.as_str())? {
+                return Ok(None);
+            }
+            analytics::timeseries(conn, user, campaign.as_str(), bucket, &range).map(Some)
+        })
+        .await
+    }
+
+    pub async fn leads(
+        &self,
+        user: UserId,
+        filter: LeadFilter,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<Vec<LeadRow>, StorageError> {
+        self.read(move |conn| analytics::leads(conn, user, &filter, after.as_ref(), limit))
+            .await
+    }
+
+    /// A page of a lead's timeline, newest first (`None` when the lead is not the user's).
+    pub async fn lead_events(
+        &self,
+        user: UserId,
+        lead: LeadId,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<Option<EventPage>, StorageError> {
+        self.read(move |conn| analytics::lead_events(conn, user, lead, after.as_ref(), limit))
+            .await
+    }
+
+    pub async fn search_events(
+        &self,
+        user: UserId,
+        filter: EventFilter,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<EventPage, StorageError> {
+        self.read(move |conn| analytics::search_events(conn, user, &filter, after.as_ref(), limit))
+            .await
+    }
+}
