@@ -183,16 +183,7 @@ fn backup_refuses_a_symlink_at_its_target() {
     let aimed_at = dir.path().join("elsewhere.db");
     let link = dir.path().join("backup.db");
     std::os::unix::fs::symlink(&aimed_at, &link).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .args([
-            "backup",
-            "--db",
-            db.to_str().unwrap(),
-            "--to",
-            link.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let output = crate::process::backup_to(&db, &link);
     assert!(!output.status.success());
     assert!(!aimed_at.exists(), "the symlink was followed");
     assert!(String::from_utf8_lossy(&output.stderr).contains("exists"));

@@ -1,8 +1,7 @@
 //! A model-based property test of everything ingestion derives. Random deliveries for two users
 //! (every event kind and both names of each, category updates and other kept events, shouted
-//! and padded addresses,
-//! follow-up steps, several links, times on a coarse grid so that ties happen, redeliveries
-//! that differ in metadata) go through the real parse → ingest path. An oracle computed here in
+//! and padded addresses, follow-up steps, several links, times on a coarse grid so that ties
+//! happen, redeliveries that differ in metadata) go through the real parse → ingest path. An oracle computed here in
 //! Rust from the README's rules says what the analytics (all-time and per range, newly reached
 //! leads included) and every lead row must be; and two different orders and batchings of the
 //! same deliveries must leave identical tables.

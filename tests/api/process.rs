@@ -294,6 +294,20 @@ pub fn prepared_db() -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
+/// `smartlead-hub backup --db DB --to TO`, run to completion.
+pub fn backup_to(db: &Path, to: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
+        .args([
+            "backup",
+            "--db",
+            db.to_str().unwrap(),
+            "--to",
+            to.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+}
+
 /// Peak resident set size of a process, in MiB (Linux /proc).
 pub fn peak_rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

@@ -144,16 +144,7 @@ async fn a_backup_during_load_holds_everything_acknowledged_before_it() {
     load.wait_for_acks(20).await;
     let before = load.acked();
     let copy = dir.path().join("backup.db");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .args([
-            "backup",
-            "--db",
-            db.to_str().unwrap(),
-            "--to",
-            copy.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let output = crate::process::backup_to(&db, &copy);
     assert!(
         output.status.success(),
         "{}",
@@ -168,16 +159,7 @@ async fn a_backup_during_load_holds_everything_acknowledged_before_it() {
     // was acknowledged before the backup began.
     assert_invariants(&copy, &before);
     // A second backup to the same file is refused rather than overwriting it.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .args([
-            "backup",
-            "--db",
-            db.to_str().unwrap(),
-            "--to",
-            copy.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let again = crate::process::backup_to(&db, &copy);
     assert!(!again.status.success());
 }
 
