@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use smartlead_hub::domain::{
     CampaignId, EmailAddress, EventType, OrgId, UserId, UtcTimestamp, DAY_MILLIS,
 };
-use smartlead_hub::smartlead::{EmailEvent, SmartleadEvent};
+use smartlead_hub::domain::{EmailEvent, SmartleadEvent};
 use smartlead_hub::storage::rollups::PendingCounts;
 use smartlead_hub::storage::users::{self, NewUser, SmartleadCredentials};
 use smartlead_hub::storage::{events, migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};

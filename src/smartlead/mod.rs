@@ -2,8 +2,9 @@
 //!
 //! Smartlead sends one event per request in three envelopes (flat help-centre, nested API-docs,
 //! flat with `lead{}`), two event-name sets, ids as numbers or strings, and deprecated fields next
-//! to their replacements. [`parse_delivery`] accepts all of them and yields either an
-//! [`EmailEvent`] (one of the eleven normalized types) or an [`OtherEvent`] that is kept as is.
+//! to their replacements. [`parse_delivery`] accepts all of them and yields the domain's
+//! [`SmartleadEvent`](crate::domain::SmartleadEvent): an email event (one of the eleven
+//! normalized types) or another event that is kept as is.
 
 mod auth;
 mod dedupe;
@@ -16,6 +17,6 @@ mod strict_json;
 
 pub use auth::{authenticate, AuthError, WebhookSecret};
 pub use error::SmartleadError;
-pub use event::{Delivery, EmailEvent, OtherEvent, SmartleadEvent};
+pub use event::Delivery;
 pub use mapping::{classify, SmartleadKind, MAPPING_TABLE};
 pub use parse::parse_delivery;

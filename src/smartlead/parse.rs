@@ -4,11 +4,10 @@ use serde_json::{Map, Value};
 
 use super::fields::Fields;
 use super::mapping::{classify, SmartleadKind};
-use super::{
-    dedupe, strict_json, Delivery, EmailEvent, OtherEvent, SmartleadError, SmartleadEvent,
-    WebhookSecret,
+use super::{dedupe, strict_json, Delivery, SmartleadError, WebhookSecret};
+use crate::domain::{
+    CampaignId, EmailAddress, EmailEvent, OtherEvent, SmartleadEvent, UtcTimestamp,
 };
-use crate::domain::{CampaignId, EmailAddress, UtcTimestamp};
 
 /// The targeted lead's address, most specific first: for replies the lead the campaign wrote to
 /// comes before whoever answered; the nested shapes keep it under `lead`/`lead_data`.

@@ -17,8 +17,8 @@ use super::sqlite::SqliteStore;
 use super::tokens::TokenOwner;
 use super::users::{User, WebhookTenant};
 use super::{StorageError, StorageFault, WriterSettings};
+use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::smartlead::SmartleadEvent;
 
 /// How the store opens the database and runs.
 #[derive(Debug, Clone, Copy)]

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::rollups::{self, PendingCounts};
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::smartlead::{EmailEvent, OtherEvent, SmartleadEvent};
+use crate::domain::{EmailEvent, OtherEvent, SmartleadEvent};
 
 /// What happened to a delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

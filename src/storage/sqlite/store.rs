@@ -15,8 +15,8 @@ use super::integrity;
 use super::tokens::{self, TokenOwner};
 use super::users::{self, User, WebhookTenant};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
+use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::smartlead::SmartleadEvent;
 use crate::storage::{StorageFault, StoreSettings};
 
 use crate::storage::SeriesRow;

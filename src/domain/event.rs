@@ -1,0 +1,53 @@
+//! The events the hub stores, as the rest of the service sees them: normalized from Smartlead's
+//! wire formats by `smartlead/`, stored by `storage/`.
+
+use super::{CampaignId, EmailAddress, EventType, UtcTimestamp};
+
+/// One authenticated Smartlead event, normalized.
+#[derive(Debug, Clone)]
+pub enum SmartleadEvent {
+    Email(EmailEvent),
+    Other(OtherEvent),
+}
+
+/// An event with one of the eleven normalized types: stored in `email_events`.
+#[derive(Debug, Clone)]
+pub struct EmailEvent {
+    pub event_type: EventType,
+    /// The targeted lead (for replies, the lead the campaign wrote to, not whoever answered).
+    pub email: EmailAddress,
+    pub campaign_id: CampaignId,
+    /// The email this event is about (for replies, the reply's own id); empty when absent.
+    pub message_id: String,
+    /// The event's own time, or the receipt time when the payload has none.
+    pub occurred_at: UtcTimestamp,
+    /// Same event → same key, whatever the delivery (see `dedupe.rs`).
+    pub dedupe_key: String,
+    /// The payload minus `secret_key`, as JSON text.
+    pub payload: String,
+}
+
+/// An authenticated Smartlead event that is not an email event: kept in `smartlead_events`.
+#[derive(Debug, Clone)]
+pub struct OtherEvent {
+    /// The Smartlead name, upper-cased (`LEAD_CATEGORY_UPDATED`, …).
+    pub raw_type: String,
+    pub campaign_id: Option<CampaignId>,
+    pub email: Option<EmailAddress>,
+    /// The payload's own time, when it has one.
+    pub occurred_at: Option<UtcTimestamp>,
+    pub received_at: UtcTimestamp,
+    /// The lead's new Smartlead category (LEAD_CATEGORY_UPDATED only).
+    pub new_category: Option<String>,
+    /// Only for events with their own time: without one, two genuinely separate events (a
+    /// campaign paused twice) would be byte-identical, and keeping both beats losing one.
+    pub dedupe_key: Option<String>,
+    pub payload: String,
+}
+
+impl OtherEvent {
+    /// The time that orders this event against others for the same lead.
+    pub fn effective_time(&self) -> UtcTimestamp {
+        self.occurred_at.unwrap_or(self.received_at)
+    }
+}
