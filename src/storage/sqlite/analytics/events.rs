@@ -1,0 +1,165 @@
+//! Events: a lead's timeline and the event search, in pages bounded in rows and in bytes.
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::super::StorageError;
+use super::query::{Keyset, Query};
+use crate::domain::{EventType, LeadId, UserId};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub id: String,
+    pub event_type: String,
+    pub timestamp: String,
+    pub campaign_id: String,
+    pub message_id: String,
+    pub email: String,
+    pub lead_id: Option<String>,
+    /// The stored JSON, passed through as is: no parse into a tree and serialize back.
+    pub event_data: Box<RawValue>,
+}
+
+const EVENT_COLUMNS: &str =
+    "SELECT id, event_type, timestamp, campaign_id, message_id, email, lead_id, event_data
+                             FROM email_events";
+
+/// The `event_data` bytes one page of events may carry. Rows are capped by `limit`, but one
+/// event may hold megabytes (a category update with a whole thread): 32 such events made a
+/// 134 MB answer. A page ends early once it holds this much (always with at least one event,
+/// so the list moves on), and says that more follow.
+pub const PAGE_DATA_BYTES: usize = 1024 * 1024;
+
+/// A page of events, and whether more follow (its last row is then the next cursor).
+pub struct EventPage {
+    pub events: Vec<EventRow>,
+    pub more: bool,
+}
+
+/// Reads at most `limit` rows of `query` (which must select `limit + 1`), and no more rows once
+/// [`PAGE_DATA_BYTES`] of event data are held, so that memory stays bounded as well.
+fn event_rows(conn: &Connection, query: Query, limit: usize) -> Result<EventPage, StorageError> {
+    let mut statement = conn.prepare_cached(&query.sql)?;
+    let mut rows = statement.query(params_from_iter(query.params))?;
+    let (mut events, mut data_bytes) = (Vec::new(), 0);
+    while let Some(row) = rows.next()? {
+        if events.len() == limit || data_bytes >= PAGE_DATA_BYTES {
+            return Ok(EventPage { events, more: true });
+        }
+        let data: String = row.get(7)?;
+        data_bytes += data.len();
+        events.push(EventRow {
+            id: row.get(0)?,
+            event_type: row.get(1)?,
+            timestamp: row.get(2)?,
+            campaign_id: row.get(3)?,
+            message_id: row.get(4)?,
+            email: row.get(5)?,
+            lead_id: row.get(6)?,
+            // The column's CHECK (json_valid) makes a failure here a corrupted file, not input.
+            event_data: RawValue::from_string(data).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    7,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+        });
+    }
+    Ok(EventPage {
+        events,
+        more: false,
+    })
+}
+
+pub(super) fn lead_events_query(lead: LeadId, after: Option<&Keyset>, limit: usize) -> Query {
+    // Ownership is checked before this runs; filtering on the lead alone lets the planner walk
+    // idx_email_events_lead_timestamp in order.
+    let mut query = Query::new(
+        &format!("{EVENT_COLUMNS} WHERE lead_id = ?1"),
+        lead.to_string(),
+    );
+    query.keyset("timestamp", after);
+    query.finish("timestamp", limit + 1)
+}
+
+/// A page of a lead's events, newest first; `None` when the lead is not the user's.
+pub fn lead_events(
+    conn: &Connection,
+    user: UserId,
+    lead: LeadId,
+    after: Option<&Keyset>,
+    limit: usize,
+) -> Result<Option<EventPage>, StorageError> {
+    let owned = conn
+        .prepare_cached("SELECT 1 FROM leads WHERE id = ?1 AND user_id = ?2")?
+        .query_row(params![lead.to_string(), user.to_string()], |_| Ok(()))
+        .optional()?;
+    if owned.is_none() {
+        return Ok(None);
+    }
+    event_rows(conn, lead_events_query(lead, after, limit), limit).map(Some)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub email: Option<String>,
+    pub event_type: Option<EventType>,
+    pub campaign_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+pub(super) fn search_query(
+    user: UserId,
+    filter: &EventFilter,
+    after: Option<&Keyset>,
+    limit: usize,
+) -> Query {
+    // A lead has a few dozen events, a user millions: with an address, the lead's index must
+    // drive the scan, so the unary `+` keeps the planner off the user's (it cannot know the
+    // subquery's lead has few rows).
+    let user_scope = if filter.email.is_some() {
+        "+user_id = ?1"
+    } else {
+        "user_id = ?1"
+    };
+    let mut query = Query::new(
+        &format!("{EVENT_COLUMNS} WHERE {user_scope}"),
+        user.to_string(),
+    );
+    if let Some(email) = &filter.email {
+        // Through the lead: its (user_id, email) key, then idx_email_events_lead_timestamp
+        // (migration 006 says why there is no index on the address itself).
+        query.and(
+            " AND lead_id = (SELECT id FROM leads WHERE email = ? AND user_id = ?1)",
+            email.clone(),
+        );
+    }
+    if let Some(event_type) = filter.event_type {
+        query.and(" AND event_type = ?", event_type.as_str().to_owned());
+    }
+    if let Some(campaign) = &filter.campaign_id {
+        query.and(" AND campaign_id = ?", campaign.clone());
+    }
+    if let Some(from) = &filter.from {
+        query.and(" AND timestamp >= ?", from.clone());
+    }
+    if let Some(to) = &filter.to {
+        query.and(" AND timestamp < ?", to.clone());
+    }
+    query.keyset("timestamp", after);
+    query.finish("timestamp", limit)
+}
+
+/// The user's events matching every given filter, newest first.
+pub fn search_events(
+    conn: &Connection,
+    user: UserId,
+    filter: &EventFilter,
+    after: Option<&Keyset>,
+    limit: usize,
+) -> Result<EventPage, StorageError> {
+    event_rows(conn, search_query(user, filter, after, limit + 1), limit)
+}

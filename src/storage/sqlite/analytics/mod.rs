@@ -1,0 +1,15 @@
+//! Read queries behind the API. Every function takes the tenant first; none can return another
+//! user's rows. Rollup reads touch a handful of rows; lists are keyset-paginated range scans.
+
+mod events;
+mod leads;
+pub mod plans;
+mod query;
+mod stats;
+
+pub use events::{lead_events, search_events, EventFilter, EventPage, EventRow, PAGE_DATA_BYTES};
+pub use leads::{leads, LeadFilter, LeadRow};
+pub use query::Keyset;
+pub use stats::{
+    campaign_exists, campaigns, scope_metrics, timeseries, Bucket, HourRange, MetricRow,
+};

@@ -1,0 +1,50 @@
+//! The query plans of the statements `lead_events` and `search_events` run, so that tests and
+//! benchmarks can check that they stay index range scans.
+
+use rusqlite::{params_from_iter, Connection};
+
+use super::super::StorageError;
+use super::events::{lead_events_query, search_query, EventFilter};
+use super::leads::{leads_query, LeadFilter};
+use super::query::{Keyset, Query};
+use crate::domain::{LeadId, UserId};
+
+fn plan(conn: &Connection, query: Query) -> Result<Vec<String>, StorageError> {
+    explain(conn, &query.sql, params_from_iter(query.params))
+}
+
+/// The plan SQLite picks for `sql`, one line per step.
+pub(crate) fn explain(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<String>, StorageError> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let rows = stmt.query_map(params, |row| row.get::<_, String>(3))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn lead_events(
+    conn: &Connection,
+    lead: LeadId,
+    after: Option<&Keyset>,
+) -> Result<Vec<String>, StorageError> {
+    plan(conn, lead_events_query(lead, after, 10))
+}
+
+pub fn search_events(
+    conn: &Connection,
+    user: UserId,
+    filter: &EventFilter,
+    after: Option<&Keyset>,
+) -> Result<Vec<String>, StorageError> {
+    plan(conn, search_query(user, filter, after, 50))
+}
+
+pub fn leads(
+    conn: &Connection,
+    user: UserId,
+    filter: &LeadFilter,
+) -> Result<Vec<String>, StorageError> {
+    plan(conn, leads_query(user, filter, None, 50))
+}

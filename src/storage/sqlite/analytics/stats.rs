@@ -1,0 +1,158 @@
+//! The numbers: metrics of a campaign or of all the user's campaigns, all-time (rollup totals)
+//! or per range and bucket (hourly and daily rollups). A handful of rows each.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use super::super::StorageError;
+use crate::domain::UserId;
+
+/// One metric's numbers in a scope: events, distinct leads, first and last event time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricRow {
+    pub metric: String,
+    pub events: i64,
+    pub leads: i64,
+    pub first_at: String,
+    pub last_at: String,
+}
+
+fn metric_row(row: &Row<'_>) -> rusqlite::Result<MetricRow> {
+    Ok(MetricRow {
+        metric: row.get(0)?,
+        events: row.get(1)?,
+        leads: row.get(2)?,
+        first_at: row.get(3)?,
+        last_at: row.get(4)?,
+    })
+}
+
+/// Whole hours `[from, to)` as rollup bucket starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourRange {
+    pub from: String,
+    pub to: String,
+}
+
+/// Every metric of a scope (a campaign id, or `rollups::ALL_CAMPAIGNS`): all-time from the
+/// totals, or summed over the hours of `range`. In a range, `leads` counts the leads whose first
+/// event of that metric falls inside it.
+pub fn scope_metrics(
+    conn: &Connection,
+    user: UserId,
+    scope: &str,
+    range: Option<&HourRange>,
+) -> Result<Vec<MetricRow>, StorageError> {
+    let user = user.to_string();
+    let rows = match range {
+        None => conn
+            .prepare_cached(
+                "SELECT metric, events, leads, first_at, last_at FROM rollup_totals
+                 WHERE user_id = ?1 AND campaign_id = ?2",
+            )?
+            .query_map(params![user, scope], metric_row)?
+            .collect::<Result<_, _>>()?,
+        Some(range) => conn
+            .prepare_cached(
+                "SELECT metric, sum(events), sum(new_leads), min(first_at), max(last_at) FROM rollup_hourly
+                 WHERE user_id = ?1 AND campaign_id = ?2 AND hour >= ?3 AND hour < ?4
+                 GROUP BY metric",
+            )?
+            .query_map(params![user, scope, range.from, range.to], metric_row)?
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(rows)
+}
+
+/// True when the user has any event in this campaign.
+pub fn campaign_exists(
+    conn: &Connection,
+    user: UserId,
+    campaign: &str,
+) -> Result<bool, StorageError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM rollup_totals WHERE user_id = ?1 AND campaign_id = ?2 LIMIT 1",
+        )?
+        .query_row(params![user.to_string(), campaign], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Campaign ids of the user after `after`, in order, with their all-time metrics.
+pub fn campaigns(
+    conn: &Connection,
+    user: UserId,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<(String, Vec<MetricRow>)>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT campaign_id, metric, events, leads, first_at, last_at FROM rollup_totals
+         WHERE user_id = ?1 AND campaign_id IN (
+             SELECT DISTINCT campaign_id FROM rollup_totals
+             WHERE user_id = ?1 AND campaign_id > ?2 ORDER BY campaign_id LIMIT ?3)
+         ORDER BY campaign_id, metric",
+    )?;
+    // `> ''` also skips the user-wide scope row.
+    let rows = stmt.query_map(
+        params![user.to_string(), after.unwrap_or(""), limit as i64],
+        |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                MetricRow {
+                    metric: row.get(1)?,
+                    events: row.get(2)?,
+                    leads: row.get(3)?,
+                    first_at: row.get(4)?,
+                    last_at: row.get(5)?,
+                },
+            ))
+        },
+    )?;
+    let mut campaigns: Vec<(String, Vec<MetricRow>)> = Vec::new();
+    for row in rows {
+        let (campaign, metric) = row?;
+        match campaigns.last_mut() {
+            Some((last, metrics)) if *last == campaign => metrics.push(metric),
+            _ => campaigns.push((campaign, vec![metric])),
+        }
+    }
+    Ok(campaigns)
+}
+
+/// Time-series granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Hour,
+    Day,
+}
+
+/// (bucket start, metric, events) for every non-empty bucket of `range`, in time order.
+pub fn timeseries(
+    conn: &Connection,
+    user: UserId,
+    scope: &str,
+    bucket: Bucket,
+    range: &HourRange,
+) -> Result<Vec<(String, String, i64)>, StorageError> {
+    let sql = match bucket {
+        Bucket::Hour => {
+            "SELECT hour, metric, events FROM rollup_hourly
+             WHERE user_id = ?1 AND campaign_id = ?2 AND hour >= ?3 AND hour < ?4
+             ORDER BY hour, metric"
+        }
+        Bucket::Day => {
+            "SELECT day, metric, events FROM rollup_daily
+             WHERE user_id = ?1 AND campaign_id = ?2 AND day >= ?3 AND day < ?4
+             ORDER BY day, metric"
+        }
+    };
+    let rows = conn
+        .prepare_cached(sql)?
+        .query_map(
+            params![user.to_string(), scope, range.from, range.to],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
