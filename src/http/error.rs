@@ -4,7 +4,6 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
 
 use crate::domain::Echo;
 use crate::smartlead::{AuthError, SmartleadError};
@@ -195,8 +194,25 @@ impl ResponseError for ApiError {
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),
             ));
         }
-        response.json(json!({ "error": { "code": code.name(), "message": message } }))
+        response.json(ErrorBody {
+            error: ErrorDetail {
+                code: code.name(),
+                message,
+            },
+        })
     }
+}
+
+/// `{"error":{"code":…,"message":…}}`: every error answer.
+#[derive(serde::Serialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Serialize)]
+struct ErrorDetail {
+    code: &'static str,
+    message: String,
 }
 
 /// Formats an error with all its sources: `a: b: c`.

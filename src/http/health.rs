@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
+use super::api::Health;
 use super::{ApiError, AppState};
 use crate::storage::StorageError;
 
@@ -17,7 +17,10 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         .schema_version()
         .await
         .map_err(|err| ApiError::unavailable(err.into()))?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ok", "schema_version": version })))
+    Ok(HttpResponse::Ok().json(Health {
+        schema_version: version,
+        status: "ok",
+    }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -3,15 +3,17 @@
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
-use super::params::{encode_campaign_cursor, page, Params, ShownRange};
+use super::bodies::{
+    CampaignList, CampaignStats, CampaignSummary, SeriesBucket, TimeSeries, UserStats,
+};
+use super::params::{encode_campaign_cursor, page, Params};
 use super::stats_view::StatsView;
 
 use crate::domain::{CampaignId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::analytics::{Bucket, HourRange, MetricRow};
+use crate::storage::analytics::{Bucket, HourRange};
 
 /// The most buckets one time-series answer may hold.
 const MAX_BUCKETS: i64 = 10_000;
@@ -21,17 +23,6 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
         name: "campaign_id".into(),
         reason: e.0,
     })
-}
-
-/// `{"<scope>": id, "range": {from, to} | null, "stats": {…}}`.
-fn stats_answer(
-    scope: &str,
-    id: &str,
-    range: Option<ShownRange>,
-    rows: &[MetricRow],
-) -> HttpResponse {
-    HttpResponse::Ok()
-        .json(json!({ scope: id, "range": range, "stats": StatsView::from_rows(rows) }))
 }
 
 /// `GET /api/campaigns`: the user's campaigns that have events, each with its numbers.
@@ -47,11 +38,17 @@ async fn list(
     let next_cursor = more
         .then(|| rows.last().map(|(c, _)| encode_campaign_cursor(c)))
         .flatten();
-    let campaigns: Vec<_> = rows
+    let campaigns = rows
         .iter()
-        .map(|(campaign, metrics)| json!({ "campaign_id": campaign, "stats": StatsView::from_rows(metrics) }))
+        .map(|(campaign, metrics)| CampaignSummary {
+            campaign_id: campaign.clone(),
+            stats: StatsView::from_rows(metrics),
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "campaigns": campaigns, "next_cursor": next_cursor })))
+    Ok(HttpResponse::Ok().json(CampaignList {
+        campaigns,
+        next_cursor,
+    }))
 }
 
 /// `GET /api/campaigns/{campaign_id}/stats[?from=&to=]`.
@@ -68,7 +65,11 @@ async fn stats(
         .metrics(user, Some(campaign.clone()), query)
         .await?
         .ok_or(ApiError::NotFound("campaign"))?;
-    Ok(stats_answer("campaign_id", campaign.as_str(), shown, &rows))
+    Ok(HttpResponse::Ok().json(CampaignStats {
+        campaign_id: campaign.as_str().to_owned(),
+        range: shown,
+        stats: StatsView::from_rows(&rows),
+    }))
 }
 
 /// `GET /api/stats[?from=&to=]`: the user's numbers across all campaigns.
@@ -83,7 +84,11 @@ async fn user_stats(
         .metrics(user, None, query)
         .await?
         .unwrap_or_default();
-    Ok(stats_answer("user_id", &user.to_string(), shown, &rows))
+    Ok(HttpResponse::Ok().json(UserStats {
+        range: shown,
+        stats: StatsView::from_rows(&rows),
+        user_id: user.to_string(),
+    }))
 }
 
 /// `GET /api/campaigns/{campaign_id}/timeseries?bucket=hour|day&from=&to=`: counts per bucket per
@@ -138,16 +143,20 @@ async fn timeseries(
     while start < to {
         let key = start.to_string();
         let counts = by_bucket.remove(&key).unwrap_or_default();
-        series.push(json!({ "start": key, "counts": counts }));
+        series.push(SeriesBucket { counts, start: key });
         start = start.plus_millis(unit);
     }
-    Ok(HttpResponse::Ok().json(json!({
-        "campaign_id": campaign.as_str(),
-        "bucket": if bucket == Bucket::Hour { "hour" } else { "day" },
-        "from": range.from,
-        "to": range.to,
-        "series": series,
-    })))
+    Ok(HttpResponse::Ok().json(TimeSeries {
+        bucket: if bucket == Bucket::Hour {
+            "hour"
+        } else {
+            "day"
+        },
+        campaign_id: campaign.as_str().to_owned(),
+        from: range.from,
+        series,
+        to: range.to,
+    }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

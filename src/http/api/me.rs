@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
-use serde_json::json;
 
+use super::bodies::Me;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
 
@@ -14,13 +14,13 @@ async fn me(
         .user(user)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "id": found.id,
-        "email": found.email,
-        "name": found.name,
-        "smartlead_org_id": found.smartlead_org_id,
-        "smartlead_org_name": found.smartlead_org_name,
-    })))
+    Ok(HttpResponse::Ok().json(Me {
+        email: found.email,
+        id: found.id,
+        name: found.name,
+        smartlead_org_id: found.smartlead_org_id,
+        smartlead_org_name: found.smartlead_org_name,
+    }))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,6 +1,7 @@
 //! The authenticated read API under `/api`. Every answer is scoped to the token's user; another
 //! user's campaign, lead or event is a 404, indistinguishable from one that does not exist.
 
+mod bodies;
 mod campaigns;
 mod events;
 mod leads;
@@ -9,6 +10,8 @@ mod params;
 mod stats_view;
 
 use actix_web::web;
+
+pub use bodies::Health;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(me::configure)

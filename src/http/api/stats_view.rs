@@ -13,12 +13,13 @@ pub struct Count {
     pub unique_leads: i64,
 }
 
+// Fields in alphabetical order: see `bodies`.
 #[derive(Debug, Serialize)]
 pub struct Rates {
-    pub open_rate: Option<f64>,
-    pub click_rate: Option<f64>,
-    pub reply_rate: Option<f64>,
     pub bounce_rate: Option<f64>,
+    pub click_rate: Option<f64>,
+    pub open_rate: Option<f64>,
+    pub reply_rate: Option<f64>,
     pub unsubscribe_rate: Option<f64>,
 }
 
@@ -26,12 +27,12 @@ pub struct Rates {
 pub struct StatsView {
     /// Every normalized type, follow-ups separately.
     pub by_type: BTreeMap<&'static str, Count>,
+    pub first_event_at: Option<String>,
     /// The six headline kinds, follow-ups folded into their base kind.
     pub headline: BTreeMap<&'static str, Count>,
+    pub last_event_at: Option<String>,
     /// Unique leads of each kind per unique lead sent to; null when nothing was sent.
     pub rates: Rates,
-    pub first_event_at: Option<String>,
-    pub last_event_at: Option<String>,
 }
 
 impl StatsView {
