@@ -3,6 +3,7 @@
 
 mod body_memory;
 mod cli;
+mod dedupe;
 mod hardening;
 mod health;
 mod helpers;
