@@ -77,6 +77,16 @@ impl UtcTimestamp {
         self.0.timestamp_millis()
     }
 
+    /// The hour this instant falls in: the one place analytics' hour buckets are computed.
+    pub fn hour_start(&self) -> Self {
+        self.floor_to(HOUR_MILLIS)
+    }
+
+    /// The (UTC) day this instant falls in.
+    pub fn day_start(&self) -> Self {
+        self.floor_to(DAY_MILLIS)
+    }
+
     /// The start of the unit (an hour or a day, in millis) this instant falls in.
     pub fn floor_to(&self, unit_millis: i64) -> Self {
         let m = self.millis();

@@ -136,7 +136,7 @@ impl Params {
         Ok(match self.time_range()? {
             (None, None) => None,
             (from, to) => {
-                let from = from.map(|t| t.floor_to(HOUR_MILLIS).to_string());
+                let from = from.map(|t| t.hour_start().to_string());
                 let to = to.map(|t| t.ceil_to(HOUR_MILLIS).to_string());
                 let query = HourRange {
                     // Open ends as text bounds that sort before and after every stored hour;

@@ -7,6 +7,7 @@
 
 mod pending;
 
+use pending::Instant;
 pub use pending::PendingCounts;
 use rusqlite::{Connection, Row};
 
@@ -15,16 +16,6 @@ use crate::domain::{CampaignId, EventType, Headline, UserId, UtcTimestamp};
 
 /// The campaign value of the user-wide scope.
 pub const ALL_CAMPAIGNS: &str = "";
-
-/// The start of the hour an instant falls in, as stored in `rollup_hourly.hour`.
-pub fn hour_bucket(at: &str) -> String {
-    format!("{}:00:00.000Z", &at[..13])
-}
-
-/// The start of the day an instant falls in, as stored in `rollup_daily.day`.
-pub fn day_bucket(at: &str) -> String {
-    format!("{}T00:00:00.000Z", &at[..10])
-}
 
 /// The metrics an event of this type counts towards.
 fn metrics(event_type: EventType) -> impl Iterator<Item = &'static str> {
@@ -44,7 +35,8 @@ pub fn record_event(
     at: UtcTimestamp,
 ) -> Result<(), StorageError> {
     let user = user.to_string();
-    let at = at.to_string();
+    let instant = Instant::of(at);
+    let at = &instant.text;
     for earliest in earliest_before(conn, lead, campaign, event_type)? {
         for (scope, previous) in [
             (campaign.as_str(), earliest.in_campaign),
@@ -52,17 +44,20 @@ pub fn record_event(
         ] {
             let first = match previous {
                 None => FirstSeen::New,
-                Some(previous) if at < previous => FirstSeen::Earlier { previous },
+                Some(previous) if *at < previous => FirstSeen::Earlier { previous },
                 Some(_) => FirstSeen::Before,
             };
             let key = (user.clone(), scope.to_owned(), earliest.metric);
             if let FirstSeen::Earlier { previous } = &first {
                 // The lead's first time moved back: its first-time count moves with it.
-                counts.move_first_from(key.clone(), previous);
+                let hour = UtcTimestamp::parse(previous).map_err(|e| {
+                    StorageError::Database(format!("a stored event time: {}", e.0).into())
+                })?;
+                counts.move_first_from(key.clone(), hour.hour_start().to_string());
             }
             counts.count(
                 key,
-                &at,
+                &instant,
                 first != FirstSeen::Before,
                 first == FirstSeen::New,
             );

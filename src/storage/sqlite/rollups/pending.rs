@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection};
 
+use crate::domain::UtcTimestamp;
 use crate::storage::StorageError;
 
 /// (user, campaign or [`super::ALL_CAMPAIGNS`], metric): the key shared by every rollup table.
@@ -81,36 +82,53 @@ pub struct PendingCounts {
     totals: BTreeMap<Scope, TotalCounts>,
 }
 
+/// An event's time as the counts use it: its text, and the hour and day it falls in.
+pub(super) struct Instant {
+    pub(super) text: String,
+    pub(super) hour: String,
+    pub(super) day: String,
+}
+
+impl Instant {
+    pub(super) fn of(at: UtcTimestamp) -> Self {
+        Self {
+            text: at.to_string(),
+            hour: at.hour_start().to_string(),
+            day: at.day_start().to_string(),
+        }
+    }
+}
+
 impl PendingCounts {
     /// One event at `at` in `scope`. `first_here`: the lead's first of this metric in the scope
     /// falls in this event's hour; `new_lead`: the scope had never seen the lead.
-    pub(super) fn count(&mut self, scope: Scope, at: &str, first_here: bool, new_lead: bool) {
+    pub(super) fn count(&mut self, scope: Scope, at: &Instant, first_here: bool, new_lead: bool) {
         self.add_hour(
-            (scope.clone(), super::hour_bucket(at)),
+            (scope.clone(), at.hour.clone()),
             HourCounts {
                 events: 1,
                 new_leads: i64::from(first_here),
-                span: Some(Span::at(at)),
+                span: Some(Span::at(&at.text)),
             },
         );
         *self
             .daily
-            .entry((scope.clone(), super::day_bucket(at)))
+            .entry((scope.clone(), at.day.clone()))
             .or_default() += 1;
         self.add_total(
             scope,
             TotalCounts {
                 events: 1,
                 leads: i64::from(new_lead),
-                span: Span::at(at),
+                span: Span::at(&at.text),
             },
         );
     }
 
     /// The lead's first time in `scope` moved back from `previous`: that hour loses it.
-    pub(super) fn move_first_from(&mut self, scope: Scope, previous: &str) {
+    pub(super) fn move_first_from(&mut self, scope: Scope, previous_hour: String) {
         self.add_hour(
-            (scope, super::hour_bucket(previous)),
+            (scope, previous_hour),
             HourCounts {
                 events: 0,
                 new_leads: -1,
