@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
+use super::events::IngestOutcome;
 use super::sqlite::SqliteAdmin;
 use super::tokens::TokenInfo;
 use super::users::{NewUser, SmartleadCredentials, User};
 use super::StorageError;
-use crate::domain::{ApiToken, TokenId, UserId};
+use crate::domain::{ApiToken, OrgId, SmartleadEvent, TokenId, UserId, UtcTimestamp};
 
 pub struct Admin(Backend);
 
@@ -80,6 +81,16 @@ impl Admin {
 
     pub fn revoke_token(&self, id: TokenId) -> Result<(), StorageError> {
         on_backend!(&self.0, admin => admin.revoke_token(id))
+    }
+
+    /// Stores `events` in one transaction, as one writer batch does (the same ingest as a
+    /// webhook delivery, counts written once before the COMMIT), without the fsync wait.
+    pub fn ingest_batch(
+        &mut self,
+        events: &[(UserId, OrgId, SmartleadEvent)],
+        received_at: UtcTimestamp,
+    ) -> Result<Vec<IngestOutcome>, StorageError> {
+        on_backend!(&mut self.0, admin => admin.ingest_batch(events, received_at))
     }
 
     /// Replaces every rollup with a recomputation from the events, in one transaction.

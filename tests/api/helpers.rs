@@ -79,6 +79,27 @@ pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> User
     id
 }
 
+/// Parses each (user, org, body) as the webhook does and stores them `batch` at a time, each
+/// batch one transaction as the writer commits it (`Admin::ingest_batch`): for tests that
+/// choose the batching.
+pub fn ingest_in_batches(db: &Path, deliveries: &[(UserId, String, Vec<u8>)], batch: usize) {
+    let mut admin = smartlead_hub::storage::Admin::open(db).unwrap();
+    let received_at = smartlead_hub::domain::UtcTimestamp::now();
+    for chunk in deliveries.chunks(batch.max(1)) {
+        let events: Vec<_> = chunk
+            .iter()
+            .map(|(user, org, body)| {
+                let event = smartlead_hub::smartlead::parse_delivery(body)
+                    .unwrap()
+                    .into_event(received_at)
+                    .unwrap();
+                (*user, OrgId::parse(org).unwrap(), event)
+            })
+            .collect();
+        admin.ingest_batch(&events, received_at).unwrap();
+    }
+}
+
 /// A new API token for the fixtures' user of the database at `db`.
 pub fn issue_token(db: &Path) -> String {
     let conn = open_db(db);

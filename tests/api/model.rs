@@ -11,13 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
-use smartlead_hub::domain::{EventType, OrgId, UserId, UtcTimestamp};
-use smartlead_hub::smartlead::parse_delivery;
+use smartlead_hub::domain::{EventType, UserId, UtcTimestamp};
 use smartlead_hub::storage::analytics::{self, HourRange, MetricRow};
-use smartlead_hub::storage::events;
-use smartlead_hub::storage::rollups::{self, PendingCounts};
+use smartlead_hub::storage::rollups::{self};
 
-use crate::helpers::{add_user, open_db};
+use crate::helpers::{add_user, ingest_in_batches, open_db};
 
 /// Event names, each with its alternate spelling; the last two are kept events: a category
 /// update, and a manual step (it only names the lead).
@@ -291,32 +289,6 @@ fn oracle_leads(deliveries: &[Delivery], user: usize) -> Vec<LeadRow> {
     leads.into_values().collect()
 }
 
-/// Ingests as the writer does: counts summed per batch of `batch`, one transaction.
-fn ingest(conn: &mut Connection, users: &[UserId], deliveries: &[Delivery], batch: usize) {
-    let tx = conn.transaction().unwrap();
-    for chunk in deliveries.chunks(batch) {
-        let mut counts = PendingCounts::default();
-        for d in chunk {
-            let org = OrgId::parse(&format!("model-org-{}", d.user)).unwrap();
-            let event = parse_delivery(&d.body())
-                .unwrap()
-                .into_event(UtcTimestamp::now())
-                .unwrap();
-            events::ingest(
-                &tx,
-                &mut counts,
-                users[d.user],
-                &org,
-                &event,
-                UtcTimestamp::now(),
-            )
-            .unwrap();
-        }
-        counts.flush(&tx).unwrap();
-    }
-    tx.commit().unwrap();
-}
-
 fn stored_leads(conn: &Connection, user: UserId) -> Vec<LeadRow> {
     let mut statement = conn
         .prepare(
@@ -402,9 +374,12 @@ proptest! {
             let users: Vec<UserId> = (0..2)
                 .map(|n| add_user(&path, &format!("u{n}@example.com"), &format!("model-org-{n}"), None))
                 .collect();
-            let mut conn = open_db(&path);
-            ingest(&mut conn, &users, &shuffled(&all, seed), batch);
-            files.push((conn, users));
+            let deliveries: Vec<_> = shuffled(&all, seed)
+                .iter()
+                .map(|d| (users[d.user], format!("model-org-{}", d.user), d.body()))
+                .collect();
+            ingest_in_batches(&path, &deliveries, batch);
+            files.push((open_db(&path), users));
         }
 
         let events = stored_events(&all);

@@ -3,12 +3,10 @@
 
 use proptest::prelude::*;
 use rusqlite::Connection;
-use smartlead_hub::domain::{OrgId, UserId, UtcTimestamp};
-use smartlead_hub::smartlead::parse_delivery;
-use smartlead_hub::storage::rollups::PendingCounts;
-use smartlead_hub::storage::{events, rollups};
+use smartlead_hub::domain::UserId;
+use smartlead_hub::storage::rollups;
 
-use crate::helpers::{add_user, fixture, open_db, spawn_app, ORG, SECRET};
+use crate::helpers::{add_user, fixture, ingest_in_batches, open_db, spawn_app, ORG, SECRET};
 
 /// The lead's eight events, from the real fixtures (the bounce and unsubscribe re-addressed to
 /// the same lead, the second category update later and different).
@@ -44,20 +42,13 @@ fn outcome(order: &[usize], bodies: &[String]) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("order.db");
     let user: UserId = add_user(&path, "order@example.com", "order-org", None);
-    let mut conn: Connection = open_db(&path);
-    let org = OrgId::parse("order-org").unwrap();
-    let tx = conn.transaction().unwrap();
     // One batch's worth of counts: summed across every event, written once before COMMIT.
-    let mut counts = PendingCounts::default();
-    for &i in order {
-        let event = parse_delivery(bodies[i].as_bytes())
-            .unwrap()
-            .into_event(UtcTimestamp::now())
-            .unwrap();
-        events::ingest(&tx, &mut counts, user, &org, &event, UtcTimestamp::now()).unwrap();
-    }
-    counts.flush(&tx).unwrap();
-    tx.commit().unwrap();
+    let deliveries: Vec<_> = order
+        .iter()
+        .map(|&i| (user, "order-org".to_owned(), bodies[i].clone().into_bytes()))
+        .collect();
+    ingest_in_batches(&path, &deliveries, deliveries.len());
+    let conn: Connection = open_db(&path);
     assert_eq!(rollups::check(&conn).unwrap(), vec![]);
     let lead: Vec<String> = conn
         .query_row(

@@ -2,14 +2,13 @@
 //! duplicates in shuffled order, through the same parse → ingest path the webhook uses.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use proptest::prelude::*;
 use rusqlite::{params, Connection};
-use smartlead_hub::domain::{EventType, OrgId, UserId, UtcTimestamp};
-use smartlead_hub::smartlead::parse_delivery;
+use smartlead_hub::domain::{EventType, UserId};
 use smartlead_hub::storage::analytics::{self, HourRange, MetricRow};
-use smartlead_hub::storage::rollups::PendingCounts;
-use smartlead_hub::storage::{events, migrations, rollups};
+use smartlead_hub::storage::{migrations, rollups};
 
 use crate::helpers::{add_user, open_db};
 
@@ -58,27 +57,17 @@ fn spec() -> impl Strategy<Value = Spec> {
     )
 }
 
-/// Ingests `bodies` as the writer does: counts summed in memory and written every `batch`
-/// events (one writer batch), all in one transaction.
-fn ingest_in_batches(conn: &mut Connection, user: UserId, bodies: &[String], batch: usize) {
-    let org = OrgId::parse("prop-org").unwrap();
-    let tx = conn.transaction().unwrap();
-    for chunk in bodies.chunks(batch) {
-        let mut counts = PendingCounts::default();
-        for body in chunk {
-            let event = parse_delivery(body.as_bytes())
-                .unwrap()
-                .into_event(UtcTimestamp::now())
-                .unwrap();
-            events::ingest(&tx, &mut counts, user, &org, &event, UtcTimestamp::now()).unwrap();
-        }
-        counts.flush(&tx).unwrap();
-    }
-    tx.commit().unwrap();
+/// Ingests `bodies` for `user` of "prop-org", `batch` at a time (one writer batch each).
+fn ingest_in_batches(path: &Path, user: UserId, bodies: &[String], batch: usize) {
+    let deliveries: Vec<_> = bodies
+        .iter()
+        .map(|b| (user, "prop-org".to_owned(), b.clone().into_bytes()))
+        .collect();
+    crate::helpers::ingest_in_batches(path, &deliveries, batch);
 }
 
-fn ingest_all(conn: &mut Connection, user: UserId, bodies: &[String]) {
-    ingest_in_batches(conn, user, bodies, bodies.len().max(1));
+fn ingest_all(path: &Path, user: UserId, bodies: &[String]) {
+    ingest_in_batches(path, user, bodies, bodies.len().max(1));
 }
 
 /// (metric, events, distinct leads, first, last) per metric, straight from email_events.
@@ -140,8 +129,8 @@ proptest! {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17;
             bodies.swap(i, (state % (i as u64 + 1)) as usize);
         }
-        let mut conn = open_db(&path);
-        ingest_in_batches(&mut conn, user, &bodies, batch);
+        ingest_in_batches(&path, user, &bodies, batch);
+        let conn = open_db(&path);
 
         prop_assert_eq!(rollups::check(&conn).unwrap(), vec![]);
         prop_assert_eq!(only_types(analytics::scope_metrics(&conn, user, rollups::ALL_CAMPAIGNS, None).unwrap()), recount(&conn, user, None, None));
@@ -173,8 +162,8 @@ fn check_finds_a_tampered_rollup_and_rebuild_repairs_it() {
             })
         })
         .collect();
-    let mut conn = open_db(&path);
-    ingest_all(&mut conn, user, &bodies);
+    ingest_all(&path, user, &bodies);
+    let conn = open_db(&path);
     assert_eq!(rollups::check(&conn).unwrap(), vec![]);
     conn.execute("UPDATE rollup_totals SET events = events + 1 WHERE metric = 'email_sent' AND campaign_id = ''", []).unwrap();
     conn.execute(
@@ -199,9 +188,8 @@ fn the_cli_checks_and_rebuilds_rollups() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cli.db");
     let user = add_user(&path, "c@example.com", "prop-org", None);
-    let mut conn = open_db(&path);
     ingest_all(
-        &mut conn,
+        &path,
         user,
         &[body(&Spec {
             name: 1,
@@ -225,7 +213,9 @@ fn the_cli_checks_and_rebuilds_rollups() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    conn.execute("DELETE FROM rollup_hourly", []).unwrap();
+    open_db(&path)
+        .execute("DELETE FROM rollup_hourly", [])
+        .unwrap();
     let bad = hub(&["rollups", "check"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stdout).contains("rollup_hourly"));
@@ -251,8 +241,8 @@ fn undoing_migration_007_recomputes_the_first_seen_rows() {
             })
         })
         .collect();
+    ingest_all(&path, user, &bodies);
     let mut conn = open_db(&path);
-    ingest_all(&mut conn, user, &bodies);
 
     let mut expected: BTreeMap<(String, String, String, String), String> = BTreeMap::new();
     let stored: Vec<(String, String, String, String, String)> = conn

@@ -5,10 +5,12 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
+use super::events::IngestOutcome;
+use super::rollups::PendingCounts;
 use super::tokens::{self, TokenInfo};
 use super::users::{self, NewUser, SmartleadCredentials, User};
 use super::{migrations, open_read_write, rollups, StorageError, DEFAULT_BUSY_TIMEOUT};
-use crate::domain::{ApiToken, TokenId, UserId};
+use crate::domain::{ApiToken, OrgId, SmartleadEvent, TokenId, UserId, UtcTimestamp};
 
 pub struct SqliteAdmin {
     conn: Connection,
@@ -73,6 +75,29 @@ impl SqliteAdmin {
 
     pub fn revoke_token(&self, id: TokenId) -> Result<(), StorageError> {
         tokens::revoke(&self.conn, id)
+    }
+
+    /// Stores `events` in one transaction, as one writer batch does: each through the same
+    /// `ingest` as a webhook delivery (dedupe, lead, first-seen), the rollup counts summed and
+    /// written once before the COMMIT. For seeding and tests, which want to choose the batches.
+    pub fn ingest_batch(
+        &mut self,
+        events: &[(UserId, OrgId, SmartleadEvent)],
+        received_at: UtcTimestamp,
+    ) -> Result<Vec<IngestOutcome>, StorageError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut counts = PendingCounts::default();
+        let outcomes = events
+            .iter()
+            .map(|(user, org, event)| {
+                super::events::ingest(&tx, &mut counts, *user, org, event, received_at)
+            })
+            .collect::<Result<_, _>>()?;
+        counts.flush(&tx)?;
+        tx.commit()?;
+        Ok(outcomes)
     }
 
     /// Replaces every rollup with a recomputation from the events, in one transaction that
