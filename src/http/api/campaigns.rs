@@ -7,10 +7,11 @@ use actix_web::{web, HttpResponse};
 use super::bodies::{
     CampaignList, CampaignStats, CampaignSummary, SeriesBucket, TimeSeries, UserStats,
 };
-use super::params::{encode_campaign_cursor, page, Params};
+use super::params::{encode_campaign_cursor, page};
+use super::queries::{CampaignListParams, Query, StatsParams, TimeSeriesParams};
 use super::stats_view::StatsView;
 
-use crate::domain::{CampaignId, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
+use crate::domain::{CampaignId, UtcTimestamp};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
 use crate::storage::analytics::{Bucket, HourRange};
@@ -28,12 +29,11 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
 /// `GET /api/campaigns`: the user's campaigns that have events, each with its numbers.
 async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
-    params: Params,
+    Query(list): Query<CampaignListParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = params.limit(50)?;
-    let after = params.campaign_cursor()?;
-    let rows = state.store.campaigns(user, after, limit + 1).await?;
+    let limit = list.limit;
+    let rows = state.store.campaigns(user, list.after, limit + 1).await?;
     let (rows, more) = page(rows, limit);
     let next_cursor = more
         .then(|| rows.last().map(|(c, _)| encode_campaign_cursor(c)))
@@ -55,11 +55,11 @@ async fn list(
 async fn stats(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
-    params: Params,
+    Query(range): Query<StatsParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let campaign = campaign_id(&path)?;
-    let (query, shown) = params.hour_range()?.unzip();
+    let (query, shown) = range.range.unzip();
     let rows = state
         .store
         .metrics(user, Some(campaign.clone()), query)
@@ -75,10 +75,10 @@ async fn stats(
 /// `GET /api/stats[?from=&to=]`: the user's numbers across all campaigns.
 async fn user_stats(
     AuthenticatedUser(user): AuthenticatedUser,
-    params: Params,
+    Query(range): Query<StatsParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (query, shown) = params.hour_range()?.unzip();
+    let (query, shown) = range.range.unzip();
     let rows = state
         .store
         .metrics(user, None, query)
@@ -97,21 +97,12 @@ async fn user_stats(
 async fn timeseries(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
-    params: Params,
+    Query(series): Query<TimeSeriesParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let campaign = campaign_id(&path)?;
-    let (bucket, unit, default_span) = match params.text("bucket").unwrap_or("day") {
-        "hour" => (Bucket::Hour, HOUR_MILLIS, 48 * HOUR_MILLIS),
-        "day" => (Bucket::Day, DAY_MILLIS, 30 * DAY_MILLIS),
-        other => {
-            return Err(ApiError::InvalidQuery {
-                name: "bucket".into(),
-                reason: format!("`{other}` is not one of `hour`, `day`"),
-            })
-        }
-    };
-    let (from, to) = params.time_range()?;
+    let (bucket, unit, default_span) = (series.bucket, series.unit, series.default_span);
+    let (from, to) = (series.from, series.to);
     let to = to.unwrap_or_else(UtcTimestamp::now).ceil_to(unit);
     let from = from
         .unwrap_or_else(|| to.plus_millis(-default_span))

@@ -1,11 +1,12 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
-use super::params::{encode_keyset, page, Params};
+use super::params::{encode_keyset, page};
+use super::queries::{LeadListParams, Query, TimelineParams};
 use crate::domain::LeadId;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::analytics::{EventPage, EventRow, LeadFilter, LeadRow};
+use crate::storage::analytics::{EventPage, EventRow, LeadRow};
 
 // Answers are typed structs serialized straight to bytes: going through `json!` would rebuild
 // every stored event_data as a tree first.
@@ -25,22 +26,14 @@ struct Timeline {
 /// `GET /api/leads?campaign_id=&last_event=&order=recent`: leads by newest activity.
 async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
-    params: Params,
+    Query(query): Query<LeadListParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(order) = params.text("order").filter(|o| *o != "recent") {
-        return Err(ApiError::InvalidQuery {
-            name: "order".into(),
-            reason: format!("`{order}` is not `recent`"),
-        });
-    }
-    let filter = LeadFilter {
-        campaign_id: params.campaign_id()?,
-        last_event: params.event_type("last_event")?,
-    };
-    let limit = params.limit(50)?;
-    let after = params.keyset_cursor()?;
-    let rows = state.store.leads(user, filter, after, limit + 1).await?;
+    let limit = query.limit;
+    let rows = state
+        .store
+        .leads(user, query.filter, query.after, limit + 1)
+        .await?;
     let (leads, more) = page(rows, limit);
     let next_cursor = more
         .then(|| {
@@ -59,16 +52,15 @@ async fn list(
 async fn events(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
-    params: Params,
+    Query(page_of): Query<TimelineParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     // A malformed id cannot name any lead: the same 404 as another user's lead.
     let lead: LeadId = path.parse().map_err(|_| ApiError::NotFound("lead"))?;
-    let limit = params.limit(10)?;
-    let after = params.keyset_cursor()?;
+    let limit = page_of.limit;
     let EventPage { events, more } = state
         .store
-        .lead_events(user, lead, after, limit)
+        .lead_events(user, lead, page_of.after, limit)
         .await?
         .ok_or(ApiError::NotFound("lead"))?;
     let next_cursor = more

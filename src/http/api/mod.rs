@@ -7,6 +7,7 @@ mod events;
 mod leads;
 mod me;
 mod params;
+mod queries;
 mod stats_view;
 
 use actix_web::web;

@@ -1,11 +1,9 @@
-//! Query-string parameters of the read API: parsed once, every failure a 400 naming the parameter.
+//! Query-string parameters of the read API: parsed once, every failure a 400 naming the
+//! parameter. The routes take them as typed structs (`queries`), built from these.
 
-use std::collections::HashMap;
-use std::future::{ready, Ready};
-
-use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::web;
 use serde::Serialize;
+use std::collections::HashMap;
 
 use crate::domain::{CampaignId, EventType, UtcTimestamp, HOUR_MILLIS};
 use crate::http::ApiError;
@@ -34,15 +32,6 @@ fn invalid(name: &str, reason: impl Into<String>) -> ApiError {
     ApiError::InvalidQuery {
         name: name.to_owned(),
         reason: reason.into(),
-    }
-}
-
-impl FromRequest for Params {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Self::parse(req.query_string()))
     }
 }
 
