@@ -69,7 +69,6 @@ enum Message {
 pub struct Writer {
     queue: mpsc::Sender<Message>,
     thread: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
-    files: DatabaseFiles,
     faults: Faults,
 }
 
@@ -130,7 +129,7 @@ impl Writer {
             max_batch: settings.max_batch.max(1),
             checkpointer,
             syncer,
-            files: files.clone(),
+            files,
             faults: faults.clone(),
         };
         let thread = std::thread::Builder::new()
@@ -140,19 +139,14 @@ impl Writer {
         Ok(Self {
             queue,
             thread: Arc::new(std::sync::Mutex::new(Some(thread))),
-            files,
             faults,
         })
     }
 
-    /// The storage fault that stopped this writer, if there is one; also checks, cheaply, that
-    /// the database's files are still the ones SQLite has open (for `/health`).
+    /// The storage fault that stopped this writer, if there is one. It does no I/O (it is asked
+    /// from the async executor): the files are checked by the syncer before every answer and by
+    /// the checkpointer every 200 ms, which record what they find.
     pub fn fault(&self) -> Option<StorageFault> {
-        if self.faults.current().is_none() {
-            if let Err(fault) = self.files.verify() {
-                self.faults.raise(fault);
-            }
-        }
         self.faults.current().cloned()
     }
 
