@@ -56,8 +56,11 @@ async fn receive(
     let received_at = UtcTimestamp::now();
 
     let (user, delivery) = match verify(&state, &tenant, &body, signature) {
-        // A secret rotated since the tenant was cached: the new one works at once.
-        Err(ApiError::Unauthorized(_)) if from_cache => {
+        // A secret rotated (or set) since the tenant was cached: the new one works at once.
+        // Only a secret that did not match is worth a fresh read; a broken body is not.
+        Err(ApiError::Unauthorized(AuthFailure::Webhook(
+            AuthError::WrongSecret | AuthError::BadSignature | AuthError::NoSecretConfigured,
+        ))) if from_cache => {
             state.tenants.forget(&org);
             let (fresh, _) = webhook_tenant(&state, &org).await?;
             (fresh.user_id, verify(&state, &fresh, &body, signature)?)
