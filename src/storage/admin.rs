@@ -1,6 +1,6 @@
 //! The storage boundary the command line uses: synchronous (a command has no executor to keep
 //! free), with the same migrations and rules as the service. A second backend becomes a second
-//! variant of [`Backend`], and each method a second arm.
+//! variant of [`Backend`] and a second arm of `on_backend!`.
 
 use std::path::Path;
 
@@ -15,15 +15,6 @@ pub struct Admin(Backend);
 
 enum Backend {
     Sqlite(SqliteAdmin),
-}
-
-/// `self.0`'s backend, whichever it is, as `admin`.
-macro_rules! on_backend {
-    ($self:expr, $admin:ident => $call:expr) => {
-        match $self {
-            Backend::Sqlite($admin) => $call,
-        }
-    };
 }
 
 impl Admin {

@@ -2,6 +2,17 @@
 //! take and return domain and read-model values, and run their SQL on storage threads. The
 //! SQLite backend is in `sqlite/`; errors and storage faults, shared by any backend, are here.
 
+/// Hands a call to whichever backend `$facade` holds: `on_backend!(&self.0, store =>
+/// store.ingest(…).await)`. Each facade's `Backend` enum lists the backends; a second one is a
+/// second arm here.
+macro_rules! on_backend {
+    ($facade:expr, $backend:ident => $call:expr) => {
+        match $facade {
+            Backend::Sqlite($backend) => $call,
+        }
+    };
+}
+
 mod admin;
 mod error;
 mod fault;

@@ -3,7 +3,7 @@
 //! SQL. Every method runs its SQL on a storage thread, never on the async executor.
 //!
 //! These methods are what a backend implements: today each goes to [`SqliteStore`]; a second
-//! backend becomes a second variant of [`Backend`], and the methods a second arm each.
+//! backend becomes a second variant of [`Backend`] and a second arm of `on_backend!`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -49,29 +49,21 @@ impl Store {
 
     /// The fault that stopped every write until restart, if there is one.
     pub fn fault(&self) -> Option<StorageFault> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.fault(),
-        }
+        on_backend!(&self.0, store => store.fault())
     }
 
     pub async fn schema_version(&self) -> Result<usize, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.schema_version().await,
-        }
+        on_backend!(&self.0, store => store.schema_version().await)
     }
 
     /// Commits everything already queued, then stops writing.
     pub async fn shutdown(&self) {
-        match &self.0 {
-            Backend::Sqlite(store) => store.shutdown().await,
-        }
+        on_backend!(&self.0, store => store.shutdown().await)
     }
 
     /// The user and secret behind a webhook org, if the org is known.
     pub async fn webhook_tenant(&self, org: OrgId) -> Result<Option<WebhookTenant>, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.webhook_tenant(org).await,
-        }
+        on_backend!(&self.0, store => store.webhook_tenant(org).await)
     }
 
     /// Stores a delivery, or finds it stored before; answered only once it is durable.
@@ -82,16 +74,12 @@ impl Store {
         event: SmartleadEvent,
         received_at: UtcTimestamp,
     ) -> Result<IngestOutcome, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.ingest(user, org, event, received_at).await,
-        }
+        on_backend!(&self.0, store => store.ingest(user, org, event, received_at).await)
     }
 
     /// Who an API token belongs to, if it is valid and not revoked.
     pub async fn token_owner(&self, token: ApiToken) -> Result<Option<TokenOwner>, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.token_owner(token).await,
-        }
+        on_backend!(&self.0, store => store.token_owner(token).await)
     }
 
     /// Records that a token was used at `at`.
@@ -100,15 +88,11 @@ impl Store {
         token_id: String,
         at: UtcTimestamp,
     ) -> Result<(), StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.touch_token(token_id, at).await,
-        }
+        on_backend!(&self.0, store => store.touch_token(token_id, at).await)
     }
 
     pub async fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.user(user).await,
-        }
+        on_backend!(&self.0, store => store.user(user).await)
     }
 
     /// The user's campaigns with events, after the campaign `after`, each with its metrics.
@@ -118,9 +102,7 @@ impl Store {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<(String, Vec<MetricRow>)>, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.campaigns(user, after, limit).await,
-        }
+        on_backend!(&self.0, store => store.campaigns(user, after, limit).await)
     }
 
     /// One campaign's metrics (`None` when the user has no events in it), or all the user's
@@ -131,9 +113,7 @@ impl Store {
         campaign: Option<CampaignId>,
         range: Option<HourRange>,
     ) -> Result<Option<Vec<MetricRow>>, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.metrics(user, campaign, range).await,
-        }
+        on_backend!(&self.0, store => store.metrics(user, campaign, range).await)
     }
 
     /// A campaign's counts per bucket over `range` (`None` when the user has no events in it).
@@ -144,9 +124,7 @@ impl Store {
         bucket: Bucket,
         range: HourRange,
     ) -> Result<Option<Vec<SeriesRow>>, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.timeseries(user, campaign, bucket, range).await,
-        }
+        on_backend!(&self.0, store => store.timeseries(user, campaign, bucket, range).await)
     }
 
     /// The user's leads, newest activity first.
@@ -157,9 +135,7 @@ impl Store {
         after: Option<Keyset>,
         limit: usize,
     ) -> Result<Vec<LeadRow>, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.leads(user, filter, after, limit).await,
-        }
+        on_backend!(&self.0, store => store.leads(user, filter, after, limit).await)
     }
 
     /// A page of a lead's timeline, newest first (`None` when the lead is not the user's).
@@ -170,9 +146,7 @@ impl Store {
         after: Option<Keyset>,
         limit: usize,
     ) -> Result<Option<EventPage>, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.lead_events(user, lead, after, limit).await,
-        }
+        on_backend!(&self.0, store => store.lead_events(user, lead, after, limit).await)
     }
 
     /// A page of the user's events matching `filter`, newest first.
@@ -183,8 +157,6 @@ impl Store {
         after: Option<Keyset>,
         limit: usize,
     ) -> Result<EventPage, StorageError> {
-        match &self.0 {
-            Backend::Sqlite(store) => store.search_events(user, filter, after, limit).await,
-        }
+        on_backend!(&self.0, store => store.search_events(user, filter, after, limit).await)
     }
 }

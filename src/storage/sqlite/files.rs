@@ -157,6 +157,9 @@ impl DatabaseFiles {
         } else {
             files.wal.clone()
         };
+        // Straight to the name, not via a temporary file and a rename: should the copy fail
+        // half-way, SQLite's recovery still keeps the commits of its valid prefix, where no
+        // file at all would keep none of those not yet checkpointed.
         let mut copy = new_private_file(&target)?;
         let mut source: &File = files.wal_file.file;
         source.seek(SeekFrom::Start(0))?;
