@@ -24,13 +24,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use common::sqlite_file::{committed, give_org_to_busiest_tenant};
 use common::{
-    add_user, ms, peak_rss_mib, seed, set_webhook_secret, summarize, written_bytes, DataSet, Rng,
+    add_user, find_user, ms, peak_rss_mib, seed, set_webhook_secret, summarize, written_bytes,
+    DataSet, Rng,
 };
-use rusqlite::OptionalExtension;
 use serde_json::Value;
 use smartlead_hub::domain::{UserId, UtcTimestamp};
-use smartlead_hub::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
 
 #[derive(Parser, Clone)]
 struct Args {
@@ -135,10 +135,7 @@ fn main() {
         );
     }
     if let Some(path) = &args.prefilled_db {
-        let stored: i64 = rusqlite::Connection::open(path)
-            .unwrap()
-            .query_row("SELECT count(*) FROM email_events", [], |r| r.get(0))
-            .unwrap();
+        let stored = committed(path).0;
         let filled = run_hub(&args, path, &bodies, Fill::Existing);
         let label = format!("smartlead-hub, {stored} events already stored");
         report(&label, &filled.result, Some(ceiling.rate()), filled.rss);
@@ -468,55 +465,15 @@ fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
 /// The user behind org `o`: `bench{o}@example.com`, created on first use.
 fn bench_user(db: &Path, o: usize) -> UserId {
     let email = format!("bench{o}@example.com");
-    let mut conn = open_read_write(db, DEFAULT_BUSY_TIMEOUT).unwrap();
-    migrations::to_latest(&mut conn).unwrap();
-    let existing: Option<String> = conn
-        .query_row("SELECT id FROM users WHERE email = ?1", [&email], |r| {
-            r.get(0)
-        })
-        .optional()
-        .unwrap();
-    match existing {
-        Some(id) => id.parse().unwrap(),
-        None => add_user(db, &email, &format!("bench-org-{o}"), &secret(o)),
-    }
+    find_user(db, &email)
+        .unwrap_or_else(|| add_user(db, &email, &format!("bench-org-{o}"), &secret(o)))
 }
 
 /// Moves org 0 (and its webhook secret) to the tenant with the most leads in a filled database.
 fn busiest_tenant_as_org_0(db: &Path) -> UserId {
-    let mut conn = open_read_write(db, DEFAULT_BUSY_TIMEOUT).unwrap();
-    let tx = conn.transaction().unwrap();
-    let id: String = tx
-        .query_row(
-            "SELECT user_id FROM leads GROUP BY user_id ORDER BY count(*) DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    tx.execute(
-        "UPDATE users SET smartlead_org_id = NULL WHERE smartlead_org_id = 'bench-org-0'",
-        [],
-    )
-    .unwrap();
-    tx.execute(
-        "UPDATE users SET smartlead_org_id = 'bench-org-0' WHERE id = ?1",
-        [&id],
-    )
-    .unwrap();
-    let user: UserId = id.parse().unwrap();
-    set_webhook_secret(&tx, user, &secret(0));
-    tx.commit().unwrap();
+    let user = give_org_to_busiest_tenant(db, "bench-org-0");
+    set_webhook_secret(db, user, &secret(0));
     user
-}
-
-/// Committed rows: (email events, kept events).
-fn committed(db: &Path) -> (u64, u64) {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as u64;
-    (
-        count("SELECT count(*) FROM email_events"),
-        count("SELECT count(*) FROM smartlead_events"),
-    )
 }
 
 fn verify(run: &HubRun) {

@@ -11,11 +11,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::{add_user, ms, seed, seed_bulk, summarize, DataSet, Rng};
+use common::sqlite_file::{sample_leads, seed_bulk};
+use common::{add_user, find_user, ms, seed, summarize, DataSet, Rng};
 use smartlead_hub::config::Settings;
 use smartlead_hub::startup::Application;
-use smartlead_hub::storage::tokens;
-use smartlead_hub::storage::{open_read_write, DEFAULT_BUSY_TIMEOUT};
+use smartlead_hub::storage::Admin;
 
 /// Builds the request path of one measured request.
 type PathFor = Box<dyn Fn(&mut Rng) -> String>;
@@ -73,33 +73,18 @@ fn main() {
         eprintln!("seeded at {rate:.0} events/s");
         user
     } else {
-        let conn = open_read_write(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
-        let id: String = conn
-            .query_row(
-                "SELECT id FROM users WHERE email = 'bench@example.com'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        id.parse().unwrap()
+        find_user(&path, "bench@example.com").expect("a benchmark database")
     };
     let size_mib = std::fs::metadata(&path)
         .map(|m| m.len() as f64 / 1048576.0)
         .unwrap_or(0.0);
 
-    let conn = open_read_write(&path, DEFAULT_BUSY_TIMEOUT).unwrap();
-    let (_, token) = tokens::issue(&conn, user, Some("bench")).unwrap();
+    let (_, token) = Admin::open(&path)
+        .unwrap()
+        .issue_token(user, Some("bench"))
+        .unwrap();
     let token = token.expose().to_owned();
-    let (leads, emails): (Vec<String>, Vec<String>) = {
-        let mut stmt = conn
-            .prepare("SELECT id, email FROM leads WHERE user_id = ?1 ORDER BY id LIMIT 5000")
-            .unwrap();
-        stmt.query_map([user.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .unzip()
-    };
-    drop(conn);
+    let (leads, emails) = sample_leads(&path, user, 5000);
 
     actix_web::rt::System::new().block_on(async move {
         let mut settings = Settings::with_db(&path);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Command, FromArgMatches};
 
-use crate::storage::integrity::StartupCheck;
+use crate::storage::records::StartupCheck;
 use crate::storage::{StoreSettings, WriterSettings};
 
 /// Where the database lives. Shared by every subcommand.

@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::storage::{self, DEFAULT_BUSY_TIMEOUT};
+use crate::storage::Admin;
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -20,7 +20,7 @@ pub fn run(args: BackupArgs) -> CliResult {
     if args.to.exists() {
         return Err(format!("{} already exists; choose a new file", args.to.display()).into());
     }
-    let copied = storage::backup(&args.db.db, &args.to, DEFAULT_BUSY_TIMEOUT)?;
+    let copied = Admin::backup(&args.db.db, &args.to)?;
     outln!(
         "backed up {} to {}: {} email events, integrity ok",
         args.db.db.display(),

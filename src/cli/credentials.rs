@@ -3,7 +3,7 @@ use clap::{Args, Subcommand};
 use super::CliResult;
 use crate::config::DbArgs;
 use crate::domain::UserId;
-use crate::storage::users::SmartleadCredentials;
+use crate::storage::records::SmartleadCredentials;
 use crate::storage::Admin;
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@ use clap::{Args, Subcommand};
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::storage::{migrations, Admin};
+use crate::storage::Admin;
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -48,11 +48,9 @@ pub fn run(args: MigrateArgs) -> CliResult {
 
 fn print_status(admin: &Admin) -> CliResult {
     let current = admin.schema_version()?;
-    outln!(
-        "schema version: {current} (latest: {})",
-        migrations::latest_version()
-    );
-    for (index, name) in migrations::names().enumerate() {
+    let names = admin.migration_names();
+    outln!("schema version: {current} (latest: {})", names.len());
+    for (index, name) in names.iter().enumerate() {
         let state = if index < current {
             "applied"
         } else {

@@ -3,7 +3,7 @@ use clap::{Args, Subcommand};
 use super::CliResult;
 use crate::config::DbArgs;
 use crate::domain::{EmailAddress, OrgId};
-use crate::storage::users;
+use crate::storage::records::NewUser;
 use crate::storage::Admin;
 
 #[derive(Debug, Args)]
@@ -46,7 +46,7 @@ pub fn run(args: UsersArgs) -> CliResult {
         } => {
             let email = EmailAddress::parse(&email)?;
             let org = OrgId::parse(&org_id)?;
-            let user = admin.add_user(&users::NewUser {
+            let user = admin.add_user(&NewUser {
                 email: email.as_str(),
                 name: name.as_deref(),
                 org_id: Some(&org),

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::domain::OrgId;
-use crate::storage::users::WebhookTenant;
+use crate::storage::records::WebhookTenant;
 
 pub struct TenantCache {
     ttl: Duration,

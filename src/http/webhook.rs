@@ -11,7 +11,7 @@ use super::error::AuthFailure;
 use super::{ApiError, AppState};
 use crate::domain::{OrgId, UtcTimestamp};
 use crate::smartlead::{self, AuthError, Delivery, WebhookSecret};
-use crate::storage::users::WebhookTenant;
+use crate::storage::records::WebhookTenant;
 
 const SIGNATURE_HEADER: &str = "x-smartlead-signature";
 

@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use super::events::IngestOutcome;
+use super::records::{
+    BackupSummary, IngestOutcome, NewUser, SmartleadCredentials, TokenInfo, User,
+};
 use super::sqlite::SqliteAdmin;
-use super::tokens::TokenInfo;
-use super::users::{NewUser, SmartleadCredentials, User};
 use super::StorageError;
 use crate::domain::{ApiToken, OrgId, SmartleadEvent, TokenId, UserId, UtcTimestamp};
 
@@ -28,8 +28,19 @@ impl Admin {
         Ok(Self(Backend::Sqlite(SqliteAdmin::open_as_is(path)?)))
     }
 
+    /// A consistent copy of the live database at `source`, written to `target` (which must not
+    /// exist), taken without stopping the service's writes and checked before it is reported.
+    pub fn backup(source: &Path, target: &Path) -> Result<BackupSummary, StorageError> {
+        SqliteAdmin::backup(source, target)
+    }
+
     pub fn schema_version(&self) -> Result<usize, StorageError> {
         on_backend!(&self.0, admin => admin.schema_version())
+    }
+
+    /// Every migration's name, in order: version N is the first N applied.
+    pub fn migration_names(&self) -> Vec<&'static str> {
+        on_backend!(&self.0, admin => admin.migration_names())
     }
 
     pub fn migrate_to_latest(&mut self) -> Result<(), StorageError> {

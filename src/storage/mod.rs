@@ -1,6 +1,8 @@
 //! Storage, behind one boundary: the service uses [`Store`], the command line [`Admin`]; both
-//! take and return domain and read-model values, and run their SQL on storage threads. The
-//! SQLite backend is in `sqlite/`; errors and storage faults, shared by any backend, are here.
+//! take and return domain values and [`records`], and run their SQL on storage threads. The
+//! SQLite backend is in `sqlite/`; what every backend shares is here: the records, the rollup
+//! arithmetic ([`rollup_counts`]), errors and storage faults. `sqlite` is public only for the
+//! backend's own tests and benchmarks.
 
 /// Hands a call to whichever backend `$facade` holds: `on_backend!(&self.0, store =>
 /// store.ingest(…).await)`. Each facade's `Backend` enum lists the backends; a second one is a
@@ -16,14 +18,13 @@ macro_rules! on_backend {
 mod admin;
 mod error;
 mod fault;
-mod sqlite;
+pub mod records;
+pub mod rollup_counts;
+pub mod sqlite;
 mod store;
 
 pub use admin::Admin;
 pub use error::{BackendError, StorageError};
 pub use fault::{FileChange, StorageFault};
-pub use sqlite::{
-    analytics, backup, events, integrity, migrations, open_read_write, rollups, tokens, users,
-    BackupSummary, ReadPool, ServeLock, Writer, WriterSettings, DEFAULT_BUSY_TIMEOUT,
-};
+pub use sqlite::{ServeLock, WriterSettings};
 pub use store::{SeriesRow, Store, StoreSettings};

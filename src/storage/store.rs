@@ -8,14 +8,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::analytics::{
-    Bucket, EventFilter, EventPage, HourRange, Keyset, LeadFilter, LeadRow, MetricRow,
-};
-use super::events::IngestOutcome;
-use super::integrity::StartupCheck;
+use super::records::WebhookTenant;
+use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
+use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
-use super::tokens::TokenOwner;
-use super::users::{User, WebhookTenant};
 use super::{StorageError, StorageFault, WriterSettings};
 use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};

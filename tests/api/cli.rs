@@ -30,7 +30,9 @@ fn migrate_status_up_and_down_on_a_new_database() {
 
     let (ok, out, _) = hub(&["migrate", "up", "--db", db]);
     assert!(ok);
-    let latest = smartlead_hub::storage::migrations::latest_version();
+    let latest = crate::helpers::admin(&dir.path().join("scratch.db"))
+        .migration_names()
+        .len();
     assert!(
         out.contains(&format!("schema version: {latest} (latest: {latest})")),
         "{out}"

@@ -179,7 +179,7 @@ async fn ranges_are_bounded_and_open_ends_are_null() {
 fn backup_refuses_a_symlink_at_its_target() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
-    crate::helpers::open_db(&db);
+    crate::helpers::admin(&db);
     let aimed_at = dir.path().join("elsewhere.db");
     let link = dir.path().join("backup.db");
     std::os::unix::fs::symlink(&aimed_at, &link).unwrap();

@@ -9,8 +9,8 @@ use serde_json::Value;
 use smartlead_hub::config::Settings;
 use smartlead_hub::domain::{OrgId, UserId};
 use smartlead_hub::startup::Application;
-use smartlead_hub::storage::users::{self, NewUser, SmartleadCredentials};
-use smartlead_hub::storage::{migrations, open_read_write, tokens, DEFAULT_BUSY_TIMEOUT};
+use smartlead_hub::storage::records::{NewUser, SmartleadCredentials};
+use smartlead_hub::storage::Admin;
 use tempfile::TempDir;
 
 /// The org and secret the fixtures are written for (tests/fixtures/smartlead/README.md).
@@ -60,18 +60,15 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Creates a user for `org`, with `secret` as its webhook secret when given.
 pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> UserId {
-    let conn = open_db(db);
     let org = OrgId::parse(org).unwrap();
-    let user = users::add_user(
-        &conn,
-        &NewUser {
+    let user = admin(db)
+        .add_user(&NewUser {
             email,
             name: None,
             org_id: Some(&org),
             org_name: Some("Test org"),
-        },
-    )
-    .expect("user added");
+        })
+        .expect("user added");
     let id: UserId = user.id.parse().unwrap();
     if let Some(secret) = secret {
         set_webhook_secret(db, id, secret);
@@ -83,7 +80,7 @@ pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> User
 /// batch one transaction as the writer commits it (`Admin::ingest_batch`): for tests that
 /// choose the batching.
 pub fn ingest_in_batches(db: &Path, deliveries: &[(UserId, String, Vec<u8>)], batch: usize) {
-    let mut admin = smartlead_hub::storage::Admin::open(db).unwrap();
+    let mut admin = admin(db);
     let received_at = smartlead_hub::domain::UtcTimestamp::now();
     for chunk in deliveries.chunks(batch.max(1)) {
         let events: Vec<_> = chunk
@@ -102,15 +99,16 @@ pub fn ingest_in_batches(db: &Path, deliveries: &[(UserId, String, Vec<u8>)], ba
 
 /// A new API token for the fixtures' user of the database at `db`.
 pub fn issue_token(db: &Path) -> String {
-    let conn = open_db(db);
-    let user: String = conn
-        .query_row(
-            "SELECT id FROM users WHERE smartlead_org_id = ?1",
-            [ORG],
-            |r| r.get(0),
-        )
+    let admin = admin(db);
+    let user = admin
+        .users()
+        .unwrap()
+        .into_iter()
+        .find(|user| user.smartlead_org_id.as_deref() == Some(ORG))
+        .expect("the fixtures' user");
+    let (_, token) = admin
+        .issue_token(user.id.parse().unwrap(), Some("test"))
         .unwrap();
-    let (_, token) = tokens::issue(&conn, user.parse().unwrap(), Some("test")).unwrap();
     token.expose().to_owned()
 }
 
@@ -120,13 +118,32 @@ pub fn set_webhook_secret(db: &Path, user: UserId, secret: &str) {
         webhook_secret: Some(secret.into()),
         api_key: None,
     };
-    users::set_smartlead_credentials(&open_db(db), user, &credentials).unwrap();
+    admin(db)
+        .set_smartlead_credentials(user, &credentials)
+        .unwrap();
 }
 
-/// A read-write connection to a migrated database file, for arranging and asserting.
-pub fn open_db(path: &Path) -> Connection {
+/// The database at `path` through the storage boundary the CLI uses (created and migrated if
+/// missing): how tests arrange users, credentials, tokens and batches.
+pub fn admin(path: &Path) -> Admin {
+    Admin::open(path).expect("database opens")
+}
+
+/// The SQLite backend's own read-write connection to a migrated file: for the backend's own
+/// tests (schema, rollups, the model), which call its functions directly.
+pub fn backend_connection(path: &Path) -> Connection {
+    use smartlead_hub::storage::sqlite::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
     let mut conn = open_read_write(path, DEFAULT_BUSY_TIMEOUT).expect("database opens");
     migrations::to_latest(&mut conn).expect("database migrates");
+    conn
+}
+
+/// A plain SQLite connection to the file, as any outside reader would open one: for asserting
+/// what is on disk. It runs no code of the service's.
+pub fn inspect(path: &Path) -> Connection {
+    let conn = Connection::open(path).expect("database opens");
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
     conn
 }
 
@@ -172,8 +189,9 @@ impl Answer {
 }
 
 impl TestApp {
+    /// The file as an outside reader sees it (see [`inspect`]).
     pub fn db(&self) -> Connection {
-        open_db(&self.db_path)
+        inspect(&self.db_path)
     }
 
     pub fn webhook_url(&self, org: &str) -> String {
@@ -225,7 +243,9 @@ impl TestApp {
 
     /// A new API token for `user`.
     pub fn token_for(&self, user: UserId) -> String {
-        let (_, token) = tokens::issue(&self.db(), user, Some("test")).expect("token issued");
+        let (_, token) = admin(&self.db_path)
+            .issue_token(user, Some("test"))
+            .expect("token issued");
         token.expose().to_owned()
     }
 

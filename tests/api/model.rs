@@ -12,10 +12,11 @@ use proptest::prelude::*;
 use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 use smartlead_hub::domain::{EventType, UserId, UtcTimestamp};
-use smartlead_hub::storage::analytics::{self, HourRange, MetricRow};
-use smartlead_hub::storage::rollups::{self};
+use smartlead_hub::storage::records::{HourRange, MetricRow};
+use smartlead_hub::storage::sqlite::analytics;
+use smartlead_hub::storage::sqlite::rollups;
 
-use crate::helpers::{add_user, ingest_in_batches, open_db};
+use crate::helpers::{add_user, backend_connection, ingest_in_batches};
 
 /// Event names, each with its alternate spelling; the last two are kept events: a category
 /// update, and a manual step (it only names the lead).
@@ -379,7 +380,7 @@ proptest! {
                 .map(|d| (users[d.user], format!("model-org-{}", d.user), d.body()))
                 .collect();
             ingest_in_batches(&path, &deliveries, batch);
-            files.push((open_db(&path), users));
+            files.push((backend_connection(&path), users));
         }
 
         let events = stored_events(&all);

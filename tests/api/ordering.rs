@@ -4,9 +4,10 @@
 use proptest::prelude::*;
 use rusqlite::Connection;
 use smartlead_hub::domain::UserId;
-use smartlead_hub::storage::rollups;
 
-use crate::helpers::{add_user, fixture, ingest_in_batches, open_db, spawn_app, ORG, SECRET};
+use crate::helpers::{
+    add_user, admin, fixture, ingest_in_batches, inspect, spawn_app, ORG, SECRET,
+};
 
 /// The lead's eight events, from the real fixtures (the bounce and unsubscribe re-addressed to
 /// the same lead, the second category update later and different).
@@ -48,8 +49,8 @@ fn outcome(order: &[usize], bodies: &[String]) -> Outcome {
         .map(|&i| (user, "order-org".to_owned(), bodies[i].clone().into_bytes()))
         .collect();
     ingest_in_batches(&path, &deliveries, deliveries.len());
-    let conn: Connection = open_db(&path);
-    assert_eq!(rollups::check(&conn).unwrap(), vec![]);
+    assert_eq!(admin(&path).check_rollups().unwrap(), vec![]);
+    let conn: Connection = inspect(&path);
     let lead: Vec<String> = conn
         .query_row(
             "SELECT email, smartlead_campaign_id, last_email_event, last_event_timestamp, smartlead_category, smartlead_category_at

@@ -8,9 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use smartlead_hub::storage::rollups;
-
-use crate::helpers::{fixture, open_db, ORG};
+use crate::helpers::{admin, fixture, inspect, ORG};
 
 pub struct HubProcess {
     child: Child,
@@ -238,7 +236,7 @@ impl Load {
 /// nothing is stored twice, rollups equal a recount, the file is intact, and no event is linked
 /// to another user's lead.
 pub fn assert_invariants(db: &Path, acked: &[u64]) {
-    let conn = open_db(db);
+    let conn = inspect(db);
     let mut stored: HashMap<String, i64> = HashMap::new();
     let mut stmt = conn
         .prepare(
@@ -263,7 +261,7 @@ pub fn assert_invariants(db: &Path, acked: &[u64]) {
     }
     assert!(stored.values().all(|&c| c == 1), "an event is stored twice");
     assert_eq!(
-        rollups::check(&conn).unwrap(),
+        admin(db).check_rollups().unwrap(),
         vec![],
         "rollups differ from a recount"
     );

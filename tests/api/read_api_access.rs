@@ -2,9 +2,8 @@
 
 use actix_web::http::StatusCode;
 use smartlead_hub::domain::TokenId;
-use smartlead_hub::storage::tokens;
 
-use crate::helpers::{add_user, fixture, spawn_app, SECRET};
+use crate::helpers::{add_user, admin, fixture, spawn_app, SECRET};
 
 const PATHS: &[&str] = &[
     "/api/me",
@@ -46,10 +45,10 @@ async fn missing_malformed_unknown_and_revoked_tokens_are_401() {
         StatusCode::UNAUTHORIZED
     );
 
-    let conn = app.db();
-    let listed = tokens::list(&conn, app.user_id).unwrap();
+    let admin = admin(&app.db_path);
+    let listed = admin.tokens(app.user_id).unwrap();
     let id: TokenId = listed[0].id.parse().unwrap();
-    tokens::revoke(&conn, id).unwrap();
+    admin.revoke_token(id).unwrap();
     let revoked = app.get_as(&token, "/api/me").await;
     assert_eq!(revoked.status, StatusCode::UNAUTHORIZED);
     // Revoked and unknown tokens get the very same answer.
@@ -73,7 +72,7 @@ async fn tokens_store_only_a_hash_and_record_their_use() {
     // Recorded off the request's path: poll, within a budget far beyond what it takes.
     let mut used = None;
     for _ in 0..500 {
-        used = tokens::list(&app.db(), app.user_id).unwrap()[0]
+        used = admin(&app.db_path).tokens(app.user_id).unwrap()[0]
             .last_used_at
             .clone();
         if used.is_some() {

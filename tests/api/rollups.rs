@@ -7,10 +7,11 @@ use std::path::Path;
 use proptest::prelude::*;
 use rusqlite::{params, Connection};
 use smartlead_hub::domain::{EventType, UserId};
-use smartlead_hub::storage::analytics::{self, HourRange, MetricRow};
-use smartlead_hub::storage::{migrations, rollups};
+use smartlead_hub::storage::records::{HourRange, MetricRow};
+use smartlead_hub::storage::sqlite::analytics;
+use smartlead_hub::storage::sqlite::{migrations, rollups};
 
-use crate::helpers::{add_user, open_db};
+use crate::helpers::{add_user, backend_connection};
 
 const NAMES: &[&str] = &[
     "EMAIL_SENT",
@@ -130,7 +131,7 @@ proptest! {
             bodies.swap(i, (state % (i as u64 + 1)) as usize);
         }
         ingest_in_batches(&path, user, &bodies, batch);
-        let conn = open_db(&path);
+        let conn = backend_connection(&path);
 
         prop_assert_eq!(rollups::check(&conn).unwrap(), vec![]);
         prop_assert_eq!(only_types(analytics::scope_metrics(&conn, user, rollups::ALL_CAMPAIGNS, None).unwrap()), recount(&conn, user, None, None));
@@ -163,7 +164,7 @@ fn check_finds_a_tampered_rollup_and_rebuild_repairs_it() {
         })
         .collect();
     ingest_all(&path, user, &bodies);
-    let conn = open_db(&path);
+    let conn = backend_connection(&path);
     assert_eq!(rollups::check(&conn).unwrap(), vec![]);
     conn.execute("UPDATE rollup_totals SET events = events + 1 WHERE metric = 'email_sent' AND campaign_id = ''", []).unwrap();
     conn.execute(
@@ -213,7 +214,7 @@ fn the_cli_checks_and_rebuilds_rollups() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    open_db(&path)
+    backend_connection(&path)
         .execute("DELETE FROM rollup_hourly", [])
         .unwrap();
     let bad = hub(&["rollups", "check"]);
@@ -242,7 +243,7 @@ fn undoing_migration_007_recomputes_the_first_seen_rows() {
         })
         .collect();
     ingest_all(&path, user, &bodies);
-    let mut conn = open_db(&path);
+    let mut conn = backend_connection(&path);
 
     let mut expected: BTreeMap<(String, String, String, String), String> = BTreeMap::new();
     let stored: Vec<(String, String, String, String, String)> = conn

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection};
 use smartlead_hub::domain::EventType;
-use smartlead_hub::storage::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
+use smartlead_hub::storage::sqlite::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
 
 const USER: &str = "00000000-0000-4000-8000-0000000000a1";
 const LEAD: &str = "00000000-0000-4000-8000-0000000000b1";
@@ -445,7 +445,8 @@ fn the_database_file_is_private_to_its_owner() {
 
 mod read_paths {
     use smartlead_hub::domain::{EventType, LeadId, UserId};
-    use smartlead_hub::storage::analytics::{plans, EventFilter, Keyset, LeadFilter};
+    use smartlead_hub::storage::records::{EventFilter, Keyset, LeadFilter};
+    use smartlead_hub::storage::sqlite::analytics::plans;
 
     use super::*;
 
@@ -472,7 +473,7 @@ mod read_paths {
     fn the_first_seen_walk_reads_only_the_leads_index_entries() {
         let (_dir, conn) = migrated_db();
         seed_rows(&conn);
-        let plan = smartlead_hub::storage::rollups::first_seen_plan(&conn).unwrap();
+        let plan = smartlead_hub::storage::sqlite::rollups::first_seen_plan(&conn).unwrap();
         uses_an_index_without_scanning(&plan, "COVERING INDEX idx_email_events_lead_timestamp");
     }
 

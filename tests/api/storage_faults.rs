@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::helpers::{add_user, open_db, ORG, SECRET};
+use crate::helpers::{add_user, inspect, ORG, SECRET};
 use crate::process::{assert_invariants, prepared_db, unique_open, HubProcess};
 
 fn run(program: &str, args: &[&str]) {
@@ -172,7 +172,7 @@ async fn a_lock_held_by_another_process_past_the_timeout_is_503() {
         .finish();
 
     // This test process is the other process: it holds the write lock.
-    let locker = open_db(&db);
+    let locker = inspect(&db);
     locker.execute_batch("BEGIN IMMEDIATE").unwrap();
     let (status, retry_after, body) = post(&client, &hub, 7).await;
     locker.execute_batch("ROLLBACK").unwrap();

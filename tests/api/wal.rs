@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use smartlead_hub::storage::{StorageError, Writer, WriterSettings};
+use smartlead_hub::storage::sqlite::{Writer, WriterSettings};
+use smartlead_hub::storage::StorageError;
 
 const SENDERS: usize = 32;
 const ROW_BYTES: usize = 8 * 1024;

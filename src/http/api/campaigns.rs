@@ -14,7 +14,7 @@ use super::stats_view::StatsView;
 use crate::domain::{CampaignId, UtcTimestamp};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::analytics::{Bucket, HourRange};
+use crate::storage::records::{Bucket, HourRange};
 
 /// The most buckets one time-series answer may hold.
 const MAX_BUCKETS: i64 = 10_000;

@@ -5,7 +5,7 @@ use super::params::encode_keyset;
 use super::queries::{EventSearchParams, Query};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::analytics::{EventPage, EventRow};
+use crate::storage::records::{EventPage, EventRow};
 
 /// Serialized straight to bytes, so each stored event_data is copied, not re-parsed.
 #[derive(Serialize)]

@@ -6,7 +6,7 @@ use super::queries::{LeadListParams, Query, TimelineParams};
 use crate::domain::LeadId;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::analytics::{EventPage, EventRow, LeadRow};
+use crate::storage::records::{EventPage, EventRow, LeadRow};
 
 // Answers are typed structs serialized straight to bytes: going through `json!` would rebuild
 // every stored event_data as a tree first.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::domain::{CampaignId, EventType, UtcTimestamp, HOUR_MILLIS};
 use crate::http::ApiError;
-use crate::storage::analytics::{HourRange, Keyset};
+use crate::storage::records::{HourRange, Keyset};
 
 pub const MAX_LIMIT: usize = 500;
 

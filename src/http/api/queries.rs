@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest};
 use super::params::{Params, ShownRange};
 use crate::domain::{Echo, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::ApiError;
-use crate::storage::analytics::{Bucket, EventFilter, HourRange, Keyset, LeadFilter};
+use crate::storage::records::{Bucket, EventFilter, HourRange, Keyset, LeadFilter};
 
 /// A route's parameters, built from the checked query string.
 pub trait FromParams: Sized {

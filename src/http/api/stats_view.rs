@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::domain::{EventType, Headline};
-use crate::storage::analytics::MetricRow;
+use crate::storage::records::MetricRow;
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Count {

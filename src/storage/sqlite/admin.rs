@@ -5,12 +5,12 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::events::IngestOutcome;
-use super::rollups::PendingCounts;
-use super::tokens::{self, TokenInfo};
-use super::users::{self, NewUser, SmartleadCredentials, User};
-use super::{migrations, open_read_write, rollups, StorageError, DEFAULT_BUSY_TIMEOUT};
+use super::DEFAULT_BUSY_TIMEOUT;
+use super::{migrations, open_read_write, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, OrgId, SmartleadEvent, TokenId, UserId, UtcTimestamp};
+use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
+use crate::storage::records::{TokenInfo, User};
+use crate::storage::rollup_counts::PendingCounts;
 
 pub struct SqliteAdmin {
     conn: Connection,
@@ -31,8 +31,16 @@ impl SqliteAdmin {
         })
     }
 
+    pub fn backup(source: &Path, target: &Path) -> Result<BackupSummary, StorageError> {
+        super::backup(source, target, DEFAULT_BUSY_TIMEOUT)
+    }
+
     pub fn schema_version(&self) -> Result<usize, StorageError> {
         migrations::current_version(&self.conn)
+    }
+
+    pub fn migration_names(&self) -> Vec<&'static str> {
+        migrations::names().collect()
     }
 
     pub fn migrate_to_latest(&mut self) -> Result<(), StorageError> {
@@ -95,7 +103,7 @@ impl SqliteAdmin {
                 super::events::ingest(&tx, &mut counts, *user, org, event, received_at)
             })
             .collect::<Result<_, _>>()?;
-        counts.flush(&tx)?;
+        rollups::flush(&mut counts, &tx)?;
         tx.commit()?;
         Ok(outcomes)
     }

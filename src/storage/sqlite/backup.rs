@@ -7,10 +7,7 @@ use rusqlite::backup::Backup;
 use rusqlite::{Connection, OpenFlags};
 
 use super::StorageError;
-
-pub struct BackupSummary {
-    pub email_events: i64,
-}
+use crate::storage::records::BackupSummary;
 
 /// Copies `source` to `target` in one backup step: one read transaction, hence one snapshot that
 /// holds every commit made before it began. In WAL mode that read never blocks the writer, and a

@@ -2,24 +2,13 @@
 //! transaction (the writer's savepoint), so a delivery is stored whole or not at all.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 
-use super::rollups::{self, PendingCounts};
+use super::rollups;
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, OtherEvent, SmartleadEvent};
-
-/// What happened to a delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum IngestOutcome {
-    /// A new email event was stored.
-    Stored { event_id: String },
-    /// The same event was stored before; nothing changed.
-    Duplicate { event_id: String },
-    /// A non-email Smartlead event was kept in `smartlead_events`.
-    Kept { event_id: String },
-}
+use crate::storage::records::IngestOutcome;
+use crate::storage::rollup_counts::PendingCounts;
 
 /// Stores one delivery for `user`. Must run inside a transaction; its rollup counts go to
 /// `counts`, which the caller flushes before committing.

@@ -5,19 +5,7 @@
 use rusqlite::Connection;
 
 use super::StorageError;
-
-/// How much of the file is read before the service listens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartupCheck {
-    /// The header and schema (read by opening and migrating), every page of the small tables
-    /// the service cannot run without (users, credentials, API tokens) with their indexes, and
-    /// the root and first leaf of every other table and index. Milliseconds, whatever the
-    /// number of events.
-    Quick,
-    /// `PRAGMA quick_check` of the whole file: every page of every table and index. Reads the
-    /// whole file, about 4 s per million stored events on the benchmark machine.
-    Full,
-}
+use crate::storage::records::StartupCheck;
 
 /// Tables read in full by [`StartupCheck::Quick`]: small, and needed by every request.
 const VITAL_TABLES: [&str; 3] = ["users", "integration_credentials", "api_tokens"];

@@ -23,7 +23,7 @@ pub mod users;
 mod write;
 
 pub use admin::SqliteAdmin;
-pub use backup::{backup, BackupSummary};
+pub use backup::backup;
 pub use connection::{open_read_write, ReadPool, DEFAULT_BUSY_TIMEOUT};
 pub use serve_lock::ServeLock;
 pub use store::SqliteStore;

@@ -7,16 +7,12 @@ use std::time::Instant;
 
 use rusqlite::Connection;
 
-use super::analytics::{
-    self, Bucket, EventFilter, EventPage, HourRange, Keyset, LeadFilter, LeadRow, MetricRow,
-};
-use super::events::{self, IngestOutcome};
-use super::integrity;
-use super::tokens::{self, TokenOwner};
-use super::users::{self, User, WebhookTenant};
+use super::{analytics, events, integrity, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
 use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
+use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
+use crate::storage::records::{LeadFilter, LeadRow, MetricRow, TokenOwner, User, WebhookTenant};
 use crate::storage::{StorageFault, StoreSettings};
 
 use crate::storage::SeriesRow;

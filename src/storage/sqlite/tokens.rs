@@ -1,27 +1,10 @@
 //! API tokens: issue, list, revoke, and resolve a presented token to its user.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 
 use super::StorageError;
 use crate::domain::{ApiToken, TokenId, UserId, UtcTimestamp};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TokenInfo {
-    pub id: String,
-    pub name: Option<String>,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
-
-/// Who a valid token belongs to.
-#[derive(Debug, Clone)]
-pub struct TokenOwner {
-    pub token_id: String,
-    pub user_id: UserId,
-    pub last_used_at: Option<String>,
-}
+use crate::storage::records::{TokenInfo, TokenOwner};
 
 /// Creates a token for `user`; the returned secret is never stored.
 pub fn issue(

@@ -1,55 +1,10 @@
 //! Users (tenants) and their Smartlead credentials.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
 
 use super::StorageError;
 use crate::domain::{OrgId, UserId, UtcTimestamp};
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct User {
-    pub id: String,
-    pub email: String,
-    pub name: Option<String>,
-    pub smartlead_org_id: Option<String>,
-    pub smartlead_org_name: Option<String>,
-    pub created_at: String,
-}
-
-/// The `credentials` JSON of a user's `'smartlead'` row. Secrets never appear in `Debug`.
-#[derive(Clone, Default, Serialize, Deserialize)]
-pub struct SmartleadCredentials {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook_secret: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key: Option<String>,
-}
-
-impl std::fmt::Debug for SmartleadCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redact = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
-        f.debug_struct("SmartleadCredentials")
-            .field("webhook_secret", &redact(&self.webhook_secret))
-            .field("api_key", &redact(&self.api_key))
-            .finish()
-    }
-}
-
-/// What the webhook needs to authenticate a delivery for an org.
-#[derive(Debug, Clone)]
-pub struct WebhookTenant {
-    pub user_id: UserId,
-    pub org_id: OrgId,
-    /// The org's own secret, when one is configured.
-    pub webhook_secret: Option<String>,
-}
-
-pub struct NewUser<'a> {
-    pub email: &'a str,
-    pub name: Option<&'a str>,
-    pub org_id: Option<&'a OrgId>,
-    pub org_name: Option<&'a str>,
-}
+use crate::storage::records::{NewUser, SmartleadCredentials, User, WebhookTenant};
 
 const USER_COLUMNS: &str = "id, email, name, smartlead_org_id, smartlead_org_name, created_at";
 

@@ -1,41 +1,16 @@
 //! Events: a lead's timeline and the event search, in pages bounded in rows and in bytes.
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
-use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::super::StorageError;
-use super::query::{Keyset, Query};
-use crate::domain::{EventType, LeadId, UserId};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EventRow {
-    pub id: String,
-    pub event_type: String,
-    pub timestamp: String,
-    pub campaign_id: String,
-    pub message_id: String,
-    pub email: String,
-    pub lead_id: Option<String>,
-    /// The stored JSON, passed through as is: no parse into a tree and serialize back.
-    pub event_data: Box<RawValue>,
-}
+use super::query::Query;
+use crate::domain::{LeadId, UserId};
+use crate::storage::records::{EventFilter, EventPage, EventRow, Keyset, PAGE_DATA_BYTES};
 
 const EVENT_COLUMNS: &str =
     "SELECT id, event_type, timestamp, campaign_id, message_id, email, lead_id, event_data
                              FROM email_events";
-
-/// The `event_data` bytes one page of events may carry. Rows are capped by `limit`, but one
-/// event may hold megabytes (a category update with a whole thread): 32 such events made a
-/// 134 MB answer. A page ends early once it holds this much (always with at least one event,
-/// so the list moves on), and says that more follow.
-pub const PAGE_DATA_BYTES: usize = 1024 * 1024;
-
-/// A page of events, and whether more follow (its last row is then the next cursor).
-pub struct EventPage {
-    pub events: Vec<EventRow>,
-    pub more: bool,
-}
 
 /// Reads at most `limit` rows of `query` (which must select `limit + 1`), and no more rows once
 /// [`PAGE_DATA_BYTES`] of event data are held, so that memory stays bounded as well.
@@ -100,15 +75,6 @@ pub fn lead_events(
         return Ok(None);
     }
     event_rows(conn, lead_events_query(lead, after, limit), limit).map(Some)
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    pub email: Option<String>,
-    pub event_type: Option<EventType>,
-    pub campaign_id: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
 }
 
 pub(super) fn search_query(

@@ -1,30 +1,11 @@
 //! The lead list: the user's leads with email activity, newest activity first.
 
 use rusqlite::{params_from_iter, Connection};
-use serde::Serialize;
 
 use super::super::StorageError;
-use super::query::{Keyset, Query};
-use crate::domain::{EventType, UserId};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LeadRow {
-    pub id: String,
-    pub email: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub smartlead_campaign_id: Option<String>,
-    pub smartlead_category: Option<String>,
-    pub last_email_event: Option<String>,
-    pub last_event_timestamp: Option<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct LeadFilter {
-    pub campaign_id: Option<String>,
-    pub last_event: Option<EventType>,
-}
+use super::query::Query;
+use crate::domain::UserId;
+use crate::storage::records::{Keyset, LeadFilter, LeadRow};
 
 pub(super) fn leads_query(
     user: UserId,

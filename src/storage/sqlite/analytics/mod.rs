@@ -7,9 +7,6 @@ pub mod plans;
 mod query;
 mod stats;
 
-pub use events::{lead_events, search_events, EventFilter, EventPage, EventRow, PAGE_DATA_BYTES};
-pub use leads::{leads, LeadFilter, LeadRow};
-pub use query::Keyset;
-pub use stats::{
-    campaign_exists, campaigns, scope_metrics, timeseries, Bucket, HourRange, MetricRow,
-};
+pub use events::{lead_events, search_events};
+pub use leads::leads;
+pub use stats::{campaign_exists, campaigns, scope_metrics, timeseries};

@@ -4,10 +4,11 @@
 use rusqlite::{params_from_iter, Connection};
 
 use super::super::StorageError;
-use super::events::{lead_events_query, search_query, EventFilter};
-use super::leads::{leads_query, LeadFilter};
-use super::query::{Keyset, Query};
+use super::events::{lead_events_query, search_query};
+use super::leads::leads_query;
+use super::query::Query;
 use crate::domain::{LeadId, UserId};
+use crate::storage::records::{EventFilter, Keyset, LeadFilter};
 
 fn plan(conn: &Connection, query: Query) -> Result<Vec<String>, StorageError> {
     explain(conn, &query.sql, params_from_iter(query.params))

@@ -2,12 +2,7 @@
 
 use rusqlite::types::Value as SqlValue;
 
-/// A position in a list ordered by (time DESC, id DESC): the last row of the previous page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Keyset {
-    pub at: String,
-    pub id: String,
-}
+use crate::storage::records::Keyset;
 
 /// SQL with its positional parameters, built from only the filters that are present, so the
 /// planner can pick the index that matches them.

@@ -2,20 +2,10 @@
 //! or per range and bucket (hourly and daily rollups). A handful of rows each.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::Serialize;
 
 use super::super::StorageError;
 use crate::domain::UserId;
-
-/// One metric's numbers in a scope: events, distinct leads, first and last event time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MetricRow {
-    pub metric: String,
-    pub events: i64,
-    pub leads: i64,
-    pub first_at: String,
-    pub last_at: String,
-}
+use crate::storage::records::{Bucket, HourRange, MetricRow};
 
 fn metric_row(row: &Row<'_>) -> rusqlite::Result<MetricRow> {
     Ok(MetricRow {
@@ -25,13 +15,6 @@ fn metric_row(row: &Row<'_>) -> rusqlite::Result<MetricRow> {
         first_at: row.get(3)?,
         last_at: row.get(4)?,
     })
-}
-
-/// Whole hours `[from, to)` as rollup bucket starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HourRange {
-    pub from: String,
-    pub to: String,
 }
 
 /// Every metric of a scope (a campaign id, or `rollups::ALL_CAMPAIGNS`): all-time from the
@@ -118,13 +101,6 @@ pub fn campaigns(
         }
     }
     Ok(campaigns)
-}
-
-/// Time-series granularity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bucket {
-    Hour,
-    Day,
 }
 
 /// (bucket start, metric, events) for every non-empty bucket of `range`, in time order.

@@ -1,5 +1,5 @@
-//! Analytics rollups: maintained inside the ingest transaction (the counts summed per batch, see
-//! [`PendingCounts`]; whether a lead is new to a metric read from its stored events), and
+//! Analytics rollups on SQLite: maintained inside the ingest transaction (the arithmetic, shared
+//! by every backend, is in `storage/rollup_counts.rs`; whether a lead is new to a metric read from its stored events), and
 //! recomputable from `email_events` (rebuild) or comparable with a recomputation (check).
 //!
 //! Each event counts towards up to four rows of each rollup table: its campaign and the
@@ -7,23 +7,16 @@
 
 mod pending;
 
-use pending::Instant;
-pub use pending::PendingCounts;
+pub use pending::flush;
 use rusqlite::{Connection, Row};
 
 use super::StorageError;
-use crate::domain::{CampaignId, EventType, Headline, UserId, UtcTimestamp};
-
-/// The campaign value of the user-wide scope.
-pub const ALL_CAMPAIGNS: &str = "";
-
-/// The metrics an event of this type counts towards.
-fn metrics(event_type: EventType) -> impl Iterator<Item = &'static str> {
-    std::iter::once(event_type.as_str()).chain(event_type.headline().map(Headline::as_str))
-}
+use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
+pub use crate::storage::rollup_counts::ALL_CAMPAIGNS;
+use crate::storage::rollup_counts::{metrics, Instant, PendingCounts};
 
 /// Counts one event about to be stored for `lead`: its counts into `counts` (written by
-/// [`PendingCounts::flush`] before the transaction commits). Runs before the event's own row is
+/// [`flush`] before the transaction commits). Runs before the event's own row is
 /// inserted, because whether the lead is new to a metric is read from its events stored so far.
 pub fn record_event(
     conn: &Connection,
@@ -36,44 +29,16 @@ pub fn record_event(
 ) -> Result<(), StorageError> {
     let user = user.to_string();
     let instant = Instant::of(at);
-    let at = &instant.text;
     for earliest in earliest_before(conn, lead, campaign, event_type)? {
         for (scope, previous) in [
             (campaign.as_str(), earliest.in_campaign),
             (ALL_CAMPAIGNS, earliest.user_wide),
         ] {
-            let first = match previous {
-                None => FirstSeen::New,
-                Some(previous) if *at < previous => FirstSeen::Earlier { previous },
-                Some(_) => FirstSeen::Before,
-            };
             let key = (user.clone(), scope.to_owned(), earliest.metric);
-            if let FirstSeen::Earlier { previous } = &first {
-                // The lead's first time moved back: its first-time count moves with it.
-                let hour = UtcTimestamp::parse(previous).map_err(|e| {
-                    StorageError::Database(format!("a stored event time: {}", e.0).into())
-                })?;
-                counts.move_first_from(key.clone(), hour.hour_start().to_string());
-            }
-            counts.count(
-                key,
-                &instant,
-                first != FirstSeen::Before,
-                first == FirstSeen::New,
-            );
+            counts.record(key, &instant, previous.as_deref())?;
         }
     }
     Ok(())
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum FirstSeen {
-    /// The lead's first event of this metric.
-    New,
-    /// Earlier than the first one seen so far (events arrive in any order).
-    Earlier { previous: String },
-    /// The lead had this metric before.
-    Before,
 }
 
 /// When a lead first had one metric, among its events stored so far.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::rollups::PendingCounts;
 use super::StorageError;
+use crate::storage::rollup_counts::PendingCounts;
 
 /// A unit of work for the writer thread.
 pub(super) trait Job: Send {

@@ -23,9 +23,9 @@ use super::checkpointer::{finish_for_rewind, Checkpointer};
 use super::fault::{Faults, FileChange, StorageFault};
 use super::files::DatabaseFiles;
 use super::job::{Job, PendingWrite};
-use super::rollups::PendingCounts;
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
+use crate::storage::rollup_counts::PendingCounts;
 
 /// WAL size (pages) at which the writer checkpoints itself, should the background
 /// checkpointer fall behind (SQLite's default is 1000).
@@ -366,7 +366,7 @@ fn run_transaction(
         conn.prepare_cached("RELEASE job")?.execute([])?;
     }
     // A failure here fails the whole batch: no job is answered with counts left unwritten.
-    counts.flush(conn)?;
+    super::rollups::flush(&mut counts, conn)?;
     timing.work = started.elapsed();
     conn.execute_batch("COMMIT")?;
     timing.commit = started.elapsed() - timing.work;

@@ -1,0 +1,187 @@
+//! What crosses the storage boundary, the same for every backend: the records [`Store`] and
+//! [`Admin`] take and return. A backend maps its rows to these; `http/` and `cli/` turn them into
+//! answers. Nothing here knows SQL.
+//!
+//! [`Store`]: super::Store
+//! [`Admin`]: super::Admin
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::domain::{EventType, OrgId, UserId};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub smartlead_org_id: Option<String>,
+    pub smartlead_org_name: Option<String>,
+    pub created_at: String,
+}
+
+/// The `credentials` JSON of a user's `'smartlead'` row. Secrets never appear in `Debug`.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct SmartleadCredentials {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for SmartleadCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("SmartleadCredentials")
+            .field("webhook_secret", &redact(&self.webhook_secret))
+            .field("api_key", &redact(&self.api_key))
+            .finish()
+    }
+}
+
+/// What the webhook needs to authenticate a delivery for an org.
+#[derive(Debug, Clone)]
+pub struct WebhookTenant {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    /// The org's own secret, when one is configured.
+    pub webhook_secret: Option<String>,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub org_id: Option<&'a OrgId>,
+    pub org_name: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// Who a valid token belongs to.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub token_id: String,
+    pub user_id: UserId,
+    pub last_used_at: Option<String>,
+}
+
+/// What happened to a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum IngestOutcome {
+    /// A new email event was stored.
+    Stored { event_id: String },
+    /// The same event was stored before; nothing changed.
+    Duplicate { event_id: String },
+    /// A non-email Smartlead event was kept in `smartlead_events`.
+    Kept { event_id: String },
+}
+
+/// One metric's numbers in a scope: events, distinct leads, first and last event time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricRow {
+    pub metric: String,
+    pub events: i64,
+    pub leads: i64,
+    pub first_at: String,
+    pub last_at: String,
+}
+
+/// Whole hours `[from, to)` as rollup bucket starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourRange {
+    pub from: String,
+    pub to: String,
+}
+
+/// Time-series granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Hour,
+    Day,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub id: String,
+    pub event_type: String,
+    pub timestamp: String,
+    pub campaign_id: String,
+    pub message_id: String,
+    pub email: String,
+    pub lead_id: Option<String>,
+    /// The stored JSON, passed through as is: no parse into a tree and serialize back.
+    pub event_data: Box<RawValue>,
+}
+
+/// The `event_data` bytes one page of events may carry. Rows are capped by `limit`, but one
+/// event may hold megabytes (a category update with a whole thread): 32 such events made a
+/// 134 MB answer. A page ends early once it holds this much (always with at least one event,
+/// so the list moves on), and says that more follow.
+pub const PAGE_DATA_BYTES: usize = 1024 * 1024;
+
+/// A page of events, and whether more follow (its last row is then the next cursor).
+pub struct EventPage {
+    pub events: Vec<EventRow>,
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub email: Option<String>,
+    pub event_type: Option<EventType>,
+    pub campaign_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadRow {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub smartlead_campaign_id: Option<String>,
+    pub smartlead_category: Option<String>,
+    pub last_email_event: Option<String>,
+    pub last_event_timestamp: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LeadFilter {
+    pub campaign_id: Option<String>,
+    pub last_event: Option<EventType>,
+}
+
+/// A position in a list ordered by (time DESC, id DESC): the last row of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyset {
+    pub at: String,
+    pub id: String,
+}
+
+/// How much of the file is read before the service listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartupCheck {
+    /// The header and schema (read by opening and migrating), every page of the small tables
+    /// the service cannot run without (users, credentials, API tokens) with their indexes, and
+    /// the root and first leaf of every other table and index. Milliseconds, whatever the
+    /// number of events.
+    Quick,
+    /// `PRAGMA quick_check` of the whole file: every page of every table and index. Reads the
+    /// whole file, about 4 s per million stored events on the benchmark machine.
+    Full,
+}
+
+/// What a backup copied.
+pub struct BackupSummary {
+    pub email_events: i64,
+}
