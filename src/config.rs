@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Command, FromArgMatches};
 
-use crate::storage::records::StartupCheck;
+use crate::storage::records::{HeldLimits, StartupCheck};
 use crate::storage::{StoreSettings, WriterSettings};
 
 /// Where the database lives. Shared by every subcommand.
@@ -80,6 +80,15 @@ pub struct Settings {
     /// being accepted within this time; a new secret works at once.
     #[arg(long, env = "SMARTLEAD_HUB_TENANT_CACHE_MS", default_value_t = 1000)]
     pub tenant_cache_ms: u64,
+
+    /// Most held deliveries kept (authentic deliveries that could not be mapped); past it the
+    /// oldest are dropped, with a warning in the log.
+    #[arg(long, env = "SMARTLEAD_HUB_HELD_MAX_COUNT", default_value_t = 10_000)]
+    pub held_max_count: u64,
+
+    /// Most payload bytes of held deliveries kept; past it the oldest are dropped.
+    #[arg(long, env = "SMARTLEAD_HUB_HELD_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub held_max_bytes: u64,
 
     /// Read-only database connections for the HTTP read paths.
     #[arg(long, env = "SMARTLEAD_HUB_READ_CONNECTIONS", default_value_t = 4)]
@@ -169,6 +178,10 @@ impl Settings {
             read_connections: self.read_connections,
             busy_timeout: self.busy_timeout(),
             startup_check: self.startup_check.into(),
+            held: HeldLimits {
+                max_count: self.held_max_count,
+                max_bytes: self.held_max_bytes,
+            },
         }
     }
 

@@ -7,6 +7,6 @@ use smartlead_hub::smartlead::parse_delivery;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(delivery) = parse_delivery(data) {
-        let _ = delivery.into_event(UtcTimestamp::now());
+        let _ = delivery.event(UtcTimestamp::now());
     }
 });

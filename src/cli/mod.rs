@@ -1,4 +1,4 @@
-//! Command-line interface: `serve` (the default), `migrate`, `users`, `credentials`.
+//! Command-line interface: `serve` (the default) and the admin commands beside it.
 
 /// `println!` for command output, returning the write's error instead of panicking: with
 /// `smartlead-hub users list | head -1`, a closed stdout ends the command (quietly, in `main`).
@@ -11,6 +11,7 @@ macro_rules! outln {
 
 mod backup;
 mod credentials;
+mod deliveries;
 mod migrate;
 mod rollups;
 mod serve;
@@ -53,6 +54,8 @@ enum Command {
     Rollups(rollups::RollupsArgs),
     /// Copy the live database to a new file while the service keeps running.
     Backup(backup::BackupArgs),
+    /// List, show and replay held deliveries (authentic, but not mappable when received).
+    Deliveries(deliveries::DeliveriesArgs),
 }
 
 /// A CLI failure: printed to stderr, exit code 1.
@@ -76,6 +79,7 @@ impl Cli {
             Some(Command::Tokens(args)) => tokens::run(args),
             Some(Command::Rollups(args)) => rollups::run(args),
             Some(Command::Backup(args)) => backup::run(args),
+            Some(Command::Deliveries(args)) => deliveries::run(args),
         }
     }
 }

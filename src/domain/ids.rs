@@ -64,6 +64,10 @@ uuid_id!(
     /// An API token's public id (never the secret).
     TokenId
 );
+uuid_id!(
+    /// A held delivery: authentic, but not mappable to an event yet.
+    HeldId
+);
 
 macro_rules! text_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {

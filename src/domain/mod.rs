@@ -15,7 +15,7 @@ pub use echo::Echo;
 pub use email::EmailAddress;
 pub use event::{EmailEvent, OtherEvent, SmartleadEvent};
 pub use event_type::{EventType, Headline};
-pub use ids::{CampaignId, EventId, LeadId, OrgId, TokenId, UserId};
+pub use ids::{CampaignId, EventId, HeldId, LeadId, OrgId, TokenId, UserId};
 pub use timestamp::{UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 
 /// Why a domain value could not be constructed.

@@ -44,12 +44,6 @@ error_codes! {
     InvalidJson => BAD_REQUEST, "invalid_json";
     PayloadNotObject => BAD_REQUEST, "payload_not_object";
     AmbiguousPayload => BAD_REQUEST, "ambiguous_payload";
-    MissingEventType => BAD_REQUEST, "missing_event_type";
-    MissingLeadEmail => BAD_REQUEST, "missing_lead_email";
-    InvalidLeadEmail => BAD_REQUEST, "invalid_lead_email";
-    MissingCampaignId => BAD_REQUEST, "missing_campaign_id";
-    InvalidTimestamp => BAD_REQUEST, "invalid_timestamp";
-    InvalidFieldType => BAD_REQUEST, "invalid_field_type";
     PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large";
     QueueFull => SERVICE_UNAVAILABLE, "queue_full";
     Overloaded => SERVICE_UNAVAILABLE, "overloaded";
@@ -127,12 +121,6 @@ impl ApiError {
                 SmartleadError::InvalidJson(_) => ErrorCode::InvalidJson,
                 SmartleadError::NotAnObject => ErrorCode::PayloadNotObject,
                 SmartleadError::DuplicateKey(_) => ErrorCode::AmbiguousPayload,
-                SmartleadError::MissingEventType => ErrorCode::MissingEventType,
-                SmartleadError::MissingLeadEmail { .. } => ErrorCode::MissingLeadEmail,
-                SmartleadError::InvalidLeadEmail { .. } => ErrorCode::InvalidLeadEmail,
-                SmartleadError::MissingCampaignId { .. } => ErrorCode::MissingCampaignId,
-                SmartleadError::InvalidTimestamp { .. } => ErrorCode::InvalidTimestamp,
-                SmartleadError::WrongType { .. } => ErrorCode::InvalidFieldType,
             },
             ApiError::Unavailable(_) | ApiError::Storage(_) if self.storage_fault().is_some() => {
                 ErrorCode::StorageFault

@@ -11,7 +11,7 @@ use super::error::AuthFailure;
 use super::{ApiError, AppState};
 use crate::domain::{OrgId, UtcTimestamp};
 use crate::smartlead::{self, AuthError, Delivery, WebhookSecret};
-use crate::storage::records::WebhookTenant;
+use crate::storage::records::{NewHeldDelivery, WebhookTenant};
 
 const SIGNATURE_HEADER: &str = "x-smartlead-signature";
 
@@ -67,9 +67,23 @@ async fn receive(
         }
         verified => (tenant.user_id, verified?),
     };
-    let event = delivery.into_event(received_at)?;
-
-    let outcome = state.store.ingest(user, org, event, received_at).await?;
+    let outcome = match delivery.event(received_at) {
+        Ok(event) => state.store.ingest(user, org, event, received_at).await?,
+        // Authentic, but not an event this version can map. Smartlead never retries a 4xx, so
+        // refusing it would lose it: it is held for a replay by a later mapper.
+        Err(err) => {
+            tracing::warn!(reason = err.code(), detail = %err, "held an authentic delivery that could not be mapped");
+            let held = NewHeldDelivery {
+                user,
+                org,
+                reason: err.code(),
+                detail: err.to_string(),
+                payload: delivery.payload_json(),
+                received_at,
+            };
+            state.store.hold(held).await?
+        }
+    };
     Ok(HttpResponse::Ok().json(outcome))
 }
 

@@ -1,5 +1,6 @@
-/// Why a webhook body cannot be turned into an event. Each is the sender's fault (a 4xx):
-/// retrying the same bytes cannot succeed.
+/// Why a webhook body cannot be read as a delivery at all: not JSON, not one object, ambiguous.
+/// The sender's fault (a 4xx): retrying the same bytes cannot succeed, and there is nothing
+/// that a later version could make of them.
 #[derive(Debug, thiserror::Error)]
 pub enum SmartleadError {
     #[error("the request body is empty")]
@@ -10,22 +11,41 @@ pub enum SmartleadError {
     NotAnObject,
     #[error("the key `{}` appears more than once, so the payload is ambiguous", crate::domain::Echo(.0))]
     DuplicateKey(String),
-    #[error("the payload has no event type (`event_type` or `event`)")]
-    MissingEventType,
-    #[error("the {event} event names no lead email (looked in {looked_in})")]
-    MissingLeadEmail {
-        event: String,
-        looked_in: &'static str,
-    },
-    #[error("`{field}`: {reason}")]
-    InvalidLeadEmail { field: &'static str, reason: String },
-    #[error("the {event} event has no `campaign_id`")]
-    MissingCampaignId { event: String },
-    #[error("`{field}`: {reason}")]
-    InvalidTimestamp { field: &'static str, reason: String },
-    #[error("`{field}` must be {expected}")]
-    WrongType {
-        field: &'static str,
-        expected: &'static str,
-    },
+}
+
+macro_rules! mapping_errors {
+    ($($variant:ident $({ $($field:ident: $ty:ty),* })? => $code:literal, $message:literal;)*) => {
+        /// Why a readable delivery cannot be mapped to an event (a field missing, of the wrong
+        /// type, a time that does not parse, a shape not known yet). An authentic one is held,
+        /// not refused: a later mapper may know what to make of it.
+        #[derive(Debug, thiserror::Error)]
+        pub enum MappingError {
+            $(#[error($message)] $variant $({ $($field: $ty),* })?,)*
+        }
+
+        impl MappingError {
+            /// Every reason code, as `code()` names them.
+            pub const CODES: &'static [&'static str] = &[$($code),*];
+
+            /// The stable reason code a held delivery is stored and answered with.
+            pub fn code(&self) -> &'static str {
+                match self { $(MappingError::$variant { .. } => $code),* }
+            }
+        }
+    };
+}
+
+mapping_errors! {
+    MissingEventType => "missing_event_type",
+        "the payload has no event type (`event_type` or `event`)";
+    MissingLeadEmail { event: String, looked_in: &'static str } => "missing_lead_email",
+        "the {event} event names no lead email (looked in {looked_in})";
+    InvalidLeadEmail { field: &'static str, reason: String } => "invalid_lead_email",
+        "`{field}`: {reason}";
+    MissingCampaignId { event: String } => "missing_campaign_id",
+        "the {event} event has no `campaign_id`";
+    InvalidTimestamp { field: &'static str, reason: String } => "invalid_timestamp",
+        "`{field}`: {reason}";
+    WrongType { field: &'static str, expected: &'static str } => "invalid_field_type",
+        "`{field}` must be {expected}";
 }

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::SmartleadError;
+use super::MappingError;
 use crate::domain::UtcTimestamp;
 
 pub struct Fields<'a> {
@@ -33,11 +33,11 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn text(&self, path: &'static str) -> Result<Option<&'a str>, SmartleadError> {
+    pub fn text(&self, path: &'static str) -> Result<Option<&'a str>, MappingError> {
         match self.get(path) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.trim())),
-            Some(_) => Err(SmartleadError::WrongType {
+            Some(_) => Err(MappingError::WrongType {
                 field: path,
                 expected: "a string",
             }),
@@ -48,7 +48,7 @@ impl<'a> Fields<'a> {
     pub fn first_text(
         &self,
         paths: &[&'static str],
-    ) -> Result<Option<(&'static str, &'a str)>, SmartleadError> {
+    ) -> Result<Option<(&'static str, &'a str)>, MappingError> {
         for path in paths {
             if let Some(text) = self.text(path)? {
                 return Ok(Some((path, text)));
@@ -58,19 +58,19 @@ impl<'a> Fields<'a> {
     }
 
     /// An identifier sent as a string or an integer (lead ids exceed 2³¹: kept as text).
-    pub fn id(&self, path: &'static str) -> Result<Option<String>, SmartleadError> {
+    pub fn id(&self, path: &'static str) -> Result<Option<String>, MappingError> {
         match self.get(path) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
             Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
-            Some(_) => Err(SmartleadError::WrongType {
+            Some(_) => Err(MappingError::WrongType {
                 field: path,
                 expected: "a string or an integer",
             }),
         }
     }
 
-    pub fn first_id(&self, paths: &[&'static str]) -> Result<Option<String>, SmartleadError> {
+    pub fn first_id(&self, paths: &[&'static str]) -> Result<Option<String>, MappingError> {
         for path in paths {
             if let Some(id) = self.id(path)? {
                 return Ok(Some(id));
@@ -80,8 +80,8 @@ impl<'a> Fields<'a> {
     }
 
     /// A small non-negative integer sent as a number or a numeric string (`1`, `"3"`).
-    pub fn count(&self, path: &'static str) -> Result<Option<u64>, SmartleadError> {
-        let wrong = || SmartleadError::WrongType {
+    pub fn count(&self, path: &'static str) -> Result<Option<u64>, MappingError> {
+        let wrong = || MappingError::WrongType {
             field: path,
             expected: "a whole number",
         };
@@ -94,21 +94,21 @@ impl<'a> Fields<'a> {
     }
 
     /// A time as ISO-8601 text with an offset, or epoch seconds/milliseconds.
-    pub fn time(&self, path: &'static str) -> Result<Option<UtcTimestamp>, SmartleadError> {
+    pub fn time(&self, path: &'static str) -> Result<Option<UtcTimestamp>, MappingError> {
         let parsed = match self.get(path) {
             None => return Ok(None),
             Some(Value::String(s)) => UtcTimestamp::parse(s),
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(epoch) => UtcTimestamp::from_epoch(epoch),
                 None => {
-                    return Err(SmartleadError::WrongType {
+                    return Err(MappingError::WrongType {
                         field: path,
                         expected: "a timestamp",
                     })
                 }
             },
             Some(_) => {
-                return Err(SmartleadError::WrongType {
+                return Err(MappingError::WrongType {
                     field: path,
                     expected: "a timestamp",
                 })
@@ -116,16 +116,13 @@ impl<'a> Fields<'a> {
         };
         parsed
             .map(Some)
-            .map_err(|e| SmartleadError::InvalidTimestamp {
+            .map_err(|e| MappingError::InvalidTimestamp {
                 field: path,
                 reason: e.to_string(),
             })
     }
 
-    pub fn first_time(
-        &self,
-        paths: &[&'static str],
-    ) -> Result<Option<UtcTimestamp>, SmartleadError> {
+    pub fn first_time(&self, paths: &[&'static str]) -> Result<Option<UtcTimestamp>, MappingError> {
         for path in paths {
             if let Some(time) = self.time(path)? {
                 return Ok(Some(time));
@@ -135,8 +132,8 @@ impl<'a> Fields<'a> {
     }
 
     /// A string or an array of strings (clicked links arrive both ways), joined by spaces.
-    pub fn strings(&self, path: &'static str) -> Result<Option<String>, SmartleadError> {
-        let wrong = || SmartleadError::WrongType {
+    pub fn strings(&self, path: &'static str) -> Result<Option<String>, MappingError> {
+        let wrong = || MappingError::WrongType {
             field: path,
             expected: "a string or an array of strings",
         };

@@ -16,7 +16,7 @@ mod parse;
 mod strict_json;
 
 pub use auth::{authenticate, AuthError, WebhookSecret};
-pub use error::SmartleadError;
+pub use error::{MappingError, SmartleadError};
 pub use event::Delivery;
 pub use mapping::{classify, SmartleadKind, MAPPING_TABLE};
 pub use parse::parse_delivery;

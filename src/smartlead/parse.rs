@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::fields::Fields;
 use super::mapping::{classify, SmartleadKind};
-use super::{dedupe, strict_json, Delivery, SmartleadError, WebhookSecret};
+use super::{dedupe, strict_json, Delivery, MappingError, SmartleadError, WebhookSecret};
 use crate::domain::{
     CampaignId, EmailAddress, EmailEvent, OtherEvent, SmartleadEvent, UtcTimestamp,
 };
@@ -76,14 +76,19 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, SmartleadError> {
 impl Delivery {
     /// Classifies and normalizes the event. `received_at` stands in for the event time only
     /// when the payload has none.
-    pub fn into_event(self, received_at: UtcTimestamp) -> Result<SmartleadEvent, SmartleadError> {
+    /// The payload as JSON, without its secret: what a held delivery stores.
+    pub fn payload_json(&self) -> String {
+        to_json(&self.payload)
+    }
+
+    pub fn event(&self, received_at: UtcTimestamp) -> Result<SmartleadEvent, MappingError> {
         let map = &self.payload;
         let fields = Fields::new(map);
         let raw_name = match fields.text("event_type")? {
             Some(name) => name,
             None => fields
                 .text("event")?
-                .ok_or(SmartleadError::MissingEventType)?,
+                .ok_or(MappingError::MissingEventType)?,
         };
         Ok(match classify(raw_name) {
             SmartleadKind::Other => {
@@ -100,7 +105,7 @@ fn email_event(
     raw_name: &str,
     map: &Map<String, Value>,
     received_at: UtcTimestamp,
-) -> Result<EmailEvent, SmartleadError> {
+) -> Result<EmailEvent, MappingError> {
     let step = fields.count("sequence_number")?.unwrap_or(1);
     let event_type = kind
         .event_type(step)
@@ -108,21 +113,21 @@ fn email_event(
     let (email_field, raw_email) =
         fields
             .first_text(LEAD_EMAIL_FIELDS)?
-            .ok_or_else(|| SmartleadError::MissingLeadEmail {
+            .ok_or_else(|| MappingError::MissingLeadEmail {
                 event: raw_name.to_owned(),
                 looked_in: LEAD_EMAIL_FIELDS_TEXT,
             })?;
-    let email = EmailAddress::parse(raw_email).map_err(|e| SmartleadError::InvalidLeadEmail {
+    let email = EmailAddress::parse(raw_email).map_err(|e| MappingError::InvalidLeadEmail {
         field: email_field,
         reason: e.to_string(),
     })?;
     let campaign_id = fields
         .id("campaign_id")?
-        .ok_or_else(|| SmartleadError::MissingCampaignId {
+        .ok_or_else(|| MappingError::MissingCampaignId {
             event: raw_name.to_owned(),
         })
         .and_then(|id| {
-            CampaignId::parse(&id).map_err(|_| SmartleadError::WrongType {
+            CampaignId::parse(&id).map_err(|_| MappingError::WrongType {
                 field: "campaign_id",
                 expected: "an id of 1 to 200 printable characters",
             })
@@ -168,7 +173,7 @@ fn email_event(
     })
 }
 
-fn first_link(fields: &Fields<'_>) -> Result<Option<String>, SmartleadError> {
+fn first_link(fields: &Fields<'_>) -> Result<Option<String>, MappingError> {
     for path in LINK_FIELDS {
         if let Some(link) = fields.strings(path)? {
             return Ok(Some(link));

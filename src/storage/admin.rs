@@ -4,12 +4,11 @@
 
 use std::path::Path;
 
-use super::records::{
-    BackupSummary, IngestOutcome, NewUser, SmartleadCredentials, TokenInfo, User,
-};
+use super::records::{BackupSummary, HeldDelivery, IngestOutcome, NewUser};
+use super::records::{SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
 use super::StorageError;
-use crate::domain::{ApiToken, OrgId, SmartleadEvent, TokenId, UserId, UtcTimestamp};
+use crate::domain::{ApiToken, HeldId, OrgId, SmartleadEvent, TokenId, UserId, UtcTimestamp};
 
 pub struct Admin(Backend);
 
@@ -93,6 +92,26 @@ impl Admin {
         received_at: UtcTimestamp,
     ) -> Result<Vec<IngestOutcome>, StorageError> {
         on_backend!(&mut self.0, admin => admin.ingest_batch(events, received_at))
+    }
+
+    /// Held deliveries (only those held for `reason`, if given), oldest first, no payloads.
+    pub fn held_deliveries(&self, reason: Option<&str>) -> Result<Vec<HeldDelivery>, StorageError> {
+        on_backend!(&self.0, admin => admin.held_deliveries(reason))
+    }
+
+    /// One held delivery, with its payload.
+    pub fn held_delivery(&self, id: HeldId) -> Result<Option<HeldDelivery>, StorageError> {
+        on_backend!(&self.0, admin => admin.held_delivery(id))
+    }
+
+    /// Stores `event`, mapped from the held delivery `held`, and forgets the held delivery, in
+    /// one transaction. `None` when it is no longer held (replayed meanwhile): nothing changes.
+    pub fn replay_held(
+        &mut self,
+        held: &HeldDelivery,
+        event: SmartleadEvent,
+    ) -> Result<Option<IngestOutcome>, StorageError> {
+        on_backend!(&mut self.0, admin => admin.replay_held(held, event))
     }
 
     /// Replaces every rollup with a recomputation from the events, in one transaction.

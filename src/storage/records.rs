@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::domain::{EventType, OrgId, UserId};
+use crate::domain::{EventType, OrgId, UserId, UtcTimestamp};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct User {
@@ -82,6 +82,45 @@ pub enum IngestOutcome {
     Duplicate { event_id: String },
     /// A non-email Smartlead event was kept in `smartlead_events`.
     Kept { event_id: String },
+    /// An authentic delivery that could not be mapped was held for a later replay (or was
+    /// held before: the same payload is held once).
+    Held { held_id: String, reason: String },
+}
+
+/// An authentic delivery that could not be mapped to an event, to be held.
+#[derive(Debug, Clone)]
+pub struct NewHeldDelivery {
+    pub user: UserId,
+    pub org: OrgId,
+    /// The mapping error's code (`MappingError::code`).
+    pub reason: &'static str,
+    /// The mapping error's message.
+    pub detail: String,
+    /// The payload as parsed, without its `secret_key`.
+    pub payload: String,
+    pub received_at: UtcTimestamp,
+}
+
+/// How large the held-deliveries table may grow: past either bound the oldest are dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldLimits {
+    pub max_count: u64,
+    pub max_bytes: u64,
+}
+
+/// A held delivery as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldDelivery {
+    pub id: String,
+    pub user_id: String,
+    pub smartlead_org_id: String,
+    pub reason: String,
+    pub detail: String,
+    pub bytes: i64,
+    pub received_at: String,
+    /// Left out of lists; `deliveries show` reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Box<RawValue>>,
 }
 
 /// One metric's numbers in a scope: events, distinct leads, first and last event time.

@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::records::WebhookTenant;
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
+use super::records::{HeldLimits, NewHeldDelivery, WebhookTenant};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
 use super::{StorageError, StorageFault, WriterSettings};
@@ -23,6 +23,7 @@ pub struct StoreSettings {
     pub read_connections: u32,
     pub busy_timeout: Duration,
     pub startup_check: StartupCheck,
+    pub held: HeldLimits,
 }
 
 /// A campaign's per-bucket counts: (bucket start, metric, events).
@@ -71,6 +72,12 @@ impl Store {
         received_at: UtcTimestamp,
     ) -> Result<IngestOutcome, StorageError> {
         on_backend!(&self.0, store => store.ingest(user, org, event, received_at).await)
+    }
+
+    /// Holds an authentic delivery that could not be mapped (the same payload once); answered
+    /// once it is durable. The oldest held ones go once the table passes its limits.
+    pub async fn hold(&self, held: NewHeldDelivery) -> Result<IngestOutcome, StorageError> {
+        on_backend!(&self.0, store => store.hold(held).await)
     }
 
     /// Who an API token belongs to, if it is valid and not revoked.

@@ -111,8 +111,22 @@ async fn error_messages_echo_at_most_a_short_piece_of_the_input() {
         "7".repeat(5000)
     );
     let answer = app.post_signed(signed).await;
-    assert_eq!(answer.error_code(), "invalid_field_type");
-    assert!(answer.body["error"]["message"].as_str().unwrap().len() < 300);
+    assert_eq!(
+        answer.body["reason"], "invalid_field_type",
+        "{}",
+        answer.body
+    );
+    let detail: String = app
+        .db()
+        .query_row("SELECT detail FROM held_deliveries", [], |r| r.get(0))
+        .unwrap();
+    assert!(detail.len() < 300, "{detail}");
+    let key = "k".repeat(5000);
+    let ambiguous = format!(r#"{{"{key}":1,"{key}":2}}"#);
+    let answer = app.post_signed(ambiguous).await;
+    assert_eq!(answer.error_code(), "ambiguous_payload");
+    let message = answer.body["error"]["message"].as_str().unwrap();
+    assert!(message.len() < 300, "{} characters", message.len());
 }
 
 /// Answers carry tokens' owners and lead data: no cache may keep them, no browser may sniff them.

@@ -88,7 +88,7 @@ pub fn ingest_in_batches(db: &Path, deliveries: &[(UserId, String, Vec<u8>)], ba
             .map(|(user, org, body)| {
                 let event = smartlead_hub::smartlead::parse_delivery(body)
                     .unwrap()
-                    .into_event(received_at)
+                    .event(received_at)
                     .unwrap();
                 (*user, OrgId::parse(org).unwrap(), event)
             })
@@ -247,6 +247,13 @@ impl TestApp {
             .issue_token(user, Some("test"))
             .expect("token issued");
         token.expose().to_owned()
+    }
+
+    /// Held deliveries in the file.
+    pub fn held_count(&self) -> i64 {
+        self.db()
+            .query_row("SELECT count(*) FROM held_deliveries", [], |r| r.get(0))
+            .unwrap()
     }
 
     /// Rows in every table the webhook writes to: proof that a refused request wrote nothing.

@@ -4,8 +4,10 @@
 mod body_memory;
 mod cli;
 mod dedupe;
+mod deliveries_cli;
 mod hardening;
 mod health;
+mod held;
 mod helpers;
 mod ingestion;
 mod model;

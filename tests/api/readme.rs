@@ -86,6 +86,25 @@ fn the_error_table_is_the_code_table() {
     assert_eq!(documented, in_code);
 }
 
+#[test]
+fn the_held_reason_table_is_the_mapper_s_codes() {
+    let documented: Vec<String> = table(&readme(), "| reason | when |")
+        .into_iter()
+        .flat_map(|cells| {
+            let codes: Vec<String> = cells[0]
+                .split(" / ")
+                .map(|c| c.trim_matches('`').to_owned())
+                .collect();
+            codes
+        })
+        .collect();
+    let in_code: Vec<String> = smartlead_hub::smartlead::MappingError::CODES
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(documented, in_code);
+}
+
 /// Each variable reaches the binary: a value it cannot take makes `serve` refuse to start and
 /// name the setting (and `SMARTLEAD_HUB_DB` chooses the file every subcommand opens).
 #[test]

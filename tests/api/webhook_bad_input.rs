@@ -21,21 +21,6 @@ async fn every_bad_fixture_gets_its_status_and_code_and_writes_nothing() {
             "invalid_json",
         ),
         (
-            "bad/b03_missing_event_type.json",
-            StatusCode::BAD_REQUEST,
-            "missing_event_type",
-        ),
-        (
-            "bad/b05_wrong_types.json",
-            StatusCode::BAD_REQUEST,
-            "invalid_field_type",
-        ),
-        (
-            "bad/b07_email_event_missing_lead_email.json",
-            StatusCode::BAD_REQUEST,
-            "missing_lead_email",
-        ),
-        (
             "bad/b10_empty_body.json",
             StatusCode::BAD_REQUEST,
             "empty_body",
@@ -61,19 +46,15 @@ async fn every_bad_fixture_gets_its_status_and_code_and_writes_nothing() {
         assert!(!answer.body["error"]["message"].as_str().unwrap().is_empty());
     }
     assert_eq!(app.write_counts(), [0, 0, 0]);
+    assert_eq!(app.held_count(), 0);
     assert_eq!(app.get("/health").await.status, StatusCode::OK);
 }
 
-/// Hand-made bodies, each signed so that only its own defect is judged.
+/// Hand-made bodies, each signed so that only its own defect is judged: bodies that cannot be
+/// read as one JSON object at all. (Readable but unmappable ones are held: held.rs.)
 #[actix_web::test]
 async fn malformed_bodies_are_coded_400s() {
     let app = spawn_app().await;
-    let open = |extra: &str| {
-        format!(
-            r#"{{"secret_key":"{SECRET}","event_type":"EMAIL_OPEN","campaign_id":7,"to_email":"a@b.io",
-                "event_timestamp":"2025-10-14T11:47:09Z"{extra}}}"#
-        )
-    };
     let cases: Vec<(String, &str)> = vec![
         ("[1,2,3]".into(), "payload_not_object"),
         ("\"just a string\"".into(), "payload_not_object"),
@@ -89,35 +70,6 @@ async fn malformed_bodies_are_coded_400s() {
                 r#"{{"secret_key":"{SECRET}","secret_key":"{SECRET}","event_type":"EMAIL_OPEN"}}"#
             ),
             "ambiguous_payload",
-        ),
-        (
-            open(r#","event_timestamp2":1"#).replace("2025-10-14T11:47:09Z", "last tuesday"),
-            "invalid_timestamp",
-        ),
-        (
-            open("").replace("\"a@b.io\"", "\"not-an-address\""),
-            "invalid_lead_email",
-        ),
-        (
-            open("").replace("\"campaign_id\":7,", ""),
-            "missing_campaign_id",
-        ),
-        (
-            open("").replace(
-                "\"campaign_id\":7",
-                &format!("\"campaign_id\":\"{}\"", "9".repeat(201)),
-            ),
-            "invalid_field_type",
-        ),
-        (
-            open("").replace("\"campaign_id\":7", "\"campaign_id\":{\"id\":7}"),
-            "invalid_field_type",
-        ),
-        (open(r#","sequence_number":true"#), "invalid_field_type"),
-        (open(r#","sequence_number":"two""#), "invalid_field_type"),
-        (
-            open("").replace("\"event_type\":\"EMAIL_OPEN\"", "\"event_type\":42"),
-            "invalid_field_type",
         ),
     ];
     for (body, code) in cases {

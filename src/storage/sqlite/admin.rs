@@ -6,10 +6,11 @@ use std::path::Path;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::DEFAULT_BUSY_TIMEOUT;
-use super::{migrations, open_read_write, rollups, tokens, users, StorageError};
-use crate::domain::{ApiToken, OrgId, SmartleadEvent, TokenId, UserId, UtcTimestamp};
+use super::{held, migrations, open_read_write, rollups, tokens, users, StorageError};
+use crate::domain::UtcTimestamp;
+use crate::domain::{ApiToken, HeldId, InvalidValue, OrgId, SmartleadEvent, TokenId, UserId};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
-use crate::storage::records::{TokenInfo, User};
+use crate::storage::records::{HeldDelivery, TokenInfo, User};
 use crate::storage::rollup_counts::PendingCounts;
 
 pub struct SqliteAdmin {
@@ -108,6 +109,37 @@ impl SqliteAdmin {
         Ok(outcomes)
     }
 
+    pub fn held_deliveries(&self, reason: Option<&str>) -> Result<Vec<HeldDelivery>, StorageError> {
+        held::list(&self.conn, reason)
+    }
+
+    pub fn held_delivery(&self, id: HeldId) -> Result<Option<HeldDelivery>, StorageError> {
+        held::get(&self.conn, id)
+    }
+
+    /// The held row is deleted first: if another replay took it meanwhile, nothing is stored.
+    pub fn replay_held(
+        &mut self,
+        held: &HeldDelivery,
+        event: SmartleadEvent,
+    ) -> Result<Option<IngestOutcome>, StorageError> {
+        let id: HeldId = held.id.parse().map_err(stored_value)?;
+        let user: UserId = held.user_id.parse().map_err(stored_value)?;
+        let org = OrgId::parse(&held.smartlead_org_id).map_err(stored_value)?;
+        let received_at = UtcTimestamp::parse(&held.received_at).map_err(stored_value)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if !held::remove(&tx, id)? {
+            return Ok(None);
+        }
+        let mut counts = PendingCounts::default();
+        let outcome = super::events::ingest(&tx, &mut counts, user, &org, &event, received_at)?;
+        rollups::flush(&mut counts, &tx)?;
+        tx.commit()?;
+        Ok(Some(outcome))
+    }
+
     /// Replaces every rollup with a recomputation from the events, in one transaction that
     /// holds the write lock for its length.
     pub fn rebuild_rollups(&mut self) -> Result<(), StorageError> {
@@ -126,4 +158,9 @@ impl SqliteAdmin {
         tx.rollback()?;
         Ok(differences)
     }
+}
+
+/// A stored value that does not parse: the file was changed by hand or damaged.
+fn stored_value(err: InvalidValue) -> StorageError {
+    StorageError::Database(format!("a stored value: {}", err.0).into())
 }

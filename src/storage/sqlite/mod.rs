@@ -13,6 +13,7 @@ mod connection;
 mod error;
 pub mod events;
 mod files;
+pub mod held;
 pub mod integrity;
 pub mod migrations;
 pub mod rollups;

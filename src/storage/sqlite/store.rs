@@ -7,12 +7,13 @@ use std::time::Instant;
 
 use rusqlite::Connection;
 
-use super::{analytics, events, integrity, tokens, users};
+use super::{analytics, events, held, integrity, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
 use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
-use crate::storage::records::{LeadFilter, LeadRow, MetricRow, TokenOwner, User, WebhookTenant};
+use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow, NewHeldDelivery};
+use crate::storage::records::{TokenOwner, User, WebhookTenant};
 use crate::storage::{StorageFault, StoreSettings};
 
 use crate::storage::SeriesRow;
@@ -21,6 +22,7 @@ use crate::storage::SeriesRow;
 pub struct SqliteStore {
     reads: ReadPool,
     writer: Writer,
+    held_limits: HeldLimits,
 }
 
 impl SqliteStore {
@@ -39,7 +41,11 @@ impl SqliteStore {
         drop(conn);
         let writer = Writer::start(path, settings.writer)?;
         let reads = ReadPool::open(path, settings.read_connections, settings.busy_timeout)?;
-        Ok(Self { reads, writer })
+        Ok(Self {
+            reads,
+            writer,
+            held_limits: settings.held,
+        })
     }
 
     /// Runs a read on the blocking pool, carrying the caller's span. A read that finds the file
@@ -97,6 +103,16 @@ impl SqliteStore {
                 events::ingest(conn, counts, user, &org, &event, received_at)
             })
             .await
+    }
+
+    /// Holds an unmappable delivery; answered once it is durable.
+    pub async fn hold(&self, held: NewHeldDelivery) -> Result<IngestOutcome, StorageError> {
+        let limits = self.held_limits;
+        let held = self
+            .writer
+            .write(move |conn, _| held::hold(conn, &held, limits))
+            .await?;
+        Ok(held.outcome)
     }
 
     /// Who an API token belongs to, if it is valid and not revoked.

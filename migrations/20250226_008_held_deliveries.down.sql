@@ -1,0 +1,2 @@
+-- Deletes every held delivery.
+DROP TABLE held_deliveries;
