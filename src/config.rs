@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Command, FromArgMatches};
 
 use crate::storage::records::{HeldLimits, StartupCheck};
-use crate::storage::{StoreSettings, WriterSettings};
+use crate::storage::{StorageMetrics, StoreSettings, WriterSettings};
 
 /// Where the database lives. Shared by every subcommand.
 #[derive(Debug, Clone, Args)]
@@ -90,6 +90,11 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_HELD_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub held_max_bytes: u64,
 
+    /// A bearer token `GET /metrics` requires (unset: open on the bind address, as Prometheus
+    /// expects).
+    #[arg(long, env = "SMARTLEAD_HUB_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Read-only database connections for the HTTP read paths.
     #[arg(long, env = "SMARTLEAD_HUB_READ_CONNECTIONS", default_value_t = 4)]
     pub read_connections: u32,
@@ -168,6 +173,12 @@ impl Settings {
         {
             return Err("SMARTLEAD_HUB_WEBHOOK_SECRET must not be empty when set".into());
         }
+        // An empty token would make `Authorization: Bearer ` the password.
+        if self.metrics_token.as_deref().is_some_and(str::is_empty) {
+            return Err(
+                "--metrics-token (SMARTLEAD_HUB_METRICS_TOKEN) must not be empty when set".into(),
+            );
+        }
         Ok(())
     }
 
@@ -182,6 +193,7 @@ impl Settings {
                 max_count: self.held_max_count,
                 max_bytes: self.held_max_bytes,
             },
+            metrics: StorageMetrics::default(),
         }
     }
 

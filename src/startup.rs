@@ -1,6 +1,7 @@
 //! Builds the running service from [`Settings`]; used by `main` and by the tests alike.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -45,7 +46,9 @@ impl Application {
             StorageError::AlreadyServed { .. } => StartupError::AlreadyServed(err),
             err => StartupError::Storage(err),
         })?;
-        let store = Store::open(path, &settings.store()).map_err(|err| match err.fault() {
+        let store_settings = settings.store();
+        let metrics = Arc::new(http::Metrics::new(&store_settings.metrics));
+        let store = Store::open(path, &store_settings).map_err(|err| match err.fault() {
             Some(_) => StartupError::Malformed(err),
             None => StartupError::Storage(err),
         })?;
@@ -60,6 +63,8 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
             body_budget: BodyBudget::new(settings.max_buffered_body_bytes),
             body_timeout: settings.body_timeout(),
+            metrics,
+            metrics_token: settings.metrics_token.clone(),
         });
 
         let listener = TcpListener::bind(settings.bind)?;

@@ -49,6 +49,7 @@ error_codes! {
     Overloaded => SERVICE_UNAVAILABLE, "overloaded";
     DatabaseUnavailable => SERVICE_UNAVAILABLE, "database_unavailable";
     StorageFault => SERVICE_UNAVAILABLE, "storage_fault";
+    NotReady => SERVICE_UNAVAILABLE, "not_ready";
     Internal => INTERNAL_SERVER_ERROR, "internal";
 }
 
@@ -79,6 +80,8 @@ pub enum ApiError {
     Storage(#[from] StorageError),
     #[error("the database is unavailable")]
     Unavailable(#[source] Box<ApiError>),
+    #[error("not ready: {0}")]
+    NotReady(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -92,6 +95,8 @@ pub enum AuthFailure {
     Webhook(#[from] AuthError),
     #[error("missing, invalid or revoked API token")]
     Token,
+    #[error("missing or wrong metrics token")]
+    Metrics,
     /// Before authentication a broken body is an authentication failure like any other.
     #[error("the body was not received: {0}")]
     Body(#[source] crate::http::webhook::BodyError),
@@ -126,6 +131,7 @@ impl ApiError {
                 ErrorCode::StorageFault
             }
             ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
+            ApiError::NotReady(_) => ErrorCode::NotReady,
             ApiError::Storage(StorageError::QueueFull) => ErrorCode::QueueFull,
             ApiError::Storage(StorageError::NotFound(_)) => ErrorCode::NotFound,
             ApiError::Storage(err) if err.is_transient() => ErrorCode::DatabaseUnavailable,
@@ -167,6 +173,8 @@ impl ResponseError for ApiError {
                     .storage_fault()
                     .map(|fault| format!("writes are stopped until a restart: {fault}"))
                     .unwrap_or_default(),
+                // Built by /ready from what it measured; nothing of the caller's in it.
+                ErrorCode::NotReady => self.to_string(),
                 _ => "internal error".to_owned(),
             }
         } else {

@@ -1,7 +1,10 @@
+use std::time::Duration;
+
 use actix_web::{web, HttpResponse};
 
 use super::api::Health;
 use super::{ApiError, AppState};
+use crate::storage::records::Readiness;
 use crate::storage::StorageError;
 
 /// `GET /health`: the database answers and reports its schema version. Any failure to read it
@@ -23,6 +26,50 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     }))
 }
 
+/// How long `/ready` waits for its write to get through the writer and the fsync.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
+/// `GET /ready`: whether this instance should get traffic. The schema is this binary's, and a
+/// write goes through the whole write path (write lock, commit, fsync) in time; otherwise a 503
+/// `not_ready` (or `storage_fault`) that says why. `/health` stays liveness: it does not write.
+async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(fault) = state.store.fault() {
+        return Err(ApiError::Storage(StorageError::Faulted(fault)));
+    }
+    let readiness = state
+        .store
+        .readiness(READY_WITHIN)
+        .await
+        .map_err(|err| match err.fault() {
+            Some(_) => ApiError::Storage(err),
+            None => {
+                tracing::warn!(error = %err, "readiness write failed");
+                let transient = if err.is_transient() {
+                    " (busy or at capacity)"
+                } else {
+                    ""
+                };
+                ApiError::NotReady(format!(
+                    "a write could not be made{transient}; the log says why"
+                ))
+            }
+        })?;
+    match readiness {
+        Readiness::Ready { version } => Ok(HttpResponse::Ok().json(Health {
+            schema_version: version,
+            status: "ready",
+        })),
+        Readiness::SchemaNotCurrent { version, latest } => Err(ApiError::NotReady(format!(
+            "the database is at schema version {version}, this build needs {latest} (run `smartlead-hub migrate up`)"
+        ))),
+        Readiness::WriterStalled { waited } => Err(ApiError::NotReady(format!(
+            "a write did not get through the writer and its fsync within {} ms",
+            waited.as_millis()
+        ))),
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::get_only("/health", health));
+    cfg.service(super::get_only("/health", health))
+        .service(super::get_only("/ready", ready));
 }

@@ -5,6 +5,7 @@ mod auth;
 mod body_budget;
 mod error;
 mod health;
+mod metrics;
 mod request_log;
 mod state;
 mod tenant_cache;
@@ -14,6 +15,7 @@ use actix_web::error::InternalError;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 pub use body_budget::BodyBudget;
 pub use error::{ApiError, ErrorCode};
+pub use metrics::Metrics;
 pub use request_log::log_requests;
 pub use state::AppState;
 pub use tenant_cache::TenantCache;
@@ -36,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         InternalError::from_response(err, api.error_response()).into()
     }))
     .configure(health::configure)
+    .configure(metrics::configure)
     .configure(webhook::configure)
     .configure(api::configure)
     .default_service(web::to(route_not_found));

@@ -1,6 +1,8 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::body_budget::BodyBudget;
+use super::metrics::Metrics;
 use super::tenant_cache::TenantCache;
 use crate::smartlead::WebhookSecret;
 use crate::storage::Store;
@@ -17,4 +19,7 @@ pub struct AppState {
     /// Webhook body bytes held in memory at once, across all connections.
     pub body_budget: BodyBudget,
     pub body_timeout: Duration,
+    pub metrics: Arc<Metrics>,
+    /// The bearer token `/metrics` asks for, if any.
+    pub metrics_token: Option<String>,
 }

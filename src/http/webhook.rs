@@ -1,6 +1,8 @@
 //! `POST /api/webhooks/smartlead?org_id=…`: authenticate, parse, commit, then answer.
 //! A 2xx is sent only after the COMMIT that made the event durable.
 
+use std::time::Instant;
+
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
@@ -10,22 +12,56 @@ use super::body_budget::BodyShare;
 use super::error::AuthFailure;
 use super::{ApiError, AppState};
 use crate::domain::{OrgId, UtcTimestamp};
-use crate::smartlead::{self, AuthError, Delivery, WebhookSecret};
-use crate::storage::records::{NewHeldDelivery, WebhookTenant};
+use crate::smartlead::{self, AuthError, Delivery, MappingError, WebhookSecret};
+use crate::storage::records::{IngestOutcome, NewHeldDelivery, WebhookTenant};
 
 const SIGNATURE_HEADER: &str = "x-smartlead-signature";
+pub const PATH: &str = "/api/webhooks/smartlead";
 
 #[derive(Deserialize)]
 struct WebhookQuery {
     org_id: Option<String>,
 }
 
+/// Answers a delivery, counting its outcome and, once acknowledged, how long it took.
 async fn receive(
     req: HttpRequest,
     query: web::Query<WebhookQuery>,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let answer = deliver(req, query, payload, &state).await;
+    let metrics = &state.metrics;
+    match &answer {
+        Ok(outcome) => {
+            metrics
+                .ingest_seconds
+                .observe(started.elapsed().as_secs_f64());
+            match outcome {
+                IngestOutcome::Stored { .. } => metrics.delivery("stored", ""),
+                IngestOutcome::Duplicate { .. } => metrics.delivery("duplicate", ""),
+                IngestOutcome::Kept { .. } => metrics.delivery("kept", ""),
+                IngestOutcome::Held { reason, .. } => {
+                    let reason = MappingError::CODES
+                        .iter()
+                        .find(|code| **code == reason)
+                        .unwrap_or(&"");
+                    metrics.delivery("held", reason)
+                }
+            }
+        }
+        Err(err) => metrics.delivery("rejected", err.code().name()),
+    }
+    Ok(HttpResponse::Ok().json(answer?))
+}
+
+async fn deliver(
+    req: HttpRequest,
+    query: web::Query<WebhookQuery>,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<IngestOutcome, ApiError> {
     // Judged before the org is looked up: these answers say nothing about which orgs exist.
     let raw_org = query.org_id.as_deref().ok_or(ApiError::MissingOrgId)?;
     let org = OrgId::parse(raw_org).map_err(|e| ApiError::InvalidQuery {
@@ -46,8 +82,8 @@ async fn receive(
     // An unknown org is refused before a byte of its body is read. From here until the
     // delivery is authenticated every failure is the same 401, so that a caller without the
     // secret cannot tell a known org from an unknown one; the log says what really failed.
-    let (tenant, from_cache) = webhook_tenant(&state, &org).await?;
-    let (body, _share) = read_body(payload, declared, &state)
+    let (tenant, from_cache) = webhook_tenant(state, &org).await?;
+    let (body, _share) = read_body(payload, declared, state)
         .await
         .map_err(|err| match err {
             BodyError::Overloaded => ApiError::Overloaded,
@@ -55,15 +91,15 @@ async fn receive(
         })?;
     let received_at = UtcTimestamp::now();
 
-    let (user, delivery) = match verify(&state, &tenant, &body, signature) {
+    let (user, delivery) = match verify(state, &tenant, &body, signature) {
         // A secret rotated (or set) since the tenant was cached: the new one works at once.
         // Only a secret that did not match is worth a fresh read; a broken body is not.
         Err(ApiError::Unauthorized(AuthFailure::Webhook(
             AuthError::WrongSecret | AuthError::BadSignature | AuthError::NoSecretConfigured,
         ))) if from_cache => {
             state.tenants.forget(&org);
-            let (fresh, _) = webhook_tenant(&state, &org).await?;
-            (fresh.user_id, verify(&state, &fresh, &body, signature)?)
+            let (fresh, _) = webhook_tenant(state, &org).await?;
+            (fresh.user_id, verify(state, &fresh, &body, signature)?)
         }
         verified => (tenant.user_id, verified?),
     };
@@ -84,7 +120,7 @@ async fn receive(
             state.store.hold(held).await?
         }
     };
-    Ok(HttpResponse::Ok().json(outcome))
+    Ok(outcome)
 }
 
 fn declared_length(req: &HttpRequest) -> Option<u64> {
@@ -206,7 +242,7 @@ const INITIAL_BUFFER: usize = 16 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/api/webhooks/smartlead")
+        web::resource(PATH)
             .route(web::post().to(receive))
             .default_service(web::to(super::method_not_allowed)),
     );

@@ -18,6 +18,7 @@ macro_rules! on_backend {
 mod admin;
 mod error;
 mod fault;
+mod metrics;
 pub mod records;
 pub mod rollup_counts;
 pub mod sqlite;
@@ -26,5 +27,6 @@ mod store;
 pub use admin::Admin;
 pub use error::{BackendError, StorageError};
 pub use fault::{FileChange, StorageFault};
+pub use metrics::StorageMetrics;
 pub use sqlite::{ServeLock, WriterSettings};
 pub use store::{SeriesRow, Store, StoreSettings};

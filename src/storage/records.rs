@@ -101,6 +101,34 @@ pub struct NewHeldDelivery {
     pub received_at: UtcTimestamp,
 }
 
+/// Whether the store can take writes now (`/ready`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready {
+        version: usize,
+    },
+    /// The schema is not this binary's (a `migrate down` while serving).
+    SchemaNotCurrent {
+        version: usize,
+        latest: usize,
+    },
+    /// A write did not get through the writer and the fsync in time.
+    WriterStalled {
+        waited: std::time::Duration,
+    },
+}
+
+/// What the store occupies, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StorageUsage {
+    /// The database itself (the file, or the server's relation sizes).
+    pub database_bytes: u64,
+    /// The write-ahead log not yet copied into the database.
+    pub wal_bytes: u64,
+    pub held_deliveries: u64,
+    pub held_bytes: u64,
+}
+
 /// How large the held-deliveries table may grow: past either bound the oldest are dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeldLimits {

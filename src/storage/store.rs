@@ -9,21 +9,23 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
-use super::records::{HeldLimits, NewHeldDelivery, WebhookTenant};
+use super::records::{HeldLimits, NewHeldDelivery, Readiness, StorageUsage, WebhookTenant};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
-use super::{StorageError, StorageFault, WriterSettings};
+use super::{StorageError, StorageFault, StorageMetrics, WriterSettings};
 use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 
 /// How the store opens the database and runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct StoreSettings {
     pub writer: WriterSettings,
     pub read_connections: u32,
     pub busy_timeout: Duration,
     pub startup_check: StartupCheck,
     pub held: HeldLimits,
+    /// Where the write pipeline records its numbers.
+    pub metrics: StorageMetrics,
 }
 
 /// A campaign's per-bucket counts: (bucket start, metric, events).
@@ -72,6 +74,17 @@ impl Store {
         received_at: UtcTimestamp,
     ) -> Result<IngestOutcome, StorageError> {
         on_backend!(&self.0, store => store.ingest(user, org, event, received_at).await)
+    }
+
+    /// Whether the store can take writes now: schema current, a write through the whole write
+    /// path (lock, commit, fsync) answered within `within`.
+    pub async fn readiness(&self, within: Duration) -> Result<Readiness, StorageError> {
+        on_backend!(&self.0, store => store.readiness(within).await)
+    }
+
+    /// How much the store occupies (database, WAL, held deliveries), for `/metrics`.
+    pub async fn usage(&self) -> Result<StorageUsage, StorageError> {
+        on_backend!(&self.0, store => store.usage().await)
     }
 
     /// Holds an authentic delivery that could not be mapped (the same payload once); answered

@@ -10,6 +10,7 @@ mod health;
 mod held;
 mod helpers;
 mod ingestion;
+mod metrics;
 mod model;
 mod ordering;
 mod outside_commands;

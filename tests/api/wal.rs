@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use smartlead_hub::storage::sqlite::{Writer, WriterSettings};
-use smartlead_hub::storage::StorageError;
+use smartlead_hub::storage::{StorageError, StorageMetrics};
 
 const SENDERS: usize = 32;
 const ROW_BYTES: usize = 8 * 1024;
@@ -68,7 +68,7 @@ async fn the_wal_is_started_over_instead_of_growing_under_continuous_writes() {
         wal_rewind_pages: 256,
         ..WriterSettings::default()
     };
-    let writer = Writer::start(&db, settings).unwrap();
+    let writer = Writer::start(&db, settings, StorageMetrics::default()).unwrap();
     writer
         .write(|conn, _| {
             conn.execute_batch("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)")?;

@@ -2,9 +2,10 @@
 //! the writer (group commit, then the fsync), reads to the blocking pool over the `query_only`
 //! connections, so nothing blocks the async executor.
 
-use std::path::Path;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
 use rusqlite::Connection;
 
 use super::{analytics, events, held, integrity, tokens, users};
@@ -13,16 +14,18 @@ use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow, NewHeldDelivery};
-use crate::storage::records::{TokenOwner, User, WebhookTenant};
+use crate::storage::records::{Readiness, StorageUsage, TokenOwner, User, WebhookTenant};
 use crate::storage::{StorageFault, StoreSettings};
 
 use crate::storage::SeriesRow;
 
 #[derive(Clone)]
 pub struct SqliteStore {
+    path: PathBuf,
     reads: ReadPool,
     writer: Writer,
     held_limits: HeldLimits,
+    held_dropped: Counter,
 }
 
 impl SqliteStore {
@@ -39,12 +42,14 @@ impl SqliteStore {
             "database checked"
         );
         drop(conn);
-        let writer = Writer::start(path, settings.writer)?;
+        let writer = Writer::start(path, settings.writer, settings.metrics.clone())?;
         let reads = ReadPool::open(path, settings.read_connections, settings.busy_timeout)?;
         Ok(Self {
+            path: path.to_owned(),
             reads,
             writer,
             held_limits: settings.held,
+            held_dropped: settings.metrics.held_dropped.clone(),
         })
     }
 
@@ -105,6 +110,43 @@ impl SqliteStore {
             .await
     }
 
+    /// Whether the service can take writes now: the schema is this binary's, and a write goes
+    /// through the writer and the syncer (an empty transaction under the write lock, committed
+    /// and fsynced) within `within`.
+    pub async fn readiness(&self, within: Duration) -> Result<Readiness, StorageError> {
+        let version = self.schema_version().await?;
+        let latest = migrations::latest_version();
+        if version != latest {
+            return Ok(Readiness::SchemaNotCurrent { version, latest });
+        }
+        let probe = self.writer.write(|conn, _| {
+            conn.execute_batch("SELECT 1")?;
+            Ok(())
+        });
+        match tokio::time::timeout(within, probe).await {
+            Ok(answer) => answer.map(|()| Readiness::Ready { version }),
+            Err(_) => Ok(Readiness::WriterStalled { waited: within }),
+        }
+    }
+
+    /// The file sizes and the held table's size, read on a storage thread.
+    pub async fn usage(&self) -> Result<StorageUsage, StorageError> {
+        let path = self.path.clone();
+        self.read(move |conn| {
+            let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            let (held_deliveries, held_bytes) = held::totals(conn)?;
+            Ok(StorageUsage {
+                database_bytes: size(&path),
+                wal_bytes: size(Path::new(&wal)),
+                held_deliveries,
+                held_bytes,
+            })
+        })
+        .await
+    }
+
     /// Holds an unmappable delivery; answered once it is durable.
     pub async fn hold(&self, held: NewHeldDelivery) -> Result<IngestOutcome, StorageError> {
         let limits = self.held_limits;
@@ -112,6 +154,7 @@ impl SqliteStore {
             .writer
             .write(move |conn, _| held::hold(conn, &held, limits))
             .await?;
+        self.held_dropped.inc_by(held.dropped);
         Ok(held.outcome)
     }
 

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use prometheus_client::metrics::histogram::Histogram;
+
 use super::fault::Faults;
 use super::files::DatabaseFiles;
 use super::{open_read_write, StorageError};
@@ -50,6 +52,7 @@ impl Checkpointer {
         rewind_pages: u32,
         files: DatabaseFiles,
         faults: Faults,
+        seconds: Histogram,
     ) -> Result<Self, StorageError> {
         let conn = open_read_write(path, busy_timeout)?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
@@ -72,7 +75,10 @@ impl Checkpointer {
                         faults.raise(fault);
                         continue;
                     }
-                    match run_passes(&conn, &files, i64::from(rewind_pages)) {
+                    let started = std::time::Instant::now();
+                    let passes = run_passes(&conn, &files, i64::from(rewind_pages));
+                    seconds.observe(started.elapsed().as_secs_f64());
+                    match passes {
                         Ok(wants_rewind) => request.store(wants_rewind, Ordering::Relaxed),
                         Err(err) => tracing::warn!(error = %err, "background checkpoint failed"),
                     }

@@ -27,6 +27,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use prometheus_client::metrics::histogram::Histogram;
+
 use super::fault::{Faults, StorageFault};
 use super::files::DatabaseFiles;
 use super::job::Job;
@@ -47,11 +49,12 @@ impl Syncer {
     pub(super) fn start(
         durable: impl FnMut() -> Result<(), StorageFault> + Send + 'static,
         faults: Faults,
+        fsync_seconds: Histogram,
     ) -> Result<Self, StorageError> {
         let (batches, receiver) = sync_channel(MAX_PENDING_BATCHES);
         let thread = std::thread::Builder::new()
             .name("sqlite-wal-sync".into())
-            .spawn(move || run(durable, faults, receiver))
+            .spawn(move || run(durable, faults, receiver, fsync_seconds))
             .map_err(StorageError::File)?;
         Ok(Self {
             batches: Some(batches),
@@ -86,6 +89,7 @@ fn run(
     mut durable: impl FnMut() -> Result<(), StorageFault>,
     faults: Faults,
     receiver: Receiver<Vec<Box<dyn Job>>>,
+    fsync_seconds: Histogram,
 ) {
     while let Ok(first) = receiver.recv() {
         let mut jobs = first;
@@ -98,6 +102,7 @@ fn run(
             None => durable().map_err(|fault| faults.raise(fault)),
         }
         .map_err(|fault| Arc::new(StorageError::Faulted(fault)));
+        fsync_seconds.observe(started.elapsed().as_secs_f64());
         tracing::debug!(
             jobs = jobs.len(),
             sync_ms = crate::telemetry::millis(started.elapsed()),

@@ -26,6 +26,7 @@ use super::job::{Job, PendingWrite};
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
 use crate::storage::rollup_counts::PendingCounts;
+use crate::storage::StorageMetrics;
 
 /// WAL size (pages) at which the writer checkpoints itself, should the background
 /// checkpointer fall behind (SQLite's default is 1000).
@@ -74,8 +75,12 @@ pub struct Writer {
 
 impl Writer {
     /// Opens the read-write connection and starts the writer thread.
-    pub fn start(path: &Path, settings: WriterSettings) -> Result<Self, StorageError> {
-        Self::start_with(path, settings, super::syncer::sync)
+    pub fn start(
+        path: &Path,
+        settings: WriterSettings,
+        metrics: StorageMetrics,
+    ) -> Result<Self, StorageError> {
+        Self::start_with(path, settings, metrics, super::syncer::sync)
     }
 
     /// [`Writer::start`] with the step that makes a committed batch durable given: the real
@@ -83,6 +88,7 @@ impl Writer {
     pub(super) fn start_with(
         path: &Path,
         settings: WriterSettings,
+        metrics: StorageMetrics,
         mut durable: impl FnMut(&DatabaseFiles) -> Result<(), StorageFault> + Send + 'static,
     ) -> Result<Self, StorageError> {
         let conn = open_read_write(path, settings.busy_timeout)?;
@@ -121,9 +127,11 @@ impl Writer {
             settings.wal_rewind_pages,
             files.clone(),
             faults.clone(),
+            metrics.checkpoint_seconds.clone(),
         )?;
         let synced = files.clone();
-        let syncer = Syncer::start(move || durable(&synced), faults.clone())?;
+        let fsync_seconds = metrics.fsync_seconds.clone();
+        let syncer = Syncer::start(move || durable(&synced), faults.clone(), fsync_seconds)?;
         let writer = Thread {
             conn,
             max_batch: settings.max_batch.max(1),
@@ -131,6 +139,7 @@ impl Writer {
             syncer,
             files,
             faults: faults.clone(),
+            metrics,
         };
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -207,6 +216,7 @@ struct Thread {
     syncer: Syncer,
     files: DatabaseFiles,
     faults: Faults,
+    metrics: StorageMetrics,
 }
 
 impl Thread {
@@ -243,6 +253,8 @@ impl Thread {
                 continue;
             }
             let queued = receiver.len();
+            self.metrics.batch_size.observe(batch.len() as f64);
+            self.metrics.queue_depth.set(queued as i64);
             commit_batch(&self.conn, &mut batch, queued, &self.syncer, &self.faults);
             if self.checkpointer.rewind_wanted() {
                 finish_for_rewind(&self.conn);

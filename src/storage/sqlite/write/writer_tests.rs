@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use super::fault::StorageFault;
 use super::writer::{Writer, WriterSettings};
 use super::StorageError;
+use crate::storage::StorageMetrics;
 
 /// The fsync stand-in: blocks while closed, counts the calls that returned.
 #[derive(Clone, Default)]
@@ -45,7 +46,13 @@ fn writer_with(
         .unwrap();
     drop(setup);
     let mut durable = durable;
-    let writer = Writer::start_with(&db, WriterSettings::default(), move |_| durable()).unwrap();
+    let writer = Writer::start_with(
+        &db,
+        WriterSettings::default(),
+        StorageMetrics::default(),
+        move |_| durable(),
+    )
+    .unwrap();
     (dir, db, writer)
 }
 

@@ -1,0 +1,170 @@
+//! `GET /metrics`: the numbers an operator watches, in the Prometheus/OpenMetrics text format
+//! (prometheus-client encodes it). Unauthenticated on the bind address, as Prometheus expects,
+//! unless `--metrics-token` asks for a bearer token.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::{Registry, Unit};
+use subtle::ConstantTimeEq;
+
+use super::{ApiError, AppState};
+use crate::storage::StorageMetrics;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    /// stored, duplicate, kept, held or rejected.
+    pub outcome: &'static str,
+    /// The error code of a rejected delivery, the reason of a held one; empty otherwise.
+    pub code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// The route's pattern, never the raw path (ids would make a series each), with its
+    /// parameters as `:name` (`/api/campaigns/:campaign_id/stats`): braces inside a label
+    /// value are legal but trip up many parsers and PromQL users.
+    pub route: String,
+}
+
+type RouteHistograms = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+/// Every metric the service exposes, and the registry that encodes them.
+pub struct Metrics {
+    registry: Registry,
+    pub deliveries: Family<DeliveryLabels, Counter>,
+    /// Receipt of a delivery to its acknowledgement (committed and synced).
+    pub ingest_seconds: Histogram,
+    pub read_seconds: RouteHistograms,
+    database_bytes: Gauge,
+    wal_bytes: Gauge,
+    held_deliveries: Gauge,
+    held_bytes: Gauge,
+}
+
+/// 100 µs … ~3.3 s.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
+}
+
+impl Metrics {
+    pub fn new(storage: &StorageMetrics) -> Self {
+        let mut registry = Registry::default();
+        let metrics = Self {
+            deliveries: Family::default(),
+            ingest_seconds: latency_histogram(),
+            read_seconds: Family::new_with_constructor(latency_histogram),
+            database_bytes: Gauge::default(),
+            wal_bytes: Gauge::default(),
+            held_deliveries: Gauge::default(),
+            held_bytes: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "smartlead_hub_deliveries",
+            "Webhook deliveries by outcome (stored, duplicate, kept, held, rejected) and code",
+            metrics.deliveries.clone(),
+        );
+        registry.register_with_unit(
+            "smartlead_hub_ingest",
+            "Time from receiving a delivery to acknowledging it (committed and fsynced)",
+            Unit::Seconds,
+            metrics.ingest_seconds.clone(),
+        );
+        registry.register_with_unit(
+            "smartlead_hub_read",
+            "Read API latency by route",
+            Unit::Seconds,
+            metrics.read_seconds.clone(),
+        );
+        registry.register_with_unit(
+            "smartlead_hub_database",
+            "Size of the database file",
+            Unit::Bytes,
+            metrics.database_bytes.clone(),
+        );
+        registry.register_with_unit(
+            "smartlead_hub_wal",
+            "Size of the write-ahead log",
+            Unit::Bytes,
+            metrics.wal_bytes.clone(),
+        );
+        registry.register(
+            "smartlead_hub_held_deliveries",
+            "Deliveries held because they could not be mapped",
+            metrics.held_deliveries.clone(),
+        );
+        registry.register_with_unit(
+            "smartlead_hub_held_payload",
+            "Payload bytes of the held deliveries",
+            Unit::Bytes,
+            metrics.held_bytes.clone(),
+        );
+        registry.register(
+            "smartlead_hub_build",
+            "The running build",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        storage.register(&mut registry);
+        Self {
+            registry,
+            ..metrics
+        }
+    }
+
+    /// Counts one delivery's answer.
+    pub fn delivery(&self, outcome: &'static str, code: &'static str) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels { outcome, code })
+            .inc();
+    }
+
+    pub fn read(&self, route: &str, took: Duration) {
+        self.read_seconds
+            .get_or_create(&RouteLabels {
+                route: route.replace('{', ":").replace('}', ""),
+            })
+            .observe(took.as_secs_f64());
+    }
+}
+
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(expected) = &state.metrics_token {
+        let presented = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(ApiError::Unauthorized(super::error::AuthFailure::Metrics));
+        }
+    }
+    let usage = state
+        .store
+        .usage()
+        .await
+        .map_err(|err| ApiError::unavailable(err.into()))?;
+    let metrics = &state.metrics;
+    metrics.database_bytes.set(usage.database_bytes as i64);
+    metrics.wal_bytes.set(usage.wal_bytes as i64);
+    metrics.held_deliveries.set(usage.held_deliveries as i64);
+    metrics.held_bytes.set(usage.held_bytes as i64);
+    let mut text = String::new();
+    encode(&mut text, &metrics.registry).map_err(|err| ApiError::Internal(Box::new(err)))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(text))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::get_only("/metrics", metrics));
+}

@@ -1,0 +1,187 @@
+//! `/metrics` after known traffic, parsed by a Prometheus text parser; `/ready`.
+
+use actix_web::http::StatusCode;
+use prometheus_parse::{Scrape, Value};
+
+use crate::helpers::{admin, fixture, inspect, spawn_app, spawn_app_with, TestApp, ORG};
+
+async fn scrape(app: &TestApp) -> Scrape {
+    let mut response = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers().get("content-type").unwrap();
+    assert!(content_type
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    let text = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("a valid exposition")
+}
+
+/// The value of the sample `name` whose labels include `labels`.
+fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match &s.value {
+            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
+            Value::Histogram(buckets) => buckets.last().map_or(0.0, |b| b.count),
+            Value::Summary(_) => panic!("no summaries here"),
+        })
+}
+
+#[actix_web::test]
+async fn metrics_count_known_traffic() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.deliver("05_email_open_seq1.json").await.body["status"],
+        "stored"
+    );
+    assert_eq!(
+        app.deliver("28_email_open_seq1_retry_duplicate_of_05.json")
+            .await
+            .body["status"],
+        "duplicate"
+    );
+    assert_eq!(
+        app.deliver("25_campaign_status_changed.json").await.body["status"],
+        "kept"
+    );
+    let held = app
+        .post_signed(fixture("bad/b07_email_event_missing_lead_email.json"))
+        .await;
+    assert_eq!(held.body["status"], "held");
+    assert_eq!(app.post_signed("{").await.error_code(), "invalid_json");
+    assert_eq!(
+        app.post_webhook(ORG, "{}", None).await.error_code(),
+        "unauthorized"
+    );
+    let token = app.token_for(app.user_id);
+    assert_eq!(
+        app.get_as(&token, "/api/campaigns").await.status,
+        StatusCode::OK
+    );
+    for _ in 0..2 {
+        app.get_as(&token, "/api/campaigns/3701245/stats").await;
+    }
+
+    let scrape = scrape(&app).await;
+    let deliveries = "smartlead_hub_deliveries_total";
+    for (outcome, code, n) in [
+        ("stored", "", 1.0),
+        ("duplicate", "", 1.0),
+        ("kept", "", 1.0),
+        ("held", "missing_lead_email", 1.0),
+        ("rejected", "invalid_json", 1.0),
+        ("rejected", "unauthorized", 1.0),
+    ] {
+        assert_eq!(
+            value(&scrape, deliveries, &[("outcome", outcome), ("code", code)]),
+            Some(n),
+            "{outcome} {code}"
+        );
+    }
+    // Four acknowledged (stored, duplicate, kept, held): each timed from receipt to answer.
+    assert_eq!(
+        value(&scrape, "smartlead_hub_ingest_seconds_count", &[]),
+        Some(4.0)
+    );
+    assert_eq!(
+        value(
+            &scrape,
+            "smartlead_hub_read_seconds_count",
+            &[("route", "/api/campaigns")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &scrape,
+            "smartlead_hub_read_seconds_count",
+            &[("route", "/api/campaigns/:campaign_id/stats")]
+        ),
+        Some(2.0)
+    );
+    // Three events and one held delivery went through the writer (plus the token's use).
+    assert!(value(&scrape, "smartlead_hub_writer_batch_size_count", &[]).unwrap() >= 4.0);
+    assert!(value(&scrape, "smartlead_hub_wal_fsync_seconds_count", &[]).unwrap() >= 1.0);
+    assert!(value(&scrape, "smartlead_hub_writer_queue_depth", &[]).is_some());
+    assert_eq!(
+        value(&scrape, "smartlead_hub_held_deliveries", &[]),
+        Some(1.0)
+    );
+    assert!(value(&scrape, "smartlead_hub_held_payload_bytes", &[]).unwrap() > 0.0);
+    let on_disk = std::fs::metadata(&app.db_path).unwrap().len() as f64;
+    assert_eq!(
+        value(&scrape, "smartlead_hub_database_bytes", &[]),
+        Some(on_disk)
+    );
+    assert!(value(&scrape, "smartlead_hub_wal_bytes", &[]).unwrap() > 0.0);
+    assert_eq!(
+        value(
+            &scrape,
+            "smartlead_hub_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        Some(1.0)
+    );
+    assert!(scrape.docs.contains_key("smartlead_hub_deliveries"));
+}
+
+#[actix_web::test]
+async fn a_metrics_token_is_required_when_set() {
+    let app = spawn_app_with(|s| s.metrics_token = Some("scrape-me".into())).await;
+    let url = format!("{}/metrics", app.address);
+    let bare = app.client.get(&url).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+    let wrong = app
+        .client
+        .get(&url)
+        .bearer_auth("scrape-you")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = app
+        .client
+        .get(&url)
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn ready_says_why_it_is_not() {
+    let app = spawn_app().await;
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    assert_eq!(ready.body["status"], "ready");
+
+    // Another process holds the write lock past the probe's 2 s: not ready, with the reason.
+    let locker = inspect(&app.db_path);
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let stalled = app.get("/ready").await;
+    locker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(stalled.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(stalled.error_code(), "not_ready");
+    let message = stalled.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("write"), "{message}");
+    // Liveness is another question: the process answers.
+    assert_eq!(app.get("/health").await.status, StatusCode::OK);
+
+    // An operator rolled the schema back under the service.
+    let mut admin = admin(&app.db_path);
+    let latest = admin.migration_names().len();
+    admin.migrate_to(latest - 1).unwrap();
+    let behind = app.get("/ready").await;
+    assert_eq!(behind.error_code(), "not_ready");
+    let message = behind.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("migrate up"), "{message}");
+}
