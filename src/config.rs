@@ -83,11 +83,11 @@ pub struct Settings {
 
     /// Most held deliveries kept (authentic deliveries that could not be mapped); past it the
     /// oldest are dropped, with a warning in the log.
-    #[arg(long, env = "SMARTLEAD_HUB_HELD_MAX_COUNT", default_value_t = 10_000)]
+    #[arg(long, env = "SMARTLEAD_HUB_HELD_MAX_COUNT", default_value_t = HeldLimits::default().max_count)]
     pub held_max_count: u64,
 
     /// Most payload bytes of held deliveries kept; past it the oldest are dropped.
-    #[arg(long, env = "SMARTLEAD_HUB_HELD_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
+    #[arg(long, env = "SMARTLEAD_HUB_HELD_MAX_BYTES", default_value_t = HeldLimits::default().max_bytes)]
     pub held_max_bytes: u64,
 
     /// A bearer token `GET /metrics` requires (unset: open on the bind address, as Prometheus

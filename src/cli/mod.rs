@@ -12,6 +12,7 @@ macro_rules! outln {
 mod backup;
 mod credentials;
 mod deliveries;
+mod import;
 mod migrate;
 mod rollups;
 mod serve;
@@ -54,6 +55,8 @@ enum Command {
     Rollups(rollups::RollupsArgs),
     /// Copy the live database to a new file while the service keeps running.
     Backup(backup::BackupArgs),
+    /// Import captured webhook bodies (JSON lines or .json files) through the webhook's path.
+    Import(import::ImportArgs),
     /// List, show and replay held deliveries (authentic, but not mappable when received).
     Deliveries(deliveries::DeliveriesArgs),
 }
@@ -80,6 +83,7 @@ impl Cli {
             Some(Command::Rollups(args)) => rollups::run(args),
             Some(Command::Backup(args)) => backup::run(args),
             Some(Command::Deliveries(args)) => deliveries::run(args),
+            Some(Command::Import(args)) => import::run(args),
         }
     }
 }

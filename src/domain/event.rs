@@ -51,3 +51,23 @@ impl OtherEvent {
         self.occurred_at.unwrap_or(self.received_at)
     }
 }
+
+/// An authentic delivery that could not be mapped to an event: held, not refused, so that a
+/// later mapper can replay it (Smartlead never retries a 4xx).
+#[derive(Debug, Clone)]
+pub struct UnmappedDelivery {
+    /// The mapping error's stable code (`missing_lead_email`, …).
+    pub reason: &'static str,
+    /// The mapping error's message.
+    pub detail: String,
+    /// The payload minus `secret_key`, as JSON text.
+    pub payload: String,
+    pub received_at: UtcTimestamp,
+}
+
+/// What a delivery maps to: an event to store, or a delivery to hold.
+#[derive(Debug, Clone)]
+pub enum Mapped {
+    Event(SmartleadEvent),
+    Unmapped(UnmappedDelivery),
+}

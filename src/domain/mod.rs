@@ -13,7 +13,7 @@ mod timestamp;
 pub use api_token::ApiToken;
 pub use echo::Echo;
 pub use email::EmailAddress;
-pub use event::{EmailEvent, OtherEvent, SmartleadEvent};
+pub use event::{EmailEvent, Mapped, OtherEvent, SmartleadEvent, UnmappedDelivery};
 pub use event_type::{EventType, Headline};
 pub use ids::{CampaignId, EventId, HeldId, LeadId, OrgId, TokenId, UserId};
 pub use timestamp::{UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};

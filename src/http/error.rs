@@ -265,6 +265,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn unreadable_bodies_answer_the_code_an_import_reports() {
+        let bad_json = serde_json::from_slice::<serde_json::Value>(b"{").unwrap_err();
+        for err in [
+            SmartleadError::EmptyBody,
+            SmartleadError::InvalidJson(bad_json),
+            SmartleadError::NotAnObject,
+            SmartleadError::DuplicateKey("k".into()),
+        ] {
+            let code = err.code();
+            assert_eq!(ApiError::Payload(err).code().name(), code);
+        }
+    }
+
     #[actix_web::test]
     async fn bugs_are_500_without_details() {
         let response = ApiError::Storage(StorageError::Panicked).error_response();

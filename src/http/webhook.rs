@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::body_budget::BodyShare;
 use super::error::AuthFailure;
 use super::{ApiError, AppState};
-use crate::domain::{OrgId, UtcTimestamp};
+use crate::domain::{Mapped, OrgId, UtcTimestamp};
 use crate::smartlead::{self, AuthError, Delivery, MappingError, WebhookSecret};
-use crate::storage::records::{IngestOutcome, NewHeldDelivery, WebhookTenant};
+use crate::storage::records::{IngestOutcome, WebhookTenant};
 
 const SIGNATURE_HEADER: &str = "x-smartlead-signature";
 pub const PATH: &str = "/api/webhooks/smartlead";
@@ -103,21 +103,13 @@ async fn deliver(
         }
         verified => (tenant.user_id, verified?),
     };
-    let outcome = match delivery.event(received_at) {
-        Ok(event) => state.store.ingest(user, org, event, received_at).await?,
+    let outcome = match delivery.map(received_at) {
+        Mapped::Event(event) => state.store.ingest(user, org, event, received_at).await?,
         // Authentic, but not an event this version can map. Smartlead never retries a 4xx, so
         // refusing it would lose it: it is held for a replay by a later mapper.
-        Err(err) => {
-            tracing::warn!(reason = err.code(), detail = %err, "held an authentic delivery that could not be mapped");
-            let held = NewHeldDelivery {
-                user,
-                org,
-                reason: err.code(),
-                detail: err.to_string(),
-                payload: delivery.payload_json(),
-                received_at,
-            };
-            state.store.hold(held).await?
+        Mapped::Unmapped(unmapped) => {
+            tracing::warn!(reason = unmapped.reason, detail = %unmapped.detail, "held an authentic delivery that could not be mapped");
+            state.store.hold(user, org, unmapped).await?
         }
     };
     Ok(outcome)

@@ -23,6 +23,18 @@ pub fn key(kind: &str, parts: &[&str]) -> String {
     hex::encode(&hasher.finalize()[..16])
 }
 
+/// The identity an import gives a kept event without a time of its own: its payload and how
+/// many identical bodies came before it in the same import (`occurrence`, from 0). The webhook
+/// keeps every such delivery, since two genuinely separate events may be byte-identical; an
+/// import of the same capture twice must keep each once, and two identical bodies in one
+/// capture are still both kept.
+pub fn import_key(raw_type: &str, payload: &str, occurrence: usize) -> String {
+    key(
+        "import-payload-v1",
+        &[raw_type, payload, &occurrence.to_string()],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

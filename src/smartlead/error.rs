@@ -13,6 +13,18 @@ pub enum SmartleadError {
     DuplicateKey(String),
 }
 
+impl SmartleadError {
+    /// The stable error code (the HTTP answer's `error.code`, an import's rejection reason).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SmartleadError::EmptyBody => "empty_body",
+            SmartleadError::InvalidJson(_) => "invalid_json",
+            SmartleadError::NotAnObject => "payload_not_object",
+            SmartleadError::DuplicateKey(_) => "ambiguous_payload",
+        }
+    }
+}
+
 macro_rules! mapping_errors {
     ($($variant:ident $({ $($field:ident: $ty:ty),* })? => $code:literal, $message:literal;)*) => {
         /// Why a readable delivery cannot be mapped to an event (a field missing, of the wrong

@@ -7,7 +7,7 @@
 //! normalized types) or another event that is kept as is.
 
 mod auth;
-mod dedupe;
+pub mod dedupe;
 mod error;
 mod event;
 mod fields;

@@ -6,7 +6,8 @@ use super::fields::Fields;
 use super::mapping::{classify, SmartleadKind};
 use super::{dedupe, strict_json, Delivery, MappingError, SmartleadError, WebhookSecret};
 use crate::domain::{
-    CampaignId, EmailAddress, EmailEvent, OtherEvent, SmartleadEvent, UtcTimestamp,
+    CampaignId, EmailAddress, EmailEvent, Mapped, OtherEvent, SmartleadEvent, UnmappedDelivery,
+    UtcTimestamp,
 };
 
 /// The targeted lead's address, most specific first: for replies the lead the campaign wrote to
@@ -76,9 +77,17 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, SmartleadError> {
 impl Delivery {
     /// Classifies and normalizes the event. `received_at` stands in for the event time only
     /// when the payload has none.
-    /// The payload as JSON, without its secret: what a held delivery stores.
-    pub fn payload_json(&self) -> String {
-        to_json(&self.payload)
+    /// The event, or, when this version cannot map the delivery, what to hold of it.
+    pub fn map(&self, received_at: UtcTimestamp) -> Mapped {
+        match self.event(received_at) {
+            Ok(event) => Mapped::Event(event),
+            Err(err) => Mapped::Unmapped(UnmappedDelivery {
+                reason: err.code(),
+                detail: err.to_string(),
+                payload: to_json(&self.payload),
+                received_at,
+            }),
+        }
     }
 
     pub fn event(&self, received_at: UtcTimestamp) -> Result<SmartleadEvent, MappingError> {

@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use super::records::{BackupSummary, HeldDelivery, IngestOutcome, NewUser};
-use super::records::{SmartleadCredentials, TokenInfo, User};
+use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, NewUser};
+use super::records::{SmartleadCredentials, TokenInfo, User, WebhookTenant};
 use super::sqlite::SqliteAdmin;
 use super::StorageError;
-use crate::domain::{ApiToken, HeldId, OrgId, SmartleadEvent, TokenId, UserId, UtcTimestamp};
+use crate::domain::UtcTimestamp;
+use crate::domain::{ApiToken, HeldId, Mapped, OrgId, SmartleadEvent, TokenId, UserId};
 
 pub struct Admin(Backend);
 
@@ -55,6 +56,11 @@ impl Admin {
         on_backend!(&self.0, admin => admin.add_user(new))
     }
 
+    /// The user and webhook secret behind a Smartlead org, if the org is known.
+    pub fn webhook_tenant(&self, org: &OrgId) -> Result<Option<WebhookTenant>, StorageError> {
+        on_backend!(&self.0, admin => admin.webhook_tenant(org))
+    }
+
     pub fn users(&self) -> Result<Vec<User>, StorageError> {
         on_backend!(&self.0, admin => admin.users())
     }
@@ -92,6 +98,21 @@ impl Admin {
         received_at: UtcTimestamp,
     ) -> Result<Vec<IngestOutcome>, StorageError> {
         on_backend!(&mut self.0, admin => admin.ingest_batch(events, received_at))
+    }
+
+    /// Stores a batch of deliveries for `user`'s `org` in one transaction, as a writer batch
+    /// does: events through the webhook's ingest (dedupe, lead, rollups), unmapped ones held
+    /// within `limits`. A dry run (`commit` false) rolls the transaction back: the outcomes say
+    /// what would have happened, and nothing changes.
+    pub fn import_batch(
+        &mut self,
+        user: UserId,
+        org: &OrgId,
+        deliveries: &[Mapped],
+        limits: HeldLimits,
+        commit: bool,
+    ) -> Result<Vec<IngestOutcome>, StorageError> {
+        on_backend!(&mut self.0, admin => admin.import_batch(user, org, deliveries, limits, commit))
     }
 
     /// Held deliveries (only those held for `reason`, if given), oldest first, no payloads.

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::domain::{EventType, OrgId, UserId, UtcTimestamp};
+use crate::domain::{EventType, OrgId, UserId};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct User {
@@ -87,20 +87,6 @@ pub enum IngestOutcome {
     Held { held_id: String, reason: String },
 }
 
-/// An authentic delivery that could not be mapped to an event, to be held.
-#[derive(Debug, Clone)]
-pub struct NewHeldDelivery {
-    pub user: UserId,
-    pub org: OrgId,
-    /// The mapping error's code (`MappingError::code`).
-    pub reason: &'static str,
-    /// The mapping error's message.
-    pub detail: String,
-    /// The payload as parsed, without its `secret_key`.
-    pub payload: String,
-    pub received_at: UtcTimestamp,
-}
-
 /// Whether the store can take writes now (`/ready`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
@@ -134,6 +120,15 @@ pub struct StorageUsage {
 pub struct HeldLimits {
     pub max_count: u64,
     pub max_bytes: u64,
+}
+
+impl Default for HeldLimits {
+    fn default() -> Self {
+        Self {
+            max_count: 10_000,
+            max_bytes: 256 * 1024 * 1024,
+        }
+    }
 }
 
 /// A held delivery as stored.

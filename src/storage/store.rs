@@ -9,12 +9,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
-use super::records::{HeldLimits, NewHeldDelivery, Readiness, StorageUsage, WebhookTenant};
+use super::records::{HeldLimits, Readiness, StorageUsage, WebhookTenant};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
 use super::{StorageError, StorageFault, StorageMetrics, WriterSettings};
-use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
+use crate::domain::{SmartleadEvent, UnmappedDelivery};
 
 /// How the store opens the database and runs.
 #[derive(Debug, Clone)]
@@ -89,8 +89,13 @@ impl Store {
 
     /// Holds an authentic delivery that could not be mapped (the same payload once); answered
     /// once it is durable. The oldest held ones go once the table passes its limits.
-    pub async fn hold(&self, held: NewHeldDelivery) -> Result<IngestOutcome, StorageError> {
-        on_backend!(&self.0, store => store.hold(held).await)
+    pub async fn hold(
+        &self,
+        user: UserId,
+        org: OrgId,
+        held: UnmappedDelivery,
+    ) -> Result<IngestOutcome, StorageError> {
+        on_backend!(&self.0, store => store.hold(user, org, held).await)
     }
 
     /// Who an API token belongs to, if it is valid and not revoked.

@@ -9,6 +9,7 @@ mod hardening;
 mod health;
 mod held;
 mod helpers;
+mod import;
 mod ingestion;
 mod metrics;
 mod model;

@@ -7,10 +7,11 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::DEFAULT_BUSY_TIMEOUT;
 use super::{held, migrations, open_read_write, rollups, tokens, users, StorageError};
+use crate::domain::UserId;
 use crate::domain::UtcTimestamp;
-use crate::domain::{ApiToken, HeldId, InvalidValue, OrgId, SmartleadEvent, TokenId, UserId};
+use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
-use crate::storage::records::{HeldDelivery, TokenInfo, User};
+use crate::storage::records::{HeldDelivery, HeldLimits, TokenInfo, User, WebhookTenant};
 use crate::storage::rollup_counts::PendingCounts;
 
 pub struct SqliteAdmin {
@@ -55,6 +56,10 @@ impl SqliteAdmin {
 
     pub fn add_user(&self, new: &NewUser<'_>) -> Result<User, StorageError> {
         users::add_user(&self.conn, new)
+    }
+
+    pub fn webhook_tenant(&self, org: &OrgId) -> Result<Option<WebhookTenant>, StorageError> {
+        users::webhook_tenant(&self.conn, org)
     }
 
     pub fn users(&self) -> Result<Vec<User>, StorageError> {
@@ -106,6 +111,35 @@ impl SqliteAdmin {
             .collect::<Result<_, _>>()?;
         rollups::flush(&mut counts, &tx)?;
         tx.commit()?;
+        Ok(outcomes)
+    }
+
+    pub fn import_batch(
+        &mut self,
+        user: UserId,
+        org: &OrgId,
+        deliveries: &[Mapped],
+        limits: HeldLimits,
+        commit: bool,
+    ) -> Result<Vec<IngestOutcome>, StorageError> {
+        let now = UtcTimestamp::now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut counts = PendingCounts::default();
+        let mut outcomes = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            outcomes.push(match delivery {
+                Mapped::Event(event) => {
+                    super::events::ingest(&tx, &mut counts, user, org, event, now)?
+                }
+                Mapped::Unmapped(unmapped) => held::hold(&tx, user, org, unmapped, limits)?.outcome,
+            });
+        }
+        rollups::flush(&mut counts, &tx)?;
+        if commit {
+            tx.commit()?;
+        }
         Ok(outcomes)
     }
 

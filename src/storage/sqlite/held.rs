@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::StorageError;
 use crate::domain::HeldId;
-use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewHeldDelivery};
+use crate::domain::{OrgId, UnmappedDelivery, UserId};
+use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome};
 
 /// What holding one delivery did: its outcome, and how many older ones it pushed out.
 pub struct Held {
@@ -20,10 +21,12 @@ pub struct Held {
 /// drops the oldest held deliveries past `limits`. Runs in the caller's transaction.
 pub fn hold(
     conn: &Connection,
-    held: &NewHeldDelivery,
+    user: UserId,
+    org: &OrgId,
+    held: &UnmappedDelivery,
     limits: HeldLimits,
 ) -> Result<Held, StorageError> {
-    let user = held.user.to_string();
+    let user = user.to_string();
     let sha = hex::encode(Sha256::digest(held.payload.as_bytes()));
     let existing: Option<String> = conn
         .prepare_cached(
@@ -43,7 +46,7 @@ pub fn hold(
             .execute(params![
                 id,
                 user,
-                held.org.as_str(),
+                org.as_str(),
                 held.reason,
                 held.detail,
                 held.payload,

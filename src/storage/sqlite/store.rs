@@ -10,10 +10,10 @@ use rusqlite::Connection;
 
 use super::{analytics, events, held, integrity, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
-use crate::domain::SmartleadEvent;
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
+use crate::domain::{SmartleadEvent, UnmappedDelivery};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
-use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow, NewHeldDelivery};
+use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{Readiness, StorageUsage, TokenOwner, User, WebhookTenant};
 use crate::storage::{StorageFault, StoreSettings};
 
@@ -148,11 +148,16 @@ impl SqliteStore {
     }
 
     /// Holds an unmappable delivery; answered once it is durable.
-    pub async fn hold(&self, held: NewHeldDelivery) -> Result<IngestOutcome, StorageError> {
+    pub async fn hold(
+        &self,
+        user: UserId,
+        org: OrgId,
+        held: UnmappedDelivery,
+    ) -> Result<IngestOutcome, StorageError> {
         let limits = self.held_limits;
         let held = self
             .writer
-            .write(move |conn, _| held::hold(conn, &held, limits))
+            .write(move |conn, _| held::hold(conn, user, &org, &held, limits))
             .await?;
         self.held_dropped.inc_by(held.dropped);
         Ok(held.outcome)
