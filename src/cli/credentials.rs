@@ -28,6 +28,26 @@ enum CredentialsAction {
         #[arg(long, env = "SMARTLEAD_HUB_NEW_API_KEY", hide_env_values = true)]
         api_key: Option<String>,
     },
+    /// Show which Smartlead credentials a user has, masked (never the secrets themselves).
+    Show {
+        /// The user's id.
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A secret as it may be shown: its length and last four characters, only when it is long
+/// enough that four characters give nothing useful away.
+fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() >= 16 {
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("****{tail} ({} characters)", chars.len())
+    } else {
+        format!("**** ({} characters)", chars.len())
+    }
 }
 
 pub fn run(args: CredentialsArgs) -> CliResult {
@@ -53,6 +73,27 @@ pub fn run(args: CredentialsArgs) -> CliResult {
                 ""
             };
             outln!("set Smartlead webhook secret{api_key_note} for user {user}");
+        }
+        CredentialsAction::Show { user, json } => {
+            let user: UserId = user.parse()?;
+            if admin.user(user)?.is_none() {
+                return Err(format!("no user {user}").into());
+            }
+            let credentials = admin.smartlead_credentials(user)?.unwrap_or_default();
+            let webhook_secret = credentials.webhook_secret.as_deref().map(mask);
+            let api_key = credentials.api_key.as_deref().map(mask);
+            if json {
+                let shown = serde_json::json!({
+                    "user_id": user.to_string(),
+                    "webhook_secret": webhook_secret,
+                    "api_key": api_key,
+                });
+                outln!("{shown}");
+            } else {
+                let none = || "not set".to_owned();
+                outln!("webhook secret: {}", webhook_secret.unwrap_or_else(none));
+                outln!("API key:        {}", api_key.unwrap_or_else(none));
+            }
         }
     }
     Ok(())

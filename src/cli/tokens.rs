@@ -28,6 +28,9 @@ enum TokensAction {
     List {
         #[arg(long)]
         user: String,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Revoke a token by its id: every request with it is refused from then on.
     Revoke {
@@ -46,8 +49,12 @@ pub fn run(args: TokensArgs) -> CliResult {
             outln!("{}", token.expose());
             eprintln!("store it now: only its hash is kept, it cannot be shown again");
         }
-        TokensAction::List { user } => {
+        TokensAction::List { user, json } => {
             let user: UserId = user.parse()?;
+            if json {
+                outln!("{}", serde_json::to_string(&admin.tokens(user)?)?);
+                return Ok(());
+            }
             outln!(
                 "{:<36}  {:<16}  {:<24}  {:<24}  revoked",
                 "id",

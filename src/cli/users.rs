@@ -2,8 +2,8 @@ use clap::{Args, Subcommand};
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::domain::{EmailAddress, OrgId};
-use crate::storage::records::NewUser;
+use crate::domain::{EmailAddress, OrgId, UserId};
+use crate::storage::records::{NewUser, User};
 use crate::storage::Admin;
 
 #[derive(Debug, Args)]
@@ -32,11 +32,42 @@ enum UsersAction {
         name: Option<String>,
     },
     /// List users with their org.
-    List,
+    List {
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one user (as JSON with `--json`).
+    Show {
+        /// The user's id (see `users list`).
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a user to another Smartlead org: its webhook URL changes with it.
+    SetOrg {
+        /// The user's id.
+        user: String,
+        /// The new Smartlead org id (no other user may have it).
+        #[arg(long)]
+        org_id: String,
+        /// A new org name (kept if not given).
+        #[arg(long)]
+        org_name: Option<String>,
+    },
+    /// Delete a user and everything that belongs to it (events, leads, rollups, tokens,
+    /// credentials, held deliveries), as the schema cascades; prints what went.
+    Remove {
+        /// The user's id.
+        user: String,
+        /// Required: this cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 pub fn run(args: UsersArgs) -> CliResult {
-    let admin = Admin::open(&args.db.db)?;
+    let mut admin = Admin::open(&args.db.db)?;
     match args.action {
         UsersAction::Add {
             email,
@@ -60,8 +91,12 @@ pub fn run(args: UsersArgs) -> CliResult {
             );
             outln!("webhook URL: /api/webhooks/smartlead?org_id={org}");
         }
-        UsersAction::List => {
+        UsersAction::List { json } => {
             let all = admin.users()?;
+            if json {
+                outln!("{}", serde_json::to_string(&all)?);
+                return Ok(());
+            }
             outln!("{:<36}  {:<32}  {:<20}  org name", "id", "email", "org id");
             for user in all {
                 outln!(
@@ -73,6 +108,51 @@ pub fn run(args: UsersArgs) -> CliResult {
                 );
             }
         }
+        UsersAction::Show { user, json } => {
+            let user = find(&admin, &user)?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&user)?);
+            } else {
+                outln!("id:       {}", user.id);
+                outln!("email:    {}", user.email);
+                outln!("name:     {}", user.name.unwrap_or_default());
+                outln!("org id:   {}", user.smartlead_org_id.unwrap_or_default());
+                outln!("org name: {}", user.smartlead_org_name.unwrap_or_default());
+                outln!("created:  {}", user.created_at);
+            }
+        }
+        UsersAction::SetOrg {
+            user,
+            org_id,
+            org_name,
+        } => {
+            let id: UserId = user.parse()?;
+            let org = OrgId::parse(&org_id)?;
+            let user = admin.set_org(id, &org, org_name.as_deref())?;
+            outln!("user {} is now Smartlead org {org}", user.id);
+            outln!("webhook URL: /api/webhooks/smartlead?org_id={org}");
+        }
+        UsersAction::Remove { user, yes } => {
+            let user = find(&admin, &user)?;
+            if !yes {
+                return Err(format!(
+                    "this deletes user {} <{}> and all of its data; add --yes to do it",
+                    user.id, user.email
+                )
+                .into());
+            }
+            let removed = admin.remove_user(user.id.parse()?)?;
+            outln!("removed user {} <{}>", user.id, user.email);
+            for (table, rows) in removed {
+                outln!("  {table}: {rows} rows");
+            }
+        }
     }
     Ok(())
+}
+
+/// The user with this id, or a clear error.
+fn find(admin: &Admin, id: &str) -> Result<User, Box<dyn std::error::Error>> {
+    let id: UserId = id.parse()?;
+    Ok(admin.user(id)?.ok_or_else(|| format!("no user {id}"))?)
 }

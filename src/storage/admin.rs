@@ -65,6 +65,33 @@ impl Admin {
         on_backend!(&self.0, admin => admin.users())
     }
 
+    pub fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
+        on_backend!(&self.0, admin => admin.user(user))
+    }
+
+    /// Moves the user to another Smartlead org (the webhook URL changes with it).
+    pub fn set_org(
+        &self,
+        user: UserId,
+        org: &OrgId,
+        name: Option<&str>,
+    ) -> Result<User, StorageError> {
+        on_backend!(&self.0, admin => admin.set_org(user, org, name))
+    }
+
+    /// Deletes the user and everything that belongs to it, in one transaction; how many rows
+    /// of each table went.
+    pub fn remove_user(&mut self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
+        on_backend!(&mut self.0, admin => admin.remove_user(user))
+    }
+
+    pub fn smartlead_credentials(
+        &self,
+        user: UserId,
+    ) -> Result<Option<SmartleadCredentials>, StorageError> {
+        on_backend!(&self.0, admin => admin.smartlead_credentials(user))
+    }
+
     pub fn set_smartlead_credentials(
         &self,
         user: UserId,

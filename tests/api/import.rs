@@ -46,7 +46,13 @@ fn one_line(name: &str) -> String {
 /// Rows of (email_events, smartlead_events, leads, held_deliveries).
 fn counts(db: &Path) -> [i64; 4] {
     let conn = inspect(db);
-    ["email_events", "smartlead_events", "leads", "held_deliveries"].map(|table| {
+    [
+        "email_events",
+        "smartlead_events",
+        "leads",
+        "held_deliveries",
+    ]
+    .map(|table| {
         conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap()
     })
@@ -82,7 +88,10 @@ fn a_dry_run_reports_what_an_import_stores_and_a_second_import_stores_nothing() 
     assert!(ok, "{err}");
     let real: Value = serde_json::from_str(&out).unwrap();
     for field in ["bodies", "stored", "duplicate", "kept", "held", "rejected"] {
-        assert_eq!(dry[field], real[field], "{field}: the dry run said otherwise");
+        assert_eq!(
+            dry[field], real[field],
+            "{field}: the dry run said otherwise"
+        );
     }
     assert_eq!(real["bodies"], 13);
     assert_eq!(real["stored"], 5);
@@ -92,7 +101,9 @@ fn a_dry_run_reports_what_an_import_stores_and_a_second_import_stores_nothing() 
     assert_eq!(real["rejected"]["invalid_json"], 1);
     assert_eq!(real["rejected"]["unauthorized"], 1, "another org's secret");
     let examples = real["examples"].as_array().unwrap();
-    assert!(examples.iter().any(|e| e.as_str().unwrap().contains("capture.jsonl:12")));
+    assert!(examples
+        .iter()
+        .any(|e| e.as_str().unwrap().contains("capture.jsonl:12")));
     let [events, kept, leads, held] = counts(&db);
     assert_eq!((events, kept, held), (5, 4, 1));
     assert!(leads > 0);
@@ -101,7 +112,10 @@ fn a_dry_run_reports_what_an_import_stores_and_a_second_import_stores_nothing() 
     let (ok, out, _) = import(&db, &["--org-id", ORG, capture, "--json"]);
     assert!(ok);
     let again: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((again["stored"].as_u64(), again["kept"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (again["stored"].as_u64(), again["kept"].as_u64()),
+        (Some(0), Some(0))
+    );
     let files = dir.path().join("files");
     std::fs::create_dir(&files).unwrap();
     for name in GOOD {
@@ -109,7 +123,10 @@ fn a_dry_run_reports_what_an_import_stores_and_a_second_import_stores_nothing() 
     }
     let (ok, out, err) = import(&db, &["--org-id", ORG, files.to_str().unwrap()]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("10 bodies: 0 stored, 10 duplicate, 0 kept"), "{out}");
+    assert!(
+        out.starts_with("10 bodies: 0 stored, 10 duplicate, 0 kept"),
+        "{out}"
+    );
     // Kept events without their own time carry the identity the first import gave them.
     let [events_after, kept_after, ..] = counts(&db);
     assert_eq!((events_after, kept_after), (5, 4), "{out}");
@@ -128,11 +145,11 @@ fn the_webhook_s_rules_hold_for_imported_events() {
     let data: String = inspect(&db)
         .query_row("SELECT event_data FROM email_events", [], |r| r.get(0))
         .unwrap();
-    assert!(!data.contains(SECRET) && !data.contains("secret_key"), "{data}");
-    assert_eq!(
-        crate::helpers::admin(&db).check_rollups().unwrap(),
-        vec![]
+    assert!(
+        !data.contains(SECRET) && !data.contains("secret_key"),
+        "{data}"
     );
+    assert_eq!(crate::helpers::admin(&db).check_rollups().unwrap(), vec![]);
 }
 
 #[test]
@@ -149,7 +166,7 @@ fn hostile_input_gets_a_clear_error_or_a_counted_rejection() {
         vec!["--org-id", ORG, good, "/no/such/file.jsonl"],
         vec!["--org-id", ORG, empty_dir.to_str().unwrap()],
         vec!["--org-id", "no-such-org", good],
-        vec!["--org-id", "bad org id", good],
+        vec!["--org-id", "  ", good],
         vec!["--org-id", ORG],
     ] {
         let (ok, out, err) = import(&db, &args);
@@ -166,7 +183,14 @@ fn hostile_input_gets_a_clear_error_or_a_counted_rejection() {
     std::fs::write(&noise, bytes).unwrap();
     let (ok, out, err) = import(
         &db,
-        &["--org-id", ORG, noise.to_str().unwrap(), "--max-body-bytes", "1000", "--json"],
+        &[
+            "--org-id",
+            ORG,
+            noise.to_str().unwrap(),
+            "--max-body-bytes",
+            "1000",
+            "--json",
+        ],
     );
     assert!(ok, "{err}");
     let summary: Value = serde_json::from_str(&out).unwrap();
@@ -195,8 +219,14 @@ fn identical_untimed_events_in_one_capture_are_all_kept_once() {
     let path = path.to_str().unwrap();
     let (ok, out, err) = import(&db, &["--org-id", ORG, path]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("2 bodies: 0 stored, 0 duplicate, 2 kept"), "{out}");
+    assert!(
+        out.starts_with("2 bodies: 0 stored, 0 duplicate, 2 kept"),
+        "{out}"
+    );
     let (_, out, _) = import(&db, &["--org-id", ORG, path]);
-    assert!(out.starts_with("2 bodies: 0 stored, 2 duplicate, 0 kept"), "{out}");
+    assert!(
+        out.starts_with("2 bodies: 0 stored, 2 duplicate, 0 kept"),
+        "{out}"
+    );
     assert_eq!(counts(&db)[1], 2);
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary (fast to link): the real server on a random port, a real SQLite
 //! file per test, real Smartlead payload fixtures.
 
+mod admin_cli;
 mod body_memory;
 mod cli;
 mod dedupe;

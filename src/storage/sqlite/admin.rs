@@ -66,6 +66,35 @@ impl SqliteAdmin {
         users::list_users(&self.conn)
     }
 
+    pub fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
+        users::find_user(&self.conn, user)
+    }
+
+    pub fn set_org(
+        &self,
+        user: UserId,
+        org: &OrgId,
+        name: Option<&str>,
+    ) -> Result<User, StorageError> {
+        users::set_org(&self.conn, user, org, name)
+    }
+
+    pub fn remove_user(&mut self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let removed = users::remove_user(&tx, user)?;
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    pub fn smartlead_credentials(
+        &self,
+        user: UserId,
+    ) -> Result<Option<SmartleadCredentials>, StorageError> {
+        users::smartlead_credentials(&self.conn, user)
+    }
+
     pub fn set_smartlead_credentials(
         &self,
         user: UserId,

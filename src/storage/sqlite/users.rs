@@ -108,3 +108,84 @@ pub fn webhook_tenant(
         webhook_secret,
     }))
 }
+
+/// Moves `user` to Smartlead org `org` (named `name`); another user's org is refused.
+pub fn set_org(
+    conn: &Connection,
+    user: UserId,
+    org: &OrgId,
+    name: Option<&str>,
+) -> Result<User, StorageError> {
+    let taken: Option<String> = conn
+        .query_row(
+            "SELECT id FROM users WHERE smartlead_org_id = ?1 AND id <> ?2",
+            params![org.as_str(), user.to_string()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(other) = taken {
+        return Err(StorageError::Conflict(format!(
+            "org {org} belongs to user {other}"
+        )));
+    }
+    let changed = conn.execute(
+        "UPDATE users SET smartlead_org_id = ?1, smartlead_org_name = COALESCE(?2, smartlead_org_name),
+                          updated_at = ?3
+         WHERE id = ?4",
+        params![org.as_str(), name, UtcTimestamp::now().to_string(), user.to_string()],
+    )?;
+    if changed == 0 {
+        return Err(StorageError::NotFound("user"));
+    }
+    find_user(conn, user)?.ok_or(StorageError::NotFound("user"))
+}
+
+/// The user's Smartlead credentials, if any are set.
+pub fn smartlead_credentials(
+    conn: &Connection,
+    user: UserId,
+) -> Result<Option<SmartleadCredentials>, StorageError> {
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT credentials FROM integration_credentials WHERE user_id = ?1 AND provider = 'smartlead'",
+            [user.to_string()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    json.map(|json| {
+        serde_json::from_str(&json).map_err(|e| {
+            StorageError::Conflict(format!(
+                "the stored Smartlead credentials do not parse: {e}"
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// Deletes `user` and, through the schema's `ON DELETE CASCADE`, every row that belongs to it;
+/// returns how many rows of each table went. Runs in the caller's transaction.
+pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
+    if find_user(conn, user)?.is_none() {
+        return Err(StorageError::NotFound("user"));
+    }
+    // The tables the schema cascades from users, read from the schema itself.
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT DISTINCT m.name FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
+             WHERE m.type = 'table' AND f.\"table\" = 'users' AND f.on_delete = 'CASCADE'
+             ORDER BY m.name",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut removed = Vec::new();
+    for table in tables {
+        let rows: i64 = conn.query_row(
+            &format!("SELECT count(*) FROM \"{table}\" WHERE user_id = ?1"),
+            [user.to_string()],
+            |row| row.get(0),
+        )?;
+        removed.push((table, rows as u64));
+    }
+    conn.execute("DELETE FROM users WHERE id = ?1", [user.to_string()])?;
+    Ok(removed)
+}
