@@ -110,6 +110,11 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_STARTUP_CHECK", value_enum, default_value_t = StartupCheckArg::Quick)]
     pub startup_check: StartupCheckArg,
 
+    /// Before serving, create the demo user and its synthetic history (as `smartlead-hub demo`
+    /// does; a second start adds nothing) and print its API token.
+    #[arg(long, env = "SMARTLEAD_HUB_DEMO")]
+    pub demo: bool,
+
     /// Seconds in-flight requests get to finish after SIGTERM/Ctrl-C.
     #[arg(
         long,

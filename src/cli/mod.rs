@@ -12,6 +12,7 @@ macro_rules! outln {
 mod backup;
 mod credentials;
 mod deliveries;
+mod demo;
 mod import;
 mod migrate;
 mod rollups;
@@ -55,6 +56,8 @@ enum Command {
     Rollups(rollups::RollupsArgs),
     /// Copy the live database to a new file while the service keeps running.
     Backup(backup::BackupArgs),
+    /// Create a demo user and push a realistic synthetic history through the webhook's path.
+    Demo(demo::DemoArgs),
     /// Import captured webhook bodies (JSON lines or .json files) through the webhook's path.
     Import(import::ImportArgs),
     /// List, show and replay held deliveries (authentic, but not mappable when received).
@@ -84,6 +87,7 @@ impl Cli {
             Some(Command::Backup(args)) => backup::run(args),
             Some(Command::Deliveries(args)) => deliveries::run(args),
             Some(Command::Import(args)) => import::run(args),
+            Some(Command::Demo(args)) => demo::run(args),
         }
     }
 }

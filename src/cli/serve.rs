@@ -1,6 +1,8 @@
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-use super::CliResult;
+use std::net::SocketAddr;
+
+use super::{demo, CliResult};
 use crate::config::Settings;
 use crate::startup::Application;
 
@@ -9,7 +11,20 @@ pub fn run(settings: Settings) -> CliResult {
         // Registered before the listener binds: a SIGTERM that arrives as soon as the port
         // accepts connections must already mean "shut down gracefully", not the default kill.
         let mut signals = ShutdownSignals::register()?;
+        // Seeded before the service holds the file; printed once the port is known.
+        let demo = match settings.demo {
+            true => Some(demo::seed(
+                &settings.db.db,
+                demo::DEFAULT_EVENTS,
+                demo::DEFAULT_SEED,
+                true,
+            )?),
+            false => None,
+        };
         let app = Application::build(&settings)?;
+        if let Some(demo) = &demo {
+            demo::print_welcome(demo, SocketAddr::new(settings.bind.ip(), app.port()))?;
+        }
         let handle = app.handle();
         tracing::info!(
             address = %format!("http://{}:{}", settings.bind.ip(), app.port()),

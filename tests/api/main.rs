@@ -6,6 +6,7 @@ mod body_memory;
 mod cli;
 mod dedupe;
 mod deliveries_cli;
+mod demo;
 mod hardening;
 mod health;
 mod held;

@@ -2,27 +2,20 @@
 //! check the secret, map, dedupe, store or hold), in batches of one transaction each, with a
 //! progress bar and a summary. Importing the same bodies again stores nothing new.
 
+mod ingest;
 mod sources;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::domain::{Mapped, OrgId, SmartleadEvent, UserId, UtcTimestamp};
-use crate::smartlead::{self, dedupe, WebhookSecret};
-use crate::storage::records::{HeldLimits, IngestOutcome};
+use crate::domain::OrgId;
 use crate::storage::Admin;
-use sources::{Body, Captured};
-
-/// Deliveries per transaction: large enough to amortize the commit, small enough that the
-/// service's own writes wait only milliseconds for the lock.
-const BATCH: usize = 500;
+pub use ingest::{Importer, Summary};
+pub use sources::{Body, Captured};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -46,21 +39,6 @@ pub struct ImportArgs {
     max_body_bytes: usize,
 }
 
-#[derive(Debug, Default, Serialize)]
-struct Summary {
-    bodies: usize,
-    stored: usize,
-    duplicate: usize,
-    kept: usize,
-    /// By reason.
-    held: BTreeMap<&'static str, usize>,
-    /// By error code.
-    rejected: BTreeMap<&'static str, usize>,
-    /// The first few rejections: where, and why.
-    examples: Vec<String>,
-    dry_run: bool,
-}
-
 pub fn run(args: ImportArgs) -> CliResult {
     let org = OrgId::parse(&args.org_id)?;
     // Every path is checked before the database is opened: a typo changes nothing.
@@ -69,19 +47,7 @@ pub fn run(args: ImportArgs) -> CliResult {
     let tenant = admin.webhook_tenant(&org)?.ok_or_else(|| {
         format!("no user has Smartlead org {org}; add one with `smartlead-hub users add`")
     })?;
-    let mut importer = Importer {
-        admin: &mut admin,
-        user: tenant.user_id,
-        org,
-        secret: tenant.webhook_secret.map(WebhookSecret::new),
-        batch: Vec::with_capacity(BATCH),
-        seen: HashSet::new(),
-        untimed: HashMap::new(),
-        summary: Summary {
-            dry_run: args.dry_run,
-            ..Summary::default()
-        },
-    };
+    let mut importer = Importer::new(&mut admin, org, tenant, args.dry_run);
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -101,128 +67,9 @@ pub fn run(args: ImportArgs) -> CliResult {
             importer.take(captured)
         })?;
     }
-    importer.flush()?;
+    let summary = importer.finish()?;
     bar.finish_and_clear();
-    print(&importer.summary, args.json)
-}
-
-struct Importer<'a> {
-    admin: &'a mut Admin,
-    user: UserId,
-    org: OrgId,
-    secret: Option<WebhookSecret>,
-    batch: Vec<Mapped>,
-    /// Dedupe keys (and held payloads' hashes) met in this run: a body repeated within the
-    /// import is a duplicate even in a dry run, whose transactions are rolled back.
-    seen: HashSet<String>,
-    /// Kept events without their own time, by payload: how many were met so far.
-    untimed: HashMap<String, usize>,
-    summary: Summary,
-}
-
-impl Importer<'_> {
-    fn take(&mut self, captured: Captured) -> Result<(), Box<dyn std::error::Error>> {
-        self.summary.bodies += 1;
-        let bytes = match captured.body {
-            Body::Bytes(bytes) => bytes,
-            Body::TooLarge => {
-                self.reject(
-                    &captured.name,
-                    "payload_too_large",
-                    "longer than --max-body-bytes",
-                );
-                return Ok(());
-            }
-        };
-        let delivery = match smartlead::parse_delivery(&bytes) {
-            Ok(delivery) => delivery,
-            Err(err) => {
-                self.reject(&captured.name, err.code(), &err.to_string());
-                return Ok(());
-            }
-        };
-        // A captured body names no org; its secret, when it carries one, must be this org's:
-        // a body captured for another org is refused, not filed under this one.
-        if let Some(given) = &delivery.secret_key {
-            if smartlead::authenticate(&bytes, None, Some(given), self.secret.as_ref()).is_err() {
-                self.reject(
-                    &captured.name,
-                    "unauthorized",
-                    "its secret_key is not this org's webhook secret",
-                );
-                return Ok(());
-            }
-        }
-        let mut mapped = delivery.map(UtcTimestamp::now());
-        if let Mapped::Event(SmartleadEvent::Other(event)) = &mut mapped {
-            if event.dedupe_key.is_none() {
-                let identical = self.untimed.entry(event.payload.clone()).or_default();
-                event.dedupe_key = Some(dedupe::import_key(
-                    &event.raw_type,
-                    &event.payload,
-                    *identical,
-                ));
-                *identical += 1;
-            }
-        }
-        if let Some(key) = run_key(&mapped) {
-            if !self.seen.insert(key) {
-                self.summary.duplicate += 1;
-                return Ok(());
-            }
-        }
-        self.batch.push(mapped);
-        if self.batch.len() >= BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn reject(&mut self, name: &str, code: &'static str, why: &str) {
-        *self.summary.rejected.entry(code).or_default() += 1;
-        if self.summary.examples.len() < 5 {
-            self.summary.examples.push(format!("{name}: {why}"));
-        }
-    }
-
-    fn flush(&mut self) -> Result<(), Box<dyn std::error::Error>> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let outcomes = self.admin.import_batch(
-            self.user,
-            &self.org,
-            &self.batch,
-            HeldLimits::default(),
-            !self.summary.dry_run,
-        )?;
-        for outcome in outcomes {
-            match outcome {
-                IngestOutcome::Stored { .. } => self.summary.stored += 1,
-                IngestOutcome::Duplicate { .. } => self.summary.duplicate += 1,
-                IngestOutcome::Kept { .. } => self.summary.kept += 1,
-                IngestOutcome::Held { .. } => {}
-            }
-        }
-        for mapped in self.batch.drain(..) {
-            if let Mapped::Unmapped(unmapped) = mapped {
-                *self.summary.held.entry(unmapped.reason).or_default() += 1;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What identifies a delivery within one run: its dedupe key, or its held payload.
-fn run_key(mapped: &Mapped) -> Option<String> {
-    match mapped {
-        Mapped::Event(SmartleadEvent::Email(event)) => Some(event.dedupe_key.clone()),
-        Mapped::Event(SmartleadEvent::Other(event)) => event.dedupe_key.clone(),
-        Mapped::Unmapped(held) => Some(format!(
-            "held:{}",
-            hex::encode(Sha256::digest(held.payload.as_bytes()))
-        )),
-    }
+    print(&summary, args.json)
 }
 
 fn print(summary: &Summary, json: bool) -> CliResult {
