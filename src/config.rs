@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Command, FromArgMatches};
 
+use crate::domain::Period;
 use crate::storage::records::{HeldLimits, StartupCheck};
 use crate::storage::{StorageMetrics, StoreSettings, WriterSettings};
 
@@ -109,6 +110,11 @@ pub struct Settings {
     /// refused; damage found later stops the writes and turns `/health` to 503.
     #[arg(long, env = "SMARTLEAD_HUB_STARTUP_CHECK", value_enum, default_value_t = StartupCheckArg::Quick)]
     pub startup_check: StartupCheckArg,
+
+    /// Clear the payloads of events older than this (`90d`, `12h`, `2w`) in the background,
+    /// once an hour, in small batches (as `smartlead-hub prune` does). Unset: kept forever.
+    #[arg(long, env = "SMARTLEAD_HUB_PAYLOAD_RETENTION")]
+    pub payload_retention: Option<Period>,
 
     /// Before serving, create the demo user and its synthetic history (as `smartlead-hub demo`
     /// does; a second start adds nothing) and print its API token.

@@ -67,6 +67,9 @@ impl Application {
             metrics_token: settings.metrics_token.clone(),
         });
 
+        if let Some(retention) = settings.payload_retention {
+            actix_web::rt::spawn(crate::jobs::retention::run(store.clone(), retention));
+        }
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let mut server = HttpServer::new(move || {

@@ -15,6 +15,7 @@ mod deliveries;
 mod demo;
 mod import;
 mod migrate;
+mod prune;
 mod rollups;
 mod serve;
 mod tokens;
@@ -56,6 +57,8 @@ enum Command {
     Rollups(rollups::RollupsArgs),
     /// Copy the live database to a new file while the service keeps running.
     Backup(backup::BackupArgs),
+    /// Clear the payloads of old events (counts, leads, dedupe keys and rollups stay).
+    Prune(prune::PruneArgs),
     /// Create a demo user and push a realistic synthetic history through the webhook's path.
     Demo(demo::DemoArgs),
     /// Import captured webhook bodies (JSON lines or .json files) through the webhook's path.
@@ -88,6 +91,7 @@ impl Cli {
             Some(Command::Deliveries(args)) => deliveries::run(args),
             Some(Command::Import(args)) => import::run(args),
             Some(Command::Demo(args)) => demo::run(args),
+            Some(Command::Prune(args)) => prune::run(args),
         }
     }
 }

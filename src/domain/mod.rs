@@ -8,6 +8,7 @@ mod email;
 mod event;
 mod event_type;
 mod ids;
+mod period;
 mod timestamp;
 
 pub use api_token::ApiToken;
@@ -16,6 +17,7 @@ pub use email::EmailAddress;
 pub use event::{EmailEvent, Mapped, OtherEvent, SmartleadEvent, UnmappedDelivery};
 pub use event_type::{EventType, Headline};
 pub use ids::{CampaignId, EventId, HeldId, LeadId, OrgId, TokenId, UserId};
+pub use period::Period;
 pub use timestamp::{UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 
 /// Why a domain value could not be constructed.

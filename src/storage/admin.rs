@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
+use super::records::WebhookTenant;
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, NewUser};
-use super::records::{SmartleadCredentials, TokenInfo, User, WebhookTenant};
+use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
 use super::StorageError;
 use crate::domain::UtcTimestamp;
@@ -140,6 +141,16 @@ impl Admin {
         commit: bool,
     ) -> Result<Vec<IngestOutcome>, StorageError> {
         on_backend!(&mut self.0, admin => admin.import_batch(user, org, deliveries, limits, commit))
+    }
+
+    /// One step of payload pruning (see `Store::prune_step`), in its own transaction.
+    pub fn prune_step(
+        &mut self,
+        before: UtcTimestamp,
+        cursor: &PruneCursor,
+        limit: usize,
+    ) -> Result<PruneStep, StorageError> {
+        on_backend!(&mut self.0, admin => admin.prune_step(before, cursor, limit))
     }
 
     /// Held deliveries (only those held for `reason`, if given), oldest first, no payloads.

@@ -87,6 +87,24 @@ pub enum IngestOutcome {
     Held { held_id: String, reason: String },
 }
 
+/// Where payload pruning goes on from: a table, a user, and the last (time, row) done there.
+/// The default starts at the beginning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PruneCursor {
+    pub table: usize,
+    pub user_id: Option<String>,
+    pub at: String,
+    pub rowid: i64,
+}
+
+/// What one pruning step did, and where to go on from (`None`: done).
+#[derive(Debug, Clone, Default)]
+pub struct PruneStep {
+    pub pruned: u64,
+    pub freed_bytes: u64,
+    pub next: Option<PruneCursor>,
+}
+
 /// Whether the store can take writes now (`/ready`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {

@@ -8,8 +8,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::records::WebhookTenant;
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
-use super::records::{HeldLimits, Readiness, StorageUsage, WebhookTenant};
+use super::records::{HeldLimits, PruneCursor, PruneStep, Readiness, StorageUsage};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
 use super::{StorageError, StorageFault, StorageMetrics, WriterSettings};
@@ -80,6 +81,18 @@ impl Store {
     /// path (lock, commit, fsync) answered within `within`.
     pub async fn readiness(&self, within: Duration) -> Result<Readiness, StorageError> {
         on_backend!(&self.0, store => store.readiness(within).await)
+    }
+
+    /// Replaces the `event_data` of up to `limit` events older than `before`, after `cursor`,
+    /// with a small marker (counts, dedupe keys and rollups unchanged); one writer job, so it
+    /// waits its turn with the deliveries instead of contending with them for the lock.
+    pub async fn prune_step(
+        &self,
+        before: UtcTimestamp,
+        cursor: PruneCursor,
+        limit: usize,
+    ) -> Result<PruneStep, StorageError> {
+        on_backend!(&self.0, store => store.prune_step(before, cursor, limit).await)
     }
 
     /// How much the store occupies (database, WAL, held deliveries), for `/metrics`.

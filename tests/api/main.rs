@@ -25,6 +25,7 @@ mod read_api_access;
 mod read_api_bounds;
 mod readme;
 mod reliability;
+mod retention;
 mod rollups;
 mod schema;
 mod storage_faults;

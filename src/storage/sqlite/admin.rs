@@ -11,7 +11,8 @@ use crate::domain::UserId;
 use crate::domain::UtcTimestamp;
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
-use crate::storage::records::{HeldDelivery, HeldLimits, TokenInfo, User, WebhookTenant};
+use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
+use crate::storage::records::{User, WebhookTenant};
 use crate::storage::rollup_counts::PendingCounts;
 
 pub struct SqliteAdmin {
@@ -170,6 +171,20 @@ impl SqliteAdmin {
             tx.commit()?;
         }
         Ok(outcomes)
+    }
+
+    pub fn prune_step(
+        &mut self,
+        before: UtcTimestamp,
+        cursor: &PruneCursor,
+        limit: usize,
+    ) -> Result<PruneStep, StorageError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let step = super::retention::prune_step(&tx, before, cursor, limit)?;
+        tx.commit()?;
+        Ok(step)
     }
 
     pub fn held_deliveries(&self, reason: Option<&str>) -> Result<Vec<HeldDelivery>, StorageError> {

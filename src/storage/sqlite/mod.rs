@@ -16,6 +16,7 @@ mod files;
 pub mod held;
 pub mod integrity;
 pub mod migrations;
+pub mod retention;
 pub mod rollups;
 mod serve_lock;
 mod store;

@@ -14,7 +14,8 @@ use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{SmartleadEvent, UnmappedDelivery};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
-use crate::storage::records::{Readiness, StorageUsage, TokenOwner, User, WebhookTenant};
+use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
+use crate::storage::records::{User, WebhookTenant};
 use crate::storage::{StorageFault, StoreSettings};
 
 use crate::storage::SeriesRow;
@@ -127,6 +128,17 @@ impl SqliteStore {
             Ok(answer) => answer.map(|()| Readiness::Ready { version }),
             Err(_) => Ok(Readiness::WriterStalled { waited: within }),
         }
+    }
+
+    pub async fn prune_step(
+        &self,
+        before: UtcTimestamp,
+        cursor: PruneCursor,
+        limit: usize,
+    ) -> Result<PruneStep, StorageError> {
+        self.writer
+            .write(move |conn, _| super::retention::prune_step(conn, before, &cursor, limit))
+            .await
     }
 
     /// The file sizes and the held table's size, read on a storage thread.

@@ -1,0 +1,222 @@
+//! Payload retention: `prune` and `serve --payload-retention` clear old payloads and keep every
+//! count, lead, dedupe key and rollup.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{
+    add_user, admin, fixture, ingest_in_batches, inspect, spawn_app, ORG, SECRET,
+};
+
+const MARKER: &str = r#"{"pruned":true}"#;
+
+/// The fixtures' good deliveries: all from October 2025.
+const OLD: &[&str] = &[
+    "01_email_sent_new_and_deprecated_fields.json",
+    "05_email_open_seq1.json",
+    "08_email_link_click_arrays.json",
+    "11_email_reply_full_new_fields_html_quotes.json",
+    "15_email_replied_nested_docs_shape.json",
+    "17_email_bounce_new_and_deprecated.json",
+    "23_lead_category_updated_full_history.json",
+    "25_campaign_status_changed.json",
+];
+
+fn prune(db: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
+        .arg("prune")
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .expect("binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// (payloads still whole, payloads pruned) of email events; kept events age by receipt, and
+/// every kept event here was received today.
+fn payloads(db: &Path) -> (i64, i64) {
+    inspect(db)
+        .query_row(
+            "SELECT total(event_data <> ?1), total(event_data = ?1) FROM email_events",
+            [MARKER],
+            |r| Ok((r.get::<_, f64>(0)? as i64, r.get::<_, f64>(1)? as i64)),
+        )
+        .unwrap()
+}
+
+/// Kept events whose payload was pruned.
+fn kept_pruned(db: &Path) -> i64 {
+    inspect(db)
+        .query_row(
+            "SELECT count(*) FROM smartlead_events WHERE event_data = ?1",
+            [MARKER],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn prune_clears_old_payloads_and_keeps_every_count() {
+    let app = spawn_app().await;
+    for name in OLD {
+        assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
+    }
+    // One event of today: younger than any retention.
+    let now = smartlead_hub::domain::UtcTimestamp::now().to_string();
+    let fresh = format!(
+        r#"{{"secret_key":"{SECRET}","event_type":"EMAIL_OPEN","campaign_id":3701245,"to_email":"fresh@b.io","event_timestamp":"{now}"}}"#
+    );
+    assert_eq!(
+        app.post_webhook(ORG, fresh, None).await.body["status"],
+        "stored"
+    );
+    let token = app.token_for(app.user_id);
+    let read = |path: &'static str| {
+        let (app, token) = (&app, &token);
+        async move { app.get_as(token, path).await.body }
+    };
+    let paths = [
+        "/api/stats",
+        "/api/campaigns",
+        "/api/campaigns/3701245/stats",
+        "/api/leads?limit=100",
+        "/api/campaigns/3701245/timeseries?bucket=day&from=2025-10-01&to=2025-11-01",
+    ];
+    let mut before = Vec::new();
+    for path in paths {
+        before.push(read(path).await);
+    }
+    let rows_before = app.write_counts();
+    let (whole, _) = payloads(&app.db_path);
+    // A kept event received long ago (kept events age by receipt).
+    app.db()
+        .execute(
+            "UPDATE smartlead_events SET received_at = '2025-01-01T00:00:00.000Z'
+             WHERE event_type = 'CAMPAIGN_STATUS_CHANGED'",
+            [],
+        )
+        .unwrap();
+
+    let (ok, out, err) = prune(&app.db_path, &["--payloads-older-than", "30d", "--json"]);
+    assert!(ok, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        summary["pruned"].as_i64(),
+        Some(whole - 1 + 1),
+        "all but today's: {out}"
+    );
+    assert!(summary["freed_bytes"].as_u64().unwrap() > 10_000, "{out}");
+    assert_eq!(payloads(&app.db_path), (1, whole - 1));
+    assert_eq!(
+        kept_pruned(&app.db_path),
+        1,
+        "only the kept event received long ago"
+    );
+
+    // Every count, lead and rollup is what it was.
+    assert_eq!(app.write_counts(), rows_before);
+    for (path, earlier) in paths.iter().zip(&before) {
+        assert_eq!(&read(path).await, earlier, "{path} changed");
+    }
+    assert_eq!(admin(&app.db_path).check_rollups().unwrap(), vec![]);
+    // Dedupe keys stay: a late retry of a pruned event is still a duplicate.
+    assert_eq!(
+        app.deliver("05_email_open_seq1.json").await.body["status"],
+        "duplicate"
+    );
+    // The events say their payload was pruned.
+    let events = read("/api/events?limit=50").await;
+    let shown: Vec<&Value> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["event_data"])
+        .collect();
+    assert!(
+        shown.contains(&&serde_json::json!({"pruned": true})),
+        "{events}"
+    );
+    // The space went to the free list, for reuse, with no VACUUM.
+    let free: i64 = app
+        .db()
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .unwrap();
+    assert!(free > 0, "no page was freed");
+
+    let (ok, out, _) = prune(&app.db_path, &["--payloads-older-than", "30d"]);
+    assert!(
+        ok && out.starts_with("pruned the payloads of 0 events"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_periods_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let user = add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
+    ingest_in_batches(
+        &db,
+        &[(user, ORG.to_owned(), fixture("05_email_open_seq1.json"))],
+        1,
+    );
+    for period in ["0d", "abc", "-5d", "90", "5m", ""] {
+        let flag = format!("--payloads-older-than={period}");
+        let (ok, _, err) = prune(&db, &[&flag]);
+        assert!(!ok && err.contains("period"), "{period}: {err}");
+    }
+    assert_eq!(payloads(&db), (1, 0));
+}
+
+#[actix_web::test]
+async fn serve_with_payload_retention_prunes_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let user = add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
+    let deliveries: Vec<_> = OLD
+        .iter()
+        .map(|name| (user, ORG.to_owned(), fixture(name)))
+        .collect();
+    ingest_in_batches(&db, &deliveries, 3);
+    let (whole, _) = payloads(&db);
+    let counts_before = inspect(&db)
+        .query_row("SELECT sum(events) FROM rollup_totals", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap();
+
+    let mut settings = smartlead_hub::config::Settings::with_db(&db);
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.payload_retention = Some("30d".parse().unwrap());
+    let app = smartlead_hub::startup::Application::build(&settings).unwrap();
+    let handle = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let mut pruned = 0;
+    for _ in 0..500 {
+        pruned = payloads(&db).1;
+        if pruned == whole {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    handle.stop(true).await;
+    assert_eq!(
+        pruned, whole,
+        "the background pass did not prune every old payload"
+    );
+    let counts_after = inspect(&db)
+        .query_row("SELECT sum(events) FROM rollup_totals", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap();
+    assert_eq!(counts_after, counts_before);
+}
