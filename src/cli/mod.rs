@@ -63,6 +63,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Import captured webhook bodies (JSON lines or .json files) through the webhook's path.
     Import(import::ImportArgs),
+    /// Print the OpenAPI 3.1 document (the one `GET /api/openapi.json` serves).
+    Openapi,
     /// List, show and replay held deliveries (authentic, but not mappable when received).
     Deliveries(deliveries::DeliveriesArgs),
 }
@@ -92,6 +94,10 @@ impl Cli {
             Some(Command::Import(args)) => import::run(args),
             Some(Command::Demo(args)) => demo::run(args),
             Some(Command::Prune(args)) => prune::run(args),
+            Some(Command::Openapi) => {
+                outln!("{}", crate::http::openapi::document().trim_end());
+                Ok(())
+            }
         }
     }
 }

@@ -200,13 +200,15 @@ impl ResponseError for ApiError {
 }
 
 /// `{"error":{"code":…,"message":…}}`: every error answer.
-#[derive(serde::Serialize)]
-struct ErrorBody {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
     error: ErrorDetail,
 }
 
-#[derive(serde::Serialize)]
-struct ErrorDetail {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code (README, "Errors").
+    #[schema(value_type = String)]
     code: &'static str,
     message: String,
 }

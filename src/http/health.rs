@@ -3,6 +3,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 
 use super::api::Health;
+use super::error::ErrorBody;
 use super::{ApiError, AppState};
 use crate::storage::records::Readiness;
 use crate::storage::StorageError;
@@ -11,7 +12,17 @@ use crate::storage::StorageError;
 /// is "unavailable" (503), whatever its cause: that is what a load balancer needs to know. A
 /// storage fault that stopped the writes (a failed fsync, the database's files deleted or
 /// replaced, a malformed file) is a 503 `storage_fault` with its reason: only a restart helps.
-async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Alive, and the database answers", body = Health),
+        (status = 503, description = "The database cannot be read, or writes are stopped by a storage fault", body = ErrorBody),
+    )
+)]
+pub(crate) async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if let Some(fault) = state.store.fault() {
         return Err(ApiError::Storage(StorageError::Faulted(fault)));
     }
@@ -32,7 +43,17 @@ const READY_WITHIN: Duration = Duration::from_secs(2);
 /// `GET /ready`: whether this instance should get traffic. The schema is this binary's, and a
 /// write goes through the whole write path (write lock, commit, fsync) in time; otherwise a 503
 /// `not_ready` (or `storage_fault`) that says why. `/health` stays liveness: it does not write.
-async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/ready",
+    operation_id = "ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready for traffic", body = Health),
+        (status = 503, description = "`not_ready` (the message says why) or `storage_fault`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if let Some(fault) = state.store.fault() {
         return Err(ApiError::Storage(StorageError::Faulted(fault)));
     }

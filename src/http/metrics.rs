@@ -16,6 +16,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 use subtle::ConstantTimeEq;
 
+use super::error::ErrorBody;
 use super::{ApiError, AppState};
 use crate::storage::StorageMetrics;
 
@@ -136,7 +137,21 @@ impl Metrics {
     }
 }
 
-async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus/OpenMetrics text", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
+        (status = 401, description = "`--metrics-token` is set and was not presented", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now", body = ErrorBody),
+    )
+)]
+pub(crate) async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     if let Some(expected) = &state.metrics_token {
         let presented = req
             .headers()

@@ -6,6 +6,7 @@ mod body_budget;
 mod error;
 mod health;
 mod metrics;
+pub mod openapi;
 mod request_log;
 mod state;
 mod tenant_cache;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .configure(health::configure)
     .configure(metrics::configure)
+    .configure(openapi::configure)
     .configure(webhook::configure)
     .configure(api::configure)
     .default_service(web::to(route_not_found));

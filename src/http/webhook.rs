@@ -8,8 +8,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::api::DeliveryAnswer;
 use super::body_budget::BodyShare;
-use super::error::AuthFailure;
+use super::error::{AuthFailure, ErrorBody};
+use super::openapi::query::Webhook;
 use super::{ApiError, AppState};
 use crate::domain::{Mapped, OrgId, UtcTimestamp};
 use crate::smartlead::{self, AuthError, Delivery, MappingError, WebhookSecret};
@@ -19,12 +21,33 @@ const SIGNATURE_HEADER: &str = "x-smartlead-signature";
 pub const PATH: &str = "/api/webhooks/smartlead";
 
 #[derive(Deserialize)]
-struct WebhookQuery {
+pub(crate) struct WebhookQuery {
     org_id: Option<String>,
 }
 
-/// Answers a delivery, counting its outcome and, once acknowledged, how long it took.
-async fn receive(
+/// One Smartlead event. A 2xx means it is committed to disk (stored, found stored before, kept,
+/// or held because it could not be mapped); Smartlead retries 5xx answers and never 4xx ones.
+/// Authentic when the body's `secret_key` is the org's secret, or when `X-Smartlead-Signature`
+/// is the HMAC-SHA256 of the raw body under it.
+#[utoipa::path(
+    post,
+    path = "/api/webhooks/smartlead",
+    operation_id = "receive_delivery",
+    tag = "webhook",
+    params(
+        Webhook,
+        ("X-Smartlead-Signature" = Option<String>, Header, description = "`sha256=<64 hex digits>`: HMAC-SHA256 of the raw body under the org's secret"),
+    ),
+    request_body(content = Object, description = "One Smartlead event, in any of its shapes", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed to disk", body = DeliveryAnswer),
+        (status = 400, description = "A missing or unusable org_id; or, once authentic, a body that is not one readable JSON object", body = ErrorBody),
+        (status = 401, description = "Not authentic for this org (the same answer for an unknown org)", body = ErrorBody),
+        (status = 413, description = "A declared Content-Length over the limit", body = ErrorBody),
+        (status = 503, description = "Not written now (busy, at capacity, storage fault); retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn receive(
     req: HttpRequest,
     query: web::Query<WebhookQuery>,
     payload: web::Payload,
@@ -53,7 +76,7 @@ async fn receive(
         }
         Err(err) => metrics.delivery("rejected", err.code().name()),
     }
-    Ok(HttpResponse::Ok().json(answer?))
+    Ok(HttpResponse::Ok().json(DeliveryAnswer::from(answer?)))
 }
 
 async fn deliver(

@@ -15,6 +15,7 @@ mod import;
 mod ingestion;
 mod metrics;
 mod model;
+mod openapi;
 mod ordering;
 mod outside_commands;
 mod outside_tools;

@@ -5,12 +5,15 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use super::params::ShownRange;
 use super::stats_view::StatsView;
+use crate::storage::records::{EventRow, IngestOutcome, LeadRow};
 
 /// `GET /api/me`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Me {
     pub email: String,
     pub id: String,
@@ -20,7 +23,7 @@ pub struct Me {
 }
 
 /// `GET /api/campaigns/{id}/stats`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CampaignStats {
     pub campaign_id: String,
     pub range: Option<ShownRange>,
@@ -28,7 +31,7 @@ pub struct CampaignStats {
 }
 
 /// `GET /api/stats`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserStats {
     pub range: Option<ShownRange>,
     pub stats: StatsView,
@@ -36,29 +39,31 @@ pub struct UserStats {
 }
 
 /// One campaign of `GET /api/campaigns`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CampaignSummary {
     pub campaign_id: String,
     pub stats: StatsView,
 }
 
 /// `GET /api/campaigns`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CampaignList {
     pub campaigns: Vec<CampaignSummary>,
     pub next_cursor: Option<String>,
 }
 
 /// One bucket of a time series: its start and its counts per metric (empty when none).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SeriesBucket {
     pub counts: BTreeMap<String, i64>,
     pub start: String,
 }
 
 /// `GET /api/campaigns/{id}/timeseries`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TimeSeries {
+    /// `hour` or `day`.
+    #[schema(value_type = String)]
     pub bucket: &'static str,
     pub campaign_id: String,
     pub from: String,
@@ -67,8 +72,120 @@ pub struct TimeSeries {
 }
 
 /// `GET /health`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Health {
     pub schema_version: usize,
+    /// `ok` (`/health`) or `ready` (`/ready`).
+    #[schema(value_type = String)]
     pub status: &'static str,
+}
+
+// The list answers below keep the field order of the rows they were first serialized from.
+
+/// One lead of `GET /api/leads`.
+#[derive(Serialize, ToSchema)]
+pub struct Lead {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub smartlead_campaign_id: Option<String>,
+    pub smartlead_category: Option<String>,
+    pub last_email_event: Option<String>,
+    pub last_event_timestamp: Option<String>,
+}
+
+impl From<LeadRow> for Lead {
+    fn from(row: LeadRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            company: row.company,
+            smartlead_campaign_id: row.smartlead_campaign_id,
+            smartlead_category: row.smartlead_category,
+            last_email_event: row.last_email_event,
+            last_event_timestamp: row.last_event_timestamp,
+        }
+    }
+}
+
+/// `GET /api/leads`.
+#[derive(Serialize, ToSchema)]
+pub struct LeadPage {
+    pub leads: Vec<Lead>,
+    pub next_cursor: Option<String>,
+}
+
+/// One stored email event.
+#[derive(Serialize, ToSchema)]
+pub struct Event {
+    pub id: String,
+    pub event_type: String,
+    pub timestamp: String,
+    pub campaign_id: String,
+    pub message_id: String,
+    pub email: String,
+    pub lead_id: Option<String>,
+    /// The payload as Smartlead sent it, without its `secret_key` (`{"pruned":true}` once
+    /// retention cleared it). Passed through as stored, never re-parsed.
+    #[schema(value_type = Object)]
+    pub event_data: Box<RawValue>,
+}
+
+impl From<EventRow> for Event {
+    fn from(row: EventRow) -> Self {
+        Self {
+            id: row.id,
+            event_type: row.event_type,
+            timestamp: row.timestamp,
+            campaign_id: row.campaign_id,
+            message_id: row.message_id,
+            email: row.email,
+            lead_id: row.lead_id,
+            event_data: row.event_data,
+        }
+    }
+}
+
+/// `GET /api/leads/{lead_id}/events`.
+#[derive(Serialize, ToSchema)]
+pub struct Timeline {
+    pub lead_id: String,
+    pub events: Vec<Event>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/events`.
+#[derive(Serialize, ToSchema)]
+pub struct EventList {
+    pub events: Vec<Event>,
+    pub next_cursor: Option<String>,
+}
+
+/// The webhook's 200 answers.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum DeliveryAnswer {
+    /// A new email event, committed to disk.
+    Stored { event_id: String },
+    /// This event was stored before; nothing changed.
+    Duplicate { event_id: String },
+    /// A non-email Smartlead event, committed to disk.
+    Kept { event_id: String },
+    /// Authentic but not mappable: held for a replay, committed to disk.
+    Held { held_id: String, reason: String },
+}
+
+impl From<IngestOutcome> for DeliveryAnswer {
+    fn from(outcome: IngestOutcome) -> Self {
+        match outcome {
+            IngestOutcome::Stored { event_id } => Self::Stored { event_id },
+            IngestOutcome::Duplicate { event_id } => Self::Duplicate { event_id },
+            IngestOutcome::Kept { event_id } => Self::Kept { event_id },
+            IngestOutcome::Held { held_id, reason } => Self::Held { held_id, reason },
+        }
+    }
 }

@@ -13,6 +13,8 @@ use super::stats_view::StatsView;
 
 use crate::domain::{CampaignId, UtcTimestamp};
 use crate::http::auth::AuthenticatedUser;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::query::{Page, Range, Series};
 use crate::http::{get_only, ApiError, AppState};
 use crate::storage::records::{Bucket, HourRange};
 
@@ -26,8 +28,22 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
     })
 }
 
-/// `GET /api/campaigns`: the user's campaigns that have events, each with its numbers.
-async fn list(
+/// The user's campaigns that have events, each with its numbers.
+#[utoipa::path(
+    get,
+    path = "/api/campaigns",
+    operation_id = "list_campaigns",
+    tag = "read",
+    security(("bearer" = [])),
+    params(Page),
+    responses(
+        (status = 200, description = "A page of campaigns", body = CampaignList),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
     Query(list): Query<CampaignListParams>,
     state: web::Data<AppState>,
@@ -51,8 +67,23 @@ async fn list(
     }))
 }
 
-/// `GET /api/campaigns/{campaign_id}/stats[?from=&to=]`.
-async fn stats(
+/// One campaign's numbers, all-time or in a range of whole hours.
+#[utoipa::path(
+    get,
+    path = "/api/campaigns/{campaign_id}/stats",
+    operation_id = "get_campaign_stats",
+    tag = "read",
+    security(("bearer" = [])),
+    params(("campaign_id" = String, Path, description = "Smartlead's campaign id"), Range),
+    responses(
+        (status = 200, description = "The campaign's numbers", body = CampaignStats),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 404, description = "The user has no events in this campaign", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn stats(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
     Query(range): Query<StatsParams>,
@@ -72,8 +103,22 @@ async fn stats(
     }))
 }
 
-/// `GET /api/stats[?from=&to=]`: the user's numbers across all campaigns.
-async fn user_stats(
+/// The user's numbers across all campaigns, all-time or in a range of whole hours.
+#[utoipa::path(
+    get,
+    path = "/api/stats",
+    operation_id = "get_user_stats",
+    tag = "read",
+    security(("bearer" = [])),
+    params(Range),
+    responses(
+        (status = 200, description = "The user's numbers", body = UserStats),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn user_stats(
     AuthenticatedUser(user): AuthenticatedUser,
     Query(range): Query<StatsParams>,
     state: web::Data<AppState>,
@@ -94,7 +139,22 @@ async fn user_stats(
 /// `GET /api/campaigns/{campaign_id}/timeseries?bucket=hour|day&from=&to=`: counts per bucket per
 /// metric, every bucket of the range present (empty ones with no counts). Without `from`/`to`
 /// the last 30 days (daily) or 48 hours (hourly) up to now.
-async fn timeseries(
+#[utoipa::path(
+    get,
+    path = "/api/campaigns/{campaign_id}/timeseries",
+    operation_id = "get_campaign_timeseries",
+    tag = "read",
+    security(("bearer" = [])),
+    params(("campaign_id" = String, Path, description = "Smartlead's campaign id"), Series, Range),
+    responses(
+        (status = 200, description = "Counts per bucket", body = TimeSeries),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 404, description = "The user has no events in this campaign", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn timeseries(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
     Query(series): Query<TimeSeriesParams>,

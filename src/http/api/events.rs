@@ -1,21 +1,30 @@
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
 
+use super::bodies::EventList;
 use super::params::encode_keyset;
 use super::queries::{EventSearchParams, Query};
 use crate::http::auth::AuthenticatedUser;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::query::{Events, Page, Range};
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::records::{EventPage, EventRow};
+use crate::storage::records::EventPage;
 
-/// Serialized straight to bytes, so each stored event_data is copied, not re-parsed.
-#[derive(Serialize)]
-struct EventList {
-    events: Vec<EventRow>,
-    next_cursor: Option<String>,
-}
-
-/// `GET /api/events?email=&event_type=&campaign_id=&from=&to=`: event search, newest first.
-async fn search(
+/// The user's events matching every filter given, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    operation_id = "search_events",
+    tag = "read",
+    security(("bearer" = [])),
+    params(Events, Range, Page),
+    responses(
+        (status = 200, description = "A page of events", body = EventList),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn search(
     AuthenticatedUser(user): AuthenticatedUser,
     Query(search): Query<EventSearchParams>,
     state: web::Data<AppState>,
@@ -27,8 +36,9 @@ async fn search(
     let next_cursor = more
         .then(|| events.last().map(|e| encode_keyset(&e.timestamp, &e.id)))
         .flatten();
+    // Serialized straight to bytes: each stored event_data is copied, never re-parsed.
     Ok(HttpResponse::Ok().json(EventList {
-        events,
+        events: events.into_iter().map(Into::into).collect(),
         next_cursor,
     }))
 }

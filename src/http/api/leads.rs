@@ -1,30 +1,31 @@
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
 
+use super::bodies::{LeadPage, Timeline};
 use super::params::{encode_keyset, page};
 use super::queries::{LeadListParams, Query, TimelineParams};
 use crate::domain::LeadId;
 use crate::http::auth::AuthenticatedUser;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::query::{Leads, Page};
 use crate::http::{get_only, ApiError, AppState};
-use crate::storage::records::{EventPage, EventRow, LeadRow};
+use crate::storage::records::EventPage;
 
-// Answers are typed structs serialized straight to bytes: going through `json!` would rebuild
-// every stored event_data as a tree first.
-#[derive(Serialize)]
-struct LeadPage {
-    leads: Vec<LeadRow>,
-    next_cursor: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Timeline {
-    lead_id: String,
-    events: Vec<EventRow>,
-    next_cursor: Option<String>,
-}
-
-/// `GET /api/leads?campaign_id=&last_event=&order=recent`: leads by newest activity.
-async fn list(
+/// The user's leads with email activity, newest activity first.
+#[utoipa::path(
+    get,
+    path = "/api/leads",
+    operation_id = "list_leads",
+    tag = "read",
+    security(("bearer" = [])),
+    params(Leads, Page),
+    responses(
+        (status = 200, description = "A page of leads", body = LeadPage),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
     Query(query): Query<LeadListParams>,
     state: web::Data<AppState>,
@@ -44,12 +45,29 @@ async fn list(
             })
         })
         .flatten();
-    Ok(HttpResponse::Ok().json(LeadPage { leads, next_cursor }))
+    Ok(HttpResponse::Ok().json(LeadPage {
+        leads: leads.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
 }
 
-/// `GET /api/leads/{lead_id}/events?limit=10`: the lead's timeline, newest first (seed usage
-/// example 2).
-async fn events(
+/// A lead's timeline, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/leads/{lead_id}/events",
+    operation_id = "list_lead_events",
+    tag = "read",
+    security(("bearer" = [])),
+    params(("lead_id" = String, Path, description = "The lead's id (from /api/leads)"), Page),
+    responses(
+        (status = 200, description = "A page of the lead's events", body = Timeline),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 404, description = "No such lead for this user", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn events(
     AuthenticatedUser(user): AuthenticatedUser,
     path: web::Path<String>,
     Query(page_of): Query<TimelineParams>,
@@ -68,7 +86,7 @@ async fn events(
         .flatten();
     Ok(HttpResponse::Ok().json(Timeline {
         lead_id: lead.to_string(),
-        events,
+        events: events.into_iter().map(Into::into).collect(),
         next_cursor,
     }))
 }

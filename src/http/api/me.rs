@@ -2,10 +2,24 @@ use actix_web::{web, HttpResponse};
 
 use super::bodies::Me;
 use crate::http::auth::AuthenticatedUser;
+use crate::http::error::ErrorBody;
 use crate::http::{get_only, ApiError, AppState};
 
-/// `GET /api/me`: who the token belongs to and their Smartlead org (seed usage example 1).
-async fn me(
+/// Who the token belongs to, and their Smartlead org.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    operation_id = "get_me",
+    tag = "read",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's user", body = Me),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn me(
     AuthenticatedUser(user): AuthenticatedUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

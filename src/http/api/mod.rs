@@ -1,18 +1,18 @@
 //! The authenticated read API under `/api`. Every answer is scoped to the token's user; another
 //! user's campaign, lead or event is a 404, indistinguishable from one that does not exist.
 
-mod bodies;
-mod campaigns;
-mod events;
-mod leads;
-mod me;
-mod params;
+pub(crate) mod bodies;
+pub(crate) mod campaigns;
+pub(crate) mod events;
+pub(crate) mod leads;
+pub(crate) mod me;
+pub(crate) mod params;
 mod queries;
-mod stats_view;
+pub(crate) mod stats_view;
 
 use actix_web::web;
 
-pub use bodies::Health;
+pub use bodies::{DeliveryAnswer, Health};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(me::configure)

@@ -20,7 +20,7 @@ fn parse_bound(bound: &str) -> UtcTimestamp {
 }
 
 /// A stats range as the answer shows it: the whole hours used, `null` for an open end.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ShownRange {
     pub from: Option<String>,
     pub to: Option<String>,

@@ -3,18 +3,19 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::{EventType, Headline};
 use crate::storage::records::MetricRow;
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Count {
     pub events: i64,
     pub unique_leads: i64,
 }
 
 // Fields in alphabetical order: see `bodies`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Rates {
     pub bounce_rate: Option<f64>,
     pub click_rate: Option<f64>,
@@ -23,12 +24,14 @@ pub struct Rates {
     pub unsubscribe_rate: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StatsView {
     /// Every normalized type, follow-ups separately.
+    #[schema(value_type = BTreeMap<String, Count>)]
     pub by_type: BTreeMap<&'static str, Count>,
     pub first_event_at: Option<String>,
     /// The six headline kinds, follow-ups folded into their base kind.
+    #[schema(value_type = BTreeMap<String, Count>)]
     pub headline: BTreeMap<&'static str, Count>,
     pub last_event_at: Option<String>,
     /// Unique leads of each kind per unique lead sent to; null when nothing was sent.
