@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod body_budget;
+mod dashboard;
 mod error;
 mod health;
 mod metrics;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(health::configure)
     .configure(metrics::configure)
     .configure(openapi::configure)
+    .configure(dashboard::configure)
     .configure(webhook::configure)
     .configure(api::configure)
     .default_service(web::to(route_not_found));

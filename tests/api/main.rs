@@ -4,6 +4,7 @@
 mod admin_cli;
 mod body_memory;
 mod cli;
+mod dashboard;
 mod dedupe;
 mod deliveries_cli;
 mod demo;

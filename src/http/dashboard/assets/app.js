@@ -1,0 +1,166 @@
+// The dashboard: a hash-routed page over the read API only (what it shows, a script can get).
+import { ApiError, get, token } from "./api.js";
+import { campaignPage } from "./campaign.js";
+import { leadPage, repliesPage, searchPage } from "./leads.js";
+import { KINDS, ago, count, empty, failure, h, loading, percent, rateCell, sizeBars, tiles } from "./ui.js";
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+
+/// Renders a page: a loading state, then what `build` returns, or the error boundary. Marks
+/// `data-ready` when done, for the browser tests (and anyone scripting the page).
+async function render(title, build) {
+  document.title = `${title} · smartlead-hub`;
+  main.dataset.ready = "0";
+  main.replaceChildren(h("h1", {}, title), loading(title.toLowerCase()));
+  try {
+    const content = await build();
+    main.replaceChildren(h("h1", {}, title), content);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return signIn("Your token was not accepted (missing, unknown or revoked). Paste a valid one.");
+    main.replaceChildren(h("h1", {}, title), failure(error, route));
+  }
+  sizeBars(main);
+  main.dataset.ready = "1";
+}
+
+function signIn(message) {
+  token.clear();
+  nav.hidden = true;
+  document.title = "Sign in · smartlead-hub";
+  const input = h("input", { id: "token", name: "token", type: "password", required: true, autocomplete: "off", spellcheck: "false" });
+  const form = h("form", { class: "signin", onsubmit: async (event) => {
+    event.preventDefault();
+    token.set(input.value.trim());
+    location.hash = "#/";
+    route();
+  } },
+    h("label", { for: "token" }, "API token"),
+    input,
+    h("button", { type: "submit" }, "Sign in"),
+    h("p", { class: "hint" }, "Issue one with ", h("code", {}, "smartlead-hub tokens issue --user <id>"),
+      ", or run ", h("code", {}, "smartlead-hub serve --demo"), " and use the link it prints."));
+  const notice = message ? [h("p", { class: "notice", role: "alert" }, message)] : [];
+  main.replaceChildren(h("h1", {}, "Sign in"), ...notice, form);
+  main.dataset.ready = "1";
+  input.focus();
+}
+
+async function greet() {
+  const me = await get("/api/me");
+  document.getElementById("who").textContent = me.name ? `${me.name} · ${me.email}` : me.email;
+  nav.hidden = false;
+}
+
+const RANGES = [["7", "7 days"], ["30", "30 days"], ["90", "90 days"], ["all", "All time"], ["custom", "Custom"]];
+
+/// `from`/`to` for a range choice, as whole UTC days ending tomorrow (so today counts).
+function rangeParams(choice, customFrom, customTo) {
+  if (choice === "all") return {};
+  if (choice === "custom") return { from: customFrom ? `${customFrom}T00:00:00Z` : "", to: customTo ? `${customTo}T00:00:00Z` : "" };
+  const end = new Date();
+  end.setUTCHours(24, 0, 0, 0);
+  const start = new Date(end.getTime() - Number(choice) * 86400000);
+  return { from: start.toISOString(), to: end.toISOString() };
+}
+
+function overview(params) {
+  // All time by default: within a period, a rate compares leads first seen doing each thing in
+  // that period, which is not what a first look at a campaign is about.
+  const choice = params.get("range") ?? "all";
+  return render("Overview", async () => {
+    const range = rangeParams(choice, params.get("from"), params.get("to"));
+    const [stats, campaigns] = await Promise.all([get("/api/stats", range), get("/api/campaigns", { limit: 500 })]);
+    if (!stats.stats.last_event_at && campaigns.campaigns.length === 0) {
+      return empty("No events yet.", h("span", {}, "Point a Smartlead webhook at this service, or try ", h("code", {}, "smartlead-hub serve --demo"), "."));
+    }
+    const picker = h("form", { class: "range", onchange: (event) => {
+      const form = event.currentTarget;
+      const next = new URLSearchParams({ range: form.range.value });
+      if (form.range.value === "custom") { next.set("from", form.from.value); next.set("to", form.to.value); }
+      location.hash = `#/?${next}`;
+    } },
+      h("label", { for: "range" }, "Period"),
+      h("select", { id: "range", name: "range" }, RANGES.map(([value, label]) => h("option", { value, selected: value === choice }, label))),
+      choice === "custom" ? [
+        h("label", { for: "from" }, "From"), h("input", { id: "from", name: "from", type: "date", value: params.get("from") ?? "" }),
+        h("label", { for: "to" }, "To"), h("input", { id: "to", name: "to", type: "date", value: params.get("to") ?? "" }),
+      ] : null);
+    const all = await get("/api/stats");
+    return h("div", {},
+      h("div", { class: "bar-row" }, picker, h("p", { class: "muted", id: "last-event" }, `Last event ${ago(all.stats.last_event_at)}`)),
+      tiles(stats.stats),
+      h("h2", {}, "Campaigns ", h("span", { class: "muted" }, "(all time)")),
+      campaignTable(campaigns.campaigns));
+  });
+}
+
+const COLUMNS = [
+  ["campaign", "Campaign", (c) => c.campaign_id],
+  ["sent", "Sent", (c) => c.stats.headline.sent.events],
+  ["leads", "Leads", (c) => c.stats.headline.sent.unique_leads],
+  ...KINDS.slice(1, 5).map(([kind, label, rate]) => [kind, `${label} %`, (c) => c.stats.rates[rate] ?? -1]),
+];
+
+function campaignTable(campaigns, sortBy = "sent", descending = true) {
+  const key = COLUMNS.find(([name]) => name === sortBy)[2];
+  const rows = [...campaigns].sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    const order = typeof x === "string" ? x.localeCompare(y, undefined, { numeric: true }) : x - y;
+    return descending ? -order : order;
+  });
+  const wrap = h("div", { class: "table-wrap" });
+  const head = COLUMNS.map(([name, label]) => {
+    const sorted = name === sortBy;
+    return h("th", { scope: "col", "aria-sort": sorted ? (descending ? "descending" : "ascending") : "none", class: name === "campaign" ? "" : "num" },
+      h("button", { type: "button", class: "sort", onclick: () => {
+        const table = campaignTable(campaigns, name, sorted ? !descending : name !== "campaign");
+        wrap.replaceWith(table);
+        sizeBars(table);
+        table.querySelector(`[data-col="${name}"]`)?.focus();
+      }, "data-col": name }, label, sorted ? (descending ? " ▼" : " ▲") : ""));
+  });
+  const body = rows.map((c) => h("tr", {},
+    h("th", { scope: "row" }, h("a", { href: `#/campaign/${encodeURIComponent(c.campaign_id)}` }, c.campaign_id)),
+    h("td", { class: "num" }, count(c.stats.headline.sent.events)),
+    h("td", { class: "num" }, count(c.stats.headline.sent.unique_leads)),
+    KINDS.slice(1, 5).map(([, , rate, formula]) => rateCell(c.stats.rates[rate], formula))));
+  wrap.append(h("table", { class: "campaigns" }, h("caption", { class: "visually-hidden" }, "Campaigns; the column buttons sort"), h("thead", {}, h("tr", {}, head)), h("tbody", {}, body)));
+  return wrap;
+}
+
+export async function route() {
+  const hash = location.hash.replace(/^#/, "");
+  // `#token=…` signs in directly: fragments never reach the server.
+  if (hash.startsWith("token=")) {
+    token.set(decodeURIComponent(hash.slice("token=".length)));
+    history.replaceState(null, "", "#/");
+    return route();
+  }
+  if (!token.get()) return signIn();
+  try {
+    if (nav.hidden) await greet();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return signIn("Your token was not accepted (missing, unknown or revoked). Paste a valid one.");
+    return render("Overview", () => { throw error; });
+  }
+  const [path, query] = (hash || "/").split("?");
+  const params = new URLSearchParams(query ?? "");
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "campaign" && parts[1]) return render(`Campaign ${parts[1]}`, () => campaignPage(parts[1], params));
+  if (parts[0] === "lead" && parts[1]) return render("Lead", () => leadPage(parts[1]));
+  if (parts[0] === "search") return render("Search", () => searchPage(params.get("email") ?? ""));
+  if (parts[0] === "replies") return render("Replies", () => repliesPage());
+  return overview(params);
+}
+
+document.getElementById("sign-out").addEventListener("click", () => signIn("Signed out."));
+document.getElementById("search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const email = event.currentTarget.email.value.trim();
+  if (email) location.hash = `#/search?email=${encodeURIComponent(email)}`;
+});
+window.addEventListener("hashchange", route);
+route();
+
+export { percent };

@@ -1,0 +1,84 @@
+// A lead's timeline, search by email, and the replies feed.
+import { get } from "./api.js";
+import { leadBadges } from "./campaign.js";
+import { badge, empty, h, time } from "./ui.js";
+
+// Symbols every system font has (no emoji font is assumed).
+const ICONS = { sent: "✉", opened: "◉", clicked: "↗", replied: "↩", bounced: "⚠", unsubscribed: "⊘", delivered: "✓", spam_reported: "✖" };
+
+function kindOf(type) {
+  return type.replace(/^email_(follow_up_)?/, "");
+}
+
+/// What the stored payload adds: the link clicked, a reply's first words.
+function detail(event) {
+  const data = event.event_data ?? {};
+  const link = Array.isArray(data.link_details) ? data.link_details[0] : data.link_details ?? data.link?.url;
+  const reply = data.reply_message?.text ?? data.reply_body ?? data.preview_text ?? data.reply?.text;
+  if (data.pruned) return h("span", { class: "muted" }, "payload pruned by retention");
+  if (link) return h("span", {}, "link: ", h("code", {}, String(link)));
+  if (typeof reply === "string") return h("q", {}, reply.replace(/<[^>]*>/g, " ").trim().slice(0, 160));
+  return null;
+}
+
+function eventItem(event) {
+  const kind = kindOf(event.event_type);
+  const step = event.event_data?.sequence_number;
+  return h("li", { class: `event ${kind}` },
+    h("span", { class: "icon", "aria-hidden": "true" }, ICONS[kind] ?? "•"),
+    h("div", {},
+      h("div", {}, badge(event.event_type.replace(/^email_/, "").replaceAll("_", " "), kind), " ", time(event.timestamp)),
+      h("div", { class: "muted" }, "campaign ", h("a", { href: `#/campaign/${encodeURIComponent(event.campaign_id)}` }, event.campaign_id), step ? ` · step ${step}` : ""),
+      detail(event)));
+}
+
+export async function leadPage(id) {
+  const first = await get(`/api/leads/${encodeURIComponent(id)}/events`, { limit: 20 });
+  const list = h("ol", { class: "timeline" }, first.events.map(eventItem));
+  const email = first.events[0]?.email ?? "";
+  const more = h("button", { type: "button", hidden: !first.next_cursor }, "Load more");
+  let cursor = first.next_cursor;
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    const page = await get(`/api/leads/${encodeURIComponent(id)}/events`, { limit: 20, cursor });
+    list.append(...page.events.map(eventItem));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    more.disabled = false;
+  });
+  return h("div", {}, h("p", { class: "lead-email" }, email), first.events.length ? list : empty("No events for this lead."), more);
+}
+
+export async function searchPage(email) {
+  if (!email) return empty("Search a lead by email address (top right).");
+  const found = await get("/api/events", { email, limit: 100 });
+  if (found.events.length === 0) return empty(`No events for ${email}.`);
+  const byLead = new Map();
+  for (const event of found.events) {
+    if (!byLead.has(event.lead_id)) byLead.set(event.lead_id, []);
+    byLead.get(event.lead_id).push(event);
+  }
+  const leads = await get("/api/leads", { limit: 500 }).catch(() => ({ leads: [] }));
+  return h("div", {}, [...byLead].map(([leadId, events]) => {
+    const lead = leads.leads.find((l) => l.id === leadId);
+    return h("section", { class: "result" },
+      h("h2", {}, h("a", { href: `#/lead/${leadId}` }, events[0].email), " ", lead ? leadBadges(lead) : null),
+      h("ol", { class: "timeline" }, events.slice(0, 5).map(eventItem)),
+      events.length > 5 ? h("a", { href: `#/lead/${leadId}` }, "Full timeline →") : null);
+  }));
+}
+
+export async function repliesPage() {
+  const [first, followUps] = await Promise.all([
+    get("/api/events", { event_type: "email_replied", limit: 50 }),
+    get("/api/events", { event_type: "email_follow_up_replied", limit: 50 }),
+  ]);
+  const replies = [...first.events, ...followUps.events].sort((a, b) => b.timestamp.localeCompare(a.timestamp)).slice(0, 50);
+  if (replies.length === 0) return empty("No replies yet.");
+  return h("ol", { class: "timeline replies" }, replies.map((event) => h("li", { class: "event replied" },
+    h("span", { class: "icon", "aria-hidden": "true" }, ICONS.replied),
+    h("div", {},
+      h("div", {}, h("a", { href: event.lead_id ? `#/lead/${event.lead_id}` : "#/" }, event.email), " ", time(event.timestamp)),
+      h("div", { class: "muted" }, "campaign ", h("a", { href: `#/campaign/${encodeURIComponent(event.campaign_id)}` }, event.campaign_id)),
+      detail(event)))));
+}

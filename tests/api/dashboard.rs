@@ -1,0 +1,348 @@
+//! The dashboard in a real browser: Debian's Chromium driven over WebDriver (chromedriver) by
+//! fantoccini, against the real server on a file seeded by `demo` through the webhook's path.
+//! Every number checked on a page is compared with the read API's answer for it. Screenshots of
+//! every page at desktop and phone width go to `target/screenshots/`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::helpers::admin;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver(Child, u16);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_driver() -> Driver {
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            Path::new(tool).exists(),
+            "{tool} is missing: the dashboard test needs Debian's `chromium` and `chromium-driver` (apt-get install chromium chromium-driver)"
+        );
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Owned by `Driver` at once, so that it is killed however this ends.
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+        port,
+    );
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return driver;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("chromedriver did not listen on port {port}");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let capabilities = json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--disable-sync", "--window-size=1280,1000",
+            ],
+        }
+    });
+    let capabilities = match capabilities {
+        Value::Object(map) => map,
+        _ => unreachable!(),
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.1))
+        .await
+        .expect("a WebDriver session")
+}
+
+/// Waits until the page named `title` has rendered (its fetches done: `data-ready`).
+async fn ready(client: &Client, title: &str) {
+    let script =
+        "const m = document.querySelector('main'); return [document.title, m && m.dataset.ready];";
+    for _ in 0..300 {
+        let state = client.execute(script, vec![]).await.unwrap();
+        if state[0].as_str().is_some_and(|t| t.starts_with(title)) && state[1] == "1" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let state = client.execute(script, vec![]).await.unwrap();
+    panic!("`{title}` never became ready: {state}");
+}
+
+async fn eval(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.unwrap()
+}
+
+/// The page at desktop and phone width, under target/screenshots/.
+async fn screenshots(client: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (label, width, height) in [("desktop", 1280, 1000), ("phone", 390, 844)] {
+        client.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}-{label}.png")), png).unwrap();
+    }
+    client.set_window_size(1280, 1000).await.unwrap();
+}
+
+async fn api(base: &str, token: &str, path: &str) -> Value {
+    let mut response = awc::Client::default()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    response.json().limit(8 << 20).await.unwrap()
+}
+
+#[actix_web::test]
+async fn the_dashboard_shows_what_the_api_answers() {
+    let driver = start_driver();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dashboard.db");
+    let demo = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
+        .args(["demo", "--events", "3000", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&demo.stdout).into_owned();
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("API token (shown once): "))
+        .unwrap_or_else(|| panic!("demo printed no token: {out}"))
+        .to_owned();
+    let mut settings = smartlead_hub::config::Settings::with_db(&db);
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    let app = smartlead_hub::startup::Application::build(&settings).unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = browser(&driver).await;
+
+    // Sign-in: paste the token.
+    client.goto(&format!("{base}/")).await.unwrap();
+    ready(&client, "Sign in").await;
+    screenshots(&client, "sign-in").await;
+    client
+        .find(Locator::Css("#token"))
+        .await
+        .unwrap()
+        .send_keys(&token)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form.signin button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ready(&client, "Overview").await;
+    let who = eval(&client, "return document.getElementById('who').textContent").await;
+    assert!(
+        who.as_str().unwrap().contains("demo@smartlead-hub.example"),
+        "{who}"
+    );
+
+    // Overview: the tiles are /api/stats's numbers.
+    let stats = api(&base, &token, "/api/stats").await;
+    let tiles = eval(&client, "return [...document.querySelectorAll('.tile')].map(t => [t.dataset.kind, Number(t.querySelector('.tile-value').dataset.value), t.querySelector('.rate') ? t.querySelector('.rate').dataset.rate : null])").await;
+    for tile in tiles.as_array().unwrap() {
+        let kind = tile[0].as_str().unwrap();
+        assert_eq!(
+            tile[1], stats["stats"]["headline"][kind]["events"],
+            "{kind} tile"
+        );
+        if let Some(rate) = tile[2].as_str() {
+            let expected = stats["stats"]["rates"][format!("{kind}_rate")
+                .replace("opened_rate", "open_rate")
+                .replace("clicked_rate", "click_rate")
+                .replace("replied_rate", "reply_rate")
+                .replace("bounced_rate", "bounce_rate")
+                .replace("unsubscribed_rate", "unsubscribe_rate")]
+            .as_f64()
+            .unwrap();
+            assert!(
+                (rate.parse::<f64>().unwrap() - expected).abs() < 1e-9,
+                "{kind} rate"
+            );
+        }
+    }
+    assert_eq!(tiles.as_array().unwrap().len(), 6);
+    let rows = eval(
+        &client,
+        "return document.querySelectorAll('table.campaigns tbody tr').length",
+    )
+    .await;
+    assert_eq!(rows, 8, "one row per demo campaign");
+    screenshots(&client, "overview").await;
+
+    // Sorting by a column reorders the rows (keyboard-reachable buttons in the headers).
+    client
+        .find(Locator::Css("button[data-col='replied']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let sorted = eval(
+        &client,
+        "return document.querySelector('th[aria-sort=descending] button').dataset.col",
+    )
+    .await;
+    assert_eq!(sorted, "replied");
+
+    // A campaign: tiles and funnel equal its stats.
+    let campaign = eval(
+        &client,
+        "return document.querySelector('table.campaigns tbody a').textContent",
+    )
+    .await;
+    let campaign = campaign.as_str().unwrap().to_owned();
+    client
+        .find(Locator::Css("table.campaigns tbody a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ready(&client, &format!("Campaign {campaign}")).await;
+    let expected = api(&base, &token, &format!("/api/campaigns/{campaign}/stats")).await;
+    let funnel = eval(&client, "return [...document.querySelectorAll('.funnel li')].map(li => [li.dataset.kind, Number(li.querySelector('[data-leads]').dataset.leads)])").await;
+    for step in funnel.as_array().unwrap() {
+        let kind = step[0].as_str().unwrap();
+        assert_eq!(
+            step[1], expected["stats"]["headline"][kind]["unique_leads"],
+            "funnel {kind}"
+        );
+    }
+    let chart = eval(&client, "return !!document.querySelector('.chart canvas')").await;
+    assert_eq!(chart, true, "the activity chart drew");
+    screenshots(&client, "campaign").await;
+
+    // A lead's timeline, from the campaign's lead list.
+    let lead_href = eval(
+        &client,
+        "return document.querySelector('a[href^=\"#/lead/\"]').getAttribute('href')",
+    )
+    .await;
+    let lead_id = lead_href
+        .as_str()
+        .unwrap()
+        .trim_start_matches("#/lead/")
+        .to_owned();
+    client
+        .find(Locator::Css("a[href^='#/lead/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ready(&client, "Lead").await;
+    let timeline = api(
+        &base,
+        &token,
+        &format!("/api/leads/{lead_id}/events?limit=20"),
+    )
+    .await;
+    let shown = eval(
+        &client,
+        "return document.querySelectorAll('.timeline li').length",
+    )
+    .await;
+    assert_eq!(
+        shown.as_u64().unwrap() as usize,
+        timeline["events"].as_array().unwrap().len()
+    );
+    let email = timeline["events"][0]["email"].as_str().unwrap().to_owned();
+    screenshots(&client, "lead").await;
+
+    // Search by email finds that lead.
+    let input = client.find(Locator::Css("#search-email")).await.unwrap();
+    input.send_keys(&email).await.unwrap();
+    client
+        .find(Locator::Css("#search button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ready(&client, "Search").await;
+    let found = eval(
+        &client,
+        "return [...document.querySelectorAll('.result h2 a')].map(a => a.getAttribute('href'))",
+    )
+    .await;
+    assert_eq!(found, json!([format!("#/lead/{lead_id}")]));
+    screenshots(&client, "search").await;
+
+    // The replies feed.
+    client
+        .find(Locator::Css("nav a[href='#/replies']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ready(&client, "Replies").await;
+    let replies = eval(
+        &client,
+        "return document.querySelectorAll('.timeline li').length",
+    )
+    .await;
+    assert!(replies.as_u64().unwrap() > 0);
+    screenshots(&client, "replies").await;
+
+    // A revoked token sends the reader back to sign-in, with a message.
+    let admin = admin(&db);
+    let user: smartlead_hub::domain::UserId = admin.users().unwrap()[0].id.parse().unwrap();
+    for t in admin.tokens(user).unwrap() {
+        admin.revoke_token(t.id.parse().unwrap()).unwrap();
+    }
+    client
+        .find(Locator::Css("nav a[href='#/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ready(&client, "Sign in").await;
+    let notice = eval(
+        &client,
+        "return document.querySelector('.notice').textContent",
+    )
+    .await;
+    assert!(
+        notice.as_str().unwrap().contains("not accepted"),
+        "{notice}"
+    );
+
+    client.close().await.unwrap();
+    handle.stop(true).await;
+}
