@@ -134,6 +134,7 @@ pub fn seed(path: &Path, user: UserId, org: &str, set: DataSet, seed: u64, progr
                 event_type,
                 email: EmailAddress::parse(&email).unwrap(),
                 campaign_id: CampaignId::parse(&campaign).unwrap(),
+                step: 1,
                 message_id: format!("<bench-{lead}-{}@mail.bench.example>", i % 7),
                 occurred_at: at,
                 dedupe_key: format!("bench-{seed}-{i}"),

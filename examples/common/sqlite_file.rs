@@ -120,12 +120,12 @@ pub fn seed_bulk(path: &Path, user: UserId, org: &str, set: DataSet, tag: u32) -
                           CAST(1000000 + lead % :campaigns AS TEXT) AS campaign
                    FROM g)
              INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
-                                       smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key)
+                                       smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key, sequence_step)
              SELECT printf('%08x-%04x-7000-8000-%012x', :tag, i >> 48, i), :user, campaign,
                     '<bench-' || lead || '@mail.bench.example>', event_type, email, {lead_id}, :org,
                     printf('{{\"webhook_id\":311842,\"webhook_name\":\"bench\",\"event_type\":\"%s\",\"event_timestamp\":\"%s\",\"campaign_id\":%s,\"campaign_name\":\"Benchmark campaign %s\",\"campaign_status\":\"ACTIVE\",\"sequence_number\":1,\"sl_email_lead_id\":\"%d\",\"stats_id\":\"bench-stats-%d\",\"from_email\":\"sender@bench.example\",\"to_email\":\"%s\",\"to_name\":\"Bench Lead\",\"subject\":\"Quick question about your warehouse\",\"client_id\":41207,\"app_url\":\"https://app.smartlead.ai/app/master-inbox?leadMap=%d\",\"description\":\"%s event for campaign %s\",\"metadata\":{{\"webhook_created_at\":\"2025-09-30T08:14:40.843Z\"}}}}',
                            event_type, at, campaign, campaign, lead, i, email, lead, email, campaign),
-                    at, at, at, 'bench-' || :tag || '-' || i
+                    at, at, at, 'bench-' || :tag || '-' || i, 1
              FROM e"
         ),
         rusqlite::named_params! {

@@ -17,6 +17,8 @@ pub struct EmailEvent {
     /// The targeted lead (for replies, the lead the campaign wrote to, not whoever answered).
     pub email: EmailAddress,
     pub campaign_id: CampaignId,
+    /// The sequence step the email belongs to (Smartlead's `sequence_number`; 1 when absent).
+    pub step: u32,
     /// The email this event is about (for replies, the reply's own id); empty when absent.
     pub message_id: String,
     /// The event's own time, or the receipt time when the payload has none.

@@ -74,6 +74,15 @@ pub mod query {
         campaign_id: Option<String>,
     }
 
+    /// `GET /api/kept-events`.
+    #[derive(IntoParams)]
+    #[into_params(parameter_in = Query)]
+    #[allow(dead_code)]
+    pub struct Kept {
+        /// Only this campaign's.
+        campaign_id: Option<String>,
+    }
+
     /// `POST /api/webhooks/smartlead`.
     #[derive(IntoParams)]
     #[into_params(parameter_in = Query)]
@@ -96,10 +105,12 @@ pub mod query {
         api::campaigns::list,
         api::campaigns::stats,
         api::campaigns::timeseries,
+        api::campaigns::steps,
         api::campaigns::user_stats,
         api::leads::list,
         api::leads::events,
         api::events::search,
+        api::events::kept,
         health::health,
         health::ready,
         metrics::metrics,
@@ -113,11 +124,15 @@ pub mod query {
         bodies::UserStats,
         bodies::TimeSeries,
         bodies::SeriesBucket,
+        bodies::CampaignSteps,
+        bodies::StepStats,
         bodies::LeadPage,
         bodies::Lead,
         bodies::Timeline,
         bodies::EventList,
         bodies::Event,
+        bodies::KeptEventList,
+        bodies::KeptEvent,
         bodies::DeliveryAnswer,
         bodies::Health,
         stats_view::StatsView,

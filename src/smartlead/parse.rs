@@ -119,6 +119,10 @@ fn email_event(
     let event_type = kind
         .event_type(step)
         .expect("email kinds have a normalized type");
+    let step = u32::try_from(step.max(1)).map_err(|_| MappingError::WrongType {
+        field: "sequence_number",
+        expected: "a step number",
+    })?;
     let (email_field, raw_email) =
         fields
             .first_text(LEAD_EMAIL_FIELDS)?
@@ -175,6 +179,7 @@ fn email_event(
         event_type,
         email,
         campaign_id,
+        step,
         message_id,
         occurred_at: own_time.unwrap_or(received_at),
         dedupe_key,

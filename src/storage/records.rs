@@ -181,6 +181,14 @@ pub struct HourRange {
     pub to: String,
 }
 
+/// Events of one headline kind at one sequence step of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepCount {
+    pub step: u32,
+    pub metric: String,
+    pub events: i64,
+}
+
 /// Time-series granularity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
@@ -206,6 +214,21 @@ pub struct EventRow {
 /// 134 MB answer. A page ends early once it holds this much (always with at least one event,
 /// so the list moves on), and says that more follow.
 pub const PAGE_DATA_BYTES: usize = 1024 * 1024;
+
+/// A kept (non-email) Smartlead event, as the read API lists it.
+#[derive(Debug, Clone)]
+pub struct KeptEvent {
+    pub id: String,
+    /// Smartlead's name, upper-cased (`LEAD_CATEGORY_UPDATED`, …).
+    pub event_type: String,
+    pub campaign_id: Option<String>,
+    pub email: Option<String>,
+    pub lead_id: Option<String>,
+    /// The payload's own time, when it has one.
+    pub event_timestamp: Option<String>,
+    pub received_at: String,
+    pub event_data: Box<RawValue>,
+}
 
 /// A page of events, and whether more follow (its last row is then the next cursor).
 pub struct EventPage {

@@ -10,7 +10,7 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use crate::domain::{EventType, Headline, UtcTimestamp};
+use crate::domain::{CampaignId, EventType, Headline, UserId, UtcTimestamp};
 use crate::storage::StorageError;
 
 /// The campaign value of the user-wide scope.
@@ -91,6 +91,8 @@ pub struct PendingCounts {
     hourly: BTreeMap<(Scope, String), HourCounts>,
     daily: BTreeMap<(Scope, String), i64>,
     totals: BTreeMap<Scope, TotalCounts>,
+    /// (user, campaign, step, headline kind) → events.
+    steps: BTreeMap<(String, String, u32, &'static str), i64>,
 }
 
 /// An event's time as the counts use it: its text, and the hour and day it falls in.
@@ -172,6 +174,17 @@ impl PendingCounts {
         );
     }
 
+    /// One event of headline `kind` at sequence `step` of `campaign`.
+    pub fn count_step(&mut self, user: UserId, campaign: &CampaignId, step: u32, kind: Headline) {
+        let key = (
+            user.to_string(),
+            campaign.as_str().to_owned(),
+            step,
+            kind.as_str(),
+        );
+        *self.steps.entry(key).or_default() += 1;
+    }
+
     /// Adds another job's counts to these.
     pub fn merge(&mut self, other: PendingCounts) {
         for (key, counts) in other.hourly {
@@ -182,6 +195,9 @@ impl PendingCounts {
         }
         for (key, counts) in other.totals {
             self.add_total(key, counts);
+        }
+        for (key, events) in other.steps {
+            *self.steps.entry(key).or_default() += events;
         }
     }
 
@@ -203,7 +219,17 @@ impl PendingCounts {
         let hourly = std::mem::take(&mut self.hourly).into_iter();
         let daily = std::mem::take(&mut self.daily).into_iter();
         let totals = std::mem::take(&mut self.totals).into_iter();
+        let steps = std::mem::take(&mut self.steps).into_iter();
         Drained {
+            steps: steps
+                .map(|((user, campaign, step, metric), events)| StepRow {
+                    user,
+                    campaign,
+                    step,
+                    metric,
+                    events,
+                })
+                .collect(),
             hourly: hourly
                 .map(|((scope, hour), counts)| HourRow {
                     scope,
@@ -234,6 +260,16 @@ pub struct Drained {
     pub hourly: Vec<HourRow>,
     pub daily: Vec<DayRow>,
     pub totals: Vec<TotalRow>,
+    pub steps: Vec<StepRow>,
+}
+
+/// Added to a step row: events of one headline kind at one sequence step of a campaign.
+pub struct StepRow {
+    pub user: String,
+    pub campaign: String,
+    pub step: u32,
+    pub metric: &'static str,
+    pub events: i64,
 }
 
 /// Added to an hourly row: `span` (first, last event time) is `None` when only a first-time

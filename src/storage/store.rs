@@ -8,9 +8,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::records::WebhookTenant;
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use super::records::{HeldLimits, PruneCursor, PruneStep, Readiness, StorageUsage};
+use super::records::{KeptEvent, StepCount, WebhookTenant};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
 use super::{StorageError, StorageFault, StorageMetrics, WriterSettings};
@@ -159,6 +159,28 @@ impl Store {
         range: HourRange,
     ) -> Result<Option<Vec<SeriesRow>>, StorageError> {
         on_backend!(&self.0, store => store.timeseries(user, campaign, bucket, range).await)
+    }
+
+    /// A campaign's events per sequence step and headline kind (`None` when the user has no
+    /// events in it).
+    pub async fn campaign_steps(
+        &self,
+        user: UserId,
+        campaign: CampaignId,
+    ) -> Result<Option<Vec<StepCount>>, StorageError> {
+        on_backend!(&self.0, store => store.campaign_steps(user, campaign).await)
+    }
+
+    /// A page of the user's kept (non-email) events, of one campaign if given, newest received
+    /// first, and whether more follow.
+    pub async fn kept_events(
+        &self,
+        user: UserId,
+        campaign: Option<CampaignId>,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<(Vec<KeptEvent>, bool), StorageError> {
+        on_backend!(&self.0, store => store.kept_events(user, campaign, after, limit).await)
     }
 
     /// The user's leads, newest activity first.

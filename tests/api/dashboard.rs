@@ -98,12 +98,17 @@ async fn eval(client: &Client, script: &str) -> Value {
     client.execute(script, vec![]).await.unwrap()
 }
 
-/// The page at desktop and phone width, under target/screenshots/.
+/// The whole page at desktop and phone width, under target/screenshots/.
 async fn screenshots(client: &Client, name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
-    for (label, width, height) in [("desktop", 1280, 1000), ("phone", 390, 844)] {
-        client.set_window_size(width, height).await.unwrap();
+    for (label, width) in [("desktop", 1280), ("phone", 390)] {
+        client.set_window_size(width, 900).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // The window as tall as the page, so that the screenshot holds all of it.
+        let tall = eval(client, "return document.documentElement.scrollHeight").await;
+        let height = tall.as_u64().unwrap_or(900).clamp(600, 6000) as u32;
+        client.set_window_size(width, height + 120).await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = client.screenshot().await.unwrap();
         std::fs::write(dir.join(format!("{name}-{label}.png")), png).unwrap();
@@ -168,6 +173,27 @@ async fn the_dashboard_shows_what_the_api_answers() {
     assert!(
         who.as_str().unwrap().contains("demo@smartlead-hub.example"),
         "{who}"
+    );
+    // Signing out forgets the token; the demo's `#token=` link signs in again in one step.
+    client
+        .find(Locator::Css("#sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ready(&client, "Sign in").await;
+    let dashboard_link = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Dashboard: "))
+        .expect("demo prints the dashboard link")
+        .replace("127.0.0.1:8080", base.trim_start_matches("http://"));
+    client.goto(&dashboard_link).await.unwrap();
+    ready(&client, "Overview").await;
+    let url = client.current_url().await.unwrap();
+    assert!(
+        !url.as_str().contains("token"),
+        "the token stays in the address bar: {url}"
     );
 
     // Overview: the tiles are /api/stats's numbers.
@@ -241,6 +267,23 @@ async fn the_dashboard_shows_what_the_api_answers() {
             step[1], expected["stats"]["headline"][kind]["unique_leads"],
             "funnel {kind}"
         );
+    }
+    // The step table is /api/campaigns/{id}/steps.
+    let steps = api(&base, &token, &format!("/api/campaigns/{campaign}/steps")).await;
+    let shown = eval(&client, "return [...document.querySelectorAll('table.steps tbody tr')].map(tr => [Number(tr.dataset.step), ...[...tr.querySelectorAll('[data-kind]')].map(td => [td.dataset.kind, Number(td.textContent.replaceAll(',', ''))])])").await;
+    let shown = shown.as_array().unwrap();
+    assert_eq!(shown.len(), steps["steps"].as_array().unwrap().len());
+    for (row, step) in shown.iter().zip(steps["steps"].as_array().unwrap()) {
+        assert_eq!(row[0], step["step"]);
+        for cell in row.as_array().unwrap().iter().skip(1) {
+            assert_eq!(
+                cell[1],
+                step[cell[0].as_str().unwrap()],
+                "step {} {}",
+                step["step"],
+                cell[0]
+            );
+        }
     }
     let chart = eval(&client, "return !!document.querySelector('.chart canvas')").await;
     assert_eq!(chart, true, "the activity chart drew");

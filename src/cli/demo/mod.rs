@@ -163,6 +163,7 @@ pub fn print_welcome(outcome: &DemoOutcome, bind: SocketAddr) -> CliResult {
     outln!("demo user {} (org {DEMO_ORG})", outcome.user);
     outln!("API token (shown once): {}", outcome.token);
     outln!();
+    outln!("Dashboard: {base}/#token={}", outcome.token);
     outln!("API:     {base}/api/campaigns");
     outln!("Health:  {base}/health");
     outln!();

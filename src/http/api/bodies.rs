@@ -71,6 +71,27 @@ pub struct TimeSeries {
     pub to: String,
 }
 
+/// One sequence step of `GET /api/campaigns/{id}/steps`: events of each headline kind whose
+/// email was that step (follow-up variants folded in), e.g. opens of the step-2 email.
+#[derive(Serialize, ToSchema, Default)]
+pub struct StepStats {
+    pub bounced: i64,
+    pub clicked: i64,
+    pub opened: i64,
+    pub replied: i64,
+    pub sent: i64,
+    pub step: u32,
+    pub unsubscribed: i64,
+}
+
+/// `GET /api/campaigns/{id}/steps`.
+#[derive(Serialize, ToSchema)]
+pub struct CampaignSteps {
+    pub campaign_id: String,
+    /// Every step with events, in order.
+    pub steps: Vec<StepStats>,
+}
+
 /// `GET /health`.
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -162,6 +183,46 @@ pub struct Timeline {
 #[derive(Serialize, ToSchema)]
 pub struct EventList {
     pub events: Vec<Event>,
+    pub next_cursor: Option<String>,
+}
+
+/// A kept (non-email) Smartlead event: a category change, a campaign status change, a manual
+/// step, an untracked reply, or a name Smartlead added later.
+#[derive(Serialize, ToSchema)]
+pub struct KeptEvent {
+    pub id: String,
+    /// Smartlead's name, upper-cased (`LEAD_CATEGORY_UPDATED`, …).
+    pub event_type: String,
+    pub campaign_id: Option<String>,
+    pub email: Option<String>,
+    pub lead_id: Option<String>,
+    /// The payload's own time, when it has one.
+    pub event_timestamp: Option<String>,
+    pub received_at: String,
+    /// The payload, without its `secret_key`.
+    #[schema(value_type = Object)]
+    pub event_data: Box<RawValue>,
+}
+
+impl From<crate::storage::records::KeptEvent> for KeptEvent {
+    fn from(row: crate::storage::records::KeptEvent) -> Self {
+        Self {
+            id: row.id,
+            event_type: row.event_type,
+            campaign_id: row.campaign_id,
+            email: row.email,
+            lead_id: row.lead_id,
+            event_timestamp: row.event_timestamp,
+            received_at: row.received_at,
+            event_data: row.event_data,
+        }
+    }
+}
+
+/// `GET /api/kept-events`.
+#[derive(Serialize, ToSchema)]
+pub struct KeptEventList {
+    pub events: Vec<KeptEvent>,
     pub next_cursor: Option<String>,
 }
 

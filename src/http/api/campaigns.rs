@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use actix_web::{web, HttpResponse};
 
 use super::bodies::{
-    CampaignList, CampaignStats, CampaignSummary, SeriesBucket, TimeSeries, UserStats,
+    CampaignList, CampaignStats, CampaignSteps, CampaignSummary, SeriesBucket, StepStats,
+    TimeSeries, UserStats,
 };
 use super::params::{encode_campaign_cursor, page};
 use super::queries::{CampaignListParams, Query, StatsParams, TimeSeriesParams};
@@ -210,6 +211,60 @@ pub(crate) async fn timeseries(
     }))
 }
 
+/// A campaign's events per sequence step: sends, opens, clicks, replies, bounces and
+/// unsubscribes of each step's email, from the step rollup.
+#[utoipa::path(
+    get,
+    path = "/api/campaigns/{campaign_id}/steps",
+    operation_id = "get_campaign_steps",
+    tag = "read",
+    security(("bearer" = [])),
+    params(("campaign_id" = String, Path, description = "Smartlead's campaign id")),
+    responses(
+        (status = 200, description = "Events per step", body = CampaignSteps),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 404, description = "The user has no events in this campaign", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn steps(
+    AuthenticatedUser(user): AuthenticatedUser,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let campaign = campaign_id(&path)?;
+    let rows = state
+        .store
+        .campaign_steps(user, campaign.clone())
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
+    let mut steps: Vec<StepStats> = Vec::new();
+    for row in rows {
+        if steps.last().is_none_or(|s| s.step != row.step) {
+            steps.push(StepStats {
+                step: row.step,
+                ..StepStats::default()
+            });
+        }
+        let step = steps.last_mut().expect("pushed above");
+        let slot = match row.metric.as_str() {
+            "sent" => &mut step.sent,
+            "opened" => &mut step.opened,
+            "clicked" => &mut step.clicked,
+            "replied" => &mut step.replied,
+            "bounced" => &mut step.bounced,
+            "unsubscribed" => &mut step.unsubscribed,
+            _ => continue,
+        };
+        *slot += row.events;
+    }
+    Ok(HttpResponse::Ok().json(CampaignSteps {
+        campaign_id: campaign.as_str().to_owned(),
+        steps,
+    }))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_only("/api/campaigns", list))
         .service(get_only("/api/campaigns/{campaign_id}/stats", stats))
@@ -217,5 +272,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/campaigns/{campaign_id}/timeseries",
             timeseries,
         ))
+        .service(get_only("/api/campaigns/{campaign_id}/steps", steps))
         .service(get_only("/api/stats", user_stats));
 }

@@ -139,6 +139,29 @@ impl FromParams for TimelineParams {
     }
 }
 
+/// `GET /api/kept-events?campaign_id=&limit=&cursor=`.
+pub struct KeptEventParams {
+    pub campaign: Option<crate::domain::CampaignId>,
+    pub limit: usize,
+    pub after: Option<Keyset>,
+}
+
+impl FromParams for KeptEventParams {
+    fn from_params(params: &Params) -> Result<Self, ApiError> {
+        let campaign = params
+            .campaign_id()?
+            .map(|id| {
+                crate::domain::CampaignId::parse(&id).map_err(|e| invalid("campaign_id", e.0))
+            })
+            .transpose()?;
+        Ok(Self {
+            campaign,
+            limit: params.limit(50)?,
+            after: params.keyset_cursor()?,
+        })
+    }
+}
+
 /// `GET /api/events?email=&event_type=&campaign_id=&from=&to=&limit=&cursor=`.
 pub struct EventSearchParams {
     pub filter: EventFilter,

@@ -60,11 +60,15 @@ fn ingest_email(
         event.event_type,
         event.occurred_at,
     )?;
+    if let Some(kind) = event.event_type.headline() {
+        counts.count_step(user, &event.campaign_id, event.step, kind);
+    }
     let event_id = EventId::new().to_string();
     conn.prepare_cached(
         "INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
-                                   smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+                                   smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key,
+                                   sequence_step)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)",
     )?
     .execute(params![
         event_id,
@@ -79,6 +83,7 @@ fn ingest_email(
         occurred_at,
         now.to_string(),
         event.dedupe_key,
+        event.step,
     ])?;
     Ok(IngestOutcome::Stored { event_id })
 }

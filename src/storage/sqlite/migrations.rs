@@ -41,6 +41,7 @@ const MIGRATIONS: &[(&str, M<'static>)] = &[
     migration!("20250212_006_write_path", rebuilds_tables),
     migration!("20250219_007_firsts_from_lead_events"),
     migration!("20250226_008_held_deliveries"),
+    migration!("20250305_009_sequence_steps"),
 ];
 
 fn migrations() -> Migrations<'static> {

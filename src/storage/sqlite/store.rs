@@ -14,8 +14,8 @@ use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{SmartleadEvent, UnmappedDelivery};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
+use crate::storage::records::{KeptEvent, StepCount, User, WebhookTenant};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
-use crate::storage::records::{User, WebhookTenant};
 use crate::storage::{StorageFault, StoreSettings};
 
 use crate::storage::SeriesRow;
@@ -239,6 +239,34 @@ impl SqliteStore {
                 return Ok(None);
             }
             analytics::timeseries(conn, user, campaign.as_str(), bucket, &range).map(Some)
+        })
+        .await
+    }
+
+    pub async fn campaign_steps(
+        &self,
+        user: UserId,
+        campaign: CampaignId,
+    ) -> Result<Option<Vec<StepCount>>, StorageError> {
+        self.read(move |conn| {
+            if !analytics::campaign_exists(conn, user, campaign.as_str())? {
+                return Ok(None);
+            }
+            analytics::campaign_steps(conn, user, campaign.as_str()).map(Some)
+        })
+        .await
+    }
+
+    pub async fn kept_events(
+        &self,
+        user: UserId,
+        campaign: Option<CampaignId>,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<(Vec<KeptEvent>, bool), StorageError> {
+        self.read(move |conn| {
+            let campaign = campaign.as_ref().map(CampaignId::as_str);
+            analytics::kept_events(conn, user, campaign, after.as_ref(), limit)
         })
         .await
     }

@@ -18,9 +18,11 @@ export async function campaignPage(id, params) {
   const end = new Date(last.getTime() + 3600000);
   const span = bucket === "hour" ? 7 * 86400000 : Math.max(30 * 86400000, end - new Date(stats.first_event_at ?? end));
   const start = new Date(Math.max(end.getTime() - span, end.getTime() - 400 * 86400000));
-  const [series, leads] = await Promise.all([
+  const [series, leads, steps, kept] = await Promise.all([
     get(`/api/campaigns/${encodeURIComponent(id)}/timeseries`, { bucket, from: start.toISOString(), to: end.toISOString() }),
     get("/api/leads", { campaign_id: id, limit: 25 }),
+    get(`/api/campaigns/${encodeURIComponent(id)}/steps`),
+    get("/api/kept-events", { campaign_id: id, limit: 20 }),
   ]);
   return h("div", {},
     h("p", { class: "muted" }, "First event ", time(stats.first_event_at), " · last event ", time(stats.last_event_at)),
@@ -34,7 +36,47 @@ export async function campaignPage(id, params) {
     h("div", { class: "columns" },
       h("section", { "aria-labelledby": "funnel" }, h("h2", { id: "funnel" }, "Funnel"), funnel(stats)),
       h("section", { "aria-labelledby": "types" }, h("h2", { id: "types" }, "By event type"), byType(stats))),
-    h("section", { "aria-labelledby": "leads" }, h("h2", { id: "leads" }, "Leads, newest activity first"), leadTable(leads.leads)));
+    h("section", { "aria-labelledby": "steps" }, h("h2", { id: "steps" }, "Sequence steps"), stepTable(steps.steps)),
+    h("section", { "aria-labelledby": "leads" }, h("h2", { id: "leads" }, "Leads, newest activity first"), leadTable(leads.leads)),
+    h("section", { "aria-labelledby": "kept" }, h("h2", { id: "kept" }, "Other Smartlead events"), keptList(kept.events)));
+}
+
+const STEP_KINDS = [["sent", "Sent"], ["opened", "Opened"], ["clicked", "Clicked"], ["replied", "Replied"], ["bounced", "Bounced"], ["unsubscribed", "Unsub."]];
+
+function stepTable(steps) {
+  if (steps.length === 0) return empty("No sequence steps yet.");
+  const per = (n, sent) => (sent ? percent(n / sent) : "—");
+  return h("div", { class: "table-wrap" }, h("table", { class: "steps" },
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "Step"),
+      STEP_KINDS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)),
+      h("th", { scope: "col", class: "num", title: "open events of this step's email ÷ emails sent at this step" }, "Opens / sent"),
+      h("th", { scope: "col", class: "num", title: "replies to this step's email ÷ emails sent at this step" }, "Replies / sent"))),
+    h("tbody", {}, steps.map((s) => h("tr", { "data-step": s.step },
+      h("th", { scope: "row" }, `Step ${s.step}`),
+      STEP_KINDS.map(([kind]) => h("td", { class: "num", "data-kind": kind }, count(s[kind]))),
+      h("td", { class: "num" }, per(s.opened, s.sent)),
+      h("td", { class: "num" }, per(s.replied, s.sent)))))));
+}
+
+/// What a kept event says, in a few words.
+function keptSummary(event) {
+  const data = event.event_data ?? {};
+  const category = data.lead_category?.new_name ?? data.category;
+  if (category) return `category → ${category}`;
+  if (data.campaign_status ?? data.status) return `status: ${data.campaign_status ?? data.status}`;
+  return "";
+}
+
+function keptList(events) {
+  if (events.length === 0) return empty("No other events.");
+  return h("div", { class: "table-wrap" }, h("table", {},
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Event"), h("th", { scope: "col" }, "Lead"), h("th", { scope: "col" }, "What"), h("th", { scope: "col" }, "When"))),
+    h("tbody", {}, events.map((event) => h("tr", {},
+      h("th", { scope: "row" }, event.event_type.toLowerCase().replaceAll("_", " ")),
+      h("td", {}, event.lead_id ? h("a", { href: `#/lead/${event.lead_id}` }, event.email) : event.email ?? "—"),
+      h("td", {}, keptSummary(event)),
+      h("td", {}, time(event.event_timestamp ?? event.received_at)))))));
 }
 
 function chart(series) {

@@ -2,11 +2,13 @@
 //! user's rows. Rollup reads touch a handful of rows; lists are keyset-paginated range scans.
 
 mod events;
+mod kept;
 mod leads;
 pub mod plans;
 mod query;
 mod stats;
 
 pub use events::{lead_events, search_events};
+pub use kept::kept_events;
 pub use leads::leads;
-pub use stats::{campaign_exists, campaigns, scope_metrics, timeseries};
+pub use stats::{campaign_exists, campaign_steps, campaigns, scope_metrics, timeseries};

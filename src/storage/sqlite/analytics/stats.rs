@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::super::StorageError;
 use crate::domain::UserId;
-use crate::storage::records::{Bucket, HourRange, MetricRow};
+use crate::storage::records::{Bucket, HourRange, MetricRow, StepCount};
 
 fn metric_row(row: &Row<'_>) -> rusqlite::Result<MetricRow> {
     Ok(MetricRow {
@@ -129,6 +129,28 @@ pub fn timeseries(
             params![user.to_string(), scope, range.from, range.to],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Events per sequence step and headline kind of one campaign, from `rollup_steps`.
+pub fn campaign_steps(
+    conn: &Connection,
+    user: UserId,
+    campaign: &str,
+) -> Result<Vec<StepCount>, StorageError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT step, metric, events FROM rollup_steps
+             WHERE user_id = ?1 AND campaign_id = ?2 ORDER BY step, metric",
+        )?
+        .query_map(params![user.to_string(), campaign], |row| {
+            Ok(StepCount {
+                step: row.get(0)?,
+                metric: row.get(1)?,
+                events: row.get(2)?,
+            })
+        })?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -110,7 +110,12 @@ fn stored_event<'a>(row: &'a Row) -> rusqlite::Result<(&'a str, EventType, &'a s
     ))
 }
 
-const ROLLUP_TABLES: [&str; 3] = ["rollup_hourly", "rollup_daily", "rollup_totals"];
+const ROLLUP_TABLES: [&str; 4] = [
+    "rollup_hourly",
+    "rollup_daily",
+    "rollup_totals",
+    "rollup_steps",
+];
 
 /// `CASE event_type WHEN 'email_opened' THEN 'opened' … END`, from the one mapping in the domain.
 fn headline_case() -> String {
@@ -161,7 +166,12 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
              FROM temp.recount_rollup_hourly GROUP BY user_id, campaign_id, metric;
          CREATE TEMP TABLE recount_rollup_daily AS
              SELECT user_id, campaign_id, metric, substr(hour, 1, 10) || 'T00:00:00.000Z' AS day, sum(events) AS events
-             FROM temp.recount_rollup_hourly GROUP BY user_id, campaign_id, metric, day;"
+             FROM temp.recount_rollup_hourly GROUP BY user_id, campaign_id, metric, day;
+         CREATE TEMP TABLE recount_rollup_steps AS
+             SELECT user_id, campaign_id, COALESCE(sequence_step, 1) AS step, {headline} AS metric,
+                    count(*) AS events
+             FROM email_events WHERE {headline} IS NOT NULL
+             GROUP BY user_id, campaign_id, step, metric;"
     ))?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection};
 
-use crate::storage::rollup_counts::{DayRow, HourRow, PendingCounts, TotalRow};
+use crate::storage::rollup_counts::{DayRow, HourRow, PendingCounts, StepRow, TotalRow};
 use crate::storage::StorageError;
 
 /// Writes every pending count and forgets them.
@@ -67,6 +67,20 @@ pub fn flush(counts: &mut PendingCounts, conn: &Connection) -> Result<(), Storag
                  last_at = max(last_at, excluded.last_at)",
         )?
         .execute(params![user, scope, metric, events, leads, first_at, last_at])?;
+    }
+    for StepRow {
+        user,
+        campaign,
+        step,
+        metric,
+        events,
+    } in drained.steps
+    {
+        conn.prepare_cached(
+            "INSERT INTO rollup_steps (user_id, campaign_id, step, metric, events) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (user_id, campaign_id, step, metric) DO UPDATE SET events = events + excluded.events",
+        )?
+        .execute(params![user, campaign, step, metric, events])?;
     }
     Ok(())
 }
