@@ -362,6 +362,19 @@ async fn the_dashboard_shows_what_the_api_answers() {
     assert!(replies.as_u64().unwrap() > 0);
     screenshots(&client, "replies").await;
 
+    // An error shows the API's code (the error boundary), with a retry.
+    client.goto(&format!("{base}/#/campaign/999")).await.unwrap();
+    ready(&client, "Campaign 999").await;
+    let code = eval(&client, "return document.querySelector('.state.error code').textContent").await;
+    assert_eq!(code, "not_found");
+    screenshots(&client, "error").await;
+
+    // Timing is for benchmarks, not assertions: printed for BENCHMARKS.md.
+    client.goto(&format!("{base}/")).await.unwrap();
+    ready(&client, "Overview").await;
+    let paint = eval(&client, "const p = performance.getEntriesByName('first-contentful-paint')[0]; const n = performance.getEntriesByType('navigation')[0]; return [p ? p.startTime : null, n ? n.domContentLoadedEventEnd : null]").await;
+    println!("dashboard first contentful paint ms, DOMContentLoaded ms: {paint}");
+
     // A revoked token sends the reader back to sign-in, with a message.
     let admin = admin(&db);
     let user: smartlead_hub::domain::UserId = admin.users().unwrap()[0].id.parse().unwrap();
