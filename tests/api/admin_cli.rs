@@ -1,25 +1,13 @@
 //! The admin commands an operator runs beside the service: users show/set-org/remove,
 //! credentials show (masked), `--json` on the lists, through the real binary on a served file.
 
-use std::process::Command;
-
 use actix_web::http::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{add_user, fixture, sign, spawn_app, TestApp, ORG, SECRET};
+use crate::helpers::{add_user, fixture, run_hub, sign, spawn_app, TestApp, ORG, SECRET};
 
 fn hub(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .args(args)
-        .arg("--db")
-        .arg(&app.db_path)
-        .output()
-        .expect("binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    run_hub(args, Some(&app.db_path))
 }
 
 #[actix_web::test]

@@ -3,15 +3,7 @@
 use std::process::Command;
 
 fn hub(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    crate::helpers::run_hub(args, None)
 }
 
 #[test]

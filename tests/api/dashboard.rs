@@ -11,7 +11,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use crate::helpers::admin;
+use crate::helpers::{admin, serve_file};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -94,6 +94,15 @@ async fn ready(client: &Client, title: &str) {
     panic!("`{title}` never became ready: {state}");
 }
 
+async fn click(client: &Client, css: &str) {
+    let element = client.find(Locator::Css(css)).await;
+    element
+        .unwrap_or_else(|e| panic!("no `{css}`: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn eval(client: &Client, script: &str) -> Value {
     client.execute(script, vec![]).await.unwrap()
 }
@@ -142,12 +151,8 @@ async fn the_dashboard_shows_what_the_api_answers() {
         .find_map(|l| l.strip_prefix("API token (shown once): "))
         .unwrap_or_else(|| panic!("demo printed no token: {out}"))
         .to_owned();
-    let mut settings = smartlead_hub::config::Settings::with_db(&db);
-    settings.bind = "127.0.0.1:0".parse().unwrap();
-    let app = smartlead_hub::startup::Application::build(&settings).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    actix_web::rt::spawn(app.run_until_stopped());
+    let served = serve_file(&db, |_| {});
+    let base = served.base.clone();
     let client = browser(&driver).await;
 
     // Sign-in: paste the token.
@@ -161,13 +166,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
         .send_keys(&token)
         .await
         .unwrap();
-    client
-        .find(Locator::Css("form.signin button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "form.signin button").await;
     ready(&client, "Overview").await;
     let who = eval(&client, "return document.getElementById('who').textContent").await;
     assert!(
@@ -175,13 +174,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
         "{who}"
     );
     // Signing out forgets the token; the demo's `#token=` link signs in again in one step.
-    client
-        .find(Locator::Css("#sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#sign-out").await;
     ready(&client, "Sign in").await;
     let dashboard_link = out
         .lines()
@@ -230,13 +223,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     screenshots(&client, "overview").await;
 
     // Sorting by a column reorders the rows (keyboard-reachable buttons in the headers).
-    client
-        .find(Locator::Css("button[data-col='replied']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "button[data-col='replied']").await;
     let sorted = eval(
         &client,
         "return document.querySelector('th[aria-sort=descending] button').dataset.col",
@@ -251,13 +238,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     )
     .await;
     let campaign = campaign.as_str().unwrap().to_owned();
-    client
-        .find(Locator::Css("table.campaigns tbody a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "table.campaigns tbody a").await;
     ready(&client, &format!("Campaign {campaign}")).await;
     let expected = api(&base, &token, &format!("/api/campaigns/{campaign}/stats")).await;
     let funnel = eval(&client, "return [...document.querySelectorAll('.funnel li')].map(li => [li.dataset.kind, Number(li.querySelector('[data-leads]').dataset.leads)])").await;
@@ -300,13 +281,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
         .unwrap()
         .trim_start_matches("#/lead/")
         .to_owned();
-    client
-        .find(Locator::Css("a[href^='#/lead/']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "a[href^='#/lead/']").await;
     ready(&client, "Lead").await;
     let timeline = api(
         &base,
@@ -329,13 +304,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     // Search by email finds that lead.
     let input = client.find(Locator::Css("#search-email")).await.unwrap();
     input.send_keys(&email).await.unwrap();
-    client
-        .find(Locator::Css("#search button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "#search button").await;
     ready(&client, "Search").await;
     let found = eval(
         &client,
@@ -346,13 +315,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     screenshots(&client, "search").await;
 
     // The replies feed.
-    client
-        .find(Locator::Css("nav a[href='#/replies']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "nav a[href='#/replies']").await;
     ready(&client, "Replies").await;
     let replies = eval(
         &client,
@@ -363,9 +326,16 @@ async fn the_dashboard_shows_what_the_api_answers() {
     screenshots(&client, "replies").await;
 
     // An error shows the API's code (the error boundary), with a retry.
-    client.goto(&format!("{base}/#/campaign/999")).await.unwrap();
+    client
+        .goto(&format!("{base}/#/campaign/999"))
+        .await
+        .unwrap();
     ready(&client, "Campaign 999").await;
-    let code = eval(&client, "return document.querySelector('.state.error code').textContent").await;
+    let code = eval(
+        &client,
+        "return document.querySelector('.state.error code').textContent",
+    )
+    .await;
     assert_eq!(code, "not_found");
     screenshots(&client, "error").await;
 
@@ -381,13 +351,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     for t in admin.tokens(user).unwrap() {
         admin.revoke_token(t.id.parse().unwrap()).unwrap();
     }
-    client
-        .find(Locator::Css("nav a[href='#/']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "nav a[href='#/']").await;
     ready(&client, "Sign in").await;
     let notice = eval(
         &client,
@@ -400,5 +364,5 @@ async fn the_dashboard_shows_what_the_api_answers() {
     );
 
     client.close().await.unwrap();
-    handle.stop(true).await;
+    served.stop().await;
 }

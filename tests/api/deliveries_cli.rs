@@ -1,23 +1,11 @@
 //! `deliveries list|show|replay` through the real binary, on a file the service is serving.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::helpers::{admin, fixture, spawn_app, TestApp};
+use crate::helpers::{admin, fixture, run_hub, spawn_app, TestApp};
 
 fn hub(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .args(args)
-        .arg("--db")
-        .arg(&app.db_path)
-        .output()
-        .expect("binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    run_hub(args, Some(&app.db_path))
 }
 
 /// A payload this version maps, held as an older version would have held it: that version did

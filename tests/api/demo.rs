@@ -7,21 +7,10 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::helpers::{admin, inspect};
+use crate::helpers::{admin, inspect, run_hub, serve_file};
 
 fn demo(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .arg("demo")
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .expect("binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    run_hub(&[&["demo"], args].concat(), Some(db))
 }
 
 fn token_in(out: &str) -> String {
@@ -62,12 +51,8 @@ async fn the_demo_fills_the_api_and_a_second_run_doubles_nothing() {
     assert_eq!(admin(&db).check_rollups().unwrap(), vec![]);
 
     // The printed token answers the read API of a service on that file.
-    let mut settings = smartlead_hub::config::Settings::with_db(&db);
-    settings.bind = "127.0.0.1:0".parse().unwrap();
-    let app = smartlead_hub::startup::Application::build(&settings).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    actix_web::rt::spawn(app.run_until_stopped());
+    let served = serve_file(&db, |_| {});
+    let base = served.base.clone();
     let client = awc::Client::default();
     let mut response = client
         .get(format!("{base}/api/campaigns"))
@@ -100,7 +85,7 @@ async fn the_demo_fills_the_api_and_a_second_run_doubles_nothing() {
         headline["replied"]["events"].as_f64().unwrap() > 0.0,
         "{stats}"
     );
-    handle.stop(true).await;
+    served.stop().await;
 
     // Again: the same history, all of it found stored; a new token to try it with.
     let (ok, out, err) = demo(&db, &["--events", "4000", "--seed", "5"]);

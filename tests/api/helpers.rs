@@ -294,3 +294,48 @@ pub fn soak_count(variable: &str, default: u32) -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// Runs the real binary with `args`, then `--db db` when given: (success, stdout, stderr).
+pub fn run_hub(args: &[&str], db: Option<&Path>) -> (bool, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_smartlead-hub"));
+    command.args(args);
+    if let Some(db) = db {
+        command.arg("--db").arg(db);
+    }
+    let output = command.output().expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The service on an existing file (seeded beforehand), on a random port.
+pub struct Served {
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+    running: actix_web::rt::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub fn serve_file(db: &Path, customize: impl FnOnce(&mut Settings)) -> Served {
+    let mut settings = Settings::with_db(db);
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    customize(&mut settings);
+    let app = Application::build(&settings).expect("the application starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    let running = actix_web::rt::spawn(app.run_until_stopped());
+    Served {
+        base,
+        handle,
+        running,
+    }
+}
+
+impl Served {
+    /// Stops the service and waits until it has let go of the file (its serve lock).
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        self.running.await.unwrap().unwrap();
+    }
+}

@@ -3,11 +3,10 @@
 //! a clear error or a counted rejection, never a partial surprise.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::helpers::{add_user, fixture, inspect, ORG, SECRET};
+use crate::helpers::{add_user, fixture, inspect, run_hub, ORG, SECRET};
 
 /// The good fixtures (every shape, a retry of 05 among them).
 const GOOD: &[&str] = &[
@@ -24,18 +23,7 @@ const GOOD: &[&str] = &[
 ];
 
 fn import(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .arg("import")
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .expect("binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    run_hub(&[&["import"], args].concat(), Some(db))
 }
 
 fn one_line(name: &str) -> String {

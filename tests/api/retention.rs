@@ -2,14 +2,14 @@
 //! count, lead, dedupe key and rollup.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::{
-    add_user, admin, fixture, ingest_in_batches, inspect, spawn_app, ORG, SECRET,
+    add_user, admin, fixture, ingest_in_batches, inspect, run_hub, serve_file, spawn_app, ORG,
+    SECRET,
 };
 
 const MARKER: &str = r#"{"pruned":true}"#;
@@ -27,18 +27,7 @@ const OLD: &[&str] = &[
 ];
 
 fn prune(db: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-        .arg("prune")
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .output()
-        .expect("binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    run_hub(&[&["prune"], args].concat(), Some(db))
 }
 
 /// (payloads still whole, payloads pruned) of email events; kept events age by receipt, and
@@ -194,12 +183,7 @@ async fn serve_with_payload_retention_prunes_in_the_background() {
         })
         .unwrap();
 
-    let mut settings = smartlead_hub::config::Settings::with_db(&db);
-    settings.bind = "127.0.0.1:0".parse().unwrap();
-    settings.payload_retention = Some("30d".parse().unwrap());
-    let app = smartlead_hub::startup::Application::build(&settings).unwrap();
-    let handle = app.handle();
-    actix_web::rt::spawn(app.run_until_stopped());
+    let served = serve_file(&db, |s| s.payload_retention = Some("30d".parse().unwrap()));
     let mut pruned = 0;
     for _ in 0..500 {
         pruned = payloads(&db).1;
@@ -208,7 +192,7 @@ async fn serve_with_payload_retention_prunes_in_the_background() {
         }
         actix_web::rt::time::sleep(Duration::from_millis(20)).await;
     }
-    handle.stop(true).await;
+    served.stop().await;
     assert_eq!(
         pruned, whole,
         "the background pass did not prune every old payload"

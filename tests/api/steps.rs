@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{add_user, admin, fixture, ingest_in_batches, ORG, SECRET};
+use crate::helpers::{add_user, admin, fixture, ingest_in_batches, serve_file, ORG, SECRET};
 
 const FIXTURES: &[&str] = &[
     "01_email_sent_new_and_deprecated_fields.json",
@@ -31,12 +31,8 @@ fn expected() -> Value {
 }
 
 async fn steps_of(db: &std::path::Path, campaign: &str) -> (StatusCode, Value) {
-    let mut settings = smartlead_hub::config::Settings::with_db(db);
-    settings.bind = "127.0.0.1:0".parse().unwrap();
-    let app = smartlead_hub::startup::Application::build(&settings).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    let running = actix_web::rt::spawn(app.run_until_stopped());
+    let served = serve_file(db, |_| {});
+    let base = served.base.clone();
     let token = crate::helpers::issue_token(db);
     let mut response = awc::Client::default()
         .get(format!("{base}/api/campaigns/{campaign}/steps"))
@@ -45,9 +41,8 @@ async fn steps_of(db: &std::path::Path, campaign: &str) -> (StatusCode, Value) {
         .await
         .unwrap();
     let answer = (response.status(), response.json().await.unwrap());
-    handle.stop(true).await;
     // Stopped for good (the file's serve lock released) before the next one starts.
-    running.await.unwrap().unwrap();
+    served.stop().await;
     answer
 }
 
