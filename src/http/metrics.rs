@@ -25,7 +25,7 @@ pub struct DeliveryLabels {
     /// stored, duplicate, kept, held or rejected.
     pub outcome: &'static str,
     /// The error code of a rejected delivery, the reason of a held one; empty otherwise.
-    pub code: &'static str,
+    pub code: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -122,10 +122,12 @@ impl Metrics {
     }
 
     /// Counts one delivery's answer.
-    pub fn delivery(&self, outcome: &'static str, code: &'static str) {
-        self.deliveries
-            .get_or_create(&DeliveryLabels { outcome, code })
-            .inc();
+    pub fn delivery(&self, outcome: &'static str, code: &str) {
+        let labels = DeliveryLabels {
+            outcome,
+            code: code.to_owned(),
+        };
+        self.deliveries.get_or_create(&labels).inc();
     }
 
     pub fn read(&self, route: &str, took: Duration) {

@@ -14,7 +14,7 @@ use super::error::{AuthFailure, ErrorBody};
 use super::openapi::query::Webhook;
 use super::{ApiError, AppState};
 use crate::domain::{Mapped, OrgId, UtcTimestamp};
-use crate::smartlead::{self, AuthError, Delivery, MappingError, WebhookSecret};
+use crate::smartlead::{self, AuthError, Delivery, WebhookSecret};
 use crate::storage::records::{IngestOutcome, WebhookTenant};
 
 const SIGNATURE_HEADER: &str = "x-smartlead-signature";
@@ -65,13 +65,7 @@ pub(crate) async fn receive(
                 IngestOutcome::Stored { .. } => metrics.delivery("stored", ""),
                 IngestOutcome::Duplicate { .. } => metrics.delivery("duplicate", ""),
                 IngestOutcome::Kept { .. } => metrics.delivery("kept", ""),
-                IngestOutcome::Held { reason, .. } => {
-                    let reason = MappingError::CODES
-                        .iter()
-                        .find(|code| **code == reason)
-                        .unwrap_or(&"");
-                    metrics.delivery("held", reason)
-                }
+                IngestOutcome::Held { reason, .. } => metrics.delivery("held", reason),
             }
         }
         Err(err) => metrics.delivery("rejected", err.code().name()),

@@ -37,8 +37,8 @@ pub struct Importer<'a> {
     org: OrgId,
     secret: Option<WebhookSecret>,
     batch: Vec<Mapped>,
-    /// Dedupe keys (and held payloads' hashes) met in this run: a body repeated within the
-    /// import is a duplicate even in a dry run, whose transactions are rolled back.
+    /// In a dry run, the dedupe keys (and held payloads' hashes) met so far: a body repeated
+    /// within the import is a duplicate even though every batch is rolled back.
     seen: HashSet<String>,
     /// Kept events without their own time, by payload: how many were met so far.
     untimed: HashMap<String, usize>,
@@ -113,7 +113,9 @@ impl<'a> Importer<'a> {
                 *identical += 1;
             }
         }
-        if let Some(key) = run_key(&mapped) {
+        // A real run finds repeats in the database; a dry run rolls its batches back, so it
+        // remembers what it met (memory grows with the import; a real run's does not).
+        if let Some(key) = run_key(&mapped).filter(|_| self.summary.dry_run) {
             if !self.seen.insert(key) {
                 self.summary.duplicate += 1;
                 return Ok(());
