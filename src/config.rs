@@ -184,6 +184,12 @@ impl Settings {
         {
             return Err("SMARTLEAD_HUB_WEBHOOK_SECRET must not be empty when set".into());
         }
+        if self.held_max_bytes < self.max_body_bytes as u64 || self.held_max_count == 0 {
+            return Err(
+                "--held-max-bytes must be at least --max-body-bytes, and --held-max-count at least 1"
+                    .into(),
+            );
+        }
         // An empty token would make `Authorization: Bearer ` the password.
         if self.metrics_token.as_deref().is_some_and(str::is_empty) {
             return Err(

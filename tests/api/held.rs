@@ -143,7 +143,11 @@ async fn the_held_table_keeps_its_bounds_by_dropping_the_oldest() {
     assert_eq!(kept, ids[2..], "the three newest stay");
 
     // A byte bound: each payload (secret removed) is 93 bytes, so 200 bytes keep two.
-    let app = spawn_app_with(|s| s.held_max_bytes = 200).await;
+    let app = spawn_app_with(|s| {
+        s.max_body_bytes = 200;
+        s.held_max_bytes = 200;
+    })
+    .await;
     for n in 0..4 {
         let body = open(|b| b.replace("\"to_email\":\"a@b.io\",", &format!("\"note\":{n},")));
         app.post_signed(body).await;

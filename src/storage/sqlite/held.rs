@@ -57,7 +57,7 @@ pub fn hold(
             id
         }
     };
-    let dropped = enforce(conn, limits)?;
+    let dropped = enforce(conn, limits, &held_id)?;
     Ok(Held {
         outcome: IngestOutcome::Held {
             held_id,
@@ -67,16 +67,18 @@ pub fn hold(
     })
 }
 
-/// Drops the oldest held deliveries until both bounds hold; returns how many went.
-fn enforce(conn: &Connection, limits: HeldLimits) -> Result<u64, StorageError> {
+/// Drops the oldest held deliveries until both bounds hold; returns how many went. Never the
+/// one just held (`keep`): it is about to be acknowledged, so it must stay, even alone past a
+/// bound.
+fn enforce(conn: &Connection, limits: HeldLimits, keep: &str) -> Result<u64, StorageError> {
     let (mut count, mut bytes) = totals(conn)?;
     let mut dropped = 0;
     let mut oldest = conn.prepare_cached(
-        "SELECT id, bytes FROM held_deliveries ORDER BY received_at, id LIMIT 64",
+        "SELECT id, bytes FROM held_deliveries WHERE id <> ?1 ORDER BY received_at, id LIMIT 64",
     )?;
     while count > limits.max_count || bytes > limits.max_bytes {
         let batch: Vec<(String, i64)> = oldest
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .query_map([keep], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<Result<_, _>>()?;
         if batch.is_empty() {
             break;
