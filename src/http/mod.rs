@@ -48,16 +48,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .default_service(web::to(route_not_found));
 }
 
-/// A route that answers GET (and HEAD); any other method is a 405 `method_not_allowed`, not
-/// the 404 of a route that does not exist.
+/// A route that answers GET and HEAD (the same answer without its body, for caches, probes and
+/// link checkers); any other method is a 405 `method_not_allowed`, not the 404 of a route that
+/// does not exist.
 pub(crate) fn get_only<F, Args>(path: &str, handler: F) -> actix_web::Resource
 where
-    F: actix_web::Handler<Args>,
+    F: actix_web::Handler<Args> + Clone,
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
     web::resource(path)
-        .route(web::get().to(handler))
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
         .default_service(web::to(method_not_allowed))
 }
 

@@ -46,3 +46,35 @@ async fn wrong_method_on_the_webhook_is_a_coded_405() {
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.error_code(), "method_not_allowed");
 }
+
+/// HEAD is GET without the body, on every read route and the dashboard; other methods are 405.
+#[actix_web::test]
+async fn head_answers_like_get_without_a_body() {
+    let app = spawn_app().await;
+    for path in ["/health", "/", "/assets/app.js", "/api/openapi.json"] {
+        let mut response = app
+            .client
+            .head(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(response.body().await.unwrap().is_empty(), "{path}");
+    }
+    let token = app.token_for(app.user_id);
+    let me = app
+        .client
+        .head(format!("{}/api/me", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let put = app
+        .client
+        .put(format!("{}/health", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+}

@@ -82,20 +82,7 @@ fn matches_etag(req: &HttpRequest, etag: &str) -> bool {
         })
 }
 
-/// GET and HEAD (browsers and caches send both); any other method is a 405.
-fn page<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args> + Clone,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler.clone()))
-        .route(web::head().to(handler))
-        .default_service(web::to(super::method_not_allowed))
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(page("/", index))
-        .service(page("/assets/{path:.+}", asset));
+    cfg.service(super::get_only("/", index))
+        .service(super::get_only("/assets/{path:.+}", asset));
 }
