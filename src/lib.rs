@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod reconcile;
 pub mod smartlead;
 pub mod startup;
 pub mod storage;

@@ -18,6 +18,7 @@ mod migrate;
 mod prune;
 mod rollups;
 mod serve;
+mod smartlead;
 mod tokens;
 mod users;
 
@@ -65,6 +66,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Print the OpenAPI 3.1 document (the one `GET /api/openapi.json` serves).
     Openapi,
+    /// Check this hub's numbers against Smartlead's own (REST API, the user's API key).
+    Smartlead(smartlead::SmartleadArgs),
     /// List, show and replay held deliveries (authentic, but not mappable when received).
     Deliveries(deliveries::DeliveriesArgs),
 }
@@ -92,6 +95,7 @@ impl Cli {
             Some(Command::Backup(args)) => backup::run(args),
             Some(Command::Deliveries(args)) => deliveries::run(args),
             Some(Command::Import(args)) => import::run(args),
+            Some(Command::Smartlead(args)) => smartlead::run(args),
             Some(Command::Demo(args)) => demo::run(args),
             Some(Command::Prune(args)) => prune::run(args),
             Some(Command::Openapi) => {

@@ -13,6 +13,7 @@ mod event;
 mod fields;
 mod mapping;
 mod parse;
+pub mod rest;
 mod strict_json;
 
 pub use auth::{authenticate, AuthError, WebhookSecret};

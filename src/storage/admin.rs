@@ -4,13 +4,15 @@
 
 use std::path::Path;
 
+use super::records::NewUser;
 use super::records::WebhookTenant;
-use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, NewUser};
+use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
 use super::StorageError;
+use crate::domain::UserId;
 use crate::domain::UtcTimestamp;
-use crate::domain::{ApiToken, HeldId, Mapped, OrgId, SmartleadEvent, TokenId, UserId};
+use crate::domain::{ApiToken, CampaignId, HeldId, Mapped, OrgId, SmartleadEvent, TokenId};
 
 pub struct Admin(Backend);
 
@@ -171,6 +173,15 @@ impl Admin {
         event: SmartleadEvent,
     ) -> Result<Option<IngestOutcome>, StorageError> {
         on_backend!(&mut self.0, admin => admin.replay_held(held, event))
+    }
+
+    /// A campaign's all-time metrics (empty when the user has no events in it).
+    pub fn campaign_metrics(
+        &self,
+        user: UserId,
+        campaign: &CampaignId,
+    ) -> Result<Vec<MetricRow>, StorageError> {
+        on_backend!(&self.0, admin => admin.campaign_metrics(user, campaign))
     }
 
     /// Replaces every rollup with a recomputation from the events, in one transaction.

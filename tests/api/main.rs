@@ -31,6 +31,7 @@ mod reliability;
 mod retention;
 mod rollups;
 mod schema;
+mod smartlead_check;
 mod steps;
 mod storage_faults;
 mod wal;

@@ -8,11 +8,11 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::DEFAULT_BUSY_TIMEOUT;
 use super::{held, migrations, open_read_write, rollups, tokens, users, StorageError};
 use crate::domain::UserId;
-use crate::domain::UtcTimestamp;
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
+use crate::domain::{CampaignId, UtcTimestamp};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
-use crate::storage::records::{User, WebhookTenant};
+use crate::storage::records::{MetricRow, User, WebhookTenant};
 use crate::storage::rollup_counts::PendingCounts;
 
 pub struct SqliteAdmin {
@@ -216,6 +216,14 @@ impl SqliteAdmin {
         rollups::flush(&mut counts, &tx)?;
         tx.commit()?;
         Ok(Some(outcome))
+    }
+
+    pub fn campaign_metrics(
+        &self,
+        user: UserId,
+        campaign: &CampaignId,
+    ) -> Result<Vec<MetricRow>, StorageError> {
+        super::analytics::scope_metrics(&self.conn, user, campaign.as_str(), None)
     }
 
     /// Replaces every rollup with a recomputation from the events, in one transaction that

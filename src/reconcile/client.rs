@@ -1,0 +1,140 @@
+//! A small client for Smartlead's REST API (docs/SMARTLEAD-REST.md §1): the API key goes in the
+//! query string, so it is added last and never appears in an error, a log line or a panic.
+//! Requests are paced under the documented 60 per minute; a 429 or a 5xx is retried after its
+//! `Retry-After` (or a growing pause), a few times, then reported.
+
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use ureq::Agent;
+
+pub const DEFAULT_BASE: &str = "https://server.smartlead.ai/api/v1";
+
+/// Smartlead documents 60 requests per 60 s per key: one request per second stays under it.
+const PACE: Duration = Duration::from_millis(1_000);
+const ATTEMPTS: u32 = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("Smartlead refused the API key ({status}): set it with `smartlead-hub credentials set-smartlead --api-key`")]
+    Unauthorized { status: u16 },
+    #[error("Smartlead answered {status} to GET {path}: {message}")]
+    Status {
+        status: u16,
+        path: String,
+        message: String,
+    },
+    #[error("Smartlead could not be reached for GET {path}: {reason}")]
+    Transport { path: String, reason: String },
+    #[error("Smartlead's answer to GET {path} is not what was expected: {reason}")]
+    Shape { path: String, reason: String },
+}
+
+pub struct SmartleadClient {
+    agent: Agent,
+    base: String,
+    api_key: String,
+    last: Option<Instant>,
+    pace: Duration,
+}
+
+impl SmartleadClient {
+    pub fn new(base: &str, api_key: String) -> Self {
+        let agent: Agent = Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        // A local base (the tests' fake Smartlead) is not paced.
+        let local = base.starts_with("http://127.0.0.1") || base.starts_with("http://localhost");
+        Self {
+            agent,
+            base: base.trim_end_matches('/').to_owned(),
+            api_key,
+            last: None,
+            pace: if local { Duration::ZERO } else { PACE },
+        }
+    }
+
+    /// `GET {base}{path}` as JSON. `path` must not carry a query string of its own.
+    pub fn get<T: DeserializeOwned>(&mut self, path: &str) -> Result<T, ClientError> {
+        let mut pause = Duration::from_secs(2);
+        for attempt in 1..=ATTEMPTS {
+            if let Some(last) = self.last {
+                sleep(self.pace.saturating_sub(last.elapsed()));
+            }
+            self.last = Some(Instant::now());
+            let url = format!("{}{path}", self.base);
+            let answer = self
+                .agent
+                .get(&url)
+                .query("api_key", &self.api_key)
+                .call()
+                .map_err(|err| ClientError::Transport {
+                    path: path.to_owned(),
+                    // ureq's message may quote the URL, key included: keep only its kind.
+                    reason: transport_reason(&err),
+                });
+            let mut response = match answer {
+                Ok(response) => response,
+                Err(err) if attempt < ATTEMPTS => {
+                    tracing::warn!(error = %err, "retrying a Smartlead request");
+                    sleep(pause);
+                    pause *= 2;
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
+            let status = response.status().as_u16();
+            if status == 401 || status == 403 {
+                return Err(ClientError::Unauthorized { status });
+            }
+            if (status == 429 || status >= 500) && attempt < ATTEMPTS {
+                let wait = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map_or(pause, |s| Duration::from_secs(s.min(120)));
+                tracing::warn!(
+                    status,
+                    wait_s = wait.as_secs(),
+                    "Smartlead asked to wait; retrying"
+                );
+                sleep(wait);
+                pause *= 2;
+                continue;
+            }
+            if !(200..300).contains(&status) {
+                let body = response.body_mut().read_to_string().unwrap_or_default();
+                return Err(ClientError::Status {
+                    status,
+                    path: path.to_owned(),
+                    message: crate::domain::Echo(body.trim()).to_string(),
+                });
+            }
+            return response
+                .body_mut()
+                .with_config()
+                .limit(32 * 1024 * 1024)
+                .read_json()
+                .map_err(|err| ClientError::Shape {
+                    path: path.to_owned(),
+                    reason: err.to_string(),
+                });
+        }
+        unreachable!("the last attempt returns")
+    }
+}
+
+fn transport_reason(err: &ureq::Error) -> String {
+    match err {
+        ureq::Error::Timeout(_) => "timed out".into(),
+        ureq::Error::Io(io) => io.kind().to_string(),
+        ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        ureq::Error::Tls(_) => "TLS failed".into(),
+        _ => "transport error".into(),
+    }
+}
