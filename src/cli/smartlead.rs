@@ -11,6 +11,7 @@ use crate::config::DbArgs;
 use crate::domain::{CampaignId, UserId};
 use crate::reconcile::check::{compare, MetricCheck};
 use crate::reconcile::client::{SmartleadClient, DEFAULT_BASE};
+use crate::reconcile::webhooks;
 use crate::smartlead::rest::{Campaign, CampaignAnalytics};
 use crate::storage::Admin;
 
@@ -18,6 +19,9 @@ use crate::storage::Admin;
 pub struct SmartleadArgs {
     #[command(flatten)]
     db: DbArgs,
+    /// Smartlead's API base URL.
+    #[arg(long, global = true, env = "SMARTLEAD_HUB_SMARTLEAD_API_BASE", default_value = DEFAULT_BASE)]
+    smartlead_api_base: String,
     #[command(subcommand)]
     action: SmartleadAction,
 }
@@ -36,9 +40,46 @@ enum SmartleadAction {
         /// The result as JSON.
         #[arg(long)]
         json: bool,
-        /// Smartlead's API base URL.
-        #[arg(long, env = "SMARTLEAD_HUB_SMARTLEAD_API", default_value = DEFAULT_BASE)]
-        api_base: String,
+    },
+    /// This hub's webhook on Smartlead campaigns.
+    Webhooks {
+        #[command(subcommand)]
+        action: WebhooksAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhooksAction {
+    /// Create or update this hub's webhook on campaigns (event types it handles), verify it by
+    /// reading it back; other webhooks are never touched.
+    Ensure {
+        #[arg(long)]
+        user: String,
+        /// This service's webhook URL for the user's org:
+        /// `https://<host>/api/webhooks/smartlead?org_id=<org>`.
+        #[arg(long)]
+        url: String,
+        /// These campaigns.
+        #[arg(
+            long = "campaign",
+            required_unless_present = "all_active",
+            conflicts_with = "all_active"
+        )]
+        campaigns: Vec<String>,
+        /// Every ACTIVE campaign of the account.
+        #[arg(long)]
+        all_active: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the webhooks of campaigns (every campaign of the account by default).
+    List {
+        #[arg(long)]
+        user: String,
+        #[arg(long = "campaign")]
+        campaigns: Vec<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -52,29 +93,20 @@ struct CampaignCheck {
 
 pub fn run(args: SmartleadArgs) -> CliResult {
     let admin = Admin::open(&args.db.db)?;
+    let api_base = args.smartlead_api_base;
     match args.action {
+        SmartleadAction::Webhooks { action } => webhooks(&admin, &api_base, action),
         SmartleadAction::Check {
             user,
             campaigns,
             json,
-            api_base,
         } => {
             let user: UserId = user.parse()?;
             let chosen = campaigns
                 .iter()
                 .map(|id| CampaignId::parse(id))
                 .collect::<Result<Vec<_>, _>>()?;
-            let key = admin
-                .user(user)?
-                .ok_or_else(|| format!("no user {user}"))
-                .and_then(|_| {
-                    admin
-                        .smartlead_credentials(user)
-                        .map_err(|e| e.to_string())?
-                        .and_then(|c| c.api_key)
-                        .ok_or_else(|| format!("user {user} has no Smartlead API key: set one with `smartlead-hub credentials set-smartlead --user {user} --api-key …`"))
-                })?;
-            let mut client = SmartleadClient::new(&api_base, key);
+            let mut client = client_for(&admin, user, &api_base)?;
             let targets: Vec<(CampaignId, Option<String>)> = if chosen.is_empty() {
                 let all: Vec<Campaign> = client.get("/campaigns/")?;
                 all.into_iter()
@@ -103,6 +135,124 @@ pub fn run(args: SmartleadArgs) -> CliResult {
                     checks.len()
                 )
                 .into());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A client with `user`'s stored API key.
+fn client_for(admin: &Admin, user: UserId, base: &str) -> Result<SmartleadClient, String> {
+    admin
+        .user(user)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no user {user}"))?;
+    let key = admin
+        .smartlead_credentials(user)
+        .map_err(|e| e.to_string())?
+        .and_then(|c| c.api_key)
+        .ok_or_else(|| {
+            format!("user {user} has no Smartlead API key: set one with `smartlead-hub credentials set-smartlead --user {user} --api-key …`")
+        })?;
+    Ok(SmartleadClient::new(base, key))
+}
+
+/// The campaigns named, checked; or those of the account (`active`: only ACTIVE ones).
+fn campaigns_of(
+    client: &mut SmartleadClient,
+    named: &[String],
+    active: bool,
+) -> Result<Vec<CampaignId>, Box<dyn std::error::Error>> {
+    if !named.is_empty() {
+        return Ok(named
+            .iter()
+            .map(|id| CampaignId::parse(id))
+            .collect::<Result<_, _>>()?);
+    }
+    let all: Vec<Campaign> = client.get("/campaigns/")?;
+    Ok(all
+        .into_iter()
+        .filter(|c| !active || c.status.as_deref() == Some("ACTIVE"))
+        .map(|c| CampaignId::parse(&c.id.to_string()))
+        .collect::<Result<_, _>>()?)
+}
+
+/// `url` is this service's webhook URL for the user's org.
+fn check_url(url: &str, org: Option<&str>) -> Result<(), String> {
+    let Some(org) = org else {
+        return Err("the user has no Smartlead org (users set-org)".into());
+    };
+    let (address, query) = url.split_once('?').unwrap_or((url, ""));
+    let secure = address.starts_with("https://") || address.starts_with("http://");
+    let given = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("org_id="))
+        .unwrap_or_default();
+    if !secure || !address.ends_with("/api/webhooks/smartlead") || given != org {
+        return Err(format!(
+            "--url must be this service's webhook URL for the user's org: https://<host>/api/webhooks/smartlead?org_id={org}"
+        ));
+    }
+    Ok(())
+}
+
+fn webhooks(admin: &Admin, base: &str, action: WebhooksAction) -> CliResult {
+    match action {
+        WebhooksAction::Ensure {
+            user,
+            url,
+            campaigns,
+            all_active,
+            json,
+        } => {
+            let user: UserId = user.parse()?;
+            let org = admin.user(user)?.and_then(|u| u.smartlead_org_id);
+            check_url(&url, org.as_deref())?;
+            let mut client = client_for(admin, user, base)?;
+            let mut done = Vec::new();
+            for campaign in campaigns_of(&mut client, &campaigns, all_active)? {
+                let outcome = webhooks::ensure(&mut client, campaign.as_str(), &url)?;
+                done.push(
+                    serde_json::json!({"campaign_id": campaign.as_str(), "webhook": outcome}),
+                );
+                if !json {
+                    outln!(
+                        "campaign {}: {}",
+                        campaign.as_str(),
+                        serde_json::to_string(&outcome)?.trim_matches('"')
+                    );
+                }
+            }
+            if json {
+                outln!("{}", serde_json::to_string(&done)?);
+            }
+            Ok(())
+        }
+        WebhooksAction::List {
+            user,
+            campaigns,
+            json,
+        } => {
+            let user: UserId = user.parse()?;
+            let mut client = client_for(admin, user, base)?;
+            let mut all = Vec::new();
+            for campaign in campaigns_of(&mut client, &campaigns, false)? {
+                let hooks = webhooks::list(&mut client, campaign.as_str())?;
+                if !json {
+                    outln!("campaign {}: {} webhooks", campaign.as_str(), hooks.len());
+                    for hook in &hooks {
+                        outln!(
+                            "  {} {} [{}]",
+                            hook.id,
+                            hook.webhook_url,
+                            hook.event_types.join(", ")
+                        );
+                    }
+                }
+                all.push(serde_json::json!({"campaign_id": campaign.as_str(), "webhooks": hooks}));
+            }
+            if json {
+                outln!("{}", serde_json::to_string(&all)?);
             }
             Ok(())
         }

@@ -19,16 +19,25 @@ const ATTEMPTS: u32 = 4;
 pub enum ClientError {
     #[error("Smartlead refused the API key ({status}): set it with `smartlead-hub credentials set-smartlead --api-key`")]
     Unauthorized { status: u16 },
-    #[error("Smartlead answered {status} to GET {path}: {message}")]
+    #[error("Smartlead answered {status} to {method} {path}: {message}")]
     Status {
         status: u16,
+        method: &'static str,
         path: String,
         message: String,
     },
-    #[error("Smartlead could not be reached for GET {path}: {reason}")]
-    Transport { path: String, reason: String },
-    #[error("Smartlead's answer to GET {path} is not what was expected: {reason}")]
-    Shape { path: String, reason: String },
+    #[error("Smartlead could not be reached for {method} {path}: {reason}")]
+    Transport {
+        method: &'static str,
+        path: String,
+        reason: String,
+    },
+    #[error("Smartlead's answer to {method} {path} is not what was expected: {reason}")]
+    Shape {
+        method: &'static str,
+        path: String,
+        reason: String,
+    },
 }
 
 pub struct SmartleadClient {
@@ -37,6 +46,8 @@ pub struct SmartleadClient {
     api_key: String,
     last: Option<Instant>,
     pace: Duration,
+    /// When Smartlead said the budget is spent (`x-ratelimit-remaining: 0`), when it refills.
+    not_before: Option<Instant>,
 }
 
 impl SmartleadClient {
@@ -54,39 +65,66 @@ impl SmartleadClient {
             api_key,
             last: None,
             pace: if local { Duration::ZERO } else { PACE },
+            not_before: None,
         }
     }
 
     /// `GET {base}{path}` as JSON. `path` must not carry a query string of its own.
     pub fn get<T: DeserializeOwned>(&mut self, path: &str) -> Result<T, ClientError> {
+        self.call("GET", path, None)
+    }
+
+    /// `POST {base}{path}` with a JSON body, the answer as JSON.
+    pub fn post<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, ClientError> {
+        self.call("POST", path, Some(body))
+    }
+
+    fn call<T: DeserializeOwned>(
+        &mut self,
+        method: &'static str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, ClientError> {
         let mut pause = Duration::from_secs(2);
         for attempt in 1..=ATTEMPTS {
             if let Some(last) = self.last {
                 sleep(self.pace.saturating_sub(last.elapsed()));
             }
+            if let Some(at) = self.not_before.take() {
+                sleep(at.saturating_duration_since(Instant::now()));
+            }
             self.last = Some(Instant::now());
             let url = format!("{}{path}", self.base);
-            let answer = self
-                .agent
-                .get(&url)
-                .query("api_key", &self.api_key)
-                .call()
-                .map_err(|err| ClientError::Transport {
-                    path: path.to_owned(),
-                    // ureq's message may quote the URL, key included: keep only its kind.
-                    reason: transport_reason(&err),
-                });
+            let sent = match body {
+                Some(body) => self
+                    .agent
+                    .post(&url)
+                    .query("api_key", &self.api_key)
+                    .send_json(body),
+                None => self.agent.get(&url).query("api_key", &self.api_key).call(),
+            };
+            let answer = sent.map_err(|err| ClientError::Transport {
+                method,
+                path: path.to_owned(),
+                // ureq's message may quote the URL, key included: keep only its kind.
+                reason: transport_reason(&err),
+            });
             let mut response = match answer {
                 Ok(response) => response,
                 Err(err) if attempt < ATTEMPTS => {
                     tracing::warn!(error = %err, "retrying a Smartlead request");
-                    sleep(pause);
+                    sleep(jitter(pause));
                     pause *= 2;
                     continue;
                 }
                 Err(err) => return Err(err),
             };
             let status = response.status().as_u16();
+            self.obey_budget(response.headers());
             if status == 401 || status == 403 {
                 return Err(ClientError::Unauthorized { status });
             }
@@ -96,7 +134,7 @@ impl SmartleadClient {
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map_or(pause, |s| Duration::from_secs(s.min(120)));
+                    .map_or(jitter(pause), |s| Duration::from_secs(s.min(120)));
                 tracing::warn!(
                     status,
                     wait_s = wait.as_secs(),
@@ -110,6 +148,7 @@ impl SmartleadClient {
                 let body = response.body_mut().read_to_string().unwrap_or_default();
                 return Err(ClientError::Status {
                     status,
+                    method,
                     path: path.to_owned(),
                     message: crate::domain::Echo(body.trim()).to_string(),
                 });
@@ -120,12 +159,38 @@ impl SmartleadClient {
                 .limit(32 * 1024 * 1024)
                 .read_json()
                 .map_err(|err| ClientError::Shape {
+                    method,
                     path: path.to_owned(),
                     reason: err.to_string(),
                 });
         }
         unreachable!("the last attempt returns")
     }
+}
+
+impl SmartleadClient {
+    /// Smartlead's `x-ratelimit-remaining`/`x-ratelimit-reset`: with nothing left, the next
+    /// request waits for the reset (seconds, capped at two minutes).
+    fn obey_budget(&mut self, headers: &ureq::http::HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        if number("x-ratelimit-remaining") == Some(0) {
+            let wait = Duration::from_secs(number("x-ratelimit-reset").unwrap_or(60).min(120));
+            self.not_before = Some(Instant::now() + wait);
+        }
+    }
+}
+
+/// `pause` plus up to a quarter more, so that several clients do not retry in step.
+fn jitter(pause: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    pause + pause.mul_f64(f64::from(nanos % 1000) / 4000.0)
 }
 
 fn transport_reason(err: &ureq::Error) -> String {

@@ -56,6 +56,31 @@ pub struct CampaignAnalytics {
     pub unsubscribed_count: u64,
 }
 
+/// One webhook of `GET /campaigns/{id}/webhooks`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct Webhook {
+    #[serde(deserialize_with = "number")]
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub webhook_url: String,
+    #[serde(default)]
+    pub event_types: Vec<String>,
+}
+
+/// The event types this hub registers for: everything it maps or keeps, under the names
+/// Smartlead's campaign webhook API accepts (docs/SMARTLEAD-REST.md §3).
+pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
+    "EMAIL_SENT",
+    "EMAIL_OPEN",
+    "EMAIL_LINK_CLICK",
+    "EMAIL_REPLY",
+    "EMAIL_BOUNCE",
+    "LEAD_UNSUBSCRIBED",
+    "LEAD_CATEGORY_UPDATED",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

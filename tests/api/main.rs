@@ -31,7 +31,7 @@ mod reliability;
 mod retention;
 mod rollups;
 mod schema;
-mod smartlead_check;
+mod smartlead_rest;
 mod steps;
 mod storage_faults;
 mod wal;

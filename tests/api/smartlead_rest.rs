@@ -1,0 +1,401 @@
+//! `smartlead check` and `smartlead webhooks` against a fake Smartlead (an in-process server
+//! speaking the REST shapes of docs/SMARTLEAD-REST.md: string counters, `?api_key=`, 401 and
+//! 429 answers, Joi-style 400s, webhooks as plain arrays).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use serde_json::{json, Value};
+
+use crate::helpers::{add_user, admin, fixture, ingest_in_batches, run_hub, ORG, SECRET};
+use smartlead_hub::storage::records::SmartleadCredentials;
+
+const KEY: &str = "sl-key-3f9c2b7e1d";
+const CAMPAIGN: &str = "3701245";
+
+#[derive(Default)]
+struct Fake {
+    analytics: Mutex<Value>,
+    analytics_calls: AtomicUsize,
+    /// Webhooks by campaign id.
+    webhooks: Mutex<std::collections::HashMap<String, Vec<Value>>>,
+    posts: AtomicUsize,
+    /// When each `/campaigns/` listing arrived, and the first analytics request.
+    listings: Mutex<Vec<std::time::Instant>>,
+    first_analytics: Mutex<Option<std::time::Instant>>,
+}
+
+fn authorized(req: &HttpRequest) -> bool {
+    req.query_string()
+        .split('&')
+        .any(|pair| pair == format!("api_key={KEY}"))
+}
+
+async fn campaigns(req: HttpRequest, fake: web::Data<Fake>) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().json(json!({"message": "Invalid API Key"}));
+    }
+    fake.listings
+        .lock()
+        .unwrap()
+        .push(std::time::Instant::now());
+    // The budget is spent until the next second: a client must wait before its next request.
+    HttpResponse::Ok()
+        .insert_header(("x-ratelimit-limit", "60"))
+        .insert_header(("x-ratelimit-remaining", "0"))
+        .insert_header(("x-ratelimit-reset", "1"))
+        .json(json!([
+            {"id": 3701245, "name": "Q4 Ops leaders", "status": "ACTIVE"},
+            {"id": "3709999", "name": "Paused one", "status": "PAUSED"}
+        ]))
+}
+
+async fn list_webhooks(
+    req: HttpRequest,
+    path: web::Path<String>,
+    fake: web::Data<Fake>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().json(json!({"message": "Invalid API Key"}));
+    }
+    let hooks = fake.webhooks.lock().unwrap();
+    HttpResponse::Ok().json(hooks.get(path.as_str()).cloned().unwrap_or_default())
+}
+
+async fn save_webhook(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+    fake: web::Data<Fake>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().json(json!({"message": "Invalid API Key"}));
+    }
+    if body.get("categories") == Some(&json!([])) {
+        return HttpResponse::BadRequest()
+            .json(json!({"message": "\"categories\" does not contain 1 required value(s)"}));
+    }
+    fake.posts.fetch_add(1, Ordering::SeqCst);
+    let mut hooks = fake.webhooks.lock().unwrap();
+    let list = hooks.entry(path.into_inner()).or_default();
+    let mut hook = body.into_inner();
+    match hook["id"].as_u64() {
+        Some(id) => {
+            let slot = list.iter_mut().find(|h| h["id"] == id).unwrap();
+            *slot = hook.clone();
+        }
+        None => {
+            hook["id"] = json!(900 + list.len());
+            list.push(hook.clone());
+        }
+    }
+    HttpResponse::Ok().json(json!({"ok": true, "id": hook["id"]}))
+}
+
+async fn analytics(
+    req: HttpRequest,
+    path: web::Path<String>,
+    fake: web::Data<Fake>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().json(json!({"message": "Invalid API Key"}));
+    }
+    fake.first_analytics
+        .lock()
+        .unwrap()
+        .get_or_insert_with(std::time::Instant::now);
+    // The first call is rate-limited, as Smartlead does past its budget.
+    if fake.analytics_calls.fetch_add(1, Ordering::SeqCst) == 0 {
+        return HttpResponse::TooManyRequests()
+            .insert_header(("retry-after", "1"))
+            .json(json!({"error": {"code": "RATE_LIMIT_EXCEEDED"}}));
+    }
+    if path.as_str() != CAMPAIGN {
+        // A campaign that never sent anything (drafted): nothing to miss.
+        return HttpResponse::Ok().json(json!({"id": path.as_str(), "sent_count": "0", "unique_sent_count": "0", "open_count": "0"}));
+    }
+    HttpResponse::Ok().json(fake.analytics.lock().unwrap().clone())
+}
+
+fn start_fake(fake: web::Data<Fake>) -> String {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(fake.clone())
+            .route("/api/v1/campaigns/", web::get().to(campaigns))
+            .route("/api/v1/campaigns/{id}/analytics", web::get().to(analytics))
+            .route(
+                "/api/v1/campaigns/{id}/webhooks",
+                web::get().to(list_webhooks),
+            )
+            .route(
+                "/api/v1/campaigns/{id}/webhooks",
+                web::post().to(save_webhook),
+            )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let port = server.addrs()[0].port();
+    actix_web::rt::spawn(server.run());
+    format!("http://127.0.0.1:{port}/api/v1")
+}
+
+/// Smartlead's counters for the local numbers, as strings the way Smartlead sends them.
+fn analytics_like(db: &std::path::Path, user: smartlead_hub::domain::UserId) -> Value {
+    let campaign = smartlead_hub::domain::CampaignId::parse(CAMPAIGN).unwrap();
+    let rows = admin(db).campaign_metrics(user, &campaign).unwrap();
+    let of = |metric: &str, unique: bool| {
+        rows.iter()
+            .find(|r| r.metric == metric)
+            .map_or(0, |r| if unique { r.leads } else { r.events })
+            .to_string()
+    };
+    json!({
+        "id": 3701245, "status": "ACTIVE", "name": "Q4 Ops leaders",
+        "sent_count": of("sent", false), "unique_sent_count": of("sent", true),
+        "open_count": "999", "unique_open_count": of("opened", true),
+        "click_count": of("clicked", false), "unique_click_count": of("clicked", true),
+        "reply_count": of("replied", false), "block_count": "0", "total_count": "0",
+        "bounce_count": of("bounced", false), "unsubscribed_count": of("unsubscribed", false),
+        "campaign_lead_stats": {"total": 3, "interested": 0}
+    })
+}
+
+async fn check(
+    db: &std::path::Path,
+    base: &str,
+    user: &str,
+    extra: &[&str],
+) -> (bool, String, String) {
+    let args: Vec<String> = [
+        "smartlead",
+        "check",
+        "--user",
+        user,
+        "--smartlead-api-base",
+        base,
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect();
+    let db = db.to_owned();
+    // The fake Smartlead runs on this test's runtime: the command waits on another thread.
+    actix_web::rt::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_hub(&args, Some(&db))
+    })
+    .await
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn check_agrees_names_what_is_missing_and_keeps_the_key_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let user = add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
+    let credentials = SmartleadCredentials {
+        webhook_secret: Some(SECRET.into()),
+        api_key: Some(KEY.into()),
+    };
+    admin(&db)
+        .set_smartlead_credentials(user, &credentials)
+        .unwrap();
+    let names = [
+        "01_email_sent_new_and_deprecated_fields.json",
+        "05_email_open_seq1.json",
+        "08_email_link_click_arrays.json",
+        "11_email_reply_full_new_fields_html_quotes.json",
+        "17_email_bounce_new_and_deprecated.json",
+    ];
+    let deliveries: Vec<_> = names
+        .iter()
+        .map(|n| (user, ORG.to_owned(), fixture(n)))
+        .collect();
+    ingest_in_batches(&db, &deliveries, 5);
+
+    let fake = web::Data::new(Fake::default());
+    *fake.analytics.lock().unwrap() = analytics_like(&db, user);
+    let base = start_fake(fake.clone());
+    let user = user.to_string();
+
+    // Same numbers (opens differ, and are not compared): exit 0, after a 429 and its wait.
+    let (ok, out, err) = check(&db, &base, &user, &["--json"]).await;
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        fake.analytics_calls.load(Ordering::SeqCst) >= 2,
+        "the 429 was not retried"
+    );
+    let result: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(result[0]["campaign_id"], CAMPAIGN);
+    assert_eq!(result[0]["agrees"], true);
+    assert_eq!(
+        result[1]["campaign_id"], "3709999",
+        "every campaign of the account"
+    );
+    assert_eq!(result[1]["agrees"], true);
+    // The listing said the budget was spent: the next request came after its reset.
+    let listed = fake.listings.lock().unwrap()[0];
+    let first_analytics = fake
+        .first_analytics
+        .lock()
+        .unwrap()
+        .expect("analytics asked");
+    assert!(
+        first_analytics.duration_since(listed) >= std::time::Duration::from_millis(900),
+        "the client did not wait for x-ratelimit-reset"
+    );
+
+    // Smartlead saw a reply this hub never received: exit 1, and the metric is named.
+    fake.analytics.lock().unwrap()["reply_count"] = json!("9");
+    let (ok, out, err) = check(&db, &base, &user, &["--campaign", CAMPAIGN]).await;
+    assert!(!ok);
+    assert!(err.contains("1 of 1 campaigns differ"), "{err}");
+    let replies = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("replies"))
+        .unwrap();
+    assert!(replies.contains("missing here"), "{out}");
+
+    // A wrong key: a clear error, and the key appears nowhere.
+    let wrong = SmartleadCredentials {
+        webhook_secret: Some(SECRET.into()),
+        api_key: Some("sl-wrong-key-0000".into()),
+    };
+    admin(&db)
+        .set_smartlead_credentials(user.parse().unwrap(), &wrong)
+        .unwrap();
+    let (ok, out, err) = check(&db, &base, &user, &[]).await;
+    assert!(!ok);
+    assert!(err.contains("refused the API key"), "{err}");
+    assert!(
+        !out.contains("sl-wrong-key") && !err.contains("sl-wrong-key"),
+        "{err}"
+    );
+
+    // No key at all, or an unknown user: clear errors before any request.
+    let (ok, _, err) = check(&db, &base, "0192f0aa-0000-7000-8000-00000000ffff", &[]).await;
+    assert!(!ok && err.contains("no user"), "{err}");
+}
+
+async fn hub(db: &std::path::Path, args: Vec<String>) -> (bool, String, String) {
+    let db = db.to_owned();
+    actix_web::rt::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_hub(&args, Some(&db))
+    })
+    .await
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn webhooks_ensure_creates_updates_and_leaves_others_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let user = add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
+    let credentials = SmartleadCredentials {
+        webhook_secret: Some(SECRET.into()),
+        api_key: Some(KEY.into()),
+    };
+    admin(&db)
+        .set_smartlead_credentials(user, &credentials)
+        .unwrap();
+    let fake = web::Data::new(Fake::default());
+    let foreign = json!({"id": 17, "name": "zapier", "webhook_url": "https://hooks.example/zap", "event_types": ["EMAIL_REPLY"]});
+    fake.webhooks
+        .lock()
+        .unwrap()
+        .insert(CAMPAIGN.into(), vec![foreign.clone()]);
+    let base = start_fake(fake.clone());
+    let url = format!("https://hub.example.net/api/webhooks/smartlead?org_id={ORG}");
+    let ensure = |extra: &[&str]| {
+        let mut args: Vec<String> = [
+            "smartlead",
+            "webhooks",
+            "ensure",
+            "--user",
+            &user.to_string(),
+            "--url",
+            &url,
+            "--smartlead-api-base",
+            &base,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+
+    // Created on the active campaign only; the paused one and the foreign hook untouched.
+    let (ok, out, err) = hub(&db, ensure(&["--all-active", "--json"])).await;
+    assert!(ok, "{err}");
+    let done: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        done,
+        json!([{"campaign_id": CAMPAIGN, "webhook": "created"}])
+    );
+    let hooks = fake.webhooks.lock().unwrap().clone();
+    assert!(!hooks.contains_key("3709999"));
+    let ours = &hooks[CAMPAIGN];
+    assert_eq!(ours[0], foreign);
+    assert_eq!(ours[1]["webhook_url"], url.as_str());
+    assert!(
+        ours[1].get("categories").is_none(),
+        "an empty category list is refused by Smartlead"
+    );
+    assert_eq!(ours[1]["event_types"].as_array().unwrap().len(), 7);
+
+    // Again: nothing to do, nothing posted.
+    let posts = fake.posts.load(Ordering::SeqCst);
+    let (ok, out, _) = hub(&db, ensure(&["--campaign", CAMPAIGN])).await;
+    assert!(ok && out.contains("unchanged"), "{out}");
+    assert_eq!(fake.posts.load(Ordering::SeqCst), posts);
+
+    // Someone trimmed our event types: updated in place, same id.
+    fake.webhooks.lock().unwrap().get_mut(CAMPAIGN).unwrap()[1]["event_types"] =
+        json!(["EMAIL_SENT"]);
+    let (ok, out, _) = hub(&db, ensure(&["--campaign", CAMPAIGN])).await;
+    assert!(ok && out.contains("updated"), "{out}");
+    let hooks = fake.webhooks.lock().unwrap()[CAMPAIGN].clone();
+    assert_eq!(hooks.len(), 2);
+    assert_eq!(hooks[0], foreign);
+    assert_eq!(hooks[1]["event_types"].as_array().unwrap().len(), 7);
+
+    // The list shows both.
+    let list: Vec<String> = [
+        "smartlead",
+        "webhooks",
+        "list",
+        "--user",
+        &user.to_string(),
+        "--campaign",
+        CAMPAIGN,
+        "--json",
+        "--smartlead-api-base",
+        &base,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (ok, out, _) = hub(&db, list).await;
+    assert!(ok);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed[0]["webhooks"].as_array().unwrap().len(), 2);
+
+    // A URL for another org (or not the webhook's path) is refused before any request.
+    let posts = fake.posts.load(Ordering::SeqCst);
+    for bad in [
+        "https://hub.example.net/api/webhooks/smartlead?org_id=someone-else",
+        "https://hub.example.net/?org_id=fx-org-1001",
+        "ftp://x/api/webhooks/smartlead?org_id=fx-org-1001",
+    ] {
+        let mut args = ensure(&["--campaign", CAMPAIGN]);
+        let at = args.iter().position(|a| a == "--url").unwrap() + 1;
+        args[at] = bad.to_string();
+        let (ok, _, err) = hub(&db, args).await;
+        assert!(!ok && err.contains("--url must be"), "{bad}: {err}");
+    }
+    assert_eq!(fake.posts.load(Ordering::SeqCst), posts);
+}
