@@ -116,6 +116,15 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_PAYLOAD_RETENTION")]
     pub payload_retention: Option<Period>,
 
+    /// Compare every account's numbers with Smartlead's (as `smartlead check` does) this often
+    /// (`6h`), in the background; the drift goes to /metrics and the log. Unset: never.
+    #[arg(long, env = "SMARTLEAD_HUB_RECONCILE_EVERY")]
+    pub reconcile_every: Option<Period>,
+
+    /// Smartlead's REST API base URL (for --reconcile-every).
+    #[arg(long, env = "SMARTLEAD_HUB_SMARTLEAD_API_BASE", default_value = crate::reconcile::client::DEFAULT_BASE)]
+    pub smartlead_api_base: String,
+
     /// Before serving, create the demo user and its synthetic history (as `smartlead-hub demo`
     /// does; a second start adds nothing) and print its API token.
     #[arg(long, env = "SMARTLEAD_HUB_DEMO")]
@@ -189,6 +198,11 @@ impl Settings {
                 "--held-max-bytes must be at least --max-body-bytes, and --held-max-count at least 1"
                     .into(),
             );
+        }
+        if !self.smartlead_api_base.starts_with("https://")
+            && !self.smartlead_api_base.starts_with("http://")
+        {
+            return Err("--smartlead-api-base must be an http(s) URL".into());
         }
         // An empty token would make `Authorization: Bearer ` the password.
         if self.metrics_token.as_deref().is_some_and(str::is_empty) {

@@ -67,6 +67,14 @@ impl Application {
             metrics_token: settings.metrics_token.clone(),
         });
 
+        if let Some(every) = settings.reconcile_every {
+            actix_web::rt::spawn(crate::jobs::reconcile::run(
+                store.clone(),
+                state.metrics.clone(),
+                every,
+                settings.smartlead_api_base.clone(),
+            ));
+        }
         if let Some(retention) = settings.payload_retention {
             actix_web::rt::spawn(crate::jobs::retention::run(store.clone(), retention));
         }

@@ -36,6 +36,18 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DriftLabels {
+    pub user: String,
+    pub campaign: String,
+    pub metric: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UserLabels {
+    pub user: String,
+}
+
 type RouteHistograms = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 /// Every metric the service exposes, and the registry that encodes them.
@@ -49,6 +61,8 @@ pub struct Metrics {
     wal_bytes: Gauge,
     held_deliveries: Gauge,
     held_bytes: Gauge,
+    smartlead_drift: Family<DriftLabels, Gauge>,
+    reconcile_failures: Family<UserLabels, Counter>,
 }
 
 /// 100 µs … ~3.3 s.
@@ -67,6 +81,8 @@ impl Metrics {
             wal_bytes: Gauge::default(),
             held_deliveries: Gauge::default(),
             held_bytes: Gauge::default(),
+            smartlead_drift: Family::default(),
+            reconcile_failures: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -110,6 +126,16 @@ impl Metrics {
             metrics.held_bytes.clone(),
         );
         registry.register(
+            "smartlead_hub_smartlead_drift",
+            "Smartlead's count minus the hub's, per compared metric (--reconcile-every)",
+            metrics.smartlead_drift.clone(),
+        );
+        registry.register(
+            "smartlead_hub_reconcile_failures",
+            "Reconciliations with Smartlead that failed (unreachable, key refused)",
+            metrics.reconcile_failures.clone(),
+        );
+        registry.register(
             "smartlead_hub_build",
             "The running build",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
@@ -128,6 +154,23 @@ impl Metrics {
             code: code.to_owned(),
         };
         self.deliveries.get_or_create(&labels).inc();
+    }
+
+    /// The last reconciliation's drift of one metric of one campaign.
+    pub fn drift(&self, user: crate::domain::UserId, campaign: &str, metric: &str, drift: i64) {
+        let labels = DriftLabels {
+            user: user.to_string(),
+            campaign: campaign.to_owned(),
+            metric: metric.replace(' ', "_"),
+        };
+        self.smartlead_drift.get_or_create(&labels).set(drift);
+    }
+
+    pub fn reconcile_failed(&self, user: crate::domain::UserId) {
+        let labels = UserLabels {
+            user: user.to_string(),
+        };
+        self.reconcile_failures.get_or_create(&labels).inc();
     }
 
     pub fn read(&self, route: &str, took: Duration) {

@@ -125,6 +125,11 @@ impl Store {
         on_backend!(&self.0, store => store.touch_token(token_id, at).await)
     }
 
+    /// Every user with a Smartlead API key, and the key (for the reconciliation job).
+    pub async fn smartlead_accounts(&self) -> Result<Vec<(UserId, String)>, StorageError> {
+        on_backend!(&self.0, store => store.smartlead_accounts().await)
+    }
+
     pub async fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
         on_backend!(&self.0, store => store.user(user).await)
     }

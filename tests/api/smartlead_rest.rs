@@ -399,3 +399,59 @@ async fn webhooks_ensure_creates_updates_and_leaves_others_alone() {
     }
     assert_eq!(fake.posts.load(Ordering::SeqCst), posts);
 }
+
+/// `serve --reconcile-every`: the same comparison in the background, as a metric.
+#[actix_web::test]
+async fn serve_reconciles_in_the_background_and_exposes_the_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let user = add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
+    let credentials = SmartleadCredentials {
+        webhook_secret: Some(SECRET.into()),
+        api_key: Some(KEY.into()),
+    };
+    admin(&db)
+        .set_smartlead_credentials(user, &credentials)
+        .unwrap();
+    let reply = (
+        user,
+        ORG.to_owned(),
+        fixture("11_email_reply_full_new_fields_html_quotes.json"),
+    );
+    ingest_in_batches(&db, &[reply], 1);
+    let fake = web::Data::new(Fake::default());
+    let mut analytics = analytics_like(&db, user);
+    analytics["reply_count"] = json!("4");
+    *fake.analytics.lock().unwrap() = analytics;
+    let base = start_fake(fake.clone());
+
+    let served = crate::helpers::serve_file(&db, |s| {
+        s.reconcile_every = Some("1h".parse().unwrap());
+        s.smartlead_api_base = base.clone();
+    });
+    let client = awc::Client::default();
+    let wanted = format!("smartlead_hub_smartlead_drift{{user=\"{user}\",campaign=\"{CAMPAIGN}\",metric=\"replies\"}} 3");
+    let mut text = String::new();
+    for _ in 0..200 {
+        let mut response = client
+            .get(format!("{}/metrics", served.base))
+            .send()
+            .await
+            .unwrap();
+        text = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+        if text.contains(&wanted) {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    served.stop().await;
+    assert!(
+        text.contains(&wanted),
+        "no drift of 3 replies in:\n{}",
+        text.lines()
+            .filter(|l| l.contains("drift"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(!text.contains(KEY), "the API key reached /metrics");
+}

@@ -191,6 +191,10 @@ impl SqliteStore {
             .await
     }
 
+    pub async fn smartlead_accounts(&self) -> Result<Vec<(UserId, String)>, StorageError> {
+        self.read(users::smartlead_accounts).await
+    }
+
     pub async fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
         self.read(move |conn| users::find_user(conn, user)).await
     }

@@ -189,3 +189,24 @@ pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>
     conn.execute("DELETE FROM users WHERE id = ?1", [user.to_string()])?;
     Ok(removed)
 }
+
+/// Every user with a Smartlead API key, and the key.
+pub fn smartlead_accounts(conn: &Connection) -> Result<Vec<(UserId, String)>, StorageError> {
+    let mut stmt = conn.prepare(
+        "SELECT user_id, credentials FROM integration_credentials WHERE provider = 'smartlead'
+         ORDER BY user_id",
+    )?;
+    let rows: Vec<(String, String)> = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user, json)| {
+            let key = serde_json::from_str::<SmartleadCredentials>(&json)
+                .ok()?
+                .api_key
+                .filter(|k| !k.is_empty())?;
+            Some((user.parse().ok()?, key))
+        })
+        .collect())
+}
