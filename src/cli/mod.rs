@@ -19,6 +19,7 @@ mod prune;
 mod rollups;
 mod serve;
 mod smartlead;
+mod smartlead_sync;
 mod tokens;
 mod users;
 

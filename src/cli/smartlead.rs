@@ -41,6 +41,25 @@ enum SmartleadAction {
         #[arg(long)]
         json: bool,
     },
+    /// Backfill what webhooks missed: page Smartlead's per-email statistics and store every event
+    /// missing here through the webhook's path (leads, rollups, dedupe). A later webhook delivery
+    /// of a backfilled event is recognised, never counted twice. Safe to repeat and to resume.
+    Sync {
+        #[arg(long)]
+        user: String,
+        /// Only these campaigns (default: every campaign of the account).
+        #[arg(long = "campaign")]
+        campaigns: Vec<String>,
+        /// Only emails sent since this date (`2026-10-01`); their opens, clicks and replies
+        /// may come later and are included.
+        #[arg(long)]
+        since: Option<String>,
+        /// Report what would be backfilled; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// This hub's webhook on Smartlead campaigns.
     Webhooks {
         #[command(subcommand)]
@@ -96,6 +115,13 @@ pub fn run(args: SmartleadArgs) -> CliResult {
     let api_base = args.smartlead_api_base;
     match args.action {
         SmartleadAction::Webhooks { action } => webhooks(&admin, &api_base, action),
+        SmartleadAction::Sync {
+            user,
+            campaigns,
+            since,
+            dry_run,
+            json,
+        } => super::smartlead_sync::run(admin, &api_base, &user, &campaigns, since, dry_run, json),
         SmartleadAction::Check {
             user,
             campaigns,
@@ -142,7 +168,11 @@ pub fn run(args: SmartleadArgs) -> CliResult {
 }
 
 /// A client with `user`'s stored API key.
-fn client_for(admin: &Admin, user: UserId, base: &str) -> Result<SmartleadClient, String> {
+pub(super) fn client_for(
+    admin: &Admin,
+    user: UserId,
+    base: &str,
+) -> Result<SmartleadClient, String> {
     admin
         .user(user)
         .map_err(|e| e.to_string())?
@@ -158,7 +188,7 @@ fn client_for(admin: &Admin, user: UserId, base: &str) -> Result<SmartleadClient
 }
 
 /// The campaigns named, checked; or those of the account (`active`: only ACTIVE ones).
-fn campaigns_of(
+pub(super) fn campaigns_of(
     client: &mut SmartleadClient,
     named: &[String],
     active: bool,

@@ -71,7 +71,16 @@ impl SmartleadClient {
 
     /// `GET {base}{path}` as JSON. `path` must not carry a query string of its own.
     pub fn get<T: DeserializeOwned>(&mut self, path: &str) -> Result<T, ClientError> {
-        self.call("GET", path, None)
+        self.call("GET", path, &[], None)
+    }
+
+    /// `GET {base}{path}?name=value…` as JSON.
+    pub fn get_with<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ClientError> {
+        self.call("GET", path, query, None)
     }
 
     /// `POST {base}{path}` with a JSON body, the answer as JSON.
@@ -80,13 +89,14 @@ impl SmartleadClient {
         path: &str,
         body: &serde_json::Value,
     ) -> Result<T, ClientError> {
-        self.call("POST", path, Some(body))
+        self.call("POST", path, &[], Some(body))
     }
 
     fn call<T: DeserializeOwned>(
         &mut self,
         method: &'static str,
         path: &str,
+        query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<T, ClientError> {
         let mut pause = Duration::from_secs(2);
@@ -99,13 +109,20 @@ impl SmartleadClient {
             }
             self.last = Some(Instant::now());
             let url = format!("{}{path}", self.base);
+            let pairs = query.iter().map(|(k, v)| (*k, v.as_str()));
             let sent = match body {
                 Some(body) => self
                     .agent
                     .post(&url)
+                    .query_pairs(pairs)
                     .query("api_key", &self.api_key)
                     .send_json(body),
-                None => self.agent.get(&url).query("api_key", &self.api_key).call(),
+                None => self
+                    .agent
+                    .get(&url)
+                    .query_pairs(pairs)
+                    .query("api_key", &self.api_key)
+                    .call(),
             };
             let answer = sent.map_err(|err| ClientError::Transport {
                 method,

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Deserializer};
 
+use super::mapping::SmartleadKind;
+use super::MappingError;
+use crate::domain::{CampaignId, EmailAddress, EmailEvent, UtcTimestamp};
+
 /// A count or id sent as a number or as a string of digits.
 fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
@@ -69,6 +73,121 @@ pub struct Webhook {
     pub event_types: Vec<String>,
 }
 
+/// A page of `GET /campaigns/{id}/statistics`: one row per email sent.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatisticsPage {
+    #[serde(default, deserialize_with = "number")]
+    pub total_stats: u64,
+    #[serde(default)]
+    pub data: Vec<StatisticsRow>,
+}
+
+/// One email of a campaign, as Smartlead's statistics list it: when it was sent, and the first
+/// open, click and reply it got; whether it bounced or its lead unsubscribed.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct StatisticsRow {
+    pub lead_email: String,
+    #[serde(default, deserialize_with = "number")]
+    pub sequence_number: u64,
+    #[serde(default)]
+    pub stats_id: Option<String>,
+    #[serde(default)]
+    pub sent_time: Option<String>,
+    #[serde(default)]
+    pub open_time: Option<String>,
+    #[serde(default)]
+    pub click_time: Option<String>,
+    #[serde(default)]
+    pub reply_time: Option<String>,
+    #[serde(default)]
+    pub is_bounced: Option<bool>,
+    #[serde(default)]
+    pub is_unsubscribed: Option<bool>,
+}
+
+impl StatisticsRow {
+    /// The events this row stands for, as the webhook would have normalized them. A bounce or an
+    /// unsubscribe has no time in REST: the latest time the row has stands in, marked estimated.
+    pub fn events(&self, campaign: &CampaignId) -> Result<Vec<EmailEvent>, MappingError> {
+        let email =
+            EmailAddress::parse(&self.lead_email).map_err(|e| MappingError::InvalidLeadEmail {
+                field: "lead_email",
+                reason: e.to_string(),
+            })?;
+        let step = self.sequence_number.max(1);
+        let at = |field: &'static str,
+                  raw: &Option<String>|
+         -> Result<Option<UtcTimestamp>, MappingError> {
+            raw.as_deref()
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| {
+                    UtcTimestamp::parse(&t.trim().replacen(' ', "T", 1))
+                        .map_err(|e| MappingError::InvalidTimestamp { field, reason: e.0 })
+                })
+                .transpose()
+        };
+        let sent = at("sent_time", &self.sent_time)?;
+        let opened = at("open_time", &self.open_time)?;
+        let clicked = at("click_time", &self.click_time)?;
+        let replied = at("reply_time", &self.reply_time)?;
+        let latest = [sent, opened, clicked, replied].into_iter().flatten().max();
+        let mut found: Vec<(SmartleadKind, UtcTimestamp, bool)> = Vec::new();
+        for (kind, time) in [
+            (SmartleadKind::Sent, sent),
+            (SmartleadKind::Opened, opened),
+            (SmartleadKind::Clicked, clicked),
+            (SmartleadKind::Replied, replied),
+        ] {
+            if let Some(time) = time {
+                found.push((kind, time, false));
+            }
+        }
+        if let (Some(true), Some(time)) = (self.is_bounced, latest) {
+            found.push((SmartleadKind::Bounced, time, true));
+        }
+        if let (Some(true), Some(time)) = (self.is_unsubscribed, latest) {
+            found.push((SmartleadKind::Unsubscribed, time, true));
+        }
+        let step32 = u32::try_from(step).map_err(|_| MappingError::WrongType {
+            field: "sequence_number",
+            expected: "a step number",
+        })?;
+        Ok(found
+            .into_iter()
+            .filter_map(|(kind, time, estimated)| {
+                let event_type = kind.event_type(step)?;
+                let payload = serde_json::json!({
+                    "source": "smartlead_rest",
+                    "stats_id": self.stats_id,
+                    "lead_email": email.as_str(),
+                    "sequence_number": step,
+                    "event_type": event_type.as_str(),
+                    "time": time.to_string(),
+                    "time_estimated": estimated,
+                });
+                Some(EmailEvent {
+                    event_type,
+                    email: email.clone(),
+                    campaign_id: campaign.clone(),
+                    step: step32,
+                    message_id: String::new(),
+                    occurred_at: time,
+                    dedupe_key: super::dedupe::key(
+                        "rest-v1",
+                        &[
+                            campaign.as_str(),
+                            email.as_str(),
+                            &step.to_string(),
+                            event_type.as_str(),
+                        ],
+                    ),
+                    payload: payload.to_string(),
+                })
+            })
+            .collect())
+    }
+}
+
 /// The event types this hub registers for: everything it maps or keeps, under the names
 /// Smartlead's campaign webhook API accepts (docs/SMARTLEAD-REST.md §3).
 pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
@@ -84,6 +203,53 @@ pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_statistics_row_stands_for_its_events() {
+        let row: StatisticsRow = serde_json::from_str(
+            r#"{"lead_email":"Zoe@Acme.example","sequence_number":"2","stats_id":"st-1",
+                "sent_time":"2026-10-05 09:00:00.000Z","open_time":"2026-10-05T10:00:00Z",
+                "click_time":null,"reply_time":"","is_bounced":true,"is_unsubscribed":null}"#,
+        )
+        .unwrap();
+        let campaign = CampaignId::parse("77").unwrap();
+        let events = row.events(&campaign).unwrap();
+        let summary: Vec<(&str, String, u32)> = events
+            .iter()
+            .map(|e| (e.event_type.as_str(), e.occurred_at.to_string(), e.step))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("email_sent", "2026-10-05T09:00:00.000Z".to_owned(), 2),
+                (
+                    "email_follow_up_opened",
+                    "2026-10-05T10:00:00.000Z".to_owned(),
+                    2
+                ),
+                // No bounce time in REST: the row's latest time, marked estimated.
+                ("email_bounced", "2026-10-05T10:00:00.000Z".to_owned(), 2),
+            ]
+        );
+        assert!(events
+            .iter()
+            .all(|e| e.email.as_str() == "zoe@acme.example"));
+        assert!(events[2].payload.contains("\"time_estimated\":true"));
+        // The same row gives the same keys: a second sync finds them stored.
+        assert_eq!(
+            events[0].dedupe_key,
+            row.events(&campaign).unwrap()[0].dedupe_key
+        );
+        let bad: StatisticsRow =
+            serde_json::from_str(r#"{"lead_email":"a@b.io","sent_time":"yesterday"}"#).unwrap();
+        assert!(matches!(
+            bad.events(&campaign),
+            Err(MappingError::InvalidTimestamp {
+                field: "sent_time",
+                ..
+            })
+        ));
+    }
 
     #[test]
     fn counters_are_read_from_strings_numbers_and_nulls() {

@@ -4,15 +4,15 @@
 
 use std::path::Path;
 
-use super::records::NewUser;
 use super::records::WebhookTenant;
+use super::records::{BackfillOutcome, NewUser};
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
 use super::StorageError;
-use crate::domain::UserId;
 use crate::domain::UtcTimestamp;
 use crate::domain::{ApiToken, CampaignId, HeldId, Mapped, OrgId, SmartleadEvent, TokenId};
+use crate::domain::{EmailEvent, UserId};
 
 pub struct Admin(Backend);
 
@@ -153,6 +153,19 @@ impl Admin {
         limit: usize,
     ) -> Result<PruneStep, StorageError> {
         on_backend!(&mut self.0, admin => admin.prune_step(before, cursor, limit))
+    }
+
+    /// Stores events built from Smartlead's REST statistics for the emails whose webhook never
+    /// came (skipping kinds the lead already has at that step), in one transaction; a dry run
+    /// rolls it back.
+    pub fn backfill_batch(
+        &mut self,
+        user: UserId,
+        org: &OrgId,
+        events: &[EmailEvent],
+        commit: bool,
+    ) -> Result<Vec<BackfillOutcome>, StorageError> {
+        on_backend!(&mut self.0, admin => admin.backfill_batch(user, org, events, commit))
     }
 
     /// Held deliveries (only those held for `reason`, if given), oldest first, no payloads.

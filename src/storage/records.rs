@@ -133,6 +133,15 @@ pub struct StorageUsage {
     pub held_bytes: u64,
 }
 
+/// What a sync did with one event from Smartlead's REST statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackfillOutcome {
+    /// Missing here: stored, counted, listed for a later webhook delivery to claim.
+    Backfilled { event_id: String },
+    /// The lead already has an event of this kind at this step of the campaign.
+    Present,
+}
+
 /// How large the held-deliveries table may grow: past either bound the oldest are dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeldLimits {

@@ -32,6 +32,7 @@ mod retention;
 mod rollups;
 mod schema;
 mod smartlead_rest;
+mod smartlead_sync;
 mod steps;
 mod storage_faults;
 mod wal;

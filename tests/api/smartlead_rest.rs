@@ -11,12 +11,14 @@ use serde_json::{json, Value};
 use crate::helpers::{add_user, admin, fixture, ingest_in_batches, run_hub, ORG, SECRET};
 use smartlead_hub::storage::records::SmartleadCredentials;
 
-const KEY: &str = "sl-key-3f9c2b7e1d";
-const CAMPAIGN: &str = "3701245";
+pub const KEY: &str = "sl-key-3f9c2b7e1d";
+pub const CAMPAIGN: &str = "3701245";
 
 #[derive(Default)]
-struct Fake {
-    analytics: Mutex<Value>,
+pub struct Fake {
+    pub analytics: Mutex<Value>,
+    /// Statistics rows of CAMPAIGN (one per email).
+    pub statistics: Mutex<Vec<Value>>,
     analytics_calls: AtomicUsize,
     /// Webhooks by campaign id.
     webhooks: Mutex<std::collections::HashMap<String, Vec<Value>>>,
@@ -49,6 +51,39 @@ async fn campaigns(req: HttpRequest, fake: web::Data<Fake>) -> HttpResponse {
             {"id": 3701245, "name": "Q4 Ops leaders", "status": "ACTIVE"},
             {"id": "3709999", "name": "Paused one", "status": "PAUSED"}
         ]))
+}
+
+/// Pages of statistics, `limit` at most 1000 as Smartlead allows, `total_stats` a string.
+async fn statistics(
+    req: HttpRequest,
+    path: web::Path<String>,
+    fake: web::Data<Fake>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().json(json!({"message": "Invalid API Key"}));
+    }
+    let query: std::collections::HashMap<String, String> =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default();
+    let number = |name: &str| {
+        query
+            .get(name)
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let (offset, limit) = (number("offset"), number("limit"));
+    if limit > 1000 {
+        return HttpResponse::BadRequest()
+            .json(json!({"message": "\"limit\" must be less than or equal to 1000"}));
+    }
+    let rows = if path.as_str() == CAMPAIGN {
+        fake.statistics.lock().unwrap().clone()
+    } else {
+        Vec::new()
+    };
+    let page: Vec<Value> = rows.iter().skip(offset).take(limit).cloned().collect();
+    HttpResponse::Ok().json(json!({"total_stats": rows.len().to_string(), "offset": offset, "limit": limit, "data": page}))
 }
 
 async fn list_webhooks(
@@ -118,12 +153,16 @@ async fn analytics(
     HttpResponse::Ok().json(fake.analytics.lock().unwrap().clone())
 }
 
-fn start_fake(fake: web::Data<Fake>) -> String {
+pub fn start_fake(fake: web::Data<Fake>) -> String {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(fake.clone())
             .route("/api/v1/campaigns/", web::get().to(campaigns))
             .route("/api/v1/campaigns/{id}/analytics", web::get().to(analytics))
+            .route(
+                "/api/v1/campaigns/{id}/statistics",
+                web::get().to(statistics),
+            )
             .route(
                 "/api/v1/campaigns/{id}/webhooks",
                 web::get().to(list_webhooks),

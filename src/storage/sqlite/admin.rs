@@ -7,12 +7,12 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::DEFAULT_BUSY_TIMEOUT;
 use super::{held, migrations, open_read_write, rollups, tokens, users, StorageError};
-use crate::domain::UserId;
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::domain::{CampaignId, UtcTimestamp};
+use crate::domain::{EmailEvent, UserId};
+use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
-use crate::storage::records::{MetricRow, User, WebhookTenant};
 use crate::storage::rollup_counts::PendingCounts;
 
 pub struct SqliteAdmin {
@@ -185,6 +185,29 @@ impl SqliteAdmin {
         let step = super::retention::prune_step(&tx, before, cursor, limit)?;
         tx.commit()?;
         Ok(step)
+    }
+
+    pub fn backfill_batch(
+        &mut self,
+        user: UserId,
+        org: &OrgId,
+        events: &[EmailEvent],
+        commit: bool,
+    ) -> Result<Vec<BackfillOutcome>, StorageError> {
+        let now = UtcTimestamp::now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut counts = PendingCounts::default();
+        let outcomes = events
+            .iter()
+            .map(|event| super::backfill::backfill(&tx, &mut counts, user, org, event, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        rollups::flush(&mut counts, &tx)?;
+        if commit {
+            tx.commit()?;
+        }
+        Ok(outcomes)
     }
 
     pub fn held_deliveries(&self, reason: Option<&str>) -> Result<Vec<HeldDelivery>, StorageError> {

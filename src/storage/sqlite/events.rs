@@ -38,6 +38,10 @@ fn ingest_email(
     if let Some(event_id) = existing_email_event(conn, &user_id, &event.dedupe_key)? {
         return Ok(IngestOutcome::Duplicate { event_id });
     }
+    // The same email's event, backfilled by a sync before this delivery arrived.
+    if let Some(event_id) = super::backfill::claim(conn, &user_id, event)? {
+        return Ok(IngestOutcome::Duplicate { event_id });
+    }
     let lead_id = upsert_lead(conn, &user_id, &event.email, Some(&event.campaign_id), now)?;
     let occurred_at = event.occurred_at.to_string();
     // Only a newer event moves the lead's latest activity, so any arrival order ends in the same

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(&str, M<'static>)] = &[
     migration!("20250219_007_firsts_from_lead_events"),
     migration!("20250226_008_held_deliveries"),
     migration!("20250305_009_sequence_steps"),
+    migration!("20250312_010_rest_backfills"),
 ];
 
 fn migrations() -> Migrations<'static> {

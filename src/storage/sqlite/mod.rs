@@ -8,6 +8,7 @@
 
 mod admin;
 pub mod analytics;
+mod backfill;
 mod backup;
 mod connection;
 mod error;

@@ -1,0 +1,131 @@
+//! `smartlead sync`: Smartlead's per-email statistics, paged, turned into the events they stand
+//! for and stored where missing (storage::Admin::backfill_batch).
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::smartlead::{campaigns_of, client_for};
+use super::CliResult;
+use crate::domain::{OrgId, UserId};
+use crate::smartlead::rest::StatisticsPage;
+use crate::storage::records::BackfillOutcome;
+use crate::storage::Admin;
+
+/// Smartlead's largest page of statistics.
+const PAGE: u64 = 1000;
+/// Past this many pages a campaign's listing is taken to be endless (a broken answer).
+const MAX_PAGES: u64 = 10_000;
+
+#[derive(Debug, Default, Serialize)]
+struct CampaignSync {
+    campaign_id: String,
+    /// Email rows Smartlead listed.
+    rows: u64,
+    /// Events those rows stand for.
+    events: u64,
+    already_present: u64,
+    backfilled: u64,
+    /// Rows that could not be read (a bad address or time), with the first reason.
+    unreadable: u64,
+    first_problem: Option<String>,
+}
+
+pub fn run(
+    mut admin: Admin,
+    base: &str,
+    user: &str,
+    campaigns: &[String],
+    since: Option<String>,
+    dry_run: bool,
+    json: bool,
+) -> CliResult {
+    let user: UserId = user.parse()?;
+    let org = admin
+        .user(user)?
+        .and_then(|u| u.smartlead_org_id)
+        .ok_or_else(|| format!("user {user} has no Smartlead org (users set-org)"))?;
+    let org = OrgId::parse(&org)?;
+    if let Some(since) = &since {
+        crate::domain::UtcTimestamp::parse(since)?;
+    }
+    let mut client = client_for(&admin, user, base)?;
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let mut report = Vec::new();
+    for campaign in campaigns_of(&mut client, campaigns, false)? {
+        let mut done = CampaignSync {
+            campaign_id: campaign.as_str().to_owned(),
+            ..CampaignSync::default()
+        };
+        let path = format!("/campaigns/{}/statistics", campaign.as_str());
+        for page_number in 0..MAX_PAGES {
+            let mut query = vec![
+                ("offset", (page_number * PAGE).to_string()),
+                ("limit", PAGE.to_string()),
+            ];
+            if let Some(since) = &since {
+                query.push(("sent_time_start_date", since.clone()));
+            }
+            let page: StatisticsPage = client.get_with(&path, &query)?;
+            let count = page.data.len() as u64;
+            done.rows += count;
+            let mut events = Vec::new();
+            for row in &page.data {
+                match row.events(&campaign) {
+                    Ok(found) => events.extend(found),
+                    Err(err) => {
+                        done.unreadable += 1;
+                        done.first_problem.get_or_insert_with(|| err.to_string());
+                    }
+                }
+            }
+            done.events += events.len() as u64;
+            for outcome in admin.backfill_batch(user, &org, &events, !dry_run)? {
+                match outcome {
+                    BackfillOutcome::Backfilled { .. } => done.backfilled += 1,
+                    BackfillOutcome::Present => done.already_present += 1,
+                }
+            }
+            bar.set_message(format!(
+                "campaign {}: {} emails read, {} events backfilled",
+                campaign.as_str(),
+                done.rows,
+                done.backfilled
+            ));
+            if count == 0 || count < PAGE || done.rows >= page.total_stats {
+                break;
+            }
+        }
+        report.push(done);
+    }
+    bar.finish_and_clear();
+    if json {
+        outln!("{}", serde_json::to_string(&report)?);
+    } else {
+        for c in &report {
+            outln!(
+                "campaign {}: {} emails, {} events: {} already here, {} backfilled{}",
+                c.campaign_id,
+                c.rows,
+                c.events,
+                c.already_present,
+                c.backfilled,
+                if c.unreadable > 0 {
+                    format!(
+                        "; {} rows unreadable ({})",
+                        c.unreadable,
+                        c.first_problem.as_deref().unwrap_or("")
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if dry_run {
+            outln!("dry run: nothing was stored");
+        }
+    }
+    Ok(())
+}

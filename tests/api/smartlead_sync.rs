@@ -1,0 +1,254 @@
+//! The gap test: a campaign's history delivered with gaps (webhooks dropped), `check` reports the
+//! drift, `sync` backfills from Smartlead's statistics, `check` agrees, and the dropped webhooks,
+//! delivered hours late with millisecond times, double nothing.
+
+use actix_web::web;
+use serde_json::{json, Value};
+
+use super::smartlead_rest::{start_fake, Fake, CAMPAIGN, KEY};
+use crate::helpers::{admin, run_hub, spawn_app, TestApp, ORG, SECRET};
+use smartlead_hub::storage::records::SmartleadCredentials;
+
+/// One email of the history: its lead, its step, when it was sent and what happened to it.
+struct Email {
+    lead: usize,
+    step: u32,
+    sent: &'static str,
+    opened: Option<&'static str>,
+    replied: Option<&'static str>,
+    bounced: bool,
+}
+
+const HISTORY: &[Email] = &[
+    Email {
+        lead: 1,
+        step: 1,
+        sent: "2026-10-05T09:00:00",
+        opened: Some("2026-10-05T11:00:00"),
+        replied: None,
+        bounced: false,
+    },
+    Email {
+        lead: 1,
+        step: 2,
+        sent: "2026-10-08T09:00:00",
+        opened: Some("2026-10-08T10:30:00"),
+        replied: Some("2026-10-08T12:00:00"),
+        bounced: false,
+    },
+    Email {
+        lead: 2,
+        step: 1,
+        sent: "2026-10-05T09:05:00",
+        opened: Some("2026-10-06T08:00:00"),
+        replied: None,
+        bounced: false,
+    },
+    Email {
+        lead: 3,
+        step: 1,
+        sent: "2026-10-05T09:10:00",
+        opened: None,
+        replied: None,
+        bounced: true,
+    },
+    Email {
+        lead: 4,
+        step: 1,
+        sent: "2026-10-05T09:15:00",
+        opened: Some("2026-10-05T09:45:00"),
+        replied: Some("2026-10-05T14:00:00"),
+        bounced: false,
+    },
+    Email {
+        lead: 5,
+        step: 1,
+        sent: "2026-10-05T09:20:00",
+        opened: None,
+        replied: None,
+        bounced: false,
+    },
+];
+
+fn address(lead: usize) -> String {
+    format!("Lead.{lead}@Acme.example")
+}
+
+/// The webhook bodies of the history (millisecond times), each with a tag to drop it by.
+fn deliveries() -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for e in HISTORY {
+        let body = |event_type: &str, at: &str| {
+            json!({"event_type": event_type, "event_timestamp": format!("{at}.123Z"), "campaign_id": 3701245,
+                   "sequence_number": e.step, "stats_id": format!("st-{}-{}", e.lead, e.step), "to_email": address(e.lead),
+                   "sl_email_lead_id": format!("{}", 4100 + e.lead), "secret_key": SECRET})
+        };
+        let tag = |kind: &str| format!("{}-{}-{kind}", e.lead, e.step);
+        out.push((tag("sent"), body("EMAIL_SENT", e.sent)));
+        if let Some(at) = e.opened {
+            out.push((tag("open"), body("EMAIL_OPEN", at)));
+        }
+        if let Some(at) = e.replied {
+            out.push((tag("reply"), body("EMAIL_REPLY", at)));
+        }
+        if e.bounced {
+            out.push((tag("bounce"), body("EMAIL_BOUNCE", e.sent)));
+        }
+    }
+    out
+}
+
+/// Smartlead's statistics rows for the history (second-precision times, as REST has them).
+fn statistics() -> Vec<Value> {
+    // "2026-10-05 09:00:00.000Z": a space, whole seconds.
+    let time = |t: Option<&str>| t.map(|t| format!("{}.000Z", t.replace('T', " ")));
+    HISTORY
+        .iter()
+        .map(|e| json!({"lead_name": "Lead", "lead_email": address(e.lead).to_lowercase(), "sequence_number": e.step,
+                        "stats_id": format!("st-{}-{}", e.lead, e.step), "sent_time": time(Some(e.sent)),
+                        "open_time": time(e.opened), "click_time": null, "reply_time": time(e.replied),
+                        "open_count": if e.opened.is_some() { 1 } else { 0 }, "click_count": 0,
+                        "is_unsubscribed": false, "is_bounced": e.bounced}))
+        .collect()
+}
+
+/// Smartlead's analytics for the whole history.
+fn analytics() -> Value {
+    let leads = |f: &dyn Fn(&Email) -> bool| {
+        let mut l: Vec<usize> = HISTORY.iter().filter(|e| f(e)).map(|e| e.lead).collect();
+        l.sort();
+        l.dedup();
+        l.len().to_string()
+    };
+    json!({"id": 3701245, "sent_count": HISTORY.len().to_string(), "unique_sent_count": leads(&|_| true),
+           "open_count": "6", "unique_open_count": leads(&|e| e.opened.is_some()), "click_count": "0",
+           "unique_click_count": "0", "reply_count": HISTORY.iter().filter(|e| e.replied.is_some()).count().to_string(),
+           "bounce_count": "1", "unsubscribed_count": "0"})
+}
+
+async fn hub(app: &TestApp, args: Vec<String>) -> (bool, String, String) {
+    let db = app.db_path.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_hub(&args, Some(&db))
+    })
+    .await
+    .unwrap()
+}
+
+fn counts(app: &TestApp) -> (i64, i64) {
+    app.db()
+        .query_row(
+            "SELECT (SELECT count(*) FROM email_events), (SELECT sum(events) FROM rollup_totals)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks() {
+    let app = spawn_app().await;
+    let credentials = SmartleadCredentials {
+        webhook_secret: Some(SECRET.into()),
+        api_key: Some(KEY.into()),
+    };
+    admin(&app.db_path)
+        .set_smartlead_credentials(app.user_id, &credentials)
+        .unwrap();
+    let fake = web::Data::new(Fake::default());
+    *fake.analytics.lock().unwrap() = analytics();
+    *fake.statistics.lock().unwrap() = statistics();
+    let base = start_fake(fake.clone());
+
+    // Delivered with gaps: lead 4's whole history and lead 2's open never arrived.
+    let dropped = |tag: &str| tag.starts_with("4-") || tag == "2-1-open";
+    let mut late = Vec::new();
+    for (tag, body) in deliveries() {
+        if dropped(&tag) {
+            late.push(body);
+            continue;
+        }
+        let answer = app.post_webhook(ORG, body.to_string(), None).await;
+        assert_eq!(answer.body["status"], "stored", "{tag}: {}", answer.body);
+    }
+    let user = app.user_id.to_string();
+    let command = |words: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        args.extend([
+            "--user".into(),
+            user.clone(),
+            "--smartlead-api-base".into(),
+            base.clone(),
+        ]);
+        args
+    };
+
+    let (ok, out, _) = hub(
+        &app,
+        command(&["smartlead", "check", "--campaign", CAMPAIGN]),
+    )
+    .await;
+    assert!(!ok, "the gap went unnoticed:\n{out}");
+
+    // A dry run says what it would do and stores nothing.
+    let before = counts(&app);
+    let (ok, out, err) = hub(
+        &app,
+        command(&[
+            "smartlead",
+            "sync",
+            "--campaign",
+            CAMPAIGN,
+            "--dry-run",
+            "--json",
+        ]),
+    )
+    .await;
+    assert!(ok, "{err}");
+    let dry: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(dry[0]["backfilled"], late.len(), "{dry}");
+    assert_eq!(counts(&app), before);
+
+    // The sync backfills exactly what was dropped; check agrees; a second sync adds nothing.
+    let (ok, out, err) = hub(&app, command(&["smartlead", "sync", "--json"])).await;
+    assert!(ok, "{err}");
+    let synced: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(synced[0]["rows"], HISTORY.len());
+    assert_eq!(synced[0]["backfilled"], late.len(), "{synced}");
+    let (ok, out, _) = hub(
+        &app,
+        command(&["smartlead", "check", "--campaign", CAMPAIGN]),
+    )
+    .await;
+    assert!(ok, "check still differs after the sync:\n{out}");
+    let (_, out, _) = hub(&app, command(&["smartlead", "sync", "--json"])).await;
+    let again: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(again[0]["backfilled"], 0);
+    let after_sync = counts(&app);
+
+    // The dropped webhooks arrive hours late, with millisecond times: each is the event already
+    // backfilled, and nothing is counted twice.
+    for body in late {
+        let answer = app.post_webhook(ORG, body.to_string(), None).await;
+        assert_eq!(answer.body["status"], "duplicate", "{}", answer.body);
+    }
+    assert_eq!(counts(&app), after_sync);
+    assert_eq!(admin(&app.db_path).check_rollups().unwrap(), vec![]);
+    // The claimed rows now carry the webhook's payload.
+    let rest_left: i64 = app
+        .db()
+        .query_row(
+            "SELECT count(*) FROM email_events WHERE event_data LIKE '%smartlead_rest%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rest_left, 0);
+    let (ok, out, _) = hub(
+        &app,
+        command(&["smartlead", "check", "--campaign", CAMPAIGN]),
+    )
+    .await;
+    assert!(ok, "{out}");
+}
