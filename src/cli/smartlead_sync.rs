@@ -60,6 +60,7 @@ pub fn run(
             ..CampaignSync::default()
         };
         let path = format!("/campaigns/{}/statistics", campaign.as_str());
+        let mut previous_first = None;
         for page_number in 0..MAX_PAGES {
             let mut query = vec![
                 ("offset", (page_number * PAGE).to_string()),
@@ -70,6 +71,24 @@ pub fn run(
             }
             let page: StatisticsPage = client.get_with(&path, &query)?;
             let count = page.data.len() as u64;
+            // Hostile or broken answers end the sync with a clear error, not a loop.
+            if count > PAGE {
+                return Err(format!(
+                    "Smartlead sent {count} rows for a page of {PAGE} (GET {path})"
+                )
+                .into());
+            }
+            let first = page
+                .data
+                .first()
+                .map(|row| (row.stats_id.clone(), row.lead_email.clone()));
+            if count > 0 && first == previous_first {
+                return Err(format!(
+                    "Smartlead answered the same page twice (GET {path}): stopping"
+                )
+                .into());
+            }
+            previous_first = first;
             done.rows += count;
             let mut events = Vec::new();
             for row in &page.data {

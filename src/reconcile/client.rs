@@ -48,6 +48,8 @@ pub struct SmartleadClient {
     pace: Duration,
     /// When Smartlead said the budget is spent (`x-ratelimit-remaining: 0`), when it refills.
     not_before: Option<Instant>,
+    /// The first pause before a retry without `Retry-After`; it doubles each time.
+    first_pause: Duration,
 }
 
 impl SmartleadClient {
@@ -66,6 +68,11 @@ impl SmartleadClient {
             last: None,
             pace: if local { Duration::ZERO } else { PACE },
             not_before: None,
+            first_pause: if local {
+                Duration::from_millis(50)
+            } else {
+                Duration::from_secs(2)
+            },
         }
     }
 
@@ -99,7 +106,7 @@ impl SmartleadClient {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<T, ClientError> {
-        let mut pause = Duration::from_secs(2);
+        let mut pause = self.first_pause;
         for attempt in 1..=ATTEMPTS {
             if let Some(last) = self.last {
                 sleep(self.pace.saturating_sub(last.elapsed()));

@@ -19,6 +19,9 @@ pub struct Fake {
     pub analytics: Mutex<Value>,
     /// Statistics rows of CAMPAIGN (one per email).
     pub statistics: Mutex<Vec<Value>>,
+    /// A hostile answer to give: `huge_page`, `repeat_pages`, `truncated`, `server_error`,
+    /// `wrong_types`.
+    pub fault: Mutex<Option<&'static str>>,
     analytics_calls: AtomicUsize,
     /// Webhooks by campaign id.
     webhooks: Mutex<std::collections::HashMap<String, Vec<Value>>>,
@@ -76,6 +79,31 @@ async fn statistics(
     if limit > 1000 {
         return HttpResponse::BadRequest()
             .json(json!({"message": "\"limit\" must be less than or equal to 1000"}));
+    }
+    let fault = *fake.fault.lock().unwrap();
+    let first = fake
+        .statistics
+        .lock()
+        .unwrap()
+        .first()
+        .cloned()
+        .unwrap_or(json!({}));
+    match fault {
+        Some("huge_page") => {
+            return HttpResponse::Ok()
+                .json(json!({"total_stats": "5000", "data": vec![first; limit + 1]}))
+        }
+        Some("repeat_pages") => {
+            return HttpResponse::Ok()
+                .json(json!({"total_stats": "9999999", "data": vec![first; limit]}))
+        }
+        Some("truncated") => {
+            return HttpResponse::Ok()
+                .content_type("application/json")
+                .body(r#"{"total_stats":"5","data":[{"lead_email":"#)
+        }
+        Some("server_error") => return HttpResponse::ServiceUnavailable().finish(),
+        _ => {}
     }
     let rows = if path.as_str() == CAMPAIGN {
         fake.statistics.lock().unwrap().clone()
@@ -145,6 +173,9 @@ async fn analytics(
         return HttpResponse::TooManyRequests()
             .insert_header(("retry-after", "1"))
             .json(json!({"error": {"code": "RATE_LIMIT_EXCEEDED"}}));
+    }
+    if *fake.fault.lock().unwrap() == Some("wrong_types") {
+        return HttpResponse::Ok().json(json!({"id": 1, "sent_count": {"not": "a count"}}));
     }
     if path.as_str() != CAMPAIGN {
         // A campaign that never sent anything (drafted): nothing to miss.

@@ -139,9 +139,9 @@ async fn hub(app: &TestApp, args: Vec<String>) -> (bool, String, String) {
 fn counts(app: &TestApp) -> (i64, i64) {
     app.db()
         .query_row(
-            "SELECT (SELECT count(*) FROM email_events), (SELECT sum(events) FROM rollup_totals)",
+            "SELECT (SELECT count(*) FROM email_events), (SELECT total(events) FROM rollup_totals)",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get::<_, f64>(1)? as i64)),
         )
         .unwrap()
 }
@@ -251,4 +251,56 @@ async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks() {
     )
     .await;
     assert!(ok, "{out}");
+}
+
+/// Hostile answers end the command cleanly: a clear error naming the endpoint, nothing stored.
+#[actix_web::test]
+async fn hostile_answers_end_cleanly_and_store_nothing() {
+    let app = spawn_app().await;
+    let credentials = SmartleadCredentials {
+        webhook_secret: Some(SECRET.into()),
+        api_key: Some(KEY.into()),
+    };
+    admin(&app.db_path)
+        .set_smartlead_credentials(app.user_id, &credentials)
+        .unwrap();
+    let fake = web::Data::new(Fake::default());
+    *fake.analytics.lock().unwrap() = analytics();
+    *fake.statistics.lock().unwrap() = statistics();
+    let base = start_fake(fake.clone());
+    let user = app.user_id.to_string();
+    let run = |words: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        args.extend([
+            "--user".into(),
+            user.clone(),
+            "--smartlead-api-base".into(),
+            base.clone(),
+            "--campaign".into(),
+            CAMPAIGN.into(),
+        ]);
+        args
+    };
+    for (fault, command, expected) in [
+        ("huge_page", "sync", "rows for a page of 1000"),
+        ("truncated", "sync", "not what was expected"),
+        ("server_error", "sync", "answered 503"),
+        ("wrong_types", "check", "not what was expected"),
+        // Last: its first page is a valid one, and is stored before the repeat shows.
+        ("repeat_pages", "sync", "same page twice"),
+    ] {
+        if fault == "repeat_pages" {
+            assert_eq!(counts(&app), (0, 0), "a hostile answer stored something");
+        }
+        *fake.fault.lock().unwrap() = Some(fault);
+        let (ok, _, err) = hub(&app, run(&["smartlead", command])).await;
+        assert!(!ok, "{fault} was accepted");
+        assert!(err.contains(expected), "{fault}: {err}");
+        assert!(!err.contains(KEY), "{fault}: the key in {err}");
+        assert!(
+            err.contains("/campaigns/"),
+            "{fault}: no endpoint named in {err}"
+        );
+    }
+    assert_eq!(admin(&app.db_path).check_rollups().unwrap(), vec![]);
 }
