@@ -121,6 +121,11 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_RECONCILE_EVERY")]
     pub reconcile_every: Option<Period>,
 
+    /// With --reconcile-every: also backfill what Smartlead has and the hub lacks, as
+    /// `smartlead sync` does, for the campaigns that differ.
+    #[arg(long, env = "SMARTLEAD_HUB_RECONCILE_BACKFILL")]
+    pub reconcile_backfill: bool,
+
     /// Smartlead's REST API base URL (for --reconcile-every).
     #[arg(long, env = "SMARTLEAD_HUB_SMARTLEAD_API_BASE", default_value = crate::reconcile::client::DEFAULT_BASE)]
     pub smartlead_api_base: String,

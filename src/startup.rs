@@ -68,11 +68,15 @@ impl Application {
         });
 
         if let Some(every) = settings.reconcile_every {
+            let plan = crate::jobs::reconcile::Reconcile {
+                every,
+                api_base: settings.smartlead_api_base.clone(),
+                backfill: settings.reconcile_backfill,
+            };
             actix_web::rt::spawn(crate::jobs::reconcile::run(
                 store.clone(),
                 state.metrics.clone(),
-                every,
-                settings.smartlead_api_base.clone(),
+                plan,
             ));
         }
         if let Some(retention) = settings.payload_retention {

@@ -7,14 +7,9 @@ use serde::Serialize;
 use super::smartlead::{campaigns_of, client_for};
 use super::CliResult;
 use crate::domain::{OrgId, UserId};
-use crate::smartlead::rest::StatisticsPage;
+use crate::reconcile::statistics::Pager;
 use crate::storage::records::BackfillOutcome;
 use crate::storage::Admin;
-
-/// Smartlead's largest page of statistics.
-const PAGE: u64 = 1000;
-/// Past this many pages a campaign's listing is taken to be endless (a broken answer).
-const MAX_PAGES: u64 = 10_000;
 
 #[derive(Debug, Default, Serialize)]
 struct CampaignSync {
@@ -59,39 +54,11 @@ pub fn run(
             campaign_id: campaign.as_str().to_owned(),
             ..CampaignSync::default()
         };
-        let path = format!("/campaigns/{}/statistics", campaign.as_str());
-        let mut previous_first = None;
-        for page_number in 0..MAX_PAGES {
-            let mut query = vec![
-                ("offset", (page_number * PAGE).to_string()),
-                ("limit", PAGE.to_string()),
-            ];
-            if let Some(since) = &since {
-                query.push(("sent_time_start_date", since.clone()));
-            }
-            let page: StatisticsPage = client.get_with(&path, &query)?;
-            let count = page.data.len() as u64;
-            // Hostile or broken answers end the sync with a clear error, not a loop.
-            if count > PAGE {
-                return Err(format!(
-                    "Smartlead sent {count} rows for a page of {PAGE} (GET {path})"
-                )
-                .into());
-            }
-            let first = page
-                .data
-                .first()
-                .map(|row| (row.stats_id.clone(), row.lead_email.clone()));
-            if count > 0 && first == previous_first {
-                return Err(format!(
-                    "Smartlead answered the same page twice (GET {path}): stopping"
-                )
-                .into());
-            }
-            previous_first = first;
-            done.rows += count;
+        let mut pager = Pager::new(&campaign, since.clone());
+        while let Some(rows) = pager.next(&mut client)? {
+            done.rows += rows.len() as u64;
             let mut events = Vec::new();
-            for row in &page.data {
+            for row in &rows {
                 match row.events(&campaign) {
                     Ok(found) => events.extend(found),
                     Err(err) => {
@@ -113,9 +80,6 @@ pub fn run(
                 done.rows,
                 done.backfilled
             ));
-            if count == 0 || count < PAGE || done.rows >= page.total_stats {
-                break;
-            }
         }
         report.push(done);
     }

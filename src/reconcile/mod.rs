@@ -3,4 +3,5 @@
 
 pub mod check;
 pub mod client;
+pub mod statistics;
 pub mod webhooks;

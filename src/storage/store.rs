@@ -8,14 +8,14 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::records::{BackfillOutcome, KeptEvent, StepCount, WebhookTenant};
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use super::records::{HeldLimits, PruneCursor, PruneStep, Readiness, StorageUsage};
-use super::records::{KeptEvent, StepCount, WebhookTenant};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
 use super::{StorageError, StorageFault, StorageMetrics, WriterSettings};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::domain::{SmartleadEvent, UnmappedDelivery};
+use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
 
 /// How the store opens the database and runs.
 #[derive(Debug, Clone)]
@@ -93,6 +93,17 @@ impl Store {
         limit: usize,
     ) -> Result<PruneStep, StorageError> {
         on_backend!(&self.0, store => store.prune_step(before, cursor, limit).await)
+    }
+
+    /// Stores events built from Smartlead's REST statistics where the lead has no event of
+    /// their kind at their step of the campaign (see `smartlead sync`); one writer job.
+    pub async fn backfill(
+        &self,
+        user: UserId,
+        org: OrgId,
+        events: Vec<EmailEvent>,
+    ) -> Result<Vec<BackfillOutcome>, StorageError> {
+        on_backend!(&self.0, store => store.backfill(user, org, events).await)
     }
 
     /// How much the store occupies (database, WAL, held deliveries), for `/metrics`.

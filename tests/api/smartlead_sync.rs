@@ -304,3 +304,56 @@ async fn hostile_answers_end_cleanly_and_store_nothing() {
     }
     assert_eq!(admin(&app.db_path).check_rollups().unwrap(), vec![]);
 }
+
+/// `serve --reconcile-every … --reconcile-backfill`: the sync in the background.
+#[actix_web::test]
+async fn serve_backfills_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let user = crate::helpers::add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
+    let credentials = SmartleadCredentials {
+        webhook_secret: Some(SECRET.into()),
+        api_key: Some(KEY.into()),
+    };
+    admin(&db)
+        .set_smartlead_credentials(user, &credentials)
+        .unwrap();
+    // Lead 4's history never arrived.
+    let delivered: Vec<_> = deliveries()
+        .into_iter()
+        .filter(|(tag, _)| !tag.starts_with("4-"))
+        .map(|(_, body)| (user, ORG.to_owned(), body.to_string().into_bytes()))
+        .collect();
+    crate::helpers::ingest_in_batches(&db, &delivered, 4);
+    let fake = web::Data::new(Fake::default());
+    *fake.analytics.lock().unwrap() = analytics();
+    *fake.statistics.lock().unwrap() = statistics();
+    let base = start_fake(fake.clone());
+
+    let served = crate::helpers::serve_file(&db, |s| {
+        s.reconcile_every = Some("1h".parse().unwrap());
+        s.reconcile_backfill = true;
+        s.smartlead_api_base = base.clone();
+    });
+    let stored = || {
+        crate::helpers::inspect(&db)
+            .query_row("SELECT count(*) FROM email_events", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap()
+    };
+    let everything = deliveries().len() as i64;
+    for _ in 0..200 {
+        if stored() == everything {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    served.stop().await;
+    assert_eq!(
+        stored(),
+        everything,
+        "the background sync did not fill the gap"
+    );
+    assert_eq!(admin(&db).check_rollups().unwrap(), vec![]);
+}

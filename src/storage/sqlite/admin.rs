@@ -199,10 +199,7 @@ impl SqliteAdmin {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut counts = PendingCounts::default();
-        let outcomes = events
-            .iter()
-            .map(|event| super::backfill::backfill(&tx, &mut counts, user, org, event, now))
-            .collect::<Result<Vec<_>, _>>()?;
+        let outcomes = super::backfill::backfill_all(&tx, &mut counts, user, org, events, now)?;
         rollups::flush(&mut counts, &tx)?;
         if commit {
             tx.commit()?;

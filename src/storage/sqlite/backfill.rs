@@ -80,6 +80,21 @@ pub fn claim(
     Ok(Some(event_id))
 }
 
+/// Backfills `events` in the caller's transaction (a writer job, or the CLI's batch).
+pub fn backfill_all(
+    conn: &Connection,
+    counts: &mut PendingCounts,
+    user: UserId,
+    org: &OrgId,
+    events: &[EmailEvent],
+    now: UtcTimestamp,
+) -> Result<Vec<BackfillOutcome>, StorageError> {
+    events
+        .iter()
+        .map(|event| backfill(conn, counts, user, org, event, now))
+        .collect()
+}
+
 /// Stores `event` (built from a REST statistics row) through the webhook's ingest, unless the
 /// lead already has an event of its kind at its step of the campaign.
 pub fn backfill(

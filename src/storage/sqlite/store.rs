@@ -11,10 +11,10 @@ use rusqlite::Connection;
 use super::{analytics, events, held, integrity, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::domain::{SmartleadEvent, UnmappedDelivery};
+use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
+use crate::storage::records::{BackfillOutcome, KeptEvent, StepCount, User, WebhookTenant};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
-use crate::storage::records::{KeptEvent, StepCount, User, WebhookTenant};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
 use crate::storage::{StorageFault, StoreSettings};
 
@@ -138,6 +138,21 @@ impl SqliteStore {
     ) -> Result<PruneStep, StorageError> {
         self.writer
             .write(move |conn, _| super::retention::prune_step(conn, before, &cursor, limit))
+            .await
+    }
+
+    /// Backfills events from Smartlead's REST statistics, as one writer job.
+    pub async fn backfill(
+        &self,
+        user: UserId,
+        org: OrgId,
+        events: Vec<EmailEvent>,
+    ) -> Result<Vec<BackfillOutcome>, StorageError> {
+        let now = UtcTimestamp::now();
+        self.writer
+            .write(move |conn, counts| {
+                super::backfill::backfill_all(conn, counts, user, &org, &events, now)
+            })
             .await
     }
 
