@@ -137,9 +137,12 @@ impl SmartleadClient {
                 // ureq's message may quote the URL, key included: keep only its kind.
                 reason: transport_reason(&err),
             });
+            // A POST that failed on the way may have been applied: it is not sent again (a
+            // second webhook would be created); a 429 means it was not.
+            let retryable = method == "GET";
             let mut response = match answer {
                 Ok(response) => response,
-                Err(err) if attempt < ATTEMPTS => {
+                Err(err) if retryable && attempt < ATTEMPTS => {
                     tracing::warn!(error = %err, "retrying a Smartlead request");
                     sleep(jitter(pause));
                     pause *= 2;
@@ -152,7 +155,7 @@ impl SmartleadClient {
             if status == 401 || status == 403 {
                 return Err(ClientError::Unauthorized { status });
             }
-            if (status == 429 || status >= 500) && attempt < ATTEMPTS {
+            if (status == 429 || (status >= 500 && retryable)) && attempt < ATTEMPTS {
                 let wait = response
                     .headers()
                     .get("retry-after")
