@@ -211,6 +211,17 @@ pub fn start_fake(fake: web::Data<Fake>) -> String {
     format!("http://127.0.0.1:{port}/api/v1")
 }
 
+/// Stores the fake's API key (and the fixtures' webhook secret) for `user`.
+pub fn give_api_key(db: &std::path::Path, user: smartlead_hub::domain::UserId) {
+    let credentials = SmartleadCredentials {
+        webhook_secret: Some(SECRET.into()),
+        api_key: Some(KEY.into()),
+    };
+    admin(db)
+        .set_smartlead_credentials(user, &credentials)
+        .unwrap();
+}
+
 /// Smartlead's counters for the local numbers, as strings the way Smartlead sends them.
 fn analytics_like(db: &std::path::Path, user: smartlead_hub::domain::UserId) -> Value {
     let campaign = smartlead_hub::domain::CampaignId::parse(CAMPAIGN).unwrap();
@@ -265,13 +276,7 @@ async fn check_agrees_names_what_is_missing_and_keeps_the_key_secret() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
     let user = add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
-    let credentials = SmartleadCredentials {
-        webhook_secret: Some(SECRET.into()),
-        api_key: Some(KEY.into()),
-    };
-    admin(&db)
-        .set_smartlead_credentials(user, &credentials)
-        .unwrap();
+    give_api_key(&db, user);
     let names = [
         "01_email_sent_new_and_deprecated_fields.json",
         "05_email_open_seq1.json",
@@ -364,13 +369,7 @@ async fn webhooks_ensure_creates_updates_and_leaves_others_alone() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
     let user = add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
-    let credentials = SmartleadCredentials {
-        webhook_secret: Some(SECRET.into()),
-        api_key: Some(KEY.into()),
-    };
-    admin(&db)
-        .set_smartlead_credentials(user, &credentials)
-        .unwrap();
+    give_api_key(&db, user);
     let fake = web::Data::new(Fake::default());
     let foreign = json!({"id": 17, "name": "zapier", "webhook_url": "https://hooks.example/zap", "event_types": ["EMAIL_REPLY"]});
     fake.webhooks
@@ -476,13 +475,7 @@ async fn serve_reconciles_in_the_background_and_exposes_the_drift() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
     let user = add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
-    let credentials = SmartleadCredentials {
-        webhook_secret: Some(SECRET.into()),
-        api_key: Some(KEY.into()),
-    };
-    admin(&db)
-        .set_smartlead_credentials(user, &credentials)
-        .unwrap();
+    give_api_key(&db, user);
     let reply = (
         user,
         ORG.to_owned(),

@@ -5,9 +5,8 @@
 use actix_web::web;
 use serde_json::{json, Value};
 
-use super::smartlead_rest::{start_fake, Fake, CAMPAIGN, KEY};
+use super::smartlead_rest::{give_api_key, start_fake, Fake, CAMPAIGN, KEY};
 use crate::helpers::{admin, run_hub, spawn_app, TestApp, ORG, SECRET};
-use smartlead_hub::storage::records::SmartleadCredentials;
 
 /// One email of the history: its lead, its step, when it was sent and what happened to it.
 struct Email {
@@ -149,13 +148,7 @@ fn counts(app: &TestApp) -> (i64, i64) {
 #[actix_web::test]
 async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks() {
     let app = spawn_app().await;
-    let credentials = SmartleadCredentials {
-        webhook_secret: Some(SECRET.into()),
-        api_key: Some(KEY.into()),
-    };
-    admin(&app.db_path)
-        .set_smartlead_credentials(app.user_id, &credentials)
-        .unwrap();
+    give_api_key(&app.db_path, app.user_id);
     let fake = web::Data::new(Fake::default());
     *fake.analytics.lock().unwrap() = analytics();
     *fake.statistics.lock().unwrap() = statistics();
@@ -257,13 +250,7 @@ async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks() {
 #[actix_web::test]
 async fn hostile_answers_end_cleanly_and_store_nothing() {
     let app = spawn_app().await;
-    let credentials = SmartleadCredentials {
-        webhook_secret: Some(SECRET.into()),
-        api_key: Some(KEY.into()),
-    };
-    admin(&app.db_path)
-        .set_smartlead_credentials(app.user_id, &credentials)
-        .unwrap();
+    give_api_key(&app.db_path, app.user_id);
     let fake = web::Data::new(Fake::default());
     *fake.analytics.lock().unwrap() = analytics();
     *fake.statistics.lock().unwrap() = statistics();
@@ -311,13 +298,7 @@ async fn serve_backfills_in_the_background() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
     let user = crate::helpers::add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
-    let credentials = SmartleadCredentials {
-        webhook_secret: Some(SECRET.into()),
-        api_key: Some(KEY.into()),
-    };
-    admin(&db)
-        .set_smartlead_credentials(user, &credentials)
-        .unwrap();
+    give_api_key(&db, user);
     // Lead 4's history never arrived.
     let delivered: Vec<_> = deliveries()
         .into_iter()
