@@ -220,6 +220,13 @@ async fn the_dashboard_shows_what_the_api_answers() {
     )
     .await;
     assert_eq!(rows, 8, "one row per demo campaign");
+    click(&client, "#refresh").await;
+    let refresh = eval(
+        &client,
+        "return sessionStorage.getItem('smartlead-hub-refresh')",
+    )
+    .await;
+    assert_eq!(refresh, "1", "the auto-refresh choice is kept for the tab");
     screenshots(&client, "overview").await;
 
     // Sorting by a column reorders the rows (keyboard-reachable buttons in the headers).

@@ -26,6 +26,7 @@ async function render(title, build) {
 
 function signIn(message) {
   token.clear();
+  clearInterval(refreshTimer);
   nav.hidden = true;
   document.title = "Sign in · smartlead-hub";
   const input = h("input", { id: "token", name: "token", type: "password", required: true, autocomplete: "off", spellcheck: "false" });
@@ -88,11 +89,37 @@ function overview(params) {
       ] : null);
     const all = await get("/api/stats");
     return h("div", {},
-      h("div", { class: "bar-row" }, picker, h("p", { class: "muted", id: "last-event" }, `Last event ${ago(all.stats.last_event_at)}`)),
+      h("div", { class: "bar-row" }, picker,
+        h("p", { class: "muted", id: "last-event" }, `Last event ${ago(all.stats.last_event_at)}`),
+        autoRefresh()),
       tiles(stats.stats),
       h("h2", {}, "Campaigns ", h("span", { class: "muted" }, "(all time)")),
       campaignTable(campaigns.campaigns));
   });
+}
+
+const REFRESH = "smartlead-hub-refresh";
+let refreshTimer = null;
+
+/// "Refresh every 30 s": re-renders the current page while checked (remembered for the tab).
+function autoRefresh() {
+  const on = sessionStorage.getItem(REFRESH) === "1";
+  const box = h("input", { id: "refresh", type: "checkbox", checked: on, onchange: (event) => {
+    sessionStorage.setItem(REFRESH, event.currentTarget.checked ? "1" : "0");
+    schedule();
+  } });
+  schedule();
+  return h("span", { class: "refresh" }, box, h("label", { for: "refresh" }, " Refresh every 30 s"));
+}
+
+function schedule() {
+  clearInterval(refreshTimer);
+  refreshTimer = null;
+  if (sessionStorage.getItem(REFRESH) === "1") {
+    refreshTimer = setInterval(() => {
+      if (!document.hidden && main.dataset.ready === "1") route();
+    }, 30000);
+  }
 }
 
 const COLUMNS = [
