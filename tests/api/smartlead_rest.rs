@@ -261,14 +261,7 @@ async fn check(
     .chain(extra)
     .map(|s| s.to_string())
     .collect();
-    let db = db.to_owned();
-    // The fake Smartlead runs on this test's runtime: the command waits on another thread.
-    actix_web::rt::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_hub(&args, Some(&db))
-    })
-    .await
-    .unwrap()
+    hub(db, args).await
 }
 
 #[actix_web::test]
@@ -354,7 +347,9 @@ async fn check_agrees_names_what_is_missing_and_keeps_the_key_secret() {
     assert!(!ok && err.contains("no user"), "{err}");
 }
 
-async fn hub(db: &std::path::Path, args: Vec<String>) -> (bool, String, String) {
+/// The binary with `args` on `db`. The fake Smartlead runs on this test's runtime, so the
+/// command waits on another thread.
+pub async fn hub(db: &std::path::Path, args: Vec<String>) -> (bool, String, String) {
     let db = db.to_owned();
     actix_web::rt::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -6,7 +6,7 @@ use actix_web::web;
 use serde_json::{json, Value};
 
 use super::smartlead_rest::{give_api_key, start_fake, Fake, CAMPAIGN, KEY};
-use crate::helpers::{admin, run_hub, spawn_app, TestApp, ORG, SECRET};
+use crate::helpers::{admin, spawn_app, TestApp, ORG, SECRET};
 
 /// One email of the history: its lead, its step, when it was sent and what happened to it.
 struct Email {
@@ -126,13 +126,16 @@ fn analytics() -> Value {
 }
 
 async fn hub(app: &TestApp, args: Vec<String>) -> (bool, String, String) {
-    let db = app.db_path.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_hub(&args, Some(&db))
-    })
-    .await
-    .unwrap()
+    super::smartlead_rest::hub(&app.db_path, args).await
+}
+
+/// A fake Smartlead that knows the whole history.
+fn fake_with_history() -> (web::Data<Fake>, String) {
+    let fake = web::Data::new(Fake::default());
+    *fake.analytics.lock().unwrap() = analytics();
+    *fake.statistics.lock().unwrap() = statistics();
+    let base = start_fake(fake.clone());
+    (fake, base)
 }
 
 fn counts(app: &TestApp) -> (i64, i64) {
@@ -149,10 +152,7 @@ fn counts(app: &TestApp) -> (i64, i64) {
 async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks() {
     let app = spawn_app().await;
     give_api_key(&app.db_path, app.user_id);
-    let fake = web::Data::new(Fake::default());
-    *fake.analytics.lock().unwrap() = analytics();
-    *fake.statistics.lock().unwrap() = statistics();
-    let base = start_fake(fake.clone());
+    let (_fake, base) = fake_with_history();
 
     // Delivered with gaps: lead 4's whole history and lead 2's open never arrived.
     let dropped = |tag: &str| tag.starts_with("4-") || tag == "2-1-open";
@@ -251,10 +251,7 @@ async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks() {
 async fn hostile_answers_end_cleanly_and_store_nothing() {
     let app = spawn_app().await;
     give_api_key(&app.db_path, app.user_id);
-    let fake = web::Data::new(Fake::default());
-    *fake.analytics.lock().unwrap() = analytics();
-    *fake.statistics.lock().unwrap() = statistics();
-    let base = start_fake(fake.clone());
+    let (fake, base) = fake_with_history();
     let user = app.user_id.to_string();
     let run = |words: &[&str]| -> Vec<String> {
         let mut args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
@@ -306,10 +303,7 @@ async fn serve_backfills_in_the_background() {
         .map(|(_, body)| (user, ORG.to_owned(), body.to_string().into_bytes()))
         .collect();
     crate::helpers::ingest_in_batches(&db, &delivered, 4);
-    let fake = web::Data::new(Fake::default());
-    *fake.analytics.lock().unwrap() = analytics();
-    *fake.statistics.lock().unwrap() = statistics();
-    let base = start_fake(fake.clone());
+    let (_fake, base) = fake_with_history();
 
     let served = crate::helpers::serve_file(&db, |s| {
         s.reconcile_every = Some("1h".parse().unwrap());
