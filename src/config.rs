@@ -1,26 +1,27 @@
 //! Settings: every flag is also an environment variable; doc comments are the `--help` text.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Command, FromArgMatches};
 
 use crate::domain::Period;
 use crate::storage::records::{HeldLimits, StartupCheck};
-use crate::storage::{StorageMetrics, StoreSettings, WriterSettings};
+use crate::storage::{Database, StorageMetrics, StoreSettings, WriterSettings};
 
 /// Where the database lives. Shared by every subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
-    /// SQLite database file (created, with owner-only permissions, if missing).
+    /// SQLite database file (created, with owner-only permissions, if missing), or a
+    /// PostgreSQL URL (`postgres://user:password@host:port/database`).
     #[arg(
         long,
         global = true,
         env = "SMARTLEAD_HUB_DB",
-        default_value = "data/smartlead-hub.db"
+        default_value = "data/smartlead-hub.db",
+        hide_env_values = true
     )]
-    pub db: PathBuf,
+    pub db: Database,
 }
 
 /// How the service runs.
@@ -161,16 +162,17 @@ impl From<StartupCheckArg> for StartupCheck {
 }
 
 impl Settings {
-    /// Settings for `path` with every other value at its default. The defaults come from the
-    /// flag definitions above (environment variables ignored), so they are written only once.
-    pub fn with_db(path: impl Into<PathBuf>) -> Self {
+    /// Settings for the database `db` (a SQLite path or a PostgreSQL URL) with every other
+    /// value at its default. The defaults come from the flag definitions above (environment
+    /// variables ignored), so they are written only once.
+    pub fn with_db(db: impl Into<Database>) -> Self {
         let command =
             Settings::augment_args(Command::new("smartlead-hub")).mut_args(|arg| arg.env(None));
         let matches = command
             .try_get_matches_from(["smartlead-hub"])
             .expect("the defaults parse");
         let mut settings = Settings::from_arg_matches(&matches).expect("the defaults are settings");
-        settings.db.db = path.into();
+        settings.db.db = db.into();
         settings
     }
 
@@ -262,7 +264,7 @@ mod tests {
     #[test]
     fn with_db_takes_the_documented_defaults() {
         let settings = Settings::with_db("x.db");
-        assert_eq!(settings.db.db, PathBuf::from("x.db"));
+        assert_eq!(settings.db.db, Database::Sqlite("x.db".into()));
         assert_eq!(settings.bind, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(settings.max_body_bytes, 4 * 1024 * 1024);
         assert_eq!(

@@ -34,21 +34,26 @@ pub struct Application {
     server: Server,
     store: Store,
     /// Released (another `serve` may start) once this one has stopped writing.
-    _lock: ServeLock,
+    _lock: Option<ServeLock>,
 }
 
 impl Application {
     /// Opens (creating and migrating) the database, starts the writer and binds the listener.
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
         settings.validate().map_err(StartupError::Settings)?;
-        let path = &settings.db.db;
-        let lock = ServeLock::acquire(path).map_err(|err| match err {
-            StorageError::AlreadyServed { .. } => StartupError::AlreadyServed(err),
-            err => StartupError::Storage(err),
-        })?;
+        let db = &settings.db.db;
+        // Two services on one SQLite file would fight over its writer; on PostgreSQL, several
+        // are how the service scales past one box.
+        let lock = match db.sqlite_path() {
+            Some(path) => Some(ServeLock::acquire(path).map_err(|err| match err {
+                StorageError::AlreadyServed { .. } => StartupError::AlreadyServed(err),
+                err => StartupError::Storage(err),
+            })?),
+            None => None,
+        };
         let store_settings = settings.store();
         let metrics = Arc::new(http::Metrics::new(&store_settings.metrics));
-        let store = Store::open(path, &store_settings).map_err(|err| match err.fault() {
+        let store = Store::open(db, &store_settings).map_err(|err| match err.fault() {
             Some(_) => StartupError::Malformed(err),
             None => StartupError::Storage(err),
         })?;

@@ -23,7 +23,7 @@ pub fn run(args: BackupArgs) -> CliResult {
     let copied = Admin::backup(&args.db.db, &args.to)?;
     outln!(
         "backed up {} to {}: {} email events, integrity ok",
-        args.db.db.display(),
+        args.db.db,
         args.to.display(),
         copied.email_events
     );

@@ -28,7 +28,7 @@ pub fn run(settings: Settings) -> CliResult {
         let handle = app.handle();
         tracing::info!(
             address = %format!("http://{}:{}", settings.bind.ip(), app.port()),
-            db = %settings.db.db.display(),
+            db = %settings.db.db,
             "smartlead-hub listening"
         );
         actix_web::rt::spawn(async move {

@@ -18,7 +18,7 @@ impl UtcTimestamp {
         Self::from_datetime(Utc::now())
     }
 
-    fn from_datetime(dt: DateTime<Utc>) -> Self {
+    pub fn from_datetime(dt: DateTime<Utc>) -> Self {
         // Truncate to millis so the stored text and the in-memory value compare the same way.
         let millis = dt.timestamp_millis();
         Self(Utc.timestamp_millis_opt(millis).single().unwrap_or(dt))

@@ -1,14 +1,14 @@
 //! The storage boundary the command line uses: synchronous (a command has no executor to keep
-//! free), with the same migrations and rules as the service. A second backend becomes a second
-//! variant of [`Backend`] and a second arm of `on_backend!`.
+//! free), with the same migrations and rules as the service, on whichever backend the
+//! [`Database`] names.
 
-use std::path::Path;
-
+use super::postgres::PostgresAdmin;
 use super::records::WebhookTenant;
 use super::records::{BackfillOutcome, NewUser};
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
+use super::Database;
 use super::StorageError;
 use crate::domain::UtcTimestamp;
 use crate::domain::{ApiToken, CampaignId, HeldId, Mapped, OrgId, SmartleadEvent, TokenId};
@@ -18,23 +18,41 @@ pub struct Admin(Backend);
 
 enum Backend {
     Sqlite(SqliteAdmin),
+    Postgres(Box<PostgresAdmin>),
 }
 
 impl Admin {
-    /// The database at `path`, created and migrated to the latest schema if needed.
-    pub fn open(path: &Path) -> Result<Self, StorageError> {
-        Ok(Self(Backend::Sqlite(SqliteAdmin::open(path)?)))
+    /// The database, created (a SQLite file) and migrated to the latest schema if needed.
+    pub fn open(db: impl Into<Database>) -> Result<Self, StorageError> {
+        Ok(Self(match db.into() {
+            Database::Sqlite(path) => Backend::Sqlite(SqliteAdmin::open(&path)?),
+            Database::Postgres(url) => Backend::Postgres(Box::new(PostgresAdmin::open(&url)?)),
+        }))
     }
 
-    /// The database at `path` at whatever version it is (for `migrate`).
-    pub fn open_as_is(path: &Path) -> Result<Self, StorageError> {
-        Ok(Self(Backend::Sqlite(SqliteAdmin::open_as_is(path)?)))
+    /// The database at whatever version it is (for `migrate`).
+    pub fn open_as_is(db: impl Into<Database>) -> Result<Self, StorageError> {
+        Ok(Self(match db.into() {
+            Database::Sqlite(path) => Backend::Sqlite(SqliteAdmin::open_as_is(&path)?),
+            Database::Postgres(url) => Backend::Postgres(Box::new(PostgresAdmin::open_as_is(&url)?)),
+        }))
     }
 
-    /// A consistent copy of the live database at `source`, written to `target` (which must not
-    /// exist), taken without stopping the service's writes and checked before it is reported.
-    pub fn backup(source: &Path, target: &Path) -> Result<BackupSummary, StorageError> {
-        SqliteAdmin::backup(source, target)
+    /// A consistent copy of the live SQLite database at `source`, written to `target` (which
+    /// must not exist), taken without stopping the service's writes and checked before it is
+    /// reported. PostgreSQL has its own tools for this, which the error names.
+    pub fn backup(
+        source: &Database,
+        target: &std::path::Path,
+    ) -> Result<BackupSummary, StorageError> {
+        match source {
+            Database::Sqlite(path) => SqliteAdmin::backup(path, target),
+            Database::Postgres(_) => Err(StorageError::Conflict(
+                "backup copies a SQLite file; on PostgreSQL use pg_dump, or the server's \
+                 point-in-time recovery"
+                    .into(),
+            )),
+        }
     }
 
     pub fn schema_version(&self) -> Result<usize, StorageError> {

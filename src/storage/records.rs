@@ -94,7 +94,9 @@ pub struct PruneCursor {
     pub table: usize,
     pub user_id: Option<String>,
     pub at: String,
-    pub rowid: i64,
+    /// The backend's own position of the last row done (SQLite: its rowid; PostgreSQL: its
+    /// id); empty at the start of a user's table.
+    pub row: String,
 }
 
 /// What one pruning step did, and where to go on from (`None`: done).

@@ -2,17 +2,18 @@
 //! gets domain or read-model values back: it never sees a connection, a closure over one, or
 //! SQL. Every method runs its SQL on a storage thread, never on the async executor.
 //!
-//! These methods are what a backend implements: today each goes to [`SqliteStore`]; a second
-//! backend becomes a second variant of [`Backend`] and a second arm of `on_backend!`.
+//! These methods are what a backend implements: each goes to [`SqliteStore`] or
+//! [`PostgresStore`], whichever the [`Database`] named.
 
-use std::path::Path;
 use std::time::Duration;
 
+use super::postgres::PostgresStore;
 use super::records::{BackfillOutcome, KeptEvent, StepCount, WebhookTenant};
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use super::records::{HeldLimits, PruneCursor, PruneStep, Readiness, StorageUsage};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
+use super::Database;
 use super::{StorageError, StorageFault, StorageMetrics, WriterSettings};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
@@ -38,13 +39,26 @@ pub struct Store(Backend);
 #[derive(Clone)]
 enum Backend {
     Sqlite(SqliteStore),
+    Postgres(PostgresStore),
 }
 
 impl Store {
-    /// Opens the database (creating the file if missing), migrates it, checks it (a malformed
-    /// file is refused with [`StorageError::Corrupt`]) and starts the writer and the readers.
-    pub fn open(path: &Path, settings: &StoreSettings) -> Result<Self, StorageError> {
-        Ok(Self(Backend::Sqlite(SqliteStore::open(path, settings)?)))
+    /// Opens the database (creating a SQLite file if missing), migrates it, checks it (a
+    /// malformed file is refused with [`StorageError::Corrupt`]) and starts the writer and the
+    /// readers.
+    pub fn open(db: &Database, settings: &StoreSettings) -> Result<Self, StorageError> {
+        Ok(Self(match db {
+            Database::Sqlite(path) => Backend::Sqlite(SqliteStore::open(path, settings)?),
+            Database::Postgres(url) => Backend::Postgres(PostgresStore::open(url, settings)?),
+        }))
+    }
+
+    /// Which backend this is (`sqlite`, `postgres`), for logs and `/metrics`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.0 {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
     }
 
     /// The fault that stopped every write until restart, if there is one.

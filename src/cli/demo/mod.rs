@@ -4,8 +4,8 @@
 
 mod history;
 
+use crate::storage::Database;
 use std::net::SocketAddr;
-use std::path::Path;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -56,7 +56,7 @@ pub struct DemoOutcome {
 /// the webhook's path. The history ends at the hour the demo user was created, so that a
 /// second run (any day) regenerates the very same bodies and stores nothing new.
 pub fn seed(
-    db: &Path,
+    db: &Database,
     events: usize,
     seed: u64,
     progress: bool,

@@ -15,6 +15,10 @@ pub const MAX_LIMIT: usize = 500;
 pub const EARLIEST: &str = "1970-01-01T00:00:00Z";
 pub const LATEST: &str = "2100-01-01T00:00:00Z";
 
+/// The bounds of an open-ended range: before and after every time a query may name.
+const OPEN_START: &str = "0001-01-01T00:00:00.000Z";
+const OPEN_END: &str = "9999-12-31T23:59:59.999Z";
+
 fn parse_bound(bound: &str) -> UtcTimestamp {
     UtcTimestamp::parse(bound).expect("the bounds are timestamps")
 }
@@ -128,10 +132,11 @@ impl Params {
                 let from = from.map(|t| t.hour_start().to_string());
                 let to = to.map(|t| t.ceil_to(HOUR_MILLIS).to_string());
                 let query = HourRange {
-                    // Open ends as text bounds that sort before and after every stored hour;
-                    // they stay inside the query, never in an answer.
-                    from: from.clone().unwrap_or_else(|| "0000".to_owned()),
-                    to: to.clone().unwrap_or_else(|| "9999-12-31T24".to_owned()),
+                    // Open ends as times before and after every stored hour (real times, so
+                    // that every backend can compare them); they stay inside the query, never
+                    // in an answer.
+                    from: from.clone().unwrap_or_else(|| OPEN_START.to_owned()),
+                    to: to.clone().unwrap_or_else(|| OPEN_END.to_owned()),
                 };
                 Some((query, ShownRange { from, to }))
             }

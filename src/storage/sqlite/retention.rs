@@ -53,7 +53,7 @@ pub fn prune_step(
                 user,
                 before.to_string(),
                 cursor.at,
-                cursor.rowid,
+                cursor.row.parse::<i64>().unwrap_or(0),
                 limit as i64
             ],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
@@ -74,7 +74,7 @@ pub fn prune_step(
             table: cursor.table,
             user_id: Some(user),
             at: at.clone(),
-            rowid: *rowid,
+            row: rowid.to_string(),
         }),
         // This user's table is done: its next user, or the next table.
         _ => match first_user_after(conn, Some(&user))? {

@@ -1,0 +1,3 @@
+DROP TABLE integration_credentials;
+DROP TABLE leads;
+DROP TABLE users;

@@ -1,0 +1,45 @@
+//! Connections to the server: the writer's own client and a pool of readers, all with the
+//! session settings the guarantees rest on.
+
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::StorageError;
+use crate::storage::location::PostgresUrl;
+
+/// How long a connection attempt may take before the request it serves gets a 503.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub type ReadPool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The URL's settings, plus this service's: `synchronous_commit=on` (a COMMIT returns only once
+/// its WAL is flushed, so a 2xx never precedes durability, whatever the server's default), UTC
+/// as the session's time zone, and a name in `pg_stat_activity`.
+pub fn config(url: &PostgresUrl) -> postgres::Config {
+    let mut config = url.config();
+    let options = config.get_options().unwrap_or("").to_owned();
+    config.options(format!("{options} -c synchronous_commit=on -c TimeZone=UTC").trim());
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("smartlead-hub");
+    }
+    config
+}
+
+pub fn connect(url: &PostgresUrl) -> Result<Client, StorageError> {
+    Ok(config(url).connect(NoTls)?)
+}
+
+/// A pool of `size` reader connections, opened as they are needed.
+pub fn read_pool(url: &PostgresUrl, size: u32) -> ReadPool {
+    let manager = PostgresConnectionManager::new(config(url), NoTls);
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .min_idle(Some(0))
+        .connection_timeout(CONNECT_TIMEOUT)
+        .build_unchecked(manager)
+}

@@ -1,0 +1,31 @@
+//! The PostgreSQL backend (Citus-ready), beside the SQLite one and behind the same boundary of
+//! [`Store`](super::Store) and [`Admin`](super::Admin): the same records, the same rollup
+//! arithmetic, the same guarantees, in PostgreSQL's own dialect and types (`uuid`,
+//! `timestamptz`, `jsonb`). Its schema is `migrations/postgres/`.
+//!
+//! Writes go through one writer thread per process (group commit, `synchronous_commit=on`);
+//! reads through a pool. Several processes may serve one database: leads are locked per
+//! ingest, rollups upserted in key order, and a batch that meets another process's is run again.
+
+mod admin;
+mod analytics;
+mod backfill;
+mod connection;
+mod error;
+mod events;
+mod held;
+pub mod migrations;
+mod retention;
+mod rollups;
+mod session;
+mod store;
+mod tokens;
+mod users;
+mod values;
+mod writer;
+
+pub use admin::PostgresAdmin;
+pub use store::PostgresStore;
+use writer::Writer;
+
+use super::StorageError;

@@ -1,0 +1,302 @@
+//! The service's storage on PostgreSQL: what [`Store`](crate::storage::Store) runs. Writes go to
+//! the writer (group commit), reads to the blocking pool over pooled connections, so nothing
+//! blocks the async executor (the `postgres` client must never run on it).
+
+use std::time::Duration;
+
+use postgres::Client;
+use prometheus_client::metrics::counter::Counter;
+
+use super::connection::{connect, read_pool, ReadPool};
+use super::{analytics, events, held, migrations, tokens, users, StorageError, Writer};
+use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
+use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
+use crate::storage::location::PostgresUrl;
+use crate::storage::records::{BackfillOutcome, KeptEvent, StepCount, User, WebhookTenant};
+use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
+use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
+use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
+use crate::storage::rollup_counts::ALL_CAMPAIGNS;
+use crate::storage::{SeriesRow, StoreSettings};
+
+#[derive(Clone)]
+pub struct PostgresStore {
+    reads: ReadPool,
+    writer: Writer,
+    held_limits: HeldLimits,
+    held_dropped: Counter,
+}
+
+impl PostgresStore {
+    /// Connects, migrates (once, whichever process starts first) and starts the writer and the
+    /// read pool. An unreachable server is refused here: the service does not start blind.
+    pub fn open(url: &PostgresUrl, settings: &StoreSettings) -> Result<Self, StorageError> {
+        // The `postgres` client runs its own runtime, which panics inside another one: the
+        // service opens its store from the executor's thread, so the connecting happens on a
+        // thread of its own.
+        let writer = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut client = connect(url)?;
+                    migrations::to_latest(&mut client)?;
+                    drop(client);
+                    Writer::start(url, settings.writer, settings.metrics.clone())
+                })
+                .join()
+                .unwrap_or(Err(StorageError::Panicked))
+        })?;
+        Ok(Self {
+            reads: read_pool(url, settings.read_connections),
+            writer,
+            held_limits: settings.held,
+            held_dropped: settings.metrics.held_dropped.clone(),
+        })
+    }
+
+    async fn read<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Client) -> Result<T, StorageError> + Send + 'static,
+    {
+        let pool = self.reads.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .unwrap_or(Err(StorageError::Panicked))
+    }
+
+    /// PostgreSQL has no storage fault of this process's own to stop on: a server that fails
+    /// fails each write (503), and the next write tries again.
+    pub fn fault(&self) -> Option<crate::storage::StorageFault> {
+        None
+    }
+
+    pub async fn schema_version(&self) -> Result<usize, StorageError> {
+        self.read(migrations::current_version)
+            .await
+    }
+
+    pub async fn shutdown(&self) {
+        self.writer.shutdown().await;
+    }
+
+    pub async fn webhook_tenant(&self, org: OrgId) -> Result<Option<WebhookTenant>, StorageError> {
+        self.read(move |client| users::webhook_tenant(client, &org))
+            .await
+    }
+
+    pub async fn ingest(
+        &self,
+        user: UserId,
+        org: OrgId,
+        event: SmartleadEvent,
+        received_at: UtcTimestamp,
+    ) -> Result<IngestOutcome, StorageError> {
+        self.writer
+            .write(move |db, counts| events::ingest(db, counts, user, &org, &event, received_at))
+            .await
+    }
+
+    /// The schema is this binary's, and a transaction gets through the writer within `within`.
+    pub async fn readiness(&self, within: Duration) -> Result<Readiness, StorageError> {
+        let version = self.schema_version().await?;
+        let latest = migrations::latest_version();
+        if version != latest {
+            return Ok(Readiness::SchemaNotCurrent { version, latest });
+        }
+        let probe = self.writer.write(|db, _| db.batch("SELECT 1"));
+        match tokio::time::timeout(within, probe).await {
+            Ok(answer) => answer.map(|()| Readiness::Ready { version }),
+            Err(_) => Ok(Readiness::WriterStalled { waited: within }),
+        }
+    }
+
+    pub async fn prune_step(
+        &self,
+        before: UtcTimestamp,
+        cursor: PruneCursor,
+        limit: usize,
+    ) -> Result<PruneStep, StorageError> {
+        self.writer
+            .write(move |db, _| super::retention::prune_step(db.tx(), before, &cursor, limit))
+            .await
+    }
+
+    pub async fn backfill(
+        &self,
+        user: UserId,
+        org: OrgId,
+        events: Vec<EmailEvent>,
+    ) -> Result<Vec<BackfillOutcome>, StorageError> {
+        let now = UtcTimestamp::now();
+        self.writer
+            .write(move |db, counts| {
+                super::backfill::backfill_all(db, counts, user, &org, &events, now)
+            })
+            .await
+    }
+
+    /// The database's size on the server, and the held table's. The WAL is the server's own.
+    pub async fn usage(&self) -> Result<StorageUsage, StorageError> {
+        self.read(|client| {
+            let size: i64 = client
+                .query_one("SELECT pg_database_size(current_database())", &[])?
+                .get(0);
+            let (held_deliveries, held_bytes) = held::totals(client)?;
+            Ok(StorageUsage {
+                database_bytes: size.max(0) as u64,
+                wal_bytes: 0,
+                held_deliveries,
+                held_bytes,
+            })
+        })
+        .await
+    }
+
+    pub async fn hold(
+        &self,
+        user: UserId,
+        org: OrgId,
+        held: UnmappedDelivery,
+    ) -> Result<IngestOutcome, StorageError> {
+        let limits = self.held_limits;
+        let held = self
+            .writer
+            .write(move |db, _| held::hold(db, user, &org, &held, limits))
+            .await?;
+        self.held_dropped.inc_by(held.dropped);
+        Ok(held.outcome)
+    }
+
+    pub async fn token_owner(&self, token: ApiToken) -> Result<Option<TokenOwner>, StorageError> {
+        self.read(move |client| tokens::owner(client, &token)).await
+    }
+
+    pub async fn touch_token(
+        &self,
+        token_id: String,
+        at: UtcTimestamp,
+    ) -> Result<(), StorageError> {
+        self.writer
+            .write(move |db, _| tokens::touch(db.tx(), &token_id, at))
+            .await
+    }
+
+    pub async fn smartlead_accounts(&self) -> Result<Vec<(UserId, String)>, StorageError> {
+        self.read(users::smartlead_accounts).await
+    }
+
+    pub async fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
+        self.read(move |client| users::find_user(client, user))
+            .await
+    }
+
+    pub async fn campaigns(
+        &self,
+        user: UserId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<MetricRow>)>, StorageError> {
+        self.read(move |client| analytics::campaigns(client, user, after.as_deref(), limit))
+            .await
+    }
+
+    pub async fn metrics(
+        &self,
+        user: UserId,
+        campaign: Option<CampaignId>,
+        range: Option<HourRange>,
+    ) -> Result<Option<Vec<MetricRow>>, StorageError> {
+        self.read(move |client| {
+            let scope = campaign.as_ref().map_or(ALL_CAMPAIGNS, CampaignId::as_str);
+            if campaign.is_some() && !analytics::campaign_exists(client, user, scope)? {
+                return Ok(None);
+            }
+            analytics::scope_metrics(client, user, scope, range.as_ref()).map(Some)
+        })
+        .await
+    }
+
+    pub async fn timeseries(
+        &self,
+        user: UserId,
+        campaign: CampaignId,
+        bucket: Bucket,
+        range: HourRange,
+    ) -> Result<Option<Vec<SeriesRow>>, StorageError> {
+        self.read(move |client| {
+            if !analytics::campaign_exists(client, user, campaign.as_str())? {
+                return Ok(None);
+            }
+            analytics::timeseries(client, user, campaign.as_str(), bucket, &range).map(Some)
+        })
+        .await
+    }
+
+    pub async fn campaign_steps(
+        &self,
+        user: UserId,
+        campaign: CampaignId,
+    ) -> Result<Option<Vec<StepCount>>, StorageError> {
+        self.read(move |client| {
+            if !analytics::campaign_exists(client, user, campaign.as_str())? {
+                return Ok(None);
+            }
+            analytics::campaign_steps(client, user, campaign.as_str()).map(Some)
+        })
+        .await
+    }
+
+    pub async fn kept_events(
+        &self,
+        user: UserId,
+        campaign: Option<CampaignId>,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<(Vec<KeptEvent>, bool), StorageError> {
+        self.read(move |client| {
+            let campaign = campaign.as_ref().map(CampaignId::as_str);
+            analytics::kept_events(client, user, campaign, after.as_ref(), limit)
+        })
+        .await
+    }
+
+    pub async fn leads(
+        &self,
+        user: UserId,
+        filter: LeadFilter,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<Vec<LeadRow>, StorageError> {
+        self.read(move |client| analytics::leads(client, user, &filter, after.as_ref(), limit))
+            .await
+    }
+
+    pub async fn lead_events(
+        &self,
+        user: UserId,
+        lead: LeadId,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<Option<EventPage>, StorageError> {
+        self.read(move |client| analytics::lead_events(client, user, lead, after.as_ref(), limit))
+            .await
+    }
+
+    pub async fn search_events(
+        &self,
+        user: UserId,
+        filter: EventFilter,
+        after: Option<Keyset>,
+        limit: usize,
+    ) -> Result<EventPage, StorageError> {
+        self.read(move |client| {
+            analytics::search_events(client, user, &filter, after.as_ref(), limit)
+        })
+        .await
+    }
+}

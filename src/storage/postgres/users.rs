@@ -1,0 +1,220 @@
+//! Users (tenants) and their Smartlead credentials, on PostgreSQL.
+
+use postgres::{GenericClient, Row};
+
+use super::error::is_unique_violation;
+use super::values::{id_text, text};
+use super::StorageError;
+use crate::domain::{OrgId, UserId, UtcTimestamp};
+use crate::storage::records::{NewUser, SmartleadCredentials, User, WebhookTenant};
+
+const USER_COLUMNS: &str = "id, email, name, smartlead_org_id, smartlead_org_name, created_at";
+
+fn user_from_row(row: &Row) -> User {
+    User {
+        id: id_text(row.get(0)),
+        email: row.get(1),
+        name: row.get(2),
+        smartlead_org_id: row.get(3),
+        smartlead_org_name: row.get(4),
+        created_at: text(row.get(5)),
+    }
+}
+
+pub fn add_user(client: &mut impl GenericClient, new: &NewUser<'_>) -> Result<User, StorageError> {
+    let id = UserId::new();
+    let now = UtcTimestamp::now().as_datetime();
+    let inserted = client.execute(
+        "INSERT INTO users (id, email, name, smartlead_org_id, smartlead_org_name, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        &[&id.as_uuid(), &new.email, &new.name, &new.org_id.map(OrgId::as_str), &new.org_name, &now],
+    );
+    match inserted {
+        Ok(_) => {}
+        Err(err) if is_unique_violation(&err) => {
+            return Err(StorageError::Conflict(
+                "a user with that email or Smartlead org id already exists".into(),
+            ))
+        }
+        Err(err) => return Err(err.into()),
+    }
+    find_user(client, id)?.ok_or(StorageError::NotFound("user"))
+}
+
+pub fn find_user(
+    client: &mut impl GenericClient,
+    user: UserId,
+) -> Result<Option<User>, StorageError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    Ok(client
+        .query_opt(&sql, &[&user.as_uuid()])?
+        .as_ref()
+        .map(user_from_row))
+}
+
+pub fn list_users(client: &mut impl GenericClient) -> Result<Vec<User>, StorageError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id");
+    Ok(client.query(&sql, &[])?.iter().map(user_from_row).collect())
+}
+
+pub fn set_smartlead_credentials(
+    client: &mut impl GenericClient,
+    user: UserId,
+    credentials: &SmartleadCredentials,
+) -> Result<(), StorageError> {
+    if find_user(client, user)?.is_none() {
+        return Err(StorageError::NotFound("user"));
+    }
+    let json = serde_json::to_string(credentials).expect("credentials serialize to JSON");
+    let now = UtcTimestamp::now().as_datetime();
+    client.execute(
+        "INSERT INTO integration_credentials (id, user_id, provider, credentials, created_at, updated_at)
+         VALUES ($1, $2, 'smartlead', $3::text::jsonb, $4, $4)
+         ON CONFLICT (user_id, provider) DO UPDATE SET credentials = excluded.credentials, updated_at = excluded.updated_at",
+        &[&UserId::new().as_uuid(), &user.as_uuid(), &json, &now],
+    )?;
+    Ok(())
+}
+
+pub fn webhook_tenant(
+    client: &mut impl GenericClient,
+    org: &OrgId,
+) -> Result<Option<WebhookTenant>, StorageError> {
+    let row = client.query_opt(
+        "SELECT u.id, c.credentials::text
+         FROM users u
+         LEFT JOIN integration_credentials c ON c.user_id = u.id AND c.provider = 'smartlead'
+         WHERE u.smartlead_org_id = $1",
+        &[&org.as_str()],
+    )?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let user_id: uuid::Uuid = row.get(0);
+    let credentials: Option<String> = row.get(1);
+    // A credentials row that is not our JSON shape counts as "no secret": fail closed.
+    let webhook_secret = credentials
+        .and_then(|json| serde_json::from_str::<SmartleadCredentials>(&json).ok())
+        .and_then(|c| c.webhook_secret)
+        .filter(|s| !s.is_empty());
+    Ok(Some(WebhookTenant {
+        user_id: id_text(user_id).parse().expect("a uuid is a user id"),
+        org_id: org.clone(),
+        webhook_secret,
+    }))
+}
+
+pub fn set_org(
+    client: &mut impl GenericClient,
+    user: UserId,
+    org: &OrgId,
+    name: Option<&str>,
+) -> Result<User, StorageError> {
+    let taken = client.query_opt(
+        "SELECT id FROM users WHERE smartlead_org_id = $1 AND id <> $2",
+        &[&org.as_str(), &user.as_uuid()],
+    )?;
+    if let Some(other) = taken {
+        let other: uuid::Uuid = other.get(0);
+        return Err(StorageError::Conflict(format!(
+            "org {org} belongs to user {}",
+            id_text(other)
+        )));
+    }
+    let changed = client.execute(
+        "UPDATE users SET smartlead_org_id = $1, smartlead_org_name = COALESCE($2, smartlead_org_name),
+                          updated_at = $3
+         WHERE id = $4",
+        &[&org.as_str(), &name, &UtcTimestamp::now().as_datetime(), &user.as_uuid()],
+    );
+    match changed {
+        Ok(0) => return Err(StorageError::NotFound("user")),
+        Ok(_) => {}
+        // Taken by another process between the check and the update.
+        Err(err) if is_unique_violation(&err) => {
+            return Err(StorageError::Conflict(format!(
+                "org {org} belongs to another user"
+            )))
+        }
+        Err(err) => return Err(err.into()),
+    }
+    find_user(client, user)?.ok_or(StorageError::NotFound("user"))
+}
+
+pub fn smartlead_credentials(
+    client: &mut impl GenericClient,
+    user: UserId,
+) -> Result<Option<SmartleadCredentials>, StorageError> {
+    let json: Option<String> = client
+        .query_opt(
+            "SELECT credentials::text FROM integration_credentials
+             WHERE user_id = $1 AND provider = 'smartlead'",
+            &[&user.as_uuid()],
+        )?
+        .map(|row| row.get(0));
+    json.map(|json| {
+        serde_json::from_str(&json).map_err(|e| {
+            StorageError::Conflict(format!(
+                "the stored Smartlead credentials do not parse: {e}"
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// Deletes `user` and every row the schema cascades from it; how many rows of each table went.
+/// Runs in the caller's transaction.
+pub fn remove_user(
+    client: &mut impl GenericClient,
+    user: UserId,
+) -> Result<Vec<(String, u64)>, StorageError> {
+    if find_user(client, user)?.is_none() {
+        return Err(StorageError::NotFound("user"));
+    }
+    // The tables whose foreign key to users cascades, read from the catalog.
+    let tables: Vec<String> = client
+        .query(
+            "SELECT DISTINCT c.conrelid::regclass::text AS name
+             FROM pg_constraint c
+             WHERE c.contype = 'f' AND c.confrelid = 'users'::regclass AND c.confdeltype = 'c'
+             ORDER BY name",
+            &[],
+        )?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut removed = Vec::new();
+    for table in tables {
+        let rows: i64 = client
+            .query_one(
+                &format!("SELECT count(*) FROM \"{table}\" WHERE user_id = $1"),
+                &[&user.as_uuid()],
+            )?
+            .get(0);
+        removed.push((table, rows as u64));
+    }
+    client.execute("DELETE FROM users WHERE id = $1", &[&user.as_uuid()])?;
+    Ok(removed)
+}
+
+pub fn smartlead_accounts(
+    client: &mut impl GenericClient,
+) -> Result<Vec<(UserId, String)>, StorageError> {
+    let rows = client.query(
+        "SELECT user_id, credentials::text FROM integration_credentials WHERE provider = 'smartlead'
+         ORDER BY user_id",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let user: uuid::Uuid = row.get(0);
+            let json: String = row.get(1);
+            let key = serde_json::from_str::<SmartleadCredentials>(&json)
+                .ok()?
+                .api_key
+                .filter(|k| !k.is_empty())?;
+            Some((id_text(user).parse().ok()?, key))
+        })
+        .collect())
+}
