@@ -34,7 +34,9 @@ impl Admin {
     pub fn open_as_is(db: impl Into<Database>) -> Result<Self, StorageError> {
         Ok(Self(match db.into() {
             Database::Sqlite(path) => Backend::Sqlite(SqliteAdmin::open_as_is(&path)?),
-            Database::Postgres(url) => Backend::Postgres(Box::new(PostgresAdmin::open_as_is(&url)?)),
+            Database::Postgres(url) => {
+                Backend::Postgres(Box::new(PostgresAdmin::open_as_is(&url)?))
+            }
         }))
     }
 

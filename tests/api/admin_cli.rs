@@ -95,7 +95,7 @@ async fn removing_a_user_takes_its_data_and_nothing_else() {
         assert!(out.contains(line), "{line} missing from:\n{out}");
     }
     let remaining: Vec<String> = app
-        .db()
+        .sqlite()
         .prepare("SELECT DISTINCT user_id FROM email_events UNION SELECT DISTINCT user_id FROM leads UNION SELECT DISTINCT user_id FROM rollup_totals")
         .unwrap()
         .query_map([], |r| r.get(0))

@@ -111,7 +111,7 @@ async fn a_body_that_would_pass_the_budget_is_503_overloaded_until_memory_frees(
     assert_eq!(refused.error_code(), "overloaded");
     assert!(refused.headers.contains_key("retry-after"));
     let written: i64 = app
-        .db()
+        .sqlite()
         .query_row(
             "SELECT count(*) FROM email_events WHERE json_extract(event_data, '$.stats_id') = ?1",
             [format!("padded-{attempt}")],

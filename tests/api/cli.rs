@@ -22,7 +22,7 @@ fn migrate_status_up_and_down_on_a_new_database() {
 
     let (ok, out, _) = hub(&["migrate", "up", "--db", db]);
     assert!(ok);
-    let latest = crate::helpers::admin(&dir.path().join("scratch.db"))
+    let latest = crate::helpers::admin(dir.path().join("scratch.db"))
         .migration_names()
         .len();
     assert!(

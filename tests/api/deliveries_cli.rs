@@ -19,7 +19,7 @@ async fn app_with_two_held() -> (TestApp, String, String) {
         .await;
     let still_unmappable = answer.body["held_id"].as_str().unwrap().to_owned();
     let mappable = "0192f0aa-0000-7000-8000-000000000001".to_owned();
-    app.db()
+    app.sqlite()
         .execute(
             "INSERT INTO held_deliveries (id, user_id, smartlead_org_id, reason, detail, payload,
                                           payload_sha256, bytes, received_at)
@@ -82,7 +82,7 @@ async fn replay_stores_what_this_mapper_knows_and_keeps_the_rest() {
 
     // Stored as the webhook would have stored it: the event, its lead, the rollups.
     let (email, at): (String, String) = app
-        .db()
+        .sqlite()
         .query_row("SELECT email, timestamp FROM email_events", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })

@@ -117,7 +117,7 @@ async fn error_messages_echo_at_most_a_short_piece_of_the_input() {
         answer.body
     );
     let detail: String = app
-        .db()
+        .sqlite()
         .query_row("SELECT detail FROM held_deliveries", [], |r| r.get(0))
         .unwrap();
     assert!(detail.len() < 300, "{detail}");

@@ -5,7 +5,8 @@
 use actix_web::http::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{fixture, sign, spawn_app, spawn_app_with, TestApp, ORG, SECRET};
+use crate::backends::on_both_backends;
+use crate::helpers::{fixture, sign, spawn_app_on, spawn_app_with, TestApp, ORG, SECRET};
 
 /// A signed email open for `ORG`; `edit` breaks it.
 fn open(edit: impl Fn(String) -> String) -> String {
@@ -16,110 +17,13 @@ fn open(edit: impl Fn(String) -> String) -> String {
 
 /// The held rows: (reason, payload).
 fn held_rows(app: &TestApp) -> Vec<(String, String)> {
-    let conn = app.db();
-    let mut statement = conn
-        .prepare("SELECT reason, payload FROM held_deliveries ORDER BY received_at, id")
-        .unwrap();
-    statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
-#[actix_web::test]
-async fn unmappable_authentic_deliveries_are_held_with_their_reason() {
-    let app = spawn_app().await;
-    let cases: Vec<(Vec<u8>, &str)> = vec![
-        (
-            fixture("bad/b03_missing_event_type.json"),
-            "missing_event_type",
-        ),
-        (fixture("bad/b05_wrong_types.json"), "invalid_field_type"),
-        (
-            fixture("bad/b07_email_event_missing_lead_email.json"),
-            "missing_lead_email",
-        ),
-        (
-            open(|b| b.replace("2025-10-14T11:47:09Z", "last tuesday")).into(),
-            "invalid_timestamp",
-        ),
-        (
-            open(|b| b.replace("\"a@b.io\"", "\"not-an-address\"")).into(),
-            "invalid_lead_email",
-        ),
-        (
-            open(|b| b.replace("\"campaign_id\":7,", "")).into(),
-            "missing_campaign_id",
-        ),
-        (
-            open(|b| b.replace("\"campaign_id\":7", "\"campaign_id\":{\"id\":7}")).into(),
-            "invalid_field_type",
-        ),
-        (
-            open(|b| b.replace("\"event_type\":\"EMAIL_OPEN\"", "\"event_type\":42")).into(),
-            "invalid_field_type",
-        ),
-    ];
-    for (body, reason) in &cases {
-        let answer = app.post_signed(body.clone()).await;
-        assert_eq!(answer.status, StatusCode::OK, "{reason}: {}", answer.body);
-        assert_eq!(answer.body["status"], "held", "{}", answer.body);
-        assert_eq!(answer.body["reason"], *reason);
-        assert_eq!(answer.body["held_id"].as_str().unwrap().len(), 36);
-    }
-    // Unsigned, authenticated by the secret in the body: held just the same.
-    let unsigned = open(|b| b.replace("\"to_email\":\"a@b.io\",", ""));
-    let answer = app.post_webhook(ORG, unsigned, None).await;
-    assert_eq!(answer.body["status"], "held", "{}", answer.body);
-
-    let rows = held_rows(&app);
-    let reasons: Vec<&str> = rows.iter().map(|(r, _)| r.as_str()).collect();
-    let expected: Vec<&str> = cases
-        .iter()
-        .map(|(_, r)| *r)
-        .chain(["missing_lead_email"])
-        .collect();
-    assert_eq!(reasons, expected);
-    for (_, payload) in &rows {
-        assert!(!payload.contains(SECRET), "a secret was stored: {payload}");
-        assert!(!payload.contains("secret_key"), "{payload}");
-    }
-    // Nothing was stored as an event, no lead was made up.
-    assert_eq!(app.write_counts(), [0, 0, 0]);
-}
-
-#[actix_web::test]
-async fn unauthenticated_or_unreadable_bodies_are_not_held() {
-    let app = spawn_app().await;
-    // An unmappable body with the wrong secret, and a signature that does not match.
-    let unmappable = open(|b| b.replace("\"to_email\":\"a@b.io\",", ""));
-    let wrong = unmappable.replace(SECRET, "not-the-secret");
-    assert_eq!(
-        app.post_webhook(ORG, wrong, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    let bad_signature = sign(unmappable.as_bytes(), "not-the-secret");
-    let answer = app
-        .post_webhook(ORG, unmappable.clone(), Some(&bad_signature))
-        .await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    // Signed but not one JSON object: unreadable, a 400.
-    assert_eq!(
-        app.post_signed("[1,2]").await.error_code(),
-        "payload_not_object"
-    );
-    assert_eq!(app.held_count(), 0);
-}
-
-#[actix_web::test]
-async fn the_same_delivery_is_held_once() {
-    let app = spawn_app().await;
-    let body = fixture("bad/b07_email_event_missing_lead_email.json");
-    let first = app.post_signed(body.clone()).await;
-    let again = app.post_signed(body).await;
-    assert_eq!(first.body["held_id"], again.body["held_id"]);
-    assert_eq!(app.held_count(), 1);
+    app.rows(
+        "SELECT reason, payload FROM held_deliveries ORDER BY received_at, id",
+        &[],
+    )
+    .into_iter()
+    .map(|row| (row[0].clone().unwrap(), row[1].clone().unwrap()))
+    .collect()
 }
 
 #[actix_web::test]
@@ -133,7 +37,7 @@ async fn the_held_table_keeps_its_bounds_by_dropping_the_oldest() {
         ids.push(answer.body["held_id"].as_str().unwrap().to_owned());
     }
     let kept: Vec<String> = app
-        .db()
+        .sqlite()
         .prepare("SELECT id FROM held_deliveries ORDER BY received_at, id")
         .unwrap()
         .query_map([], |r| r.get(0))
@@ -153,21 +57,114 @@ async fn the_held_table_keeps_its_bounds_by_dropping_the_oldest() {
         app.post_signed(body).await;
     }
     let bytes: i64 = app
-        .db()
+        .sqlite()
         .query_row("SELECT sum(bytes) FROM held_deliveries", [], |r| r.get(0))
         .unwrap();
     assert_eq!(bytes, 2 * 93);
     assert_eq!(app.held_count(), 2);
 }
 
-#[actix_web::test]
-async fn the_held_answer_is_durable_json() {
-    let app = spawn_app().await;
-    let answer = app
-        .post_signed(fixture("bad/b03_missing_event_type.json"))
-        .await;
-    let keys: Vec<&String> = answer.body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["held_id", "reason", "status"]);
-    let stored: Value = serde_json::from_str(&held_rows(&app)[0].1).unwrap();
-    assert!(stored.is_object());
+on_both_backends! {
+    async fn unmappable_authentic_deliveries_are_held_with_their_reason(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (
+                fixture("bad/b03_missing_event_type.json"),
+                "missing_event_type",
+            ),
+            (fixture("bad/b05_wrong_types.json"), "invalid_field_type"),
+            (
+                fixture("bad/b07_email_event_missing_lead_email.json"),
+                "missing_lead_email",
+            ),
+            (
+                open(|b| b.replace("2025-10-14T11:47:09Z", "last tuesday")).into(),
+                "invalid_timestamp",
+            ),
+            (
+                open(|b| b.replace("\"a@b.io\"", "\"not-an-address\"")).into(),
+                "invalid_lead_email",
+            ),
+            (
+                open(|b| b.replace("\"campaign_id\":7,", "")).into(),
+                "missing_campaign_id",
+            ),
+            (
+                open(|b| b.replace("\"campaign_id\":7", "\"campaign_id\":{\"id\":7}")).into(),
+                "invalid_field_type",
+            ),
+            (
+                open(|b| b.replace("\"event_type\":\"EMAIL_OPEN\"", "\"event_type\":42")).into(),
+                "invalid_field_type",
+            ),
+        ];
+        for (body, reason) in &cases {
+            let answer = app.post_signed(body.clone()).await;
+            assert_eq!(answer.status, StatusCode::OK, "{reason}: {}", answer.body);
+            assert_eq!(answer.body["status"], "held", "{}", answer.body);
+            assert_eq!(answer.body["reason"], *reason);
+            assert_eq!(answer.body["held_id"].as_str().unwrap().len(), 36);
+        }
+        // Unsigned, authenticated by the secret in the body: held just the same.
+        let unsigned = open(|b| b.replace("\"to_email\":\"a@b.io\",", ""));
+        let answer = app.post_webhook(ORG, unsigned, None).await;
+        assert_eq!(answer.body["status"], "held", "{}", answer.body);
+
+        let rows = held_rows(&app);
+        let reasons: Vec<&str> = rows.iter().map(|(r, _)| r.as_str()).collect();
+        let expected: Vec<&str> = cases
+            .iter()
+            .map(|(_, r)| *r)
+            .chain(["missing_lead_email"])
+            .collect();
+        assert_eq!(reasons, expected);
+        for (_, payload) in &rows {
+            assert!(!payload.contains(SECRET), "a secret was stored: {payload}");
+            assert!(!payload.contains("secret_key"), "{payload}");
+        }
+        // Nothing was stored as an event, no lead was made up.
+        assert_eq!(app.write_counts(), [0, 0, 0]);
+    }
+
+    async fn unauthenticated_or_unreadable_bodies_are_not_held(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        // An unmappable body with the wrong secret, and a signature that does not match.
+        let unmappable = open(|b| b.replace("\"to_email\":\"a@b.io\",", ""));
+        let wrong = unmappable.replace(SECRET, "not-the-secret");
+        assert_eq!(
+            app.post_webhook(ORG, wrong, None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let bad_signature = sign(unmappable.as_bytes(), "not-the-secret");
+        let answer = app
+            .post_webhook(ORG, unmappable.clone(), Some(&bad_signature))
+            .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        // Signed but not one JSON object: unreadable, a 400.
+        assert_eq!(
+            app.post_signed("[1,2]").await.error_code(),
+            "payload_not_object"
+        );
+        assert_eq!(app.held_count(), 0);
+    }
+
+    async fn the_same_delivery_is_held_once(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let body = fixture("bad/b07_email_event_missing_lead_email.json");
+        let first = app.post_signed(body.clone()).await;
+        let again = app.post_signed(body).await;
+        assert_eq!(first.body["held_id"], again.body["held_id"]);
+        assert_eq!(app.held_count(), 1);
+    }
+
+    async fn the_held_answer_is_durable_json(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let answer = app
+            .post_signed(fixture("bad/b03_missing_event_type.json"))
+            .await;
+        let keys: Vec<&String> = answer.body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["held_id", "reason", "status"]);
+        let stored: Value = serde_json::from_str(&held_rows(&app)[0].1).unwrap();
+        assert!(stored.is_object());
+    }
 }

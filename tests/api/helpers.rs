@@ -11,7 +11,9 @@ use smartlead_hub::domain::{OrgId, UserId};
 use smartlead_hub::startup::Application;
 use smartlead_hub::storage::records::{NewUser, SmartleadCredentials};
 use smartlead_hub::storage::Admin;
-use tempfile::TempDir;
+use smartlead_hub::storage::Database;
+
+pub use crate::backends::{Backend, Cell, TestDb};
 
 /// The org and secret the fixtures are written for (tests/fixtures/smartlead/README.md).
 pub const ORG: &str = "fx-org-1001";
@@ -20,26 +22,37 @@ pub const OTHER_SECRET: &str = "fx-secret-other-9e41b7d2-0c5a-4f63-8b1e-6a2d4c9f
 
 pub struct TestApp {
     pub address: String,
+    /// The SQLite file (an unused path on PostgreSQL).
     pub db_path: PathBuf,
+    /// The database, on either backend.
+    pub db: Database,
     /// The user owning `ORG`, with `SECRET` as its webhook secret.
     pub user_id: UserId,
     pub client: awc::Client,
-    _dir: TempDir,
+    _db: TestDb,
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// A server on a random port over a fresh database file, with one user for `ORG`.
+/// A server on a random port over a fresh SQLite file, with one user for `ORG`.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on_with(Backend::Sqlite, customize).await
+}
+
+pub async fn spawn_app_on(backend: Backend) -> TestApp {
+    spawn_app_on_with(backend, |_| {}).await
+}
+
+/// A server on a random port over a fresh database of `backend`, with one user for `ORG`.
+pub async fn spawn_app_on_with(backend: Backend, customize: impl FnOnce(&mut Settings)) -> TestApp {
     // `TEST_LOG=1 cargo test …` shows the server's logs.
     if std::env::var_os("TEST_LOG").is_some() {
         smartlead_hub::telemetry::init();
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("hub.db");
-    let mut settings = Settings::with_db(&db_path);
+    let test_db = TestDb::new(backend);
+    let mut settings = Settings::with_db(&test_db.db);
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.workers = 2;
     customize(&mut settings);
@@ -48,20 +61,22 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
 
-    let user_id = add_user(&db_path, "owner@northpeak.example", ORG, Some(SECRET));
+    let user_id = add_user(&test_db.db, "owner@northpeak.example", ORG, Some(SECRET));
     TestApp {
         address,
-        db_path,
+        db_path: test_db.path.clone(),
+        db: test_db.db.clone(),
         user_id,
         client: awc::Client::default(),
-        _dir: dir,
+        _db: test_db,
     }
 }
 
 /// Creates a user for `org`, with `secret` as its webhook secret when given.
-pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> UserId {
+pub fn add_user(db: impl Into<Database>, email: &str, org: &str, secret: Option<&str>) -> UserId {
+    let db: Database = db.into();
     let org = OrgId::parse(org).unwrap();
-    let user = admin(db)
+    let user = admin(&db)
         .add_user(&NewUser {
             email,
             name: None,
@@ -71,7 +86,7 @@ pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> User
         .expect("user added");
     let id: UserId = user.id.parse().unwrap();
     if let Some(secret) = secret {
-        set_webhook_secret(db, id, secret);
+        set_webhook_secret(&db, id, secret);
     }
     id
 }
@@ -79,7 +94,11 @@ pub fn add_user(db: &Path, email: &str, org: &str, secret: Option<&str>) -> User
 /// Parses each (user, org, body) as the webhook does and stores them `batch` at a time, each
 /// batch one transaction as the writer commits it (`Admin::ingest_batch`): for tests that
 /// choose the batching.
-pub fn ingest_in_batches(db: &Path, deliveries: &[(UserId, String, Vec<u8>)], batch: usize) {
+pub fn ingest_in_batches(
+    db: impl Into<Database>,
+    deliveries: &[(UserId, String, Vec<u8>)],
+    batch: usize,
+) {
     let mut admin = admin(db);
     let received_at = smartlead_hub::domain::UtcTimestamp::now();
     for chunk in deliveries.chunks(batch.max(1)) {
@@ -98,7 +117,7 @@ pub fn ingest_in_batches(db: &Path, deliveries: &[(UserId, String, Vec<u8>)], ba
 }
 
 /// A new API token for the fixtures' user of the database at `db`.
-pub fn issue_token(db: &Path) -> String {
+pub fn issue_token(db: impl Into<Database>) -> String {
     let admin = admin(db);
     let user = admin
         .users()
@@ -113,7 +132,7 @@ pub fn issue_token(db: &Path) -> String {
 }
 
 /// Replaces the user's webhook secret in the file, as `credentials set` does.
-pub fn set_webhook_secret(db: &Path, user: UserId, secret: &str) {
+pub fn set_webhook_secret(db: impl Into<Database>, user: UserId, secret: &str) {
     let credentials = SmartleadCredentials {
         webhook_secret: Some(secret.into()),
         api_key: None,
@@ -123,10 +142,10 @@ pub fn set_webhook_secret(db: &Path, user: UserId, secret: &str) {
         .unwrap();
 }
 
-/// The database at `path` through the storage boundary the CLI uses (created and migrated if
-/// missing): how tests arrange users, credentials, tokens and batches.
-pub fn admin(path: &Path) -> Admin {
-    Admin::open(path).expect("database opens")
+/// The database through the storage boundary the CLI uses (created and migrated if missing):
+/// how tests arrange users, credentials, tokens and batches, on either backend.
+pub fn admin(db: impl Into<Database>) -> Admin {
+    Admin::open(db).expect("database opens")
 }
 
 /// The SQLite backend's own read-write connection to a migrated file: for the backend's own
@@ -189,8 +208,8 @@ impl Answer {
 }
 
 impl TestApp {
-    /// The file as an outside reader sees it (see [`inspect`]).
-    pub fn db(&self) -> Connection {
+    /// The SQLite file as an outside reader sees it (see [`inspect`]).
+    pub fn sqlite(&self) -> Connection {
         inspect(&self.db_path)
     }
 
@@ -243,26 +262,31 @@ impl TestApp {
 
     /// A new API token for `user`.
     pub fn token_for(&self, user: UserId) -> String {
-        let (_, token) = admin(&self.db_path)
+        let (_, token) = admin(&self.db)
             .issue_token(user, Some("test"))
             .expect("token issued");
         token.expose().to_owned()
     }
 
-    /// Held deliveries in the file.
+    /// Held deliveries stored.
     pub fn held_count(&self) -> i64 {
-        self.db()
-            .query_row("SELECT count(*) FROM held_deliveries", [], |r| r.get(0))
-            .unwrap()
+        self.count("SELECT count(*) FROM held_deliveries")
     }
 
     /// Rows in every table the webhook writes to: proof that a refused request wrote nothing.
     pub fn write_counts(&self) -> [i64; 3] {
-        let conn = self.db();
-        ["email_events", "smartlead_events", "leads"].map(|table| {
-            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-                .unwrap()
-        })
+        ["email_events", "smartlead_events", "leads"]
+            .map(|table| self.count(&format!("SELECT count(*) FROM {table}")))
+    }
+
+    /// Rows of `sql` on either backend, each column as text (see [`backends::rows`]).
+    pub fn rows(&self, sql: &str, params: &[&str]) -> Vec<Vec<Cell>> {
+        crate::backends::rows(&self.db, sql, params)
+    }
+
+    /// The number `sql` selects, on either backend.
+    pub fn count(&self, sql: &str) -> i64 {
+        crate::backends::count(&self.db, sql)
     }
 }
 
@@ -297,10 +321,18 @@ pub fn soak_count(variable: &str, default: u32) -> u32 {
 
 /// Runs the real binary with `args`, then `--db db` when given: (success, stdout, stderr).
 pub fn run_hub(args: &[&str], db: Option<&Path>) -> (bool, String, String) {
+    run_hub_on(args, db.map(Database::from).as_ref())
+}
+
+/// [`run_hub`] on either backend.
+pub fn run_hub_on(args: &[&str], db: Option<&Database>) -> (bool, String, String) {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_smartlead-hub"));
     command.args(args);
     if let Some(db) = db {
-        command.arg("--db").arg(db);
+        command.arg("--db").arg(match db {
+            Database::Sqlite(path) => path.as_os_str().to_owned(),
+            Database::Postgres(url) => url.expose().into(),
+        });
     }
     let output = command.output().expect("the binary runs");
     (
@@ -317,7 +349,7 @@ pub struct Served {
     running: actix_web::rt::task::JoinHandle<std::io::Result<()>>,
 }
 
-pub fn serve_file(db: &Path, customize: impl FnOnce(&mut Settings)) -> Served {
+pub fn serve_file(db: impl Into<Database>, customize: impl FnOnce(&mut Settings)) -> Served {
     let mut settings = Settings::with_db(db);
     settings.bind = "127.0.0.1:0".parse().unwrap();
     customize(&mut settings);

@@ -2,6 +2,7 @@
 //! file per test, real Smartlead payload fixtures.
 
 mod admin_cli;
+mod backends;
 mod body_memory;
 mod cli;
 mod dashboard;

@@ -142,7 +142,7 @@ async fn every_route_answers_as_documented() {
 
     let token = app.token_for(app.user_id);
     let lead: String = app
-        .db()
+        .sqlite()
         .query_row("SELECT id FROM leads LIMIT 1", [], |r| r.get(0))
         .unwrap();
     let gets: Vec<(&str, String)> = vec![

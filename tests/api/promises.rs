@@ -119,12 +119,12 @@ async fn same_time_events_leave_the_same_lead_row_in_either_order() {
             stored(&app, body.clone()).await;
         }
         let leads: i64 = app
-            .db()
+            .sqlite()
             .query_row("SELECT count(*) FROM leads", [], |r| r.get(0))
             .unwrap();
         assert_eq!(leads, 1, "both events are the same lead's");
         let row: (String, String) = app
-            .db()
+            .sqlite()
             .query_row(
                 "SELECT last_email_event, last_event_timestamp FROM leads",
                 [],
@@ -151,7 +151,7 @@ async fn a_reply_belongs_to_the_targeted_lead_not_the_replier() {
     );
     stored(&app, reply).await;
     let email: String = app
-        .db()
+        .sqlite()
         .query_row("SELECT email FROM email_events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(email, "zoe.lefevre@mueller-soehne.example");
@@ -189,7 +189,7 @@ async fn the_database_refuses_a_second_row_with_the_same_dedupe_key() {
     let app = spawn_app().await;
     app.deliver("05_email_open_seq1.json").await;
     let columns: Vec<String> = {
-        let conn = app.db();
+        let conn = app.sqlite();
         let mut statement = conn
             .prepare("SELECT name FROM pragma_table_info('email_events')")
             .unwrap();
@@ -208,7 +208,7 @@ async fn the_database_refuses_a_second_row_with_the_same_dedupe_key() {
         .collect::<Vec<_>>()
         .join(", ");
     let err = app
-        .db()
+        .sqlite()
         .execute(
             &format!(
                 "INSERT INTO email_events ({}) SELECT {copied} FROM email_events",

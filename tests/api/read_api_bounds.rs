@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::helpers::{fixture, spawn_app, TestApp};
+use crate::backends::on_both_backends;
+use crate::helpers::{fixture, spawn_app_on, TestApp};
 
 /// Stores `count` replies of the same lead, each carrying `bytes` of reply text.
 async fn large_replies(app: &TestApp, count: usize, bytes: usize) {
@@ -53,43 +54,43 @@ async fn walk(app: &TestApp, token: &str, first: &str) -> (Vec<Vec<String>>, usi
     }
 }
 
-#[actix_web::test]
-async fn a_page_ends_early_once_it_holds_a_mebibyte_of_event_data() {
-    let app = spawn_app().await;
-    let token = app.token_for(app.user_id);
-    large_replies(&app, 8, 400 * 1024).await;
-    let lead = app.get_as(&token, "/api/events?limit=1").await.body["events"][0]["lead_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+on_both_backends! {
+    async fn a_page_ends_early_once_it_holds_a_mebibyte_of_event_data(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let token = app.token_for(app.user_id);
+        large_replies(&app, 8, 400 * 1024).await;
+        let lead = app.get_as(&token, "/api/events?limit=1").await.body["events"][0]["lead_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
 
-    for list in [
-        "/api/events?limit=50",
-        &format!("/api/leads/{lead}/events?limit=50"),
-    ] {
-        let (pages, largest) = walk(&app, &token, list).await;
-        let all: Vec<&String> = pages.iter().flatten().collect();
-        let distinct: HashSet<&String> = all.iter().copied().collect();
-        assert_eq!(
-            (all.len(), distinct.len()),
-            (8, 8),
-            "{list}: every event once"
-        );
-        assert!(pages.len() >= 3, "{list}: {} pages", pages.len());
-        assert!(
-            pages.iter().all(|p| p.len() <= 3),
-            "{list}: a page holds at most 1 MiB of data plus one event: {pages:?}"
-        );
-        assert!(largest < 1_400_000, "{list}: a {largest}-byte answer");
+        for list in [
+            "/api/events?limit=50",
+            &format!("/api/leads/{lead}/events?limit=50"),
+        ] {
+            let (pages, largest) = walk(&app, &token, list).await;
+            let all: Vec<&String> = pages.iter().flatten().collect();
+            let distinct: HashSet<&String> = all.iter().copied().collect();
+            assert_eq!(
+                (all.len(), distinct.len()),
+                (8, 8),
+                "{list}: every event once"
+            );
+            assert!(pages.len() >= 3, "{list}: {} pages", pages.len());
+            assert!(
+                pages.iter().all(|p| p.len() <= 3),
+                "{list}: a page holds at most 1 MiB of data plus one event: {pages:?}"
+            );
+            assert!(largest < 1_400_000, "{list}: a {largest}-byte answer");
+        }
     }
-}
 
-/// One event larger than the budget still comes back, on a page of its own.
-#[actix_web::test]
-async fn an_event_larger_than_the_budget_comes_alone() {
-    let app = spawn_app().await;
-    let token = app.token_for(app.user_id);
-    large_replies(&app, 2, 3 * 1024 * 1024).await;
-    let (pages, _) = walk(&app, &token, "/api/events?limit=50").await;
-    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 1]);
+    /// One event larger than the budget still comes back, on a page of its own.
+    async fn an_event_larger_than_the_budget_comes_alone(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let token = app.token_for(app.user_id);
+        large_replies(&app, 2, 3 * 1024 * 1024).await;
+        let (pages, _) = walk(&app, &token, "/api/events?limit=50").await;
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 1]);
+    }
 }

@@ -87,7 +87,7 @@ async fn prune_clears_old_payloads_and_keeps_every_count() {
     let rows_before = app.write_counts();
     let (whole, _) = payloads(&app.db_path);
     // A kept event received long ago (kept events age by receipt).
-    app.db()
+    app.sqlite()
         .execute(
             "UPDATE smartlead_events SET received_at = '2025-01-01T00:00:00.000Z'
              WHERE event_type = 'CAMPAIGN_STATUS_CHANGED'",
@@ -136,7 +136,7 @@ async fn prune_clears_old_payloads_and_keeps_every_count() {
     );
     // The space went to the free list, for reuse, with no VACUUM.
     let free: i64 = app
-        .db()
+        .sqlite()
         .query_row("PRAGMA freelist_count", [], |r| r.get(0))
         .unwrap();
     assert!(free > 0, "no page was freed");

@@ -139,7 +139,7 @@ fn fake_with_history() -> (web::Data<Fake>, String) {
 }
 
 fn counts(app: &TestApp) -> (i64, i64) {
-    app.db()
+    app.sqlite()
         .query_row(
             "SELECT (SELECT count(*) FROM email_events), (SELECT total(events) FROM rollup_totals)",
             [],
@@ -230,7 +230,7 @@ async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks() {
     assert_eq!(admin(&app.db_path).check_rollups().unwrap(), vec![]);
     // The claimed rows now carry the webhook's payload.
     let rest_left: i64 = app
-        .db()
+        .sqlite()
         .query_row(
             "SELECT count(*) FROM email_events WHERE event_data LIKE '%smartlead_rest%'",
             [],

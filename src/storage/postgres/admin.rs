@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use postgres::{Client, IsolationLevel};
 
+use super::blocking::{off_executor, DropOffExecutor};
 use super::session::{Session, StatementCache};
 use super::{connection, held, migrations, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
@@ -19,7 +20,7 @@ use crate::storage::rollup_counts::PendingCounts;
 /// The connection sits in a `RefCell` so that the facade's reads take `&self` as on SQLite
 /// (whose connection needs no `&mut` to read); the CLI is single-threaded.
 pub struct PostgresAdmin {
-    client: RefCell<Client>,
+    client: RefCell<DropOffExecutor<Client>>,
     cache: RefCell<StatementCache>,
 }
 
@@ -32,35 +33,48 @@ impl PostgresAdmin {
 
     pub fn open_as_is(url: &PostgresUrl) -> Result<Self, StorageError> {
         Ok(Self {
-            client: RefCell::new(connection::connect(url)?),
+            client: RefCell::new(DropOffExecutor::new(off_executor(|| {
+                connection::connect(url)
+            })?)),
             cache: RefCell::new(StatementCache::default()),
         })
     }
 
     /// Runs `work` in one transaction with the writer's session; committed when `commit`.
-    fn write<T>(
+    fn write<T: Send>(
         &self,
         commit: bool,
-        work: impl FnOnce(&mut Session<'_, '_>, &mut PendingCounts) -> Result<T, StorageError>,
+        work: impl FnOnce(&mut Session<'_, '_>, &mut PendingCounts) -> Result<T, StorageError> + Send,
+    ) -> Result<T, StorageError> {
+        self.run(|client, cache| {
+            let mut tx = client.transaction()?;
+            let value = {
+                let mut db = Session::new(&mut tx, cache);
+                let mut counts = PendingCounts::default();
+                let value = work(&mut db, &mut counts)?;
+                rollups::flush(&mut counts, &mut db)?;
+                value
+            };
+            if commit {
+                tx.commit()?;
+            }
+            Ok(value)
+        })
+    }
+
+    /// Runs `work` on the connection, off the executor if called from one.
+    fn run<T: Send>(
+        &self,
+        work: impl FnOnce(&mut Client, &mut StatementCache) -> Result<T, StorageError> + Send,
     ) -> Result<T, StorageError> {
         let mut client = self.client.borrow_mut();
         let mut cache = self.cache.borrow_mut();
-        let mut tx = client.transaction()?;
-        let value = {
-            let mut db = Session::new(&mut tx, &mut cache);
-            let mut counts = PendingCounts::default();
-            let value = work(&mut db, &mut counts)?;
-            rollups::flush(&mut counts, &mut db)?;
-            value
-        };
-        if commit {
-            tx.commit()?;
-        }
-        Ok(value)
+        let (client, cache): (&mut Client, &mut StatementCache) = (&mut client, &mut cache);
+        off_executor(move || work(client, cache))
     }
 
     pub fn schema_version(&self) -> Result<usize, StorageError> {
-        migrations::current_version(&mut *self.client.borrow_mut())
+        self.run(|client, _| migrations::current_version(client))
     }
 
     pub fn migration_names(&self) -> Vec<&'static str> {
@@ -68,27 +82,27 @@ impl PostgresAdmin {
     }
 
     pub fn migrate_to_latest(&self) -> Result<(), StorageError> {
-        migrations::to_latest(&mut self.client.borrow_mut())
+        self.run(|client, _| migrations::to_latest(client))
     }
 
     pub fn migrate_to(&self, version: usize) -> Result<(), StorageError> {
-        migrations::to_version(&mut self.client.borrow_mut(), version)
+        self.run(|client, _| migrations::to_version(client, version))
     }
 
     pub fn add_user(&self, new: &NewUser<'_>) -> Result<User, StorageError> {
-        users::add_user(&mut *self.client.borrow_mut(), new)
+        self.run(|client, _| users::add_user(client, new))
     }
 
     pub fn webhook_tenant(&self, org: &OrgId) -> Result<Option<WebhookTenant>, StorageError> {
-        users::webhook_tenant(&mut *self.client.borrow_mut(), org)
+        self.run(|client, _| users::webhook_tenant(client, org))
     }
 
     pub fn users(&self) -> Result<Vec<User>, StorageError> {
-        users::list_users(&mut *self.client.borrow_mut())
+        self.run(|client, _| users::list_users(client))
     }
 
     pub fn user(&self, user: UserId) -> Result<Option<User>, StorageError> {
-        users::find_user(&mut *self.client.borrow_mut(), user)
+        self.run(|client, _| users::find_user(client, user))
     }
 
     pub fn set_org(
@@ -97,22 +111,23 @@ impl PostgresAdmin {
         org: &OrgId,
         name: Option<&str>,
     ) -> Result<User, StorageError> {
-        users::set_org(&mut *self.client.borrow_mut(), user, org, name)
+        self.run(|client, _| users::set_org(client, user, org, name))
     }
 
     pub fn remove_user(&self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
-        let mut client = self.client.borrow_mut();
-        let mut tx = client.transaction()?;
-        let removed = users::remove_user(&mut tx, user)?;
-        tx.commit()?;
-        Ok(removed)
+        self.run(|client, _| {
+            let mut tx = client.transaction()?;
+            let removed = users::remove_user(&mut tx, user)?;
+            tx.commit()?;
+            Ok(removed)
+        })
     }
 
     pub fn smartlead_credentials(
         &self,
         user: UserId,
     ) -> Result<Option<SmartleadCredentials>, StorageError> {
-        users::smartlead_credentials(&mut *self.client.borrow_mut(), user)
+        self.run(|client, _| users::smartlead_credentials(client, user))
     }
 
     pub fn set_smartlead_credentials(
@@ -120,7 +135,7 @@ impl PostgresAdmin {
         user: UserId,
         credentials: &SmartleadCredentials,
     ) -> Result<(), StorageError> {
-        users::set_smartlead_credentials(&mut *self.client.borrow_mut(), user, credentials)
+        self.run(|client, _| users::set_smartlead_credentials(client, user, credentials))
     }
 
     pub fn issue_token(
@@ -128,15 +143,15 @@ impl PostgresAdmin {
         user: UserId,
         name: Option<&str>,
     ) -> Result<(TokenId, ApiToken), StorageError> {
-        tokens::issue(&mut *self.client.borrow_mut(), user, name)
+        self.run(|client, _| tokens::issue(client, user, name))
     }
 
     pub fn tokens(&self, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {
-        tokens::list(&mut *self.client.borrow_mut(), user)
+        self.run(|client, _| tokens::list(client, user))
     }
 
     pub fn revoke_token(&self, id: TokenId) -> Result<(), StorageError> {
-        tokens::revoke(&mut *self.client.borrow_mut(), id)
+        self.run(|client, _| tokens::revoke(client, id))
     }
 
     pub fn ingest_batch(
@@ -184,11 +199,12 @@ impl PostgresAdmin {
         cursor: &PruneCursor,
         limit: usize,
     ) -> Result<PruneStep, StorageError> {
-        let mut client = self.client.borrow_mut();
-        let mut tx = client.transaction()?;
-        let step = super::retention::prune_step(&mut tx, before, cursor, limit)?;
-        tx.commit()?;
-        Ok(step)
+        self.run(|client, _| {
+            let mut tx = client.transaction()?;
+            let step = super::retention::prune_step(&mut tx, before, cursor, limit)?;
+            tx.commit()?;
+            Ok(step)
+        })
     }
 
     pub fn backfill_batch(
@@ -205,11 +221,11 @@ impl PostgresAdmin {
     }
 
     pub fn held_deliveries(&self, reason: Option<&str>) -> Result<Vec<HeldDelivery>, StorageError> {
-        held::list(&mut *self.client.borrow_mut(), reason)
+        self.run(|client, _| held::list(client, reason))
     }
 
     pub fn held_delivery(&self, id: HeldId) -> Result<Option<HeldDelivery>, StorageError> {
-        held::get(&mut *self.client.borrow_mut(), id)
+        self.run(|client, _| held::get(client, id))
     }
 
     /// The held row is deleted first: if another replay took it meanwhile, nothing is stored.
@@ -235,37 +251,34 @@ impl PostgresAdmin {
         user: UserId,
         campaign: &CampaignId,
     ) -> Result<Vec<MetricRow>, StorageError> {
-        super::analytics::scope_metrics(
-            &mut *self.client.borrow_mut(),
-            user,
-            campaign.as_str(),
-            None,
-        )
+        self.run(|client, _| super::analytics::scope_metrics(client, user, campaign.as_str(), None))
     }
 
     /// Replaces every rollup with a recomputation, in one transaction that locks the rollup
     /// tables against the services' writers for its length.
     pub fn rebuild_rollups(&self) -> Result<(), StorageError> {
-        let mut client = self.client.borrow_mut();
-        let mut tx = client.transaction()?;
-        tx.batch_execute(
-            "LOCK TABLE rollup_hourly, rollup_daily, rollup_totals, rollup_steps IN EXCLUSIVE MODE",
-        )?;
-        rollups::rebuild(&mut tx)?;
-        Ok(tx.commit()?)
+        self.run(|client, _| {
+            let mut tx = client.transaction()?;
+            tx.batch_execute(
+                "LOCK TABLE rollup_hourly, rollup_daily, rollup_totals, rollup_steps IN EXCLUSIVE MODE",
+            )?;
+            rollups::rebuild(&mut tx)?;
+            Ok(tx.commit()?)
+        })
     }
 
     /// The rollup tables that differ from a recomputation, compared on one snapshot
     /// (REPEATABLE READ: the rollups and the events as of one instant).
     pub fn check_rollups(&self) -> Result<Vec<(&'static str, i64)>, StorageError> {
-        let mut client = self.client.borrow_mut();
-        let mut tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .start()?;
-        let differences = rollups::check(&mut tx)?;
-        tx.rollback()?;
-        Ok(differences)
+        self.run(|client, _| {
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .start()?;
+            let differences = rollups::check(&mut tx)?;
+            tx.rollback()?;
+            Ok(differences)
+        })
     }
 }
 

@@ -104,7 +104,13 @@ pub fn to_version(client: &mut Client, target: usize) -> Result<(), StorageError
             &[&((version + 1) as i32), &name],
         )?;
     }
-    for (version, (name, _, down)) in MIGRATIONS.iter().enumerate().take(current).skip(target).rev() {
+    for (version, (name, _, down)) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(current)
+        .skip(target)
+        .rev()
+    {
         tx.batch_execute(down).map_err(|e| failed(name, e))?;
         tx.execute(
             &format!("DELETE FROM {VERSIONS_TABLE} WHERE version = $1"),

@@ -10,6 +10,7 @@
 mod admin;
 mod analytics;
 mod backfill;
+mod blocking;
 mod connection;
 mod error;
 mod events;

@@ -2,11 +2,13 @@
 //! the writer (group commit), reads to the blocking pool over pooled connections, so nothing
 //! blocks the async executor (the `postgres` client must never run on it).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::Client;
 use prometheus_client::metrics::counter::Counter;
 
+use super::blocking::DropOffExecutor;
 use super::connection::{connect, read_pool, ReadPool};
 use super::{analytics, events, held, migrations, tokens, users, StorageError, Writer};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
@@ -21,7 +23,8 @@ use crate::storage::{SeriesRow, StoreSettings};
 
 #[derive(Clone)]
 pub struct PostgresStore {
-    reads: ReadPool,
+    /// Its idle connections close when the last clone goes, which may be on the executor.
+    reads: Arc<DropOffExecutor<ReadPool>>,
     writer: Writer,
     held_limits: HeldLimits,
     held_dropped: Counter,
@@ -46,7 +49,10 @@ impl PostgresStore {
                 .unwrap_or(Err(StorageError::Panicked))
         })?;
         Ok(Self {
-            reads: read_pool(url, settings.read_connections),
+            reads: Arc::new(DropOffExecutor::new(read_pool(
+                url,
+                settings.read_connections,
+            ))),
             writer,
             held_limits: settings.held,
             held_dropped: settings.metrics.held_dropped.clone(),
@@ -58,7 +64,7 @@ impl PostgresStore {
         T: Send + 'static,
         F: FnOnce(&mut Client) -> Result<T, StorageError> + Send + 'static,
     {
-        let pool = self.reads.clone();
+        let pool = ReadPool::clone(&self.reads);
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
@@ -76,8 +82,7 @@ impl PostgresStore {
     }
 
     pub async fn schema_version(&self) -> Result<usize, StorageError> {
-        self.read(migrations::current_version)
-            .await
+        self.read(migrations::current_version).await
     }
 
     pub async fn shutdown(&self) {
