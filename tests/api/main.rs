@@ -31,6 +31,7 @@ mod readme;
 mod reliability;
 mod retention;
 mod rollups;
+mod rollups_both;
 mod schema;
 mod smartlead_rest;
 mod smartlead_sync;

@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use smartlead_hub::storage::Database;
+
+use crate::backends::{Backend, TestDb};
 use crate::helpers::{admin, fixture, inspect, ORG};
 
 pub struct HubProcess {
@@ -26,17 +29,21 @@ impl HubProcess {
 
     /// [`HubProcess::start`] with `RUST_LOG` set to `filter` (plus the listening line).
     pub fn start_with_log(db: &Path, extra: &[&str], filter: &str) -> Self {
+        let logs = db.parent().expect("a file in a folder");
+        Self::start_on(&Database::from(db), logs, extra, filter)
+    }
+
+    /// [`HubProcess::start`] on either backend, its log in `logs`.
+    pub fn start_on(db: &Database, logs: &Path, extra: &[&str], filter: &str) -> Self {
         static STARTS: AtomicU64 = AtomicU64::new(0);
         let n = STARTS.fetch_add(1, Ordering::SeqCst);
-        let log = db.with_file_name(format!("serve-{}-{n}.log", std::process::id()));
+        let log = logs.join(format!("serve-{}-{n}.log", std::process::id()));
+        let db_arg = match db {
+            Database::Sqlite(path) => path.to_str().unwrap().to_owned(),
+            Database::Postgres(url) => url.expose().to_owned(),
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
-            .args([
-                "serve",
-                "--db",
-                db.to_str().unwrap(),
-                "--bind",
-                "127.0.0.1:0",
-            ])
+            .args(["serve", "--db", &db_arg, "--bind", "127.0.0.1:0"])
             .args(extra)
             .env(
                 "RUST_LOG",
@@ -236,21 +243,27 @@ impl Load {
 /// nothing is stored twice, rollups equal a recount, the file is intact, and no event is linked
 /// to another user's lead.
 pub fn assert_invariants(db: &Path, acked: &[u64]) {
-    let conn = inspect(db);
-    let mut stored: HashMap<String, i64> = HashMap::new();
-    let mut stmt = conn
-        .prepare(
-            "SELECT json_extract(event_data, '$.stats_id'), count(*) FROM email_events GROUP BY 1",
-        )
+    assert_invariants_on(&Database::from(db), acked);
+    let integrity: String = inspect(db)
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
-    for row in stmt
-        .query_map([], |r| {
-            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
-        })
-        .unwrap()
-    {
-        let (stats, count) = row.unwrap();
-        stored.insert(stats.unwrap_or_default(), count);
+    assert_eq!(integrity, "ok");
+}
+
+/// [`assert_invariants`] on either backend (the file's integrity check is SQLite's own).
+pub fn assert_invariants_on(db: &Database, acked: &[u64]) {
+    let stats_column = match db {
+        Database::Sqlite(_) => "json_extract(event_data, '$.stats_id')",
+        Database::Postgres(_) => "event_data ->> 'stats_id'",
+    };
+    let mut stored: HashMap<String, i64> = HashMap::new();
+    for row in crate::backends::rows(
+        db,
+        &format!("SELECT {stats_column}, count(*) FROM email_events GROUP BY 1"),
+        &[],
+    ) {
+        let count = row[1].as_deref().unwrap().parse().unwrap();
+        stored.insert(row[0].clone().unwrap_or_default(), count);
     }
     for n in acked {
         assert_eq!(
@@ -265,18 +278,24 @@ pub fn assert_invariants(db: &Path, acked: &[u64]) {
         vec![],
         "rollups differ from a recount"
     );
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(integrity, "ok");
-    let crossed: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM email_events e JOIN leads l ON l.id = e.lead_id WHERE l.user_id <> e.user_id",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let crossed = crate::backends::count(
+        db,
+        "SELECT count(*) FROM email_events e JOIN leads l ON l.id = e.lead_id WHERE l.user_id <> e.user_id",
+    );
     assert_eq!(crossed, 0, "an event is linked to another user's lead");
+}
+
+/// A database of `backend` holding the fixtures' user (`ORG`, its secret), and a folder for
+/// the services' logs.
+pub fn prepared(backend: Backend) -> (TestDb, tempfile::TempDir) {
+    let test_db = TestDb::new(backend);
+    crate::helpers::add_user(
+        &test_db.db,
+        "owner@northpeak.example",
+        ORG,
+        Some(crate::helpers::SECRET),
+    );
+    (test_db, tempfile::tempdir().unwrap())
 }
 
 /// A temp folder with a database holding the fixtures' user (`ORG`, its secret).

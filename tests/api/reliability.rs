@@ -3,19 +3,22 @@
 
 use std::time::Duration;
 
-use crate::process::{assert_invariants, prepared_db, unique_open, HubProcess, Load};
+use crate::backends::on_both_backends;
+use crate::process::{assert_invariants, assert_invariants_on, prepared, prepared_db, unique_open};
+use crate::process::{HubProcess, Load};
 
-/// SIGKILL at a random moment under load, restart on the same file, five times (SOAK_KILL_CYCLES);
-/// then every
-/// delivery that was never acknowledged is redelivered, as Smartlead would.
-#[actix_web::test]
-async fn kill_9_under_load_loses_nothing_acknowledged() {
-    let (_dir, db) = prepared_db();
+on_both_backends! {
+/// SIGKILL at a random moment under load, restart on the same database, five times
+/// (SOAK_KILL_CYCLES); then every delivery that was never acknowledged is redelivered, as
+/// Smartlead would.
+async fn kill_9_under_load_loses_nothing_acknowledged(backend: Backend) {
+    let (test_db, logs) = prepared(backend);
+    let start = |extra: &[&str]| HubProcess::start_on(&test_db.db, logs.path(), extra, "warn");
     let load = Load::default();
     let mut seed = 0x9e37_79b9_u64;
     let cycles = crate::helpers::soak_count("SOAK_KILL_CYCLES", 5);
     for cycle in 0..u64::from(cycles) {
-        let hub = HubProcess::start(&db, &[]);
+        let hub = start(&[]);
         let senders = load.start(hub.webhook_url(), 16, cycle * 1_000_000);
         load.wait_for_acks(10 * (cycle as usize + 1)).await;
         seed = seed
@@ -34,7 +37,7 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
 
     // Redeliver what was never acknowledged: each becomes stored, or a duplicate of a commit
     // whose answer the crash swallowed.
-    let hub = HubProcess::start(&db, &[]);
+    let hub = start(&[]);
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();
@@ -49,16 +52,16 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     }
     assert!(hub.terminate().success());
     let everything: Vec<u64> = acked.iter().chain(unacked.iter()).copied().collect();
-    assert_invariants(&db, &everything);
+    assert_invariants_on(&test_db.db, &everything);
 }
 
 /// SIGTERM under load: requests in flight are committed and answered or refused; the process
 /// exits cleanly and nothing acknowledged is missing after a restart.
-#[actix_web::test]
-async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
-    let (_dir, db) = prepared_db();
+async fn graceful_shutdown_under_load_keeps_every_acknowledged_event(backend: Backend) {
+    let (test_db, logs) = prepared(backend);
+    let start = |extra: &[&str]| HubProcess::start_on(&test_db.db, logs.path(), extra, "warn");
     let load = Load::default();
-    let hub = HubProcess::start(&db, &[]);
+    let hub = start(&[]);
     let senders = load.start(hub.webhook_url(), 16, 0);
     load.wait_for_acks(20).await;
     let status = hub.terminate();
@@ -76,17 +79,16 @@ async fn graceful_shutdown_under_load_keeps_every_acknowledged_event() {
         acked.len()
     );
 
-    let hub = HubProcess::start(&db, &[]);
+    let hub = start(&[]);
     assert!(hub.terminate().success());
-    assert_invariants(&db, &acked);
+    assert_invariants_on(&test_db.db, &acked);
 }
 
 /// Far more concurrent senders than the queue holds: refusals are quick 503s, never timeouts
 /// or 500s, and every 2xx is stored.
-#[actix_web::test]
-async fn overload_is_refused_with_503_and_every_2xx_is_stored() {
-    let (_dir, db) = prepared_db();
-    let hub = HubProcess::start(&db, &["--queue-depth", "4", "--max-batch", "4"]);
+async fn overload_is_refused_with_503_and_every_2xx_is_stored(backend: Backend) {
+    let (test_db, logs) = prepared(backend);
+    let hub = HubProcess::start_on(&test_db.db, logs.path(), &["--queue-depth", "4", "--max-batch", "4"], "warn");
     // awc holds a client to 100 connections unless told otherwise: 400 must really be at once.
     let client = awc::Client::builder()
         .connector(awc::Connector::new().limit(0))
@@ -130,7 +132,8 @@ async fn overload_is_refused_with_503_and_every_2xx_is_stored() {
     let rss = crate::process::peak_rss_mib(hub.pid());
     assert!(rss < 300.0, "peak RSS {rss} MiB");
     assert!(hub.terminate().success());
-    assert_invariants(&db, &acked);
+    assert_invariants_on(&test_db.db, &acked);
+}
 }
 
 /// A backup taken while the service is under load opens cleanly and holds every event
@@ -178,11 +181,11 @@ async fn sigterm_with_requests_queued_answers_every_one_and_exits_cleanly() {
         .args([
             "-c",
             "import sqlite3, sys\n\
-             conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
-             conn.execute('BEGIN IMMEDIATE')\n\
-             print('locked', flush=True)\n\
-             sys.stdin.readline()\n\
-             conn.execute('ROLLBACK')",
+                 conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+                 conn.execute('BEGIN IMMEDIATE')\n\
+                 print('locked', flush=True)\n\
+                 sys.stdin.readline()\n\
+                 conn.execute('ROLLBACK')",
         ])
         .arg(&db)
         .stdin(Stdio::piped())
