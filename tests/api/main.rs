@@ -22,6 +22,7 @@ mod openapi;
 mod ordering;
 mod outside_commands;
 mod outside_tools;
+mod postgres;
 mod process;
 mod promises;
 mod read_api;

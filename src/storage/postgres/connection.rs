@@ -30,8 +30,13 @@ pub fn config(url: &PostgresUrl) -> postgres::Config {
     config
 }
 
+/// A new connection. Any failure to get one (refused, timed out, the database not accepting
+/// connections, too many clients) is [`StorageError::Pool`]: the server is unavailable, and a
+/// delivery meeting it gets a 503.
 pub fn connect(url: &PostgresUrl) -> Result<Client, StorageError> {
-    Ok(config(url).connect(NoTls)?)
+    config(url)
+        .connect(NoTls)
+        .map_err(|err| StorageError::Pool(err.into()))
 }
 
 /// A pool of `size` reader connections, opened as they are needed.
