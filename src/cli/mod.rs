@@ -15,6 +15,7 @@ mod deliveries;
 mod demo;
 mod import;
 mod migrate;
+mod migrate_data;
 mod prune;
 mod rollups;
 mod serve;
@@ -49,6 +50,8 @@ enum Command {
     Serve(Settings),
     /// Inspect or change the database schema version.
     Migrate(migrate::MigrateArgs),
+    /// Copy a SQLite install into PostgreSQL (resumable, then verified).
+    MigrateData(migrate_data::MigrateDataArgs),
     /// Manage users (tenants) and their Smartlead org.
     Users(users::UsersArgs),
     /// Manage integration credentials.
@@ -89,6 +92,7 @@ impl Cli {
             None => serve::run(self.serve),
             Some(Command::Serve(settings)) => serve::run(settings),
             Some(Command::Migrate(args)) => migrate::run(args),
+            Some(Command::MigrateData(args)) => migrate_data::run(args),
             Some(Command::Users(args)) => users::run(args),
             Some(Command::Credentials(args)) => credentials::run(args),
             Some(Command::Tokens(args)) => tokens::run(args),

@@ -6,6 +6,7 @@ use super::postgres::PostgresAdmin;
 use super::records::WebhookTenant;
 use super::records::{BackfillOutcome, NewUser};
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
+use super::records::{CopyPosition, RowBatch};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
 use super::Database;
@@ -226,5 +227,36 @@ impl Admin {
     /// many rows differ.
     pub fn check_rollups(&mut self) -> Result<Vec<(&'static str, i64)>, StorageError> {
         on_backend!(&mut self.0, admin => admin.check_rollups())
+    }
+
+    /// Up to `limit` rows of `table` after `after` (a previous batch's `next`), every value as
+    /// text: the source side of `migrate-data` (SQLite).
+    pub fn read_rows(
+        &self,
+        table: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<RowBatch, StorageError> {
+        on_backend!(&self.0, admin => admin.read_rows(table, after, limit))
+    }
+
+    /// Inserts a batch read by [`Admin::read_rows`] (rows already there skipped) and records
+    /// how far the copy of its table got, in one transaction: the target side (PostgreSQL).
+    pub fn write_rows(&self, batch: &RowBatch) -> Result<(), StorageError> {
+        on_backend!(&self.0, admin => admin.write_rows(batch))
+    }
+
+    /// How far a copy into this database got with `table` (`None`: not started).
+    pub fn copy_position(&self, table: &str) -> Result<Option<CopyPosition>, StorageError> {
+        on_backend!(&self.0, admin => admin.copy_position(table))
+    }
+
+    /// Forgets a complete copy's positions.
+    pub fn finish_copy(&self) -> Result<(), StorageError> {
+        on_backend!(&self.0, admin => admin.finish_copy())
+    }
+
+    pub fn count_rows(&self, table: &str) -> Result<i64, StorageError> {
+        on_backend!(&self.0, admin => admin.count_rows(table))
     }
 }

@@ -299,3 +299,39 @@ pub enum StartupCheck {
 pub struct BackupSummary {
     pub email_events: i64,
 }
+
+/// Rows of one table as `migrate-data` moves them between backends: every value as text (or
+/// NULL), in the columns' order, and where the next batch of the table starts.
+#[derive(Debug, Clone, Default)]
+pub struct RowBatch {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    /// The source's position after the last row (opaque; `None`: the table is done).
+    pub next: Option<String>,
+}
+
+/// The tables `migrate-data` copies, in an order that keeps every foreign key satisfied.
+pub const COPIED_TABLES: &[&str] = &[
+    "users",
+    "integration_credentials",
+    "api_tokens",
+    "leads",
+    "email_events",
+    "smartlead_events",
+    "held_deliveries",
+    "rest_backfills",
+    "rollup_hourly",
+    "rollup_daily",
+    "rollup_totals",
+    "rollup_steps",
+];
+
+/// How far `migrate-data` got with one table on the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyPosition {
+    /// Where the next batch starts in the source (`None` once `done`).
+    pub next: Option<String>,
+    pub done: bool,
+    pub rows: i64,
+}

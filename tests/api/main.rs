@@ -17,6 +17,7 @@ mod import;
 mod ingestion;
 mod kept_events;
 mod metrics;
+mod migrate_data;
 mod model;
 mod openapi;
 mod ordering;

@@ -13,6 +13,7 @@ use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEven
 use crate::domain::{CampaignId, EmailEvent, UserId, UtcTimestamp};
 use crate::storage::location::PostgresUrl;
 use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
+use crate::storage::records::{CopyPosition, RowBatch};
 use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewUser};
 use crate::storage::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo};
 use crate::storage::rollup_counts::PendingCounts;
@@ -279,6 +280,34 @@ impl PostgresAdmin {
             tx.rollback()?;
             Ok(differences)
         })
+    }
+
+    /// `migrate-data` reads from SQLite only.
+    pub fn read_rows(
+        &self,
+        _table: &str,
+        _after: Option<&str>,
+        _limit: usize,
+    ) -> Result<RowBatch, StorageError> {
+        Err(StorageError::Conflict(
+            "migrate-data copies from a SQLite file (--from) into PostgreSQL (--to)".into(),
+        ))
+    }
+
+    pub fn write_rows(&self, batch: &RowBatch) -> Result<(), StorageError> {
+        self.run(|client, _| super::copy::write_rows(client, batch))
+    }
+
+    pub fn copy_position(&self, table: &str) -> Result<Option<CopyPosition>, StorageError> {
+        self.run(|client, _| super::copy::position(client, table))
+    }
+
+    pub fn finish_copy(&self) -> Result<(), StorageError> {
+        self.run(|client, _| super::copy::finish(client))
+    }
+
+    pub fn count_rows(&self, table: &str) -> Result<i64, StorageError> {
+        self.run(|client, _| super::copy::count_rows(client, table))
     }
 }
 

@@ -27,6 +27,8 @@ pub fn config(url: &PostgresUrl) -> postgres::Config {
     if config.get_application_name().is_none() {
         config.application_name("smartlead-hub");
     }
+    // The server's notices ("already exists, skipping") are for a developer, not the log.
+    config.notice_callback(|notice| tracing::debug!(notice = notice.message(), "postgres notice"));
     config
 }
 

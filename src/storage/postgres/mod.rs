@@ -12,6 +12,7 @@ mod analytics;
 mod backfill;
 mod blocking;
 mod connection;
+mod copy;
 mod error;
 mod events;
 mod held;

@@ -12,6 +12,7 @@ use crate::domain::{CampaignId, UtcTimestamp};
 use crate::domain::{EmailEvent, UserId};
 use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
+use crate::storage::records::{CopyPosition, RowBatch};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
 use crate::storage::rollup_counts::PendingCounts;
 
@@ -264,6 +265,38 @@ impl SqliteAdmin {
         tx.rollback()?;
         Ok(differences)
     }
+
+    pub fn read_rows(
+        &self,
+        table: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<RowBatch, StorageError> {
+        super::copy::read_rows(&self.conn, table, after, limit)
+    }
+
+    /// `migrate-data` writes into PostgreSQL only.
+    pub fn write_rows(&self, _batch: &RowBatch) -> Result<(), StorageError> {
+        Err(copies_into_postgres())
+    }
+
+    pub fn copy_position(&self, _table: &str) -> Result<Option<CopyPosition>, StorageError> {
+        Err(copies_into_postgres())
+    }
+
+    pub fn finish_copy(&self) -> Result<(), StorageError> {
+        Err(copies_into_postgres())
+    }
+
+    pub fn count_rows(&self, table: &str) -> Result<i64, StorageError> {
+        super::copy::count_rows(&self.conn, table)
+    }
+}
+
+fn copies_into_postgres() -> StorageError {
+    StorageError::Conflict(
+        "migrate-data copies from a SQLite file (--from) into PostgreSQL (--to)".into(),
+    )
 }
 
 /// A stored value that does not parse: the file was changed by hand or damaged.

@@ -11,6 +11,7 @@ pub mod analytics;
 mod backfill;
 mod backup;
 mod connection;
+mod copy;
 mod error;
 pub mod events;
 mod files;
