@@ -12,8 +12,12 @@
 //! `--rate N` offers a fixed N requests/s instead (latency measured from each request's
 //! scheduled time, so a stall is not hidden).
 //!
+//! `--postgres URL` measures the same load against the service on PostgreSQL too, in the same
+//! run (the database must be empty: `createdb bench_ingest` first).
+//!
 //!     cargo build --release && cargo run --release --example bench_ingest -- --connections 64 --seconds 10
 //!     cargo run --release --example bench_ingest -- --rate 10000 --seconds 10
+//!     cargo run --release --example bench_ingest -- --postgres postgres://postgres@localhost/bench_ingest
 
 mod common;
 
@@ -24,13 +28,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use common::sqlite_file::{committed, give_org_to_busiest_tenant};
+use common::sqlite_file::give_org_to_busiest_tenant;
 use common::{
-    add_user, find_user, ms, peak_rss_mib, seed, set_webhook_secret, summarize, written_bytes,
-    DataSet, Rng,
+    add_user, committed, find_user, ms, peak_rss_mib, postgres_db, seed, set_webhook_secret,
+    summarize, written_bytes, DataSet, Rng,
 };
 use serde_json::Value;
 use smartlead_hub::domain::{UserId, UtcTimestamp};
+use smartlead_hub::storage::{Admin, Database};
 
 #[derive(Parser, Clone)]
 struct Args {
@@ -57,6 +62,9 @@ struct Args {
     /// Load-generator threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Also measure the service on this (empty) PostgreSQL database.
+    #[arg(long)]
+    postgres: Option<Database>,
     /// The smartlead-hub binary to measure.
     #[arg(long, default_value = "target/release/smartlead-hub")]
     hub: PathBuf,
@@ -106,7 +114,8 @@ fn main() {
 
     // 2.–4. smartlead-hub on an empty database.
     let dir = tempfile::tempdir().unwrap();
-    let empty = run_hub(&args, &dir.path().join("empty.db"), &bodies, Fill::Empty);
+    let empty_db = Database::Sqlite(dir.path().join("empty.db"));
+    let empty = run_hub(&args, &empty_db, &bodies, Fill::Empty);
     report(
         "smartlead-hub, empty database",
         &empty.result,
@@ -116,10 +125,29 @@ fn main() {
     verify(&empty);
     report_writes(&empty);
 
+    // The same load against the service on PostgreSQL.
+    if let Some(db @ Database::Postgres(_)) = &args.postgres {
+        let users = Admin::open(db).unwrap().count_rows("users").unwrap();
+        assert_eq!(users, 0, "--postgres must name an empty database");
+        let pg = run_hub(&args, db, &bodies, Fill::Empty);
+        report(
+            "smartlead-hub on PostgreSQL, empty database",
+            &pg.result,
+            Some(ceiling.rate()),
+            pg.rss,
+        );
+        verify(&pg);
+        report_writes(&pg);
+        println!(
+            "PostgreSQL / SQLite acknowledged events/s: {:.2}",
+            pg.result.rate() / empty.result.rate()
+        );
+    }
+
     // 5. The same against a pre-filled database.
     if args.prefill > 0 {
-        let path = dir.path().join("prefilled.db");
-        let filled = run_hub(&args, &path, &bodies, Fill::Seed(args.prefill));
+        let db = Database::Sqlite(dir.path().join("prefilled.db"));
+        let filled = run_hub(&args, &db, &bodies, Fill::Seed(args.prefill));
         report(
             &format!("smartlead-hub, {} events pre-filled", args.prefill),
             &filled.result,
@@ -135,8 +163,9 @@ fn main() {
         );
     }
     if let Some(path) = &args.prefilled_db {
-        let stored = committed(path).0;
-        let filled = run_hub(&args, path, &bodies, Fill::Existing);
+        let db = Database::Sqlite(path.clone());
+        let stored = committed(&db).0;
+        let filled = run_hub(&args, &db, &bodies, Fill::Existing);
         let label = format!("smartlead-hub, {stored} events already stored");
         report(&label, &filled.result, Some(ceiling.rate()), filled.rss);
         verify(&filled);
@@ -386,9 +415,12 @@ fn drive(args: &Args, port: u16, bodies: &Arc<Bodies>, path: &str) -> LoadResult
 struct HubRun {
     result: LoadResult,
     rss: Option<f64>,
-    /// Bytes the server wrote during the load: WAL frames and the checkpoints' copies.
+    /// Bytes the server wrote during the load: WAL frames and the checkpoints' copies (on
+    /// PostgreSQL: every server process's writes, a checkpoint after the load included).
     written: Option<u64>,
-    db: PathBuf,
+    /// PostgreSQL: WAL bytes generated during the load.
+    wal: Option<u64>,
+    db: Database,
     /// Committed rows before the load: (email events, kept events).
     before: (u64, u64),
 }
@@ -402,10 +434,10 @@ enum Fill {
     Existing,
 }
 
-fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
+fn run_hub(args: &Args, db: &Database, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
     let users: Vec<_> = (0..args.orgs.max(1))
-        .map(|o| match (&fill, o) {
-            (Fill::Existing, 0) => busiest_tenant_as_org_0(db),
+        .map(|o| match (&fill, o, db) {
+            (Fill::Existing, 0, Database::Sqlite(path)) => busiest_tenant_as_org_0(path),
             _ => bench_user(db, o),
         })
         .collect();
@@ -421,11 +453,15 @@ fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
         eprintln!("pre-filled at {rate:.0} events/s");
     }
     let port = free_port();
+    let db_arg = match db {
+        Database::Sqlite(path) => path.to_str().unwrap().to_owned(),
+        Database::Postgres(url) => url.expose().to_owned(),
+    };
     let mut hub: Child = Command::new(&args.hub)
         .args([
             "serve",
             "--db",
-            db.to_str().unwrap(),
+            &db_arg,
             "--bind",
             &format!("127.0.0.1:{port}"),
         ])
@@ -444,9 +480,27 @@ fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
         });
     wait_for_port(port);
     let before = committed(db);
+    let server = match db {
+        Database::Postgres(url) => Some((
+            url,
+            postgres_db::wal_position(url),
+            postgres_db::server_written_bytes(),
+        )),
+        Database::Sqlite(_) => None,
+    };
     let result = drive(args, port, bodies, "/api/webhooks/smartlead");
     let rss = peak_rss_mib(hub.id());
-    let written = written_bytes(hub.id());
+    let (written, wal) = match server {
+        None => (written_bytes(hub.id()), None),
+        Some((url, wal_before, written_before)) => {
+            let wal = postgres_db::wal_position(url) - wal_before;
+            postgres_db::checkpoint(url);
+            let written = postgres_db::server_written_bytes()
+                .zip(written_before)
+                .map(|(after, before)| after - before);
+            (written, Some(wal))
+        }
+    };
     // SIGTERM: a graceful stop drains the writer before the counts are checked.
     Command::new("kill")
         .args(["-TERM", &hub.id().to_string()])
@@ -457,13 +511,14 @@ fn run_hub(args: &Args, db: &Path, bodies: &Arc<Bodies>, fill: Fill) -> HubRun {
         result,
         rss,
         written,
-        db: db.to_owned(),
+        wal,
+        db: db.clone(),
         before,
     }
 }
 
 /// The user behind org `o`: `bench{o}@example.com`, created on first use.
-fn bench_user(db: &Path, o: usize) -> UserId {
+fn bench_user(db: &Database, o: usize) -> UserId {
     let email = format!("bench{o}@example.com");
     find_user(db, &email)
         .unwrap_or_else(|| add_user(db, &email, &format!("bench-org-{o}"), &secret(o)))
@@ -472,7 +527,7 @@ fn bench_user(db: &Path, o: usize) -> UserId {
 /// Moves org 0 (and its webhook secret) to the tenant with the most leads in a filled database.
 fn busiest_tenant_as_org_0(db: &Path) -> UserId {
     let user = give_org_to_busiest_tenant(db, "bench-org-0");
-    set_webhook_secret(db, user, &secret(0));
+    set_webhook_secret(&Database::Sqlite(db.to_owned()), user, &secret(0));
     user
 }
 
@@ -496,6 +551,12 @@ fn report_writes(run: &HubRun) {
             "  server writes: {:.1} KiB per stored event ({:.0} MiB in all)",
             bytes as f64 / 1024.0 / stored as f64,
             bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
+    if let (Some(bytes), stored @ 1..) = (run.wal, run.result.stored) {
+        println!(
+            "  WAL generated: {:.1} KiB per stored event",
+            bytes as f64 / 1024.0 / stored as f64
         );
     }
 }

@@ -3,8 +3,11 @@
 //!
 //!     cargo run --release --example bench_read -- --events 1000000
 //!     cargo run --release --example bench_read -- --events 10000000
+//!     cargo run --release --example bench_read -- --postgres postgres://postgres@localhost/bench_read
 //!
-//! Prints p50/p99/p99.9 per endpoint. Timing figures belong here, never in tests.
+//! Prints p50/p99/p99.9 per endpoint. With `--postgres URL` (an empty database) the seeded file
+//! is copied there (as `migrate-data` does) and the same requests are measured on both
+//! backends, one after the other. Timing figures belong here, never in tests.
 
 mod common;
 
@@ -12,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use common::sqlite_file::{sample_leads, seed_bulk};
-use common::{add_user, find_user, ms, seed, summarize, DataSet, Rng};
+use common::{add_user, copy_into, find_user, ms, seed, summarize, DataSet, Rng};
 use smartlead_hub::config::Settings;
 use smartlead_hub::startup::Application;
-use smartlead_hub::storage::Admin;
+use smartlead_hub::storage::{Admin, Database};
 
 /// Builds the request path of one measured request.
 type PathFor = Box<dyn Fn(&mut Rng) -> String>;
@@ -38,6 +41,9 @@ struct Args {
     /// Reuse this database file if it exists (seeded by an earlier run with the same --events).
     #[arg(long)]
     db: Option<std::path::PathBuf>,
+    /// Also measure the service on this (empty) PostgreSQL database, holding a copy of the file.
+    #[arg(long)]
+    postgres: Option<Database>,
 }
 
 fn main() {
@@ -48,6 +54,7 @@ fn main() {
         .clone()
         .unwrap_or_else(|| dir.path().join("bench_read.db"));
     let fresh = !path.exists();
+    let file = Database::Sqlite(path.clone());
     let set = DataSet {
         events: args.events,
         campaigns: args.campaigns,
@@ -55,17 +62,17 @@ fn main() {
         days: 180,
     };
     let user = if fresh {
-        let user = add_user(&path, "bench@example.com", "bench-org", "bench-secret");
+        let user = add_user(&file, "bench@example.com", "bench-org", "bench-secret");
         // A second tenant with the same campaign ids, so every query has to scope by user.
-        let other = add_user(&path, "other@example.com", "other-org", "other-secret");
+        let other = add_user(&file, "other@example.com", "other-org", "other-secret");
         eprintln!("seeding {} events …", args.events);
         let other_set = DataSet {
             events: args.events / 10,
             ..set
         };
         let rate = if args.through_ingest {
-            seed(&path, other, "other-org", other_set, 8, false);
-            seed(&path, user, "bench-org", set, 7, true)
+            seed(&file, other, "other-org", other_set, 8, false);
+            seed(&file, user, "bench-org", set, 7, true)
         } else {
             seed_bulk(&path, other, "other-org", other_set, 8);
             seed_bulk(&path, user, "bench-org", set, 7)
@@ -73,7 +80,7 @@ fn main() {
         eprintln!("seeded at {rate:.0} events/s");
         user
     } else {
-        find_user(&path, "bench@example.com").expect("a benchmark database")
+        find_user(&file, "bench@example.com").expect("a benchmark database")
     };
     let size_mib = std::fs::metadata(&path)
         .map(|m| m.len() as f64 / 1048576.0)
@@ -85,9 +92,39 @@ fn main() {
         .unwrap();
     let token = token.expose().to_owned();
     let (leads, emails) = sample_leads(&path, user, 5000);
+    let mut targets = vec![("SQLite", file)];
+    if let Some(postgres @ Database::Postgres(_)) = &args.postgres {
+        eprintln!("copying the file into PostgreSQL …");
+        let started = Instant::now();
+        copy_into(&path, postgres);
+        eprintln!("copied in {:.0} s", started.elapsed().as_secs_f64());
+        targets.push(("PostgreSQL", postgres.clone()));
+    }
+    for (backend, db) in targets {
+        measure(
+            &args,
+            backend,
+            &db,
+            size_mib,
+            &token,
+            leads.clone(),
+            emails.clone(),
+        );
+    }
+}
 
+fn measure(
+    args: &Args,
+    backend: &str,
+    db: &Database,
+    size_mib: f64,
+    token: &str,
+    leads: Vec<String>,
+    emails: Vec<String>,
+) {
+    let token = token.to_owned();
     actix_web::rt::System::new().block_on(async move {
-        let mut settings = Settings::with_db(&path);
+        let mut settings = Settings::with_db(db);
         settings.bind = "127.0.0.1:0".parse().unwrap();
         let app = Application::build(&settings).unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -97,7 +134,7 @@ fn main() {
         let campaigns = args.campaigns;
         let campaign = move |rng: &mut Rng| 1_000_000 + rng.below(campaigns);
 
-        println!("\nbench_read: {} events for the measured user (+{} for a second tenant), {} campaigns, {:.0} MiB database",
+        println!("\nbench_read on {backend}: {} events for the measured user (+{} for a second tenant), {} campaigns, {:.0} MiB SQLite file",
             args.events, args.events / 10, args.campaigns, size_mib);
         println!("{:<34} {:>9} {:>9} {:>9} {:>9}", "endpoint", "p50 ms", "p99 ms", "p99.9 ms", "max ms");
         let cases: Vec<(&str, PathFor)> = vec![

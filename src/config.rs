@@ -101,6 +101,11 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_READ_CONNECTIONS", default_value_t = 4)]
     pub read_connections: u32,
 
+    /// PostgreSQL only: writer connections, each committing its own batches; a tenant's writes
+    /// always go to the same one (SQLite has one writer).
+    #[arg(long, env = "SMARTLEAD_HUB_WRITER_CONNECTIONS", default_value_t = 4)]
+    pub writer_connections: u32,
+
     /// HTTP worker threads (0 = one per CPU core).
     #[arg(long, env = "SMARTLEAD_HUB_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -185,6 +190,7 @@ impl Settings {
             ("--queue-depth", self.queue_depth as u64),
             ("--max-batch", self.max_batch as u64),
             ("--read-connections", u64::from(self.read_connections)),
+            ("--writer-connections", u64::from(self.writer_connections)),
             ("--busy-timeout-ms", self.busy_timeout_ms),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
@@ -225,6 +231,7 @@ impl Settings {
         StoreSettings {
             writer: self.writer(),
             read_connections: self.read_connections,
+            writer_connections: self.writer_connections,
             busy_timeout: self.busy_timeout(),
             startup_check: self.startup_check.into(),
             held: HeldLimits {

@@ -11,8 +11,9 @@ use smartlead_hub::domain::{
 };
 use smartlead_hub::domain::{EmailEvent, SmartleadEvent};
 use smartlead_hub::storage::records::{NewUser, SmartleadCredentials};
-use smartlead_hub::storage::Admin;
+use smartlead_hub::storage::{Admin, Database};
 
+pub mod postgres_db;
 pub mod sqlite_file;
 
 /// A small deterministic PRNG (xorshift64*), so every run seeds the same data.
@@ -71,9 +72,9 @@ fn payload(i: u64, event_type: EventType, email: &str, campaign: &str, at: &str)
 }
 
 /// Creates a user for `org` with `secret` and returns its id.
-pub fn add_user(path: &Path, email: &str, org: &str, secret: &str) -> UserId {
+pub fn add_user(db: &Database, email: &str, org: &str, secret: &str) -> UserId {
     let org_id = OrgId::parse(org).unwrap();
-    let user = Admin::open(path)
+    let user = Admin::open(db)
         .expect("open")
         .add_user(&NewUser {
             email,
@@ -83,24 +84,24 @@ pub fn add_user(path: &Path, email: &str, org: &str, secret: &str) -> UserId {
         })
         .expect("user");
     let id: UserId = user.id.parse().unwrap();
-    set_webhook_secret(path, id, secret);
+    set_webhook_secret(db, id, secret);
     id
 }
 
 /// The user with `email`, if there is one.
-pub fn find_user(path: &Path, email: &str) -> Option<UserId> {
-    let users = Admin::open(path).expect("open").users().expect("users");
+pub fn find_user(db: &Database, email: &str) -> Option<UserId> {
+    let users = Admin::open(db).expect("open").users().expect("users");
     let user = users.into_iter().find(|user| user.email == email)?;
     Some(user.id.parse().unwrap())
 }
 
 /// Gives `user` the webhook secret its org's deliveries are signed with.
-pub fn set_webhook_secret(path: &Path, user: UserId, secret: &str) {
+pub fn set_webhook_secret(db: &Database, user: UserId, secret: &str) {
     let credentials = SmartleadCredentials {
         webhook_secret: Some(secret.into()),
         api_key: None,
     };
-    Admin::open(path)
+    Admin::open(db)
         .expect("open")
         .set_smartlead_credentials(user, &credentials)
         .unwrap();
@@ -109,8 +110,15 @@ pub fn set_webhook_secret(path: &Path, user: UserId, secret: &str) {
 /// Writes `set.events` events for `user` through the production ingest
 /// (`Admin::ingest_batch`: dedupe, leads, rollups as a writer batch does), in large
 /// transactions. Returns the seeding rate in events/s.
-pub fn seed(path: &Path, user: UserId, org: &str, set: DataSet, seed: u64, progress: bool) -> f64 {
-    let mut admin = Admin::open(path).expect("open");
+pub fn seed(
+    db: &Database,
+    user: UserId,
+    org: &str,
+    set: DataSet,
+    seed: u64,
+    progress: bool,
+) -> f64 {
+    let mut admin = Admin::open(db).expect("open");
     let org = OrgId::parse(org).unwrap();
     let end = UtcTimestamp::parse(END).unwrap();
     let span = set.days * DAY_MILLIS;
@@ -150,7 +158,10 @@ pub fn seed(path: &Path, user: UserId, org: &str, set: DataSet, seed: u64, progr
             );
         }
     }
-    sqlite_file::checkpoint_and_analyze(path);
+    match db {
+        Database::Sqlite(path) => sqlite_file::checkpoint_and_analyze(path),
+        Database::Postgres(url) => postgres_db::analyze(url),
+    }
     set.events as f64 / started.elapsed().as_secs_f64()
 }
 
@@ -195,4 +206,35 @@ pub fn peak_rss_mib(pid: u32) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Committed rows: (email events, kept events), on either backend.
+pub fn committed(db: &Database) -> (u64, u64) {
+    let admin = Admin::open(db).expect("open");
+    let count = |table| admin.count_rows(table).expect("count") as u64;
+    (count("email_events"), count("smartlead_events"))
+}
+
+/// Copies every row of the SQLite file at `from` into the PostgreSQL database `to`, as
+/// `migrate-data` does, so that both backends are measured on the very same data.
+pub fn copy_into(from: &Path, to: &Database) {
+    let source = Admin::open(Database::Sqlite(from.to_owned())).expect("open");
+    let target = Admin::open(to).expect("open");
+    for table in smartlead_hub::storage::records::COPIED_TABLES {
+        let mut next = None;
+        loop {
+            let batch = source
+                .read_rows(table, next.as_deref(), 5000)
+                .expect("read");
+            target.write_rows(&batch).expect("write");
+            match batch.next {
+                Some(position) => next = Some(position),
+                None => break,
+            }
+        }
+    }
+    target.finish_copy().expect("finish");
+    if let Database::Postgres(url) = to {
+        postgres_db::analyze(url);
+    }
 }

@@ -41,6 +41,10 @@ pub enum StorageError {
     /// The write itself succeeded but the batch it was part of did not commit.
     #[error("the batch this write belonged to did not commit")]
     BatchFailed(#[source] Arc<StorageError>),
+    /// A job of a batch failed where it could not be isolated (PostgreSQL: outside a
+    /// savepoint): the writer runs the batch again with one, so this is never an answer.
+    #[error("a job of the batch failed")]
+    JobFailed(#[source] Box<StorageError>),
     /// A request that contradicts existing data (e.g. an org id that belongs to another user).
     #[error("{0}")]
     Conflict(String),
@@ -64,6 +68,7 @@ impl StorageError {
             | StorageError::Corrupt(_)
             | StorageError::File(_) => true,
             StorageError::BatchFailed(inner) => inner.is_transient(),
+            StorageError::JobFailed(inner) => inner.is_transient(),
             StorageError::Database(_)
             | StorageError::Migration(_)
             | StorageError::Panicked

@@ -23,6 +23,8 @@ use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
 pub struct StoreSettings {
     pub writer: WriterSettings,
     pub read_connections: u32,
+    /// PostgreSQL: writer connections (tenants are spread over them).
+    pub writer_connections: u32,
     pub busy_timeout: Duration,
     pub startup_check: StartupCheck,
     pub held: HeldLimits,

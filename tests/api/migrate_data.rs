@@ -190,7 +190,10 @@ async fn an_interrupted_copy_resumes_where_it_stopped() {
 
     let (ok, out, err) = migrate_data(&file, &target, &[]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("resuming a copy that was interrupted"), "{out}");
+    assert!(
+        out.contains("resuming a copy that was interrupted"),
+        "{out}"
+    );
     assert!(out.contains("verified"), "{out}");
     assert!(partial <= all);
     for table in ["leads", "email_events", "rollup_hourly"] {

@@ -3,8 +3,8 @@
 //! arithmetic, the same guarantees, in PostgreSQL's own dialect and types (`uuid`,
 //! `timestamptz`, `jsonb`). Its schema is `migrations/postgres/`.
 //!
-//! Writes go through one writer thread per process (group commit, `synchronous_commit=on`);
-//! reads through a pool. Several processes may serve one database: leads are locked per
+//! Writes go through writer threads, a connection each, a tenant always on the same one (group
+//! commit, `synchronous_commit=on`); reads through a pool. Several processes may serve one database: leads are locked per
 //! ingest, rollups upserted in key order, and a batch that meets another process's is run again.
 
 mod admin;
@@ -28,6 +28,6 @@ mod writer;
 
 pub use admin::PostgresAdmin;
 pub use store::PostgresStore;
-use writer::Writer;
+use writer::Writers;
 
 use super::StorageError;

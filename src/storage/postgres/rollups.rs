@@ -1,6 +1,6 @@
 //! Analytics rollups on PostgreSQL: the same arithmetic as every backend
-//! (`storage/rollup_counts.rs`), the first-seen answers read from the lead's stored events, the
-//! counts written with `INSERT … ON CONFLICT DO UPDATE` in the batch's transaction, and the
+//! (`storage/rollup_counts.rs`; the first-seen answers are read with the ingest's other
+//! checks, in `events.rs`), the counts written with `INSERT … ON CONFLICT DO UPDATE` in the batch's transaction, and the
 //! whole set recomputable from `email_events` (rebuild) or comparable with a recomputation
 //! (check).
 
@@ -9,69 +9,20 @@ use postgres::GenericClient;
 use uuid::Uuid;
 
 use super::session::Session;
-use super::values::{text, time};
+use super::values::{id, time};
 use super::StorageError;
-use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
-use crate::storage::rollup_counts::{metrics, DayRow, HourRow, Instant, PendingCounts, StepRow};
-use crate::storage::rollup_counts::{TotalRow, ALL_CAMPAIGNS};
+use crate::domain::EventType;
+use crate::storage::rollup_counts::ALL_CAMPAIGNS;
+use crate::storage::rollup_counts::{DayRow, HourRow, PendingCounts, StepRow, TotalRow};
 
-/// Counts one event about to be stored for `lead` (see the SQLite backend's twin): runs before
-/// the event's row is inserted, with the lead locked, so its stored events are all there are.
-pub fn record_event(
-    db: &mut Session<'_, '_>,
-    counts: &mut PendingCounts,
-    user: UserId,
-    lead: Uuid,
-    campaign: &CampaignId,
-    event_type: EventType,
-    at: UtcTimestamp,
-) -> Result<(), StorageError> {
-    let instant = Instant::of(at);
-    let rows = db.query(
-        "SELECT campaign_id, event_type, \"timestamp\" FROM email_events
-         WHERE user_id = $1 AND lead_id = $2 ORDER BY \"timestamp\"",
-        &[&user.as_uuid(), &lead],
-    )?;
-    let wanted: Vec<&'static str> = metrics(event_type).collect();
-    let mut in_campaign: Vec<Option<DateTime<Utc>>> = vec![None; wanted.len()];
-    let mut user_wide: Vec<Option<DateTime<Utc>>> = vec![None; wanted.len()];
-    for row in &rows {
-        if in_campaign.iter().all(Option::is_some) {
-            break;
-        }
-        let stored_campaign: &str = row.get(0);
-        let stored_type: EventType = row
-            .get::<_, &str>(1)
-            .parse()
-            .map_err(|e: crate::domain::InvalidValue| StorageError::Database(e.0.into()))?;
-        let at: DateTime<Utc> = row.get(2);
-        for (i, metric) in wanted.iter().enumerate() {
-            if !metrics(stored_type).any(|m| m == *metric) {
-                continue;
-            }
-            user_wide[i].get_or_insert(at);
-            if stored_campaign == campaign.as_str() {
-                in_campaign[i].get_or_insert(at);
-            }
-        }
-    }
-    let user = user.to_string();
-    for (i, metric) in wanted.iter().enumerate() {
-        for (scope, previous) in [
-            (campaign.as_str(), in_campaign[i]),
-            (ALL_CAMPAIGNS, user_wide[i]),
-        ] {
-            let key = (user.clone(), scope.to_owned(), *metric);
-            counts.record(key, &instant, previous.map(text).as_deref())?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes every pending count and forgets them. The rows come sorted by key, so two writers
-/// flushing overlapping rows lock them in the same order and never deadlock on them.
+/// Writes every pending count and forgets them: one statement per rollup table, its rows as
+/// arrays (`unnest`), since a round trip per row was most of a batch's time. The rows come
+/// sorted by key, so two writers upserting overlapping rows lock them in the same order and
+/// never deadlock on them.
 pub fn flush(counts: &mut PendingCounts, db: &mut Session<'_, '_>) -> Result<(), StorageError> {
     let drained = counts.drain();
+    let mut hourly = HourArrays::default();
+    let mut corrections = HourArrays::default();
     for HourRow {
         scope: (user, scope, metric),
         hour,
@@ -80,72 +31,182 @@ pub fn flush(counts: &mut PendingCounts, db: &mut Session<'_, '_>) -> Result<(),
         span,
     } in drained.hourly
     {
-        let (user, hour) = (super::values::id(&user)?, time(&hour)?);
-        match span {
-            Some((first, last)) => db.execute(
-                "INSERT INTO rollup_hourly (user_id, campaign_id, metric, hour, events, new_leads, first_at, last_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (user_id, campaign_id, metric, hour) DO UPDATE SET
-                     events = rollup_hourly.events + excluded.events,
-                     new_leads = rollup_hourly.new_leads + excluded.new_leads,
-                     first_at = least(rollup_hourly.first_at, excluded.first_at),
-                     last_at = greatest(rollup_hourly.last_at, excluded.last_at)",
-                &[&user, &scope, &metric, &hour, &events, &new_leads, &time(&first)?, &time(&last)?],
-            )?,
-            None => db.execute(
-                "UPDATE rollup_hourly SET new_leads = new_leads + $5
-                 WHERE user_id = $1 AND campaign_id = $2 AND metric = $3 AND hour = $4",
-                &[&user, &scope, &metric, &hour, &new_leads],
-            )?,
+        let target = if span.is_some() {
+            &mut hourly
+        } else {
+            &mut corrections
         };
+        target.user.push(id(&user)?);
+        target.campaign.push(scope);
+        target.metric.push(metric);
+        target.hour.push(time(&hour)?);
+        target.events.push(events);
+        target.new_leads.push(new_leads);
+        if let Some((first, last)) = span {
+            target.first.push(time(&first)?);
+            target.last.push(time(&last)?);
+        }
     }
-    for DayRow {
-        scope: (user, scope, metric),
-        day,
-        events,
-    } in drained.daily
-    {
+    if !hourly.user.is_empty() {
         db.execute(
-            "INSERT INTO rollup_daily (user_id, campaign_id, metric, day, events) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (user_id, campaign_id, metric, day) DO UPDATE SET events = rollup_daily.events + excluded.events",
-            &[&super::values::id(&user)?, &scope, &metric, &time(&day)?, &events],
+            "INSERT INTO rollup_hourly (user_id, campaign_id, metric, hour, events, new_leads, first_at, last_at)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::int8[],
+                                  $6::int8[], $7::timestamptz[], $8::timestamptz[])
+             ON CONFLICT (user_id, campaign_id, metric, hour) DO UPDATE SET
+                 events = rollup_hourly.events + excluded.events,
+                 new_leads = rollup_hourly.new_leads + excluded.new_leads,
+                 first_at = least(rollup_hourly.first_at, excluded.first_at),
+                 last_at = greatest(rollup_hourly.last_at, excluded.last_at)",
+            &[
+                &hourly.user,
+                &hourly.campaign,
+                &hourly.metric,
+                &hourly.hour,
+                &hourly.events,
+                &hourly.new_leads,
+                &hourly.first,
+                &hourly.last,
+            ],
         )?;
     }
+    if !corrections.user.is_empty() {
+        db.execute(
+            "UPDATE rollup_hourly r SET new_leads = r.new_leads + u.new_leads
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+                  AS u (user_id, campaign_id, metric, hour, new_leads)
+             WHERE r.user_id = u.user_id AND r.campaign_id = u.campaign_id AND r.metric = u.metric
+               AND r.hour = u.hour",
+            &[
+                &corrections.user,
+                &corrections.campaign,
+                &corrections.metric,
+                &corrections.hour,
+                &corrections.new_leads,
+            ],
+        )?;
+    }
+
+    let (mut user, mut campaign, mut metric, mut day, mut events) = Columns5::default();
+    for DayRow {
+        scope: (u, c, m),
+        day: d,
+        events: e,
+    } in drained.daily
+    {
+        user.push(id(&u)?);
+        campaign.push(c);
+        metric.push(m);
+        day.push(time(&d)?);
+        events.push(e);
+    }
+    if !user.is_empty() {
+        db.execute(
+            "INSERT INTO rollup_daily (user_id, campaign_id, metric, day, events)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::int8[])
+             ON CONFLICT (user_id, campaign_id, metric, day) DO UPDATE SET
+                 events = rollup_daily.events + excluded.events",
+            &[&user, &campaign, &metric, &day, &events],
+        )?;
+    }
+
+    let mut totals = TotalArrays::default();
     for TotalRow {
-        scope: (user, scope, metric),
+        scope: (u, c, m),
         events,
         leads,
         first_at,
         last_at,
     } in drained.totals
     {
+        totals.user.push(id(&u)?);
+        totals.campaign.push(c);
+        totals.metric.push(m);
+        totals.events.push(events);
+        totals.leads.push(leads);
+        totals.first.push(time(&first_at)?);
+        totals.last.push(time(&last_at)?);
+    }
+    if !totals.user.is_empty() {
         db.execute(
             "INSERT INTO rollup_totals (user_id, campaign_id, metric, events, leads, first_at, last_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int8[], $5::int8[],
+                                  $6::timestamptz[], $7::timestamptz[])
              ON CONFLICT (user_id, campaign_id, metric) DO UPDATE SET
                  events = rollup_totals.events + excluded.events,
                  leads = rollup_totals.leads + excluded.leads,
                  first_at = least(rollup_totals.first_at, excluded.first_at),
                  last_at = greatest(rollup_totals.last_at, excluded.last_at)",
-            &[&super::values::id(&user)?, &scope, &metric, &events, &leads, &time(&first_at)?, &time(&last_at)?],
+            &[
+                &totals.user,
+                &totals.campaign,
+                &totals.metric,
+                &totals.events,
+                &totals.leads,
+                &totals.first,
+                &totals.last,
+            ],
         )?;
     }
+
+    let (mut user, mut campaign, mut step, mut metric, mut events) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for StepRow {
-        user,
-        campaign,
-        step,
-        metric,
-        events,
+        user: u,
+        campaign: c,
+        step: s,
+        metric: m,
+        events: e,
     } in drained.steps
     {
+        user.push(id(&u)?);
+        campaign.push(c);
+        step.push(s.min(i32::MAX as u32) as i32);
+        metric.push(m);
+        events.push(e);
+    }
+    if !user.is_empty() {
         db.execute(
-            "INSERT INTO rollup_steps (user_id, campaign_id, step, metric, events) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (user_id, campaign_id, step, metric) DO UPDATE SET events = rollup_steps.events + excluded.events",
-            &[&super::values::id(&user)?, &campaign, &(step.min(i32::MAX as u32) as i32), &metric, &events],
+            "INSERT INTO rollup_steps (user_id, campaign_id, step, metric, events)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::int8[])
+             ON CONFLICT (user_id, campaign_id, step, metric) DO UPDATE SET
+                 events = rollup_steps.events + excluded.events",
+            &[&user, &campaign, &step, &metric, &events],
         )?;
     }
     Ok(())
 }
+
+/// The columns of hourly rows, as the arrays one statement takes.
+#[derive(Default)]
+struct HourArrays {
+    user: Vec<Uuid>,
+    campaign: Vec<String>,
+    metric: Vec<&'static str>,
+    hour: Vec<DateTime<Utc>>,
+    events: Vec<i64>,
+    new_leads: Vec<i64>,
+    first: Vec<DateTime<Utc>>,
+    last: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct TotalArrays {
+    user: Vec<Uuid>,
+    campaign: Vec<String>,
+    metric: Vec<&'static str>,
+    events: Vec<i64>,
+    leads: Vec<i64>,
+    first: Vec<DateTime<Utc>>,
+    last: Vec<DateTime<Utc>>,
+}
+
+type Columns5 = (
+    Vec<Uuid>,
+    Vec<String>,
+    Vec<&'static str>,
+    Vec<DateTime<Utc>>,
+    Vec<i64>,
+);
 
 const ROLLUP_TABLES: [&str; 4] = [
     "rollup_hourly",

@@ -10,7 +10,7 @@ use prometheus_client::metrics::counter::Counter;
 
 use super::blocking::DropOffExecutor;
 use super::connection::{connect, read_pool, ReadPool};
-use super::{analytics, events, held, migrations, tokens, users, StorageError, Writer};
+use super::{analytics, events, held, migrations, tokens, users, StorageError, Writers};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
 use crate::storage::location::PostgresUrl;
@@ -25,7 +25,7 @@ use crate::storage::{SeriesRow, StoreSettings};
 pub struct PostgresStore {
     /// Its idle connections close when the last clone goes, which may be on the executor.
     reads: Arc<DropOffExecutor<ReadPool>>,
-    writer: Writer,
+    writers: Writers,
     held_limits: HeldLimits,
     held_dropped: Counter,
 }
@@ -37,13 +37,18 @@ impl PostgresStore {
         // The `postgres` client runs its own runtime, which panics inside another one: the
         // service opens its store from the executor's thread, so the connecting happens on a
         // thread of its own.
-        let writer = std::thread::scope(|scope| {
+        let writers = std::thread::scope(|scope| {
             scope
                 .spawn(|| {
                     let mut client = connect(url)?;
                     migrations::to_latest(&mut client)?;
                     drop(client);
-                    Writer::start(url, settings.writer, settings.metrics.clone())
+                    Writers::start(
+                        url,
+                        settings.writer_connections,
+                        settings.writer,
+                        settings.metrics.clone(),
+                    )
                 })
                 .join()
                 .unwrap_or(Err(StorageError::Panicked))
@@ -53,7 +58,7 @@ impl PostgresStore {
                 url,
                 settings.read_connections,
             ))),
-            writer,
+            writers,
             held_limits: settings.held,
             held_dropped: settings.metrics.held_dropped.clone(),
         })
@@ -86,7 +91,7 @@ impl PostgresStore {
     }
 
     pub async fn shutdown(&self) {
-        self.writer.shutdown().await;
+        self.writers.shutdown().await;
     }
 
     pub async fn webhook_tenant(&self, org: OrgId) -> Result<Option<WebhookTenant>, StorageError> {
@@ -101,21 +106,29 @@ impl PostgresStore {
         event: SmartleadEvent,
         received_at: UtcTimestamp,
     ) -> Result<IngestOutcome, StorageError> {
-        self.writer
+        self.writers
+            .of(user)
             .write(move |db, counts| events::ingest(db, counts, user, &org, &event, received_at))
             .await
     }
 
-    /// The schema is this binary's, and a transaction gets through the writer within `within`.
+    /// The schema is this binary's, and a transaction gets through every writer within `within`.
     pub async fn readiness(&self, within: Duration) -> Result<Readiness, StorageError> {
         let version = self.schema_version().await?;
         let latest = migrations::latest_version();
         if version != latest {
             return Ok(Readiness::SchemaNotCurrent { version, latest });
         }
-        let probe = self.writer.write(|db, _| db.batch("SELECT 1"));
-        match tokio::time::timeout(within, probe).await {
-            Ok(answer) => answer.map(|()| Readiness::Ready { version }),
+        let probes = self
+            .writers
+            .all()
+            .iter()
+            .map(|writer| writer.write(|db, _| db.batch("SELECT 1")));
+        match tokio::time::timeout(within, futures_util::future::join_all(probes)).await {
+            Ok(answers) => answers
+                .into_iter()
+                .collect::<Result<Vec<()>, _>>()
+                .map(|_| Readiness::Ready { version }),
             Err(_) => Ok(Readiness::WriterStalled { waited: within }),
         }
     }
@@ -126,7 +139,8 @@ impl PostgresStore {
         cursor: PruneCursor,
         limit: usize,
     ) -> Result<PruneStep, StorageError> {
-        self.writer
+        self.writers
+            .shared()
             .write(move |db, _| super::retention::prune_step(db.tx(), before, &cursor, limit))
             .await
     }
@@ -138,7 +152,8 @@ impl PostgresStore {
         events: Vec<EmailEvent>,
     ) -> Result<Vec<BackfillOutcome>, StorageError> {
         let now = UtcTimestamp::now();
-        self.writer
+        self.writers
+            .of(user)
             .write(move |db, counts| {
                 super::backfill::backfill_all(db, counts, user, &org, &events, now)
             })
@@ -170,7 +185,8 @@ impl PostgresStore {
     ) -> Result<IngestOutcome, StorageError> {
         let limits = self.held_limits;
         let held = self
-            .writer
+            .writers
+            .of(user)
             .write(move |db, _| held::hold(db, user, &org, &held, limits))
             .await?;
         self.held_dropped.inc_by(held.dropped);
@@ -186,7 +202,8 @@ impl PostgresStore {
         token_id: String,
         at: UtcTimestamp,
     ) -> Result<(), StorageError> {
-        self.writer
+        self.writers
+            .shared()
             .write(move |db, _| tokens::touch(db.tx(), &token_id, at))
             .await
     }
