@@ -7,7 +7,7 @@ use clap::{Args, Command, FromArgMatches};
 
 use crate::domain::Period;
 use crate::storage::records::{HeldLimits, StartupCheck};
-use crate::storage::{Database, StorageMetrics, StoreSettings, WriterSettings};
+use crate::storage::{Database, DatabaseParser, StorageMetrics, StoreSettings, WriterSettings};
 
 /// Where the database lives. Shared by every subcommand.
 #[derive(Debug, Clone, Args)]
@@ -19,7 +19,8 @@ pub struct DbArgs {
         global = true,
         env = "SMARTLEAD_HUB_DB",
         default_value = "data/smartlead-hub.db",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = DatabaseParser
     )]
     pub db: Database,
 }

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliResult;
 use crate::storage::records::COPIED_TABLES;
-use crate::storage::{Admin, Database, ServeLock};
+use crate::storage::{Admin, Database, DatabaseParser, ServeLock};
 
 #[derive(Debug, Args)]
 pub struct MigrateDataArgs {
@@ -18,7 +18,7 @@ pub struct MigrateDataArgs {
     #[arg(long)]
     from: PathBuf,
     /// The PostgreSQL database to copy into (postgres://…); migrated to the latest schema.
-    #[arg(long)]
+    #[arg(long, value_parser = DatabaseParser)]
     to: Database,
     /// Rows per batch (one transaction on the target).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=50_000))]

@@ -99,6 +99,32 @@ impl FromStr for Database {
     }
 }
 
+/// `--db`'s parser for clap: clap's own error would quote the value, a password included; this
+/// one says only what is wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseParser;
+
+impl clap::builder::TypedValueParser for DatabaseParser {
+    type Value = Database;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Database, clap::Error> {
+        let flag = arg.map_or("--db".to_owned(), |a| format!("--{}", a.get_id()));
+        let invalid = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for {flag}: {why}\n"),
+            )
+        };
+        let text = value.to_str().ok_or_else(|| invalid("not valid UTF-8"))?;
+        text.parse().map_err(|why: String| invalid(&why))
+    }
+}
+
 impl fmt::Display for Database {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

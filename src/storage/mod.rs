@@ -30,7 +30,7 @@ mod store;
 pub use admin::Admin;
 pub use error::{BackendError, StorageError};
 pub use fault::{FileChange, StorageFault};
-pub use location::{Database, PostgresUrl};
+pub use location::{Database, DatabaseParser, PostgresUrl};
 pub use metrics::StorageMetrics;
 pub use sqlite::{ServeLock, WriterSettings};
 pub use store::{SeriesRow, Store, StoreSettings};

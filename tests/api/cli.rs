@@ -218,3 +218,32 @@ fn a_closed_stdout_ends_a_command_quietly() {
         );
     }
 }
+
+/// A mistyped PostgreSQL URL is refused by name, with its password nowhere in the output,
+/// whether it came as a flag or from the environment.
+#[test]
+fn a_bad_database_url_is_refused_without_showing_its_password() {
+    let url = "postgres://hub:s3cret-pw@db.example:notaport/hub";
+    let flag = hub(&["users", "list", "--db", url]);
+    let env = Command::new(env!("CARGO_BIN_EXE_smartlead-hub"))
+        .args(["users", "list"])
+        .env("SMARTLEAD_HUB_DB", url)
+        .output()
+        .unwrap();
+    let env = (
+        env.status.success(),
+        String::from_utf8_lossy(&env.stdout).into_owned(),
+        String::from_utf8_lossy(&env.stderr).into_owned(),
+    );
+    for (ok, out, err) in [flag, env] {
+        assert!(!ok);
+        assert!(
+            err.contains("not a valid PostgreSQL connection URL"),
+            "{err}"
+        );
+        assert!(
+            !out.contains("s3cret") && !err.contains("s3cret"),
+            "{out}{err}"
+        );
+    }
+}

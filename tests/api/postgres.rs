@@ -198,6 +198,14 @@ async fn two_services_on_one_database_lose_and_double_nothing() {
     load_one.stop(senders_one).await;
     load_two.stop(senders_two).await;
     assert_eq!(load_one.answered(500) + load_two.answered(500), 0);
+    // The services logged where they write; a password in the URL is not in their logs.
+    let Database::Postgres(url) = &test_db.db else {
+        unreachable!()
+    };
+    if let Some(password) = url.config().get_password() {
+        let password = String::from_utf8_lossy(password).into_owned();
+        assert!(!one.log().contains(&password) && !two.log().contains(&password));
+    }
     assert!(one.terminate().success());
     assert!(two.terminate().success());
     let mut acked = load_one.acked();
