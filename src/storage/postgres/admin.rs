@@ -240,7 +240,7 @@ impl PostgresAdmin {
         let received_at = UtcTimestamp::parse(&delivery.received_at).map_err(stored_value)?;
         let held_id = delivery.id.clone();
         self.write(true, |db, counts| {
-            if !held::remove(db.tx(), &held_id)? {
+            if !held::remove(db, &held_id)? {
                 return Ok(None);
             }
             super::events::ingest(db, counts, user, &org, &event, received_at).map(Some)

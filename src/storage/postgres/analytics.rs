@@ -3,10 +3,11 @@
 //! first; none can return another user's rows.
 
 use postgres::types::ToSql;
-use postgres::{GenericClient, Row};
+use postgres::Row;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use super::session::Sql;
 use super::values::{clean, id, id_text, text, text_opt, time};
 use super::StorageError;
 use crate::domain::{LeadId, UserId};
@@ -25,7 +26,7 @@ fn metric_row(row: &Row) -> MetricRow {
 }
 
 pub fn scope_metrics(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     scope: &str,
     range: Option<&HourRange>,
@@ -48,7 +49,7 @@ pub fn scope_metrics(
 }
 
 pub fn campaign_exists(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     campaign: &str,
 ) -> Result<bool, StorageError> {
@@ -61,7 +62,7 @@ pub fn campaign_exists(
 }
 
 pub fn campaigns(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     after: Option<&str>,
     limit: usize,
@@ -98,7 +99,7 @@ pub fn campaigns(
 }
 
 pub fn timeseries(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     scope: &str,
     bucket: Bucket,
@@ -132,7 +133,7 @@ pub fn timeseries(
 }
 
 pub fn campaign_steps(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     campaign: &str,
 ) -> Result<Vec<StepCount>, StorageError> {
@@ -194,14 +195,14 @@ impl Query {
         self
     }
 
-    fn run(&self, client: &mut impl GenericClient) -> Result<Vec<Row>, StorageError> {
+    fn run(&self, client: &mut impl Sql) -> Result<Vec<Row>, StorageError> {
         let params: Vec<&(dyn ToSql + Sync)> = self.params.iter().map(|p| p.as_ref()).collect();
-        Ok(client.query(&self.sql, &params)?)
+        client.query(&self.sql, &params)
     }
 }
 
 pub fn leads(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     filter: &LeadFilter,
     after: Option<&Keyset>,
@@ -278,7 +279,7 @@ fn raw(data: String) -> Result<Box<RawValue>, StorageError> {
 }
 
 pub fn lead_events(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     lead: LeadId,
     after: Option<&Keyset>,
@@ -301,7 +302,7 @@ pub fn lead_events(
 }
 
 pub fn search_events(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     filter: &EventFilter,
     after: Option<&Keyset>,
@@ -333,7 +334,7 @@ pub fn search_events(
 }
 
 pub fn kept_events(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     campaign: Option<&str>,
     after: Option<&Keyset>,

@@ -3,6 +3,7 @@
 
 use super::events;
 use super::session::Session;
+use super::session::Sql;
 use super::values::{clean, id_text, json};
 use super::StorageError;
 use crate::domain::{EmailEvent, EventType, Headline, OrgId, SmartleadEvent, UserId, UtcTimestamp};

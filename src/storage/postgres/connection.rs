@@ -6,13 +6,14 @@ use std::time::Duration;
 use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
+use super::session::ReadManager;
 use super::StorageError;
 use crate::storage::location::PostgresUrl;
 
 /// How long a connection attempt may take before the request it serves gets a 503.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub type ReadPool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub type ReadPool = r2d2::Pool<ReadManager>;
 
 /// The URL's settings, plus this service's: `synchronous_commit=on` (a COMMIT returns only once
 /// its WAL is flushed, so a 2xx never precedes durability, whatever the server's default), UTC
@@ -43,7 +44,7 @@ pub fn connect(url: &PostgresUrl) -> Result<Client, StorageError> {
 
 /// A pool of `size` reader connections, opened as they are needed.
 pub fn read_pool(url: &PostgresUrl, size: u32) -> ReadPool {
-    let manager = PostgresConnectionManager::new(config(url), NoTls);
+    let manager = ReadManager(PostgresConnectionManager::new(config(url), NoTls));
     r2d2::Pool::builder()
         .max_size(size.max(1))
         .min_idle(Some(0))

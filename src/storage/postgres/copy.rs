@@ -2,8 +2,7 @@
 //! inserted with one statement (`unnest` of text arrays), each batch in one transaction with
 //! the position it reached, so an interrupted copy resumes exactly where it stopped.
 
-use postgres::GenericClient;
-
+use super::session::Sql;
 use super::values::{clean, json};
 use super::StorageError;
 use crate::storage::records::{CopyPosition, RowBatch, COPIED_TABLES};
@@ -20,10 +19,7 @@ fn known(table: &str) -> Result<&'static str, StorageError> {
 }
 
 /// The copy's position in `table`, if a copy into this database has started.
-pub fn position(
-    client: &mut impl GenericClient,
-    table: &str,
-) -> Result<Option<CopyPosition>, StorageError> {
+pub fn position(client: &mut impl Sql, table: &str) -> Result<Option<CopyPosition>, StorageError> {
     let exists: bool = client
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&POSITIONS])?
         .get(0);
@@ -112,12 +108,12 @@ pub fn write_rows(client: &mut postgres::Client, batch: &RowBatch) -> Result<(),
 }
 
 /// Forgets the copy's positions (it is complete and verified).
-pub fn finish(client: &mut impl GenericClient) -> Result<(), StorageError> {
-    client.batch_execute(&format!("DROP TABLE IF EXISTS {POSITIONS}"))?;
+pub fn finish(client: &mut impl Sql) -> Result<(), StorageError> {
+    client.batch(&format!("DROP TABLE IF EXISTS {POSITIONS}"))?;
     Ok(())
 }
 
-pub fn count_rows(client: &mut impl GenericClient, table: &str) -> Result<i64, StorageError> {
+pub fn count_rows(client: &mut impl Sql, table: &str) -> Result<i64, StorageError> {
     let table = known(table)?;
     Ok(client
         .query_one(&format!("SELECT count(*) FROM {table}"), &[])?

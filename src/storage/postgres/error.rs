@@ -38,6 +38,12 @@ pub fn is_retryable(code: &SqlState) -> bool {
 }
 
 /// True for an error that means a unique or primary key already holds the value.
-pub fn is_unique_violation(err: &postgres::Error) -> bool {
-    err.code() == Some(&SqlState::UNIQUE_VIOLATION)
+pub fn is_unique_violation(err: &StorageError) -> bool {
+    let StorageError::Database(source) = err else {
+        return false;
+    };
+    source
+        .downcast_ref::<postgres::Error>()
+        .and_then(postgres::Error::code)
+        == Some(&SqlState::UNIQUE_VIOLATION)
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use chrono::{DateTime, Utc};
 
 use super::session::Session;
+use super::session::Sql;
 use super::values::{clean, id_text, json, text};
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};

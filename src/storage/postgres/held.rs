@@ -1,11 +1,12 @@
 //! Held deliveries on PostgreSQL (see the SQLite backend's twin): authentic bodies the mapper
 //! could not turn into an event, bounded in rows and bytes.
 
-use postgres::{GenericClient, Row};
+use postgres::Row;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::session::Session;
+use super::session::Sql;
 use super::values::{clean, id, id_text, json, text};
 use super::StorageError;
 use crate::domain::{HeldId, OrgId, UnmappedDelivery, UserId};
@@ -74,7 +75,7 @@ fn enforce(
     limits: HeldLimits,
     keep: uuid::Uuid,
 ) -> Result<u64, StorageError> {
-    let (mut count, mut bytes) = totals(db.tx())?;
+    let (mut count, mut bytes) = totals(db)?;
     let mut dropped = 0;
     while count > limits.max_count || bytes > limits.max_bytes {
         let batch = db.query(
@@ -105,7 +106,7 @@ fn enforce(
 }
 
 /// (rows, payload bytes) held now.
-pub fn totals(client: &mut impl GenericClient) -> Result<(u64, u64), StorageError> {
+pub fn totals(client: &mut impl Sql) -> Result<(u64, u64), StorageError> {
     let row = client.query_one(
         "SELECT count(*), COALESCE(sum(bytes), 0)::bigint FROM held_deliveries",
         &[],
@@ -129,7 +130,7 @@ fn summary(row: &Row) -> HeldDelivery {
 }
 
 pub fn list(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     reason: Option<&str>,
 ) -> Result<Vec<HeldDelivery>, StorageError> {
     let rows = client.query(
@@ -142,10 +143,7 @@ pub fn list(
     Ok(rows.iter().map(summary).collect())
 }
 
-pub fn get(
-    client: &mut impl GenericClient,
-    held: HeldId,
-) -> Result<Option<HeldDelivery>, StorageError> {
+pub fn get(client: &mut impl Sql, held: HeldId) -> Result<Option<HeldDelivery>, StorageError> {
     let row = client.query_opt(
         &format!("SELECT {COLUMNS}, payload::text FROM held_deliveries WHERE id = $1"),
         &[&held.as_uuid()],
@@ -163,6 +161,6 @@ pub fn get(
 }
 
 /// Forgets a held delivery; whether it was there.
-pub fn remove(client: &mut impl GenericClient, held: &str) -> Result<bool, StorageError> {
+pub fn remove(client: &mut impl Sql, held: &str) -> Result<bool, StorageError> {
     Ok(client.execute("DELETE FROM held_deliveries WHERE id = $1", &[&id(held)?])? > 0)
 }

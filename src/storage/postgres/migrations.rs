@@ -3,7 +3,9 @@
 //! `migrate status|up|down --to N` needs, which the runner crates for `postgres` lack). Each run
 //! is one transaction under an advisory lock, so two processes starting together migrate once.
 
-use postgres::{Client, GenericClient};
+use postgres::Client;
+
+use super::session::Sql;
 
 use super::StorageError;
 
@@ -47,7 +49,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The version the database is at (0 = empty); a newer one than this binary knows is refused.
-pub fn current_version(client: &mut impl GenericClient) -> Result<usize, StorageError> {
+pub fn current_version(client: &mut impl Sql) -> Result<usize, StorageError> {
     let exists: bool = client
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&VERSIONS_TABLE])?
         .get(0);

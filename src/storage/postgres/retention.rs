@@ -2,8 +2,7 @@
 //! becomes a small marker, one tenant's table at a time, in keyset order over (time, id).
 //! PostgreSQL reuses the space once autovacuum has passed.
 
-use postgres::GenericClient;
-
+use super::session::Sql;
 use super::values::{id, id_text, text, time};
 use super::StorageError;
 use crate::domain::UtcTimestamp;
@@ -18,7 +17,7 @@ const TABLES: [(&str, &str); 2] = [
 ];
 
 pub fn prune_step(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     before: UtcTimestamp,
     cursor: &PruneCursor,
     limit: usize,
@@ -97,7 +96,7 @@ fn next_table(cursor: &PruneCursor) -> Option<PruneCursor> {
 }
 
 fn first_user_after(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     after: Option<uuid::Uuid>,
 ) -> Result<Option<uuid::Uuid>, StorageError> {
     Ok(client

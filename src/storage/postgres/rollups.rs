@@ -5,10 +5,10 @@
 //! (check).
 
 use chrono::{DateTime, Utc};
-use postgres::GenericClient;
 use uuid::Uuid;
 
 use super::session::Session;
+use super::session::Sql;
 use super::values::{id, time};
 use super::StorageError;
 use crate::domain::EventType;
@@ -229,7 +229,7 @@ fn headline_case() -> String {
 
 /// Recomputes every rollup from `email_events` into `recount_*` temporary tables (dropped at
 /// the end of the transaction).
-fn recount(client: &mut impl GenericClient) -> Result<(), StorageError> {
+fn recount(client: &mut impl Sql) -> Result<(), StorageError> {
     let headline = headline_case();
     let expanded = format!(
         "WITH typed AS (SELECT user_id, campaign_id, event_type AS metric, email, \"timestamp\" FROM email_events
@@ -240,7 +240,7 @@ fn recount(client: &mut impl GenericClient) -> Result<(), StorageError> {
                            UNION ALL
                            SELECT user_id, '{ALL_CAMPAIGNS}', metric, email, \"timestamp\" FROM typed)"
     );
-    client.batch_execute(&format!(
+    client.batch(&format!(
         "CREATE TEMP TABLE recount_lead_firsts ON COMMIT DROP AS
              {expanded}
              SELECT user_id, campaign_id, metric, email, min(\"timestamp\") AS first_at
@@ -273,10 +273,10 @@ fn recount(client: &mut impl GenericClient) -> Result<(), StorageError> {
 }
 
 /// Replaces the rollups with a recomputation. Run inside a transaction.
-pub fn rebuild(client: &mut impl GenericClient) -> Result<(), StorageError> {
+pub fn rebuild(client: &mut impl Sql) -> Result<(), StorageError> {
     recount(client)?;
     for table in ROLLUP_TABLES {
-        client.batch_execute(&format!(
+        client.batch(&format!(
             "DELETE FROM {table}; INSERT INTO {table} SELECT * FROM recount_{table};"
         ))?;
     }
@@ -285,7 +285,7 @@ pub fn rebuild(client: &mut impl GenericClient) -> Result<(), StorageError> {
 
 /// Rows that differ between each rollup table and a recomputation: (table, differing rows).
 /// Run inside a transaction (the recount's tables go with it).
-pub fn check(client: &mut impl GenericClient) -> Result<Vec<(&'static str, i64)>, StorageError> {
+pub fn check(client: &mut impl Sql) -> Result<Vec<(&'static str, i64)>, StorageError> {
     recount(client)?;
     let mut differences = Vec::new();
     for table in ROLLUP_TABLES {

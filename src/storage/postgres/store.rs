@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use postgres::Client;
 use prometheus_client::metrics::counter::Counter;
 
 use super::blocking::DropOffExecutor;
 use super::connection::{connect, read_pool, ReadPool};
+use super::session::{ReadConnection, Sql};
 use super::{analytics, events, held, migrations, tokens, users, StorageError, Writers};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
@@ -67,7 +67,7 @@ impl PostgresStore {
     async fn read<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Client) -> Result<T, StorageError> + Send + 'static,
+        F: FnOnce(&mut ReadConnection) -> Result<T, StorageError> + Send + 'static,
     {
         let pool = ReadPool::clone(&self.reads);
         let span = tracing::Span::current();
@@ -141,7 +141,7 @@ impl PostgresStore {
     ) -> Result<PruneStep, StorageError> {
         self.writers
             .shared()
-            .write(move |db, _| super::retention::prune_step(db.tx(), before, &cursor, limit))
+            .write(move |db, _| super::retention::prune_step(db, before, &cursor, limit))
             .await
     }
 
@@ -204,7 +204,7 @@ impl PostgresStore {
     ) -> Result<(), StorageError> {
         self.writers
             .shared()
-            .write(move |db, _| tokens::touch(db.tx(), &token_id, at))
+            .write(move |db, _| tokens::touch(db, &token_id, at))
             .await
     }
 

@@ -1,14 +1,13 @@
 //! API tokens on PostgreSQL: issue, list, revoke, and resolve a presented token to its user.
 
-use postgres::GenericClient;
-
+use super::session::Sql;
 use super::values::{id, id_text, text, text_opt};
 use super::StorageError;
 use crate::domain::{ApiToken, TokenId, UserId, UtcTimestamp};
 use crate::storage::records::{TokenInfo, TokenOwner};
 
 pub fn issue(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     name: Option<&str>,
 ) -> Result<(TokenId, ApiToken), StorageError> {
@@ -24,7 +23,7 @@ pub fn issue(
     Ok((token_id, token))
 }
 
-pub fn list(client: &mut impl GenericClient, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {
+pub fn list(client: &mut impl Sql, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {
     let rows = client.query(
         "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens
          WHERE user_id = $1 ORDER BY created_at, id",
@@ -42,7 +41,7 @@ pub fn list(client: &mut impl GenericClient, user: UserId) -> Result<Vec<TokenIn
         .collect())
 }
 
-pub fn revoke(client: &mut impl GenericClient, token: TokenId) -> Result<(), StorageError> {
+pub fn revoke(client: &mut impl Sql, token: TokenId) -> Result<(), StorageError> {
     let found = client.execute(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
         &[&token.as_uuid(), &UtcTimestamp::now().as_datetime()],
@@ -54,10 +53,7 @@ pub fn revoke(client: &mut impl GenericClient, token: TokenId) -> Result<(), Sto
 }
 
 /// The owner of a live token; unknown and revoked tokens take the same path.
-pub fn owner(
-    client: &mut impl GenericClient,
-    token: &ApiToken,
-) -> Result<Option<TokenOwner>, StorageError> {
+pub fn owner(client: &mut impl Sql, token: &ApiToken) -> Result<Option<TokenOwner>, StorageError> {
     let row = client.query_opt(
         "SELECT id, user_id, last_used_at, revoked_at IS NOT NULL FROM api_tokens WHERE token_hash = $1",
         &[&token.hash()],
@@ -72,11 +68,7 @@ pub fn owner(
     }))
 }
 
-pub fn touch(
-    client: &mut impl GenericClient,
-    token_id: &str,
-    at: UtcTimestamp,
-) -> Result<(), StorageError> {
+pub fn touch(client: &mut impl Sql, token_id: &str, at: UtcTimestamp) -> Result<(), StorageError> {
     client.execute(
         "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
         &[&id(token_id)?, &at.as_datetime()],

@@ -1,8 +1,9 @@
 //! Users (tenants) and their Smartlead credentials, on PostgreSQL.
 
-use postgres::{GenericClient, Row};
+use postgres::Row;
 
 use super::error::is_unique_violation;
+use super::session::Sql;
 use super::values::{id_text, text};
 use super::StorageError;
 use crate::domain::{OrgId, UserId, UtcTimestamp};
@@ -21,7 +22,7 @@ fn user_from_row(row: &Row) -> User {
     }
 }
 
-pub fn add_user(client: &mut impl GenericClient, new: &NewUser<'_>) -> Result<User, StorageError> {
+pub fn add_user(client: &mut impl Sql, new: &NewUser<'_>) -> Result<User, StorageError> {
     let id = UserId::new();
     let now = UtcTimestamp::now().as_datetime();
     let inserted = client.execute(
@@ -36,15 +37,12 @@ pub fn add_user(client: &mut impl GenericClient, new: &NewUser<'_>) -> Result<Us
                 "a user with that email or Smartlead org id already exists".into(),
             ))
         }
-        Err(err) => return Err(err.into()),
+        Err(err) => return Err(err),
     }
     find_user(client, id)?.ok_or(StorageError::NotFound("user"))
 }
 
-pub fn find_user(
-    client: &mut impl GenericClient,
-    user: UserId,
-) -> Result<Option<User>, StorageError> {
+pub fn find_user(client: &mut impl Sql, user: UserId) -> Result<Option<User>, StorageError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     Ok(client
         .query_opt(&sql, &[&user.as_uuid()])?
@@ -52,13 +50,13 @@ pub fn find_user(
         .map(user_from_row))
 }
 
-pub fn list_users(client: &mut impl GenericClient) -> Result<Vec<User>, StorageError> {
+pub fn list_users(client: &mut impl Sql) -> Result<Vec<User>, StorageError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id");
     Ok(client.query(&sql, &[])?.iter().map(user_from_row).collect())
 }
 
 pub fn set_smartlead_credentials(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     credentials: &SmartleadCredentials,
 ) -> Result<(), StorageError> {
@@ -77,7 +75,7 @@ pub fn set_smartlead_credentials(
 }
 
 pub fn webhook_tenant(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     org: &OrgId,
 ) -> Result<Option<WebhookTenant>, StorageError> {
     let row = client.query_opt(
@@ -105,7 +103,7 @@ pub fn webhook_tenant(
 }
 
 pub fn set_org(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
     org: &OrgId,
     name: Option<&str>,
@@ -136,13 +134,13 @@ pub fn set_org(
                 "org {org} belongs to another user"
             )))
         }
-        Err(err) => return Err(err.into()),
+        Err(err) => return Err(err),
     }
     find_user(client, user)?.ok_or(StorageError::NotFound("user"))
 }
 
 pub fn smartlead_credentials(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
 ) -> Result<Option<SmartleadCredentials>, StorageError> {
     let json: Option<String> = client
@@ -165,7 +163,7 @@ pub fn smartlead_credentials(
 /// Deletes `user` and every row the schema cascades from it; how many rows of each table went.
 /// Runs in the caller's transaction.
 pub fn remove_user(
-    client: &mut impl GenericClient,
+    client: &mut impl Sql,
     user: UserId,
 ) -> Result<Vec<(String, u64)>, StorageError> {
     if find_user(client, user)?.is_none() {
@@ -197,9 +195,7 @@ pub fn remove_user(
     Ok(removed)
 }
 
-pub fn smartlead_accounts(
-    client: &mut impl GenericClient,
-) -> Result<Vec<(UserId, String)>, StorageError> {
+pub fn smartlead_accounts(client: &mut impl Sql) -> Result<Vec<(UserId, String)>, StorageError> {
     let rows = client.query(
         "SELECT user_id, credentials::text FROM integration_credentials WHERE provider = 'smartlead'
          ORDER BY user_id",

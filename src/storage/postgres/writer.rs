@@ -22,6 +22,7 @@ use postgres::{Client, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::connection::connect;
+use super::session::Sql;
 use super::session::{Session, StatementCache};
 use super::{rollups, StorageError};
 use crate::storage::location::PostgresUrl;
