@@ -327,6 +327,11 @@ pub const COPIED_TABLES: &[&str] = &[
     "rollup_steps",
 ];
 
+/// `name` as one of [`COPIED_TABLES`] (the only names a copy puts into SQL).
+pub fn copied_table(name: &str) -> Option<&'static str> {
+    COPIED_TABLES.iter().find(|t| **t == name).copied()
+}
+
 /// How far `migrate-data` got with one table on the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyPosition {

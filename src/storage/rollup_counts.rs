@@ -21,6 +21,19 @@ pub fn metrics(event_type: EventType) -> impl Iterator<Item = &'static str> {
     std::iter::once(event_type.as_str()).chain(event_type.headline().map(Headline::as_str))
 }
 
+/// `CASE event_type WHEN 'email_opened' THEN 'opened' … END`: the headline kind of a stored
+/// event in SQL, from the one mapping in the domain, for the backends' recounts.
+pub fn headline_case_sql() -> String {
+    let arms: String = EventType::ALL
+        .iter()
+        .filter_map(|t| {
+            t.headline()
+                .map(|h| format!(" WHEN '{}' THEN '{}'", t.as_str(), h.as_str()))
+        })
+        .collect();
+    format!("CASE event_type{arms} END")
+}
+
 /// (user, campaign or [`ALL_CAMPAIGNS`], metric): the key shared by every rollup table.
 pub type Scope = (String, String, &'static str);
 

@@ -4,7 +4,7 @@
 
 use actix_web::http::StatusCode;
 
-use crate::backends::on_both_backends;
+use crate::backends::{on_both_backends, Backend};
 use crate::helpers::{fixture, fixture_signature, spawn_app_on, TestApp, ORG, SECRET};
 
 pub const ZOE: &str = "zoe.lefevre@mueller-soehne.example";
@@ -332,5 +332,36 @@ on_both_backends! {
         // From EMAIL_FIXTURES: sent 01, 04; opened 05, 07; clicked 08, 09; replied 11, 12, 15.
         let numbers: Vec<&str> = performance[0].iter().map(|c| c.as_deref().unwrap()).collect();
         assert_eq!(numbers, ["3701245", "2", "2", "2", "3"]);
+    }
+
+    /// A NUL character, which JSON may carry (`\u0000`) and PostgreSQL's text cannot hold, in a
+    /// payload, a message id and a lead category: stored, never refused (a refused authentic
+    /// delivery is lost). SQLite keeps it; PostgreSQL stores U+FFFD in its place.
+    async fn nul_characters_are_stored_not_refused(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let open = String::from_utf8(fixture("05_email_open_seq1.json"))
+            .unwrap()
+            .replace("Lyon warehouse", "Lyon\\u0000warehouse")
+            .replace("<7c0e5a8d-1f3b", "<7c0e\\u00005a8d-1f3b");
+        let answer = app.post_signed(open).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["status"], "stored");
+        let category = String::from_utf8(fixture("23_lead_category_updated_full_history.json"))
+            .unwrap()
+            .replace("\"new_name\": \"Meeting Request\"", "\"new_name\": \"Meeting\\u0000Request\"");
+        let answer = app.post_signed(category).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["status"], "kept");
+
+        let nul = match backend {
+            Backend::Sqlite => "\0",
+            Backend::Postgres => "\u{FFFD}",
+        };
+        let stored = payloads(&app, "email_events");
+        assert_eq!(stored[0]["subject"], format!("Lyon{nul}warehouse"));
+        let message_id = app.rows("SELECT message_id FROM email_events", &[]);
+        assert!(message_id[0][0].as_deref().unwrap().contains(&format!("7c0e{nul}5a8d")));
+        let lead = app.rows("SELECT smartlead_category FROM leads", &[]);
+        assert_eq!(lead[0][0].as_deref(), Some(format!("Meeting{nul}Request").as_str()));
     }
 }

@@ -48,32 +48,25 @@ fn seeded_file() -> (TestDb, String) {
 async fn answers(db: &Database, token: &str) -> Vec<(String, Value)> {
     let served = serve_file(db, |_| {});
     let client = awc::Client::default();
-    let mut answers = Vec::new();
-    let campaigns: Value = client
-        .get(format!("{}/api/campaigns", served.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: String| {
+        let request = client
+            .get(format!("{}{path}", served.base))
+            .bearer_auth(token);
+        async move {
+            let mut response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            let body: Value = response.json().limit(16 << 20).await.unwrap();
+            (path, body)
+        }
+    };
+    let (_, campaigns) = get("/api/campaigns".to_owned()).await;
     let campaign = campaigns["campaigns"][0]["campaign_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let lead = {
-        let leads: Value = client
-            .get(format!("{}/api/leads?limit=1", served.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        leads["leads"][0]["id"].as_str().unwrap().to_owned()
-    };
+    let (_, leads) = get("/api/leads?limit=1".to_owned()).await;
+    let lead = leads["leads"][0]["id"].as_str().unwrap().to_owned();
+    let mut answers = Vec::new();
     for path in [
         "/api/me".to_owned(),
         "/api/campaigns".to_owned(),
@@ -88,14 +81,7 @@ async fn answers(db: &Database, token: &str) -> Vec<(String, Value)> {
         "/api/events?event_type=email_replied&limit=200".to_owned(),
         "/api/kept-events?limit=100".to_owned(),
     ] {
-        let mut response = client
-            .get(format!("{}{path}", served.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-        answers.push((path, response.json().limit(16 << 20).await.unwrap()));
+        answers.push(get(path).await);
     }
     served.stop().await;
     answers

@@ -340,7 +340,7 @@ fn derived_tables(conn: &Connection, users: &[UserId]) -> Vec<(String, Vec<Vec<S
         .collect()
 }
 
-fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
+pub(crate) fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
     let mut items = items.to_vec();
     let mut state = seed | 1;
     for i in (1..items.len()).rev() {

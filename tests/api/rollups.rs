@@ -23,7 +23,7 @@ const NAMES: &[&str] = &[
 ];
 
 #[derive(Debug, Clone)]
-struct Spec {
+pub(crate) struct Spec {
     name: usize,
     lead: u8,
     campaign: u8,
@@ -31,7 +31,7 @@ struct Spec {
     step: u8,
 }
 
-fn body(spec: &Spec) -> String {
+pub(crate) fn body(spec: &Spec) -> String {
     format!(
         r#"{{"event_type":"{}","to_email":"lead{}@example.com","campaign_id":{},"sequence_number":{},
             "event_timestamp":"2025-10-{:02}T{:02}:{:02}:00Z","link_details":["https://x.io/{}"]}}"#,
@@ -46,7 +46,7 @@ fn body(spec: &Spec) -> String {
     )
 }
 
-fn spec() -> impl Strategy<Value = Spec> {
+pub(crate) fn spec() -> impl Strategy<Value = Spec> {
     (0..NAMES.len(), 0u8..6, 0u8..3, 0u32..(3 * 1440), 1u8..4).prop_map(
         |(name, lead, campaign, minute, step)| Spec {
             name,

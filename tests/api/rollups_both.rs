@@ -8,31 +8,8 @@ use smartlead_hub::domain::{CampaignId, UserId};
 
 use crate::backends::{postgres_available, rows, Backend, TestDb};
 use crate::helpers::{add_user, admin, ingest_in_batches};
-
-/// (event type, lead, campaign 0–2, minute over three days, sequence step).
-type Spec = (usize, u8, u8, u32, u8);
-
-const NAMES: &[&str] = &[
-    "EMAIL_SENT",
-    "EMAIL_OPEN",
-    "EMAIL_LINK_CLICK",
-    "EMAIL_REPLY",
-    "EMAIL_BOUNCE",
-    "LEAD_UNSUBSCRIBED",
-];
-
-fn body((name, lead, campaign, minute, step): &Spec) -> String {
-    format!(
-        r#"{{"event_type":"{}","to_email":"lead{lead}@example.com","campaign_id":{},"sequence_number":{step},
-            "event_timestamp":"2025-10-{:02}T{:02}:{:02}:00Z","link_details":["https://x.io/{}"]}}"#,
-        NAMES[*name],
-        100 + u32::from(*campaign),
-        14 + minute / 1440,
-        (minute / 60) % 24,
-        minute % 60,
-        minute % 3,
-    )
-}
+use crate::model::shuffled;
+use crate::rollups::{body, spec, Spec};
 
 fn check(
     backend: Backend,
@@ -48,13 +25,7 @@ fn check(
     for index in dupes {
         bodies.push(bodies[index % bodies.len()].clone());
     }
-    let mut state = seed | 1;
-    for i in (1..bodies.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bodies.swap(i, (state % (i as u64 + 1)) as usize);
-    }
+    let bodies = shuffled(&bodies, seed);
     let deliveries: Vec<_> = bodies
         .iter()
         .map(|b| (user, "prop-org".to_owned(), b.clone().into_bytes()))
@@ -90,10 +61,6 @@ fn check(
         prop_assert_eq!(stored, recounted, "campaign {}", campaign);
     }
     Ok(())
-}
-
-fn spec() -> impl Strategy<Value = Spec> {
-    (0..NAMES.len(), 0u8..6, 0u8..3, 0u32..(3 * 1440), 1u8..4)
 }
 
 proptest! {

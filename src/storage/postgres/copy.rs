@@ -5,16 +5,13 @@
 use super::session::Sql;
 use super::values::{clean, json};
 use super::StorageError;
-use crate::storage::records::{CopyPosition, RowBatch, COPIED_TABLES};
+use crate::storage::records::{copied_table, CopyPosition, RowBatch};
 
 /// Where the copy's positions are kept until it is verified.
 const POSITIONS: &str = "smartlead_hub_data_copy";
 
 fn known(table: &str) -> Result<&'static str, StorageError> {
-    COPIED_TABLES
-        .iter()
-        .find(|t| **t == table)
-        .copied()
+    copied_table(table)
         .ok_or_else(|| StorageError::Conflict(format!("{table} is not a copied table")))
 }
 

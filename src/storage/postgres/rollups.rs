@@ -7,12 +7,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::session::Session;
-use super::session::Sql;
+use super::session::{Session, Sql};
 use super::values::{id, time};
 use super::StorageError;
-use crate::domain::EventType;
-use crate::storage::rollup_counts::ALL_CAMPAIGNS;
+use crate::storage::rollup_counts::{headline_case_sql, ALL_CAMPAIGNS};
 use crate::storage::rollup_counts::{DayRow, HourRow, PendingCounts, StepRow, TotalRow};
 
 /// Writes every pending count and forgets them: one statement per rollup table, its rows as
@@ -215,22 +213,10 @@ const ROLLUP_TABLES: [&str; 4] = [
     "rollup_steps",
 ];
 
-/// `CASE event_type WHEN 'email_opened' THEN 'opened' … END`, from the one mapping in the domain.
-fn headline_case() -> String {
-    let arms: String = EventType::ALL
-        .iter()
-        .filter_map(|t| {
-            t.headline()
-                .map(|h| format!(" WHEN '{}' THEN '{}'", t.as_str(), h.as_str()))
-        })
-        .collect();
-    format!("CASE event_type{arms} END")
-}
-
 /// Recomputes every rollup from `email_events` into `recount_*` temporary tables (dropped at
 /// the end of the transaction).
 fn recount(client: &mut impl Sql) -> Result<(), StorageError> {
-    let headline = headline_case();
+    let headline = headline_case_sql();
     let expanded = format!(
         "WITH typed AS (SELECT user_id, campaign_id, event_type AS metric, email, \"timestamp\" FROM email_events
                         UNION ALL

@@ -148,30 +148,21 @@ impl r2d2::ManageConnection for ReadManager {
 
 /// The CLI's connection and transactions: no cache (a command runs each statement a few
 /// times at most, except the batches, which run in a [`Session`]).
-impl Sql for Client {
-    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StorageError> {
-        Ok(GenericClient::query(self, sql, params)?)
-    }
+macro_rules! uncached {
+    ($($client:ty),*) => {$(
+        impl Sql for $client {
+            fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StorageError> {
+                Ok(GenericClient::query(self, sql, params)?)
+            }
 
-    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, StorageError> {
-        Ok(GenericClient::execute(self, sql, params)?)
-    }
+            fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, StorageError> {
+                Ok(GenericClient::execute(self, sql, params)?)
+            }
 
-    fn batch(&mut self, sql: &str) -> Result<(), StorageError> {
-        Ok(GenericClient::batch_execute(self, sql)?)
-    }
+            fn batch(&mut self, sql: &str) -> Result<(), StorageError> {
+                Ok(GenericClient::batch_execute(self, sql)?)
+            }
+        }
+    )*};
 }
-
-impl Sql for Transaction<'_> {
-    fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, StorageError> {
-        Ok(GenericClient::query(self, sql, params)?)
-    }
-
-    fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, StorageError> {
-        Ok(GenericClient::execute(self, sql, params)?)
-    }
-
-    fn batch(&mut self, sql: &str) -> Result<(), StorageError> {
-        Ok(GenericClient::batch_execute(self, sql)?)
-    }
-}
+uncached!(Client, Transaction<'_>);

@@ -5,13 +5,10 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params_from_iter, Connection};
 
 use super::StorageError;
-use crate::storage::records::{RowBatch, COPIED_TABLES};
+use crate::storage::records::{copied_table, RowBatch};
 
 fn known(table: &str) -> Result<&'static str, StorageError> {
-    COPIED_TABLES
-        .iter()
-        .find(|t| **t == table)
-        .copied()
+    copied_table(table)
         .ok_or_else(|| StorageError::Conflict(format!("{table} is not a copied table")))
 }
 

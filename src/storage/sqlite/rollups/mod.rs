@@ -13,7 +13,7 @@ use rusqlite::{Connection, Row};
 use super::StorageError;
 use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
 pub use crate::storage::rollup_counts::ALL_CAMPAIGNS;
-use crate::storage::rollup_counts::{metrics, Instant, PendingCounts};
+use crate::storage::rollup_counts::{headline_case_sql, metrics, Instant, PendingCounts};
 
 /// Counts one event about to be stored for `lead`: its counts into `counts` (written by
 /// [`flush`] before the transaction commits). Runs before the event's own row is
@@ -117,21 +117,9 @@ const ROLLUP_TABLES: [&str; 4] = [
     "rollup_steps",
 ];
 
-/// `CASE event_type WHEN 'email_opened' THEN 'opened' … END`, from the one mapping in the domain.
-fn headline_case() -> String {
-    let arms: String = EventType::ALL
-        .iter()
-        .filter_map(|t| {
-            t.headline()
-                .map(|h| format!(" WHEN '{}' THEN '{}'", t.as_str(), h.as_str()))
-        })
-        .collect();
-    format!("CASE event_type{arms} END")
-}
-
 /// Recomputes all three rollups from `email_events` into `temp.recount_*` tables.
 fn recount(conn: &Connection) -> Result<(), StorageError> {
-    let headline = headline_case();
+    let headline = headline_case_sql();
     let expanded = format!(
         "WITH typed AS (SELECT user_id, campaign_id, event_type AS metric, email, timestamp FROM email_events
                         UNION ALL
