@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::{json, Value};
 
-use crate::helpers::{add_user, admin, fixture, ingest_in_batches, run_hub, ORG, SECRET};
+use crate::helpers::{add_user, admin, fixture, ingest_in_batches, ORG, SECRET};
 use smartlead_hub::storage::records::SmartleadCredentials;
 
 pub const KEY: &str = "sl-key-3f9c2b7e1d";
@@ -212,7 +212,10 @@ pub fn start_fake(fake: web::Data<Fake>) -> String {
 }
 
 /// Stores the fake's API key (and the fixtures' webhook secret) for `user`.
-pub fn give_api_key(db: &std::path::Path, user: smartlead_hub::domain::UserId) {
+pub fn give_api_key(
+    db: impl Into<smartlead_hub::storage::Database>,
+    user: smartlead_hub::domain::UserId,
+) {
     let credentials = SmartleadCredentials {
         webhook_secret: Some(SECRET.into()),
         api_key: Some(KEY.into()),
@@ -349,11 +352,14 @@ async fn check_agrees_names_what_is_missing_and_keeps_the_key_secret() {
 
 /// The binary with `args` on `db`. The fake Smartlead runs on this test's runtime, so the
 /// command waits on another thread.
-pub async fn hub(db: &std::path::Path, args: Vec<String>) -> (bool, String, String) {
-    let db = db.to_owned();
+pub async fn hub(
+    db: impl Into<smartlead_hub::storage::Database>,
+    args: Vec<String>,
+) -> (bool, String, String) {
+    let db = db.into();
     actix_web::rt::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_hub(&args, Some(&db))
+        crate::helpers::run_hub_on(&args, Some(&db))
     })
     .await
     .unwrap()

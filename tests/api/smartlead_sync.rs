@@ -6,7 +6,8 @@ use actix_web::web;
 use serde_json::{json, Value};
 
 use super::smartlead_rest::{give_api_key, start_fake, Fake, CAMPAIGN, KEY};
-use crate::helpers::{admin, spawn_app, TestApp, ORG, SECRET};
+use crate::backends::on_both_backends;
+use crate::helpers::{admin, spawn_app_on, TestApp, ORG, SECRET};
 
 /// One email of the history: its lead, its step, when it was sent and what happened to it.
 struct Email {
@@ -126,7 +127,7 @@ fn analytics() -> Value {
 }
 
 async fn hub(app: &TestApp, args: Vec<String>) -> (bool, String, String) {
-    super::smartlead_rest::hub(&app.db_path, args).await
+    super::smartlead_rest::hub(&app.db, args).await
 }
 
 /// A fake Smartlead that knows the whole history.
@@ -139,154 +140,10 @@ fn fake_with_history() -> (web::Data<Fake>, String) {
 }
 
 fn counts(app: &TestApp) -> (i64, i64) {
-    app.sqlite()
-        .query_row(
-            "SELECT (SELECT count(*) FROM email_events), (SELECT total(events) FROM rollup_totals)",
-            [],
-            |r| Ok((r.get(0)?, r.get::<_, f64>(1)? as i64)),
-        )
-        .unwrap()
-}
-
-#[actix_web::test]
-async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks() {
-    let app = spawn_app().await;
-    give_api_key(&app.db_path, app.user_id);
-    let (_fake, base) = fake_with_history();
-
-    // Delivered with gaps: lead 4's whole history and lead 2's open never arrived.
-    let dropped = |tag: &str| tag.starts_with("4-") || tag == "2-1-open";
-    let mut late = Vec::new();
-    for (tag, body) in deliveries() {
-        if dropped(&tag) {
-            late.push(body);
-            continue;
-        }
-        let answer = app.post_webhook(ORG, body.to_string(), None).await;
-        assert_eq!(answer.body["status"], "stored", "{tag}: {}", answer.body);
-    }
-    let user = app.user_id.to_string();
-    let command = |words: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
-        args.extend([
-            "--user".into(),
-            user.clone(),
-            "--smartlead-api-base".into(),
-            base.clone(),
-        ]);
-        args
-    };
-
-    let (ok, out, _) = hub(
-        &app,
-        command(&["smartlead", "check", "--campaign", CAMPAIGN]),
+    (
+        app.count("SELECT count(*) FROM email_events"),
+        app.count("SELECT COALESCE(sum(events), 0) FROM rollup_totals"),
     )
-    .await;
-    assert!(!ok, "the gap went unnoticed:\n{out}");
-
-    // A dry run says what it would do and stores nothing.
-    let before = counts(&app);
-    let (ok, out, err) = hub(
-        &app,
-        command(&[
-            "smartlead",
-            "sync",
-            "--campaign",
-            CAMPAIGN,
-            "--dry-run",
-            "--json",
-        ]),
-    )
-    .await;
-    assert!(ok, "{err}");
-    let dry: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(dry[0]["backfilled"], late.len(), "{dry}");
-    assert_eq!(counts(&app), before);
-
-    // The sync backfills exactly what was dropped; check agrees; a second sync adds nothing.
-    let (ok, out, err) = hub(&app, command(&["smartlead", "sync", "--json"])).await;
-    assert!(ok, "{err}");
-    let synced: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(synced[0]["rows"], HISTORY.len());
-    assert_eq!(synced[0]["backfilled"], late.len(), "{synced}");
-    let (ok, out, _) = hub(
-        &app,
-        command(&["smartlead", "check", "--campaign", CAMPAIGN]),
-    )
-    .await;
-    assert!(ok, "check still differs after the sync:\n{out}");
-    let (_, out, _) = hub(&app, command(&["smartlead", "sync", "--json"])).await;
-    let again: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(again[0]["backfilled"], 0);
-    let after_sync = counts(&app);
-
-    // The dropped webhooks arrive hours late, with millisecond times: each is the event already
-    // backfilled, and nothing is counted twice.
-    for body in late {
-        let answer = app.post_webhook(ORG, body.to_string(), None).await;
-        assert_eq!(answer.body["status"], "duplicate", "{}", answer.body);
-    }
-    assert_eq!(counts(&app), after_sync);
-    assert_eq!(admin(&app.db_path).check_rollups().unwrap(), vec![]);
-    // The claimed rows now carry the webhook's payload.
-    let rest_left: i64 = app
-        .sqlite()
-        .query_row(
-            "SELECT count(*) FROM email_events WHERE event_data LIKE '%smartlead_rest%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(rest_left, 0);
-    let (ok, out, _) = hub(
-        &app,
-        command(&["smartlead", "check", "--campaign", CAMPAIGN]),
-    )
-    .await;
-    assert!(ok, "{out}");
-}
-
-/// Hostile answers end the command cleanly: a clear error naming the endpoint, nothing stored.
-#[actix_web::test]
-async fn hostile_answers_end_cleanly_and_store_nothing() {
-    let app = spawn_app().await;
-    give_api_key(&app.db_path, app.user_id);
-    let (fake, base) = fake_with_history();
-    let user = app.user_id.to_string();
-    let run = |words: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
-        args.extend([
-            "--user".into(),
-            user.clone(),
-            "--smartlead-api-base".into(),
-            base.clone(),
-            "--campaign".into(),
-            CAMPAIGN.into(),
-        ]);
-        args
-    };
-    for (fault, command, expected) in [
-        ("huge_page", "sync", "rows for a page of 1000"),
-        ("truncated", "sync", "not what was expected"),
-        ("server_error", "sync", "answered 503"),
-        ("wrong_types", "check", "not what was expected"),
-        // Last: its first page is a valid one, and is stored before the repeat shows.
-        ("repeat_pages", "sync", "same page twice"),
-    ] {
-        if fault == "repeat_pages" {
-            assert_eq!(counts(&app), (0, 0), "a hostile answer stored something");
-        }
-        *fake.fault.lock().unwrap() = Some(fault);
-        let (ok, _, err) = hub(&app, run(&["smartlead", command])).await;
-        assert!(!ok, "{fault} was accepted");
-        assert!(err.contains(expected), "{fault}: {err}");
-        assert!(!err.contains(KEY), "{fault}: the key in {err}");
-        assert!(
-            err.contains("/campaigns/"),
-            "{fault}: no endpoint named in {err}"
-        );
-    }
-    assert_eq!(admin(&app.db_path).check_rollups().unwrap(), vec![]);
 }
 
 /// `serve --reconcile-every … --reconcile-backfill`: the sync in the background.
@@ -331,4 +188,139 @@ async fn serve_backfills_in_the_background() {
         "the background sync did not fill the gap"
     );
     assert_eq!(admin(&db).check_rollups().unwrap(), vec![]);
+}
+
+on_both_backends! {
+    async fn a_gap_is_reported_backfilled_and_never_doubled_by_late_webhooks(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        give_api_key(&app.db, app.user_id);
+        let (_fake, base) = fake_with_history();
+
+        // Delivered with gaps: lead 4's whole history and lead 2's open never arrived.
+        let dropped = |tag: &str| tag.starts_with("4-") || tag == "2-1-open";
+        let mut late = Vec::new();
+        for (tag, body) in deliveries() {
+            if dropped(&tag) {
+                late.push(body);
+                continue;
+            }
+            let answer = app.post_webhook(ORG, body.to_string(), None).await;
+            assert_eq!(answer.body["status"], "stored", "{tag}: {}", answer.body);
+        }
+        let user = app.user_id.to_string();
+        let command = |words: &[&str]| -> Vec<String> {
+            let mut args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+            args.extend([
+                "--user".into(),
+                user.clone(),
+                "--smartlead-api-base".into(),
+                base.clone(),
+            ]);
+            args
+        };
+
+        let (ok, out, _) = hub(
+            &app,
+            command(&["smartlead", "check", "--campaign", CAMPAIGN]),
+        )
+        .await;
+        assert!(!ok, "the gap went unnoticed:\n{out}");
+
+        // A dry run says what it would do and stores nothing.
+        let before = counts(&app);
+        let (ok, out, err) = hub(
+            &app,
+            command(&[
+                "smartlead",
+                "sync",
+                "--campaign",
+                CAMPAIGN,
+                "--dry-run",
+                "--json",
+            ]),
+        )
+        .await;
+        assert!(ok, "{err}");
+        let dry: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(dry[0]["backfilled"], late.len(), "{dry}");
+        assert_eq!(counts(&app), before);
+
+        // The sync backfills exactly what was dropped; check agrees; a second sync adds nothing.
+        let (ok, out, err) = hub(&app, command(&["smartlead", "sync", "--json"])).await;
+        assert!(ok, "{err}");
+        let synced: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(synced[0]["rows"], HISTORY.len());
+        assert_eq!(synced[0]["backfilled"], late.len(), "{synced}");
+        let (ok, out, _) = hub(
+            &app,
+            command(&["smartlead", "check", "--campaign", CAMPAIGN]),
+        )
+        .await;
+        assert!(ok, "check still differs after the sync:\n{out}");
+        let (_, out, _) = hub(&app, command(&["smartlead", "sync", "--json"])).await;
+        let again: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(again[0]["backfilled"], 0);
+        let after_sync = counts(&app);
+
+        // The dropped webhooks arrive hours late, with millisecond times: each is the event already
+        // backfilled, and nothing is counted twice.
+        for body in late {
+            let answer = app.post_webhook(ORG, body.to_string(), None).await;
+            assert_eq!(answer.body["status"], "duplicate", "{}", answer.body);
+        }
+        assert_eq!(counts(&app), after_sync);
+        assert_eq!(admin(&app.db).check_rollups().unwrap(), vec![]);
+        // The claimed rows now carry the webhook's payload.
+        let rest_left =
+            app.count("SELECT count(*) FROM email_events WHERE CAST(event_data AS TEXT) LIKE '%smartlead_rest%'");
+        assert_eq!(rest_left, 0);
+        let (ok, out, _) = hub(
+            &app,
+            command(&["smartlead", "check", "--campaign", CAMPAIGN]),
+        )
+        .await;
+        assert!(ok, "{out}");
+    }
+
+    /// Hostile answers end the command cleanly: a clear error naming the endpoint, nothing stored.
+    async fn hostile_answers_end_cleanly_and_store_nothing(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        give_api_key(&app.db, app.user_id);
+        let (fake, base) = fake_with_history();
+        let user = app.user_id.to_string();
+        let run = |words: &[&str]| -> Vec<String> {
+            let mut args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+            args.extend([
+                "--user".into(),
+                user.clone(),
+                "--smartlead-api-base".into(),
+                base.clone(),
+                "--campaign".into(),
+                CAMPAIGN.into(),
+            ]);
+            args
+        };
+        for (fault, command, expected) in [
+            ("huge_page", "sync", "rows for a page of 1000"),
+            ("truncated", "sync", "not what was expected"),
+            ("server_error", "sync", "answered 503"),
+            ("wrong_types", "check", "not what was expected"),
+            // Last: its first page is a valid one, and is stored before the repeat shows.
+            ("repeat_pages", "sync", "same page twice"),
+        ] {
+            if fault == "repeat_pages" {
+                assert_eq!(counts(&app), (0, 0), "a hostile answer stored something");
+            }
+            *fake.fault.lock().unwrap() = Some(fault);
+            let (ok, _, err) = hub(&app, run(&["smartlead", command])).await;
+            assert!(!ok, "{fault} was accepted");
+            assert!(err.contains(expected), "{fault}: {err}");
+            assert!(!err.contains(KEY), "{fault}: the key in {err}");
+            assert!(
+                err.contains("/campaigns/"),
+                "{fault}: no endpoint named in {err}"
+            );
+        }
+        assert_eq!(admin(&app.db).check_rollups().unwrap(), vec![]);
+    }
 }
