@@ -254,3 +254,20 @@ fn as_record_time(text: &str) -> String {
     let millis = format!("{fraction:0<3}");
     format!("{}T{}.{}Z", &whole[..10], &whole[11..], &millis[..3])
 }
+
+/// Runs statements that return nothing (an UPDATE arranging a test), on either backend.
+pub fn execute(db: &Database, sql: &str) {
+    match db {
+        Database::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).expect("database opens");
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .unwrap();
+            conn.execute_batch(sql).expect(sql);
+        }
+        Database::Postgres(url) => off_executor(|| {
+            let mut client =
+                postgres::Client::connect(url.expose(), postgres::NoTls).expect("connects");
+            client.batch_execute(sql).expect(sql);
+        }),
+    }
+}
