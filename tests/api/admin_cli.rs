@@ -4,132 +4,133 @@
 use actix_web::http::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{add_user, fixture, run_hub, sign, spawn_app, TestApp, ORG, SECRET};
+use crate::backends::on_both_backends;
+use crate::helpers::{add_user, fixture, run_hub_on, sign, spawn_app_on, TestApp, ORG, SECRET};
 
 fn hub(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    run_hub(args, Some(&app.db_path))
+    run_hub_on(args, Some(&app.db))
 }
 
-#[actix_web::test]
-async fn users_list_show_and_set_org() {
-    let app = spawn_app().await;
-    let user = app.user_id.to_string();
-    let (ok, out, err) = hub(&app, &["users", "list", "--json"]);
-    assert!(ok, "{err}");
-    let listed: Vec<Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["smartlead_org_id"], ORG);
+on_both_backends! {
+    async fn users_list_show_and_set_org(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let user = app.user_id.to_string();
+        let (ok, out, err) = hub(&app, &["users", "list", "--json"]);
+        assert!(ok, "{err}");
+        let listed: Vec<Value> = serde_json::from_str(&out).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["smartlead_org_id"], ORG);
 
-    let (ok, out, _) = hub(&app, &["users", "show", &user, "--json"]);
-    assert!(ok);
-    let shown: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(shown["id"], user.as_str());
-    let (ok, out, _) = hub(&app, &["users", "show", &user]);
-    assert!(ok && out.contains(ORG), "{out}");
+        let (ok, out, _) = hub(&app, &["users", "show", &user, "--json"]);
+        assert!(ok);
+        let shown: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(shown["id"], user.as_str());
+        let (ok, out, _) = hub(&app, &["users", "show", &user]);
+        assert!(ok && out.contains(ORG), "{out}");
 
-    // Another user's org is refused; a free one moves the webhook URL.
-    add_user(&app.db_path, "other@example.com", "taken-org", None);
-    let (ok, _, err) = hub(&app, &["users", "set-org", &user, "--org-id", "taken-org"]);
-    assert!(!ok && err.contains("belongs to"), "{err}");
-    let (ok, out, err) = hub(&app, &["users", "set-org", &user, "--org-id", "moved-org"]);
-    assert!(ok, "{err}");
-    assert!(out.contains("org_id=moved-org"), "{out}");
-    // The tenant cache forgets within --tenant-cache-ms (1 s); then the new org authenticates.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let body = fixture("05_email_open_seq1.json");
-    let signature = sign(&body, SECRET);
-    let moved = app
-        .post_webhook("moved-org", body.clone(), Some(&signature))
-        .await;
-    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
-    let old = app.post_webhook(ORG, body, Some(&signature)).await;
-    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+        // Another user's org is refused; a free one moves the webhook URL.
+        add_user(&app.db, "other@example.com", "taken-org", None);
+        let (ok, _, err) = hub(&app, &["users", "set-org", &user, "--org-id", "taken-org"]);
+        assert!(!ok && err.contains("belongs to"), "{err}");
+        let (ok, out, err) = hub(&app, &["users", "set-org", &user, "--org-id", "moved-org"]);
+        assert!(ok, "{err}");
+        assert!(out.contains("org_id=moved-org"), "{out}");
+        // The tenant cache forgets within --tenant-cache-ms (1 s); then the new org authenticates.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let body = fixture("05_email_open_seq1.json");
+        let signature = sign(&body, SECRET);
+        let moved = app
+            .post_webhook("moved-org", body.clone(), Some(&signature))
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+        let old = app.post_webhook(ORG, body, Some(&signature)).await;
+        assert_eq!(old.status, StatusCode::UNAUTHORIZED);
 
-    for args in [
-        vec!["users", "show", "not-a-uuid"],
-        vec!["users", "show", "0192f0aa-0000-7000-8000-00000000ffff"],
-        vec!["users", "set-org", &user, "--org-id", "   "],
-    ] {
-        let (ok, _, err) = hub(&app, &args);
-        assert!(!ok && !err.trim().is_empty(), "{args:?}");
+        for args in [
+            vec!["users", "show", "not-a-uuid"],
+            vec!["users", "show", "0192f0aa-0000-7000-8000-00000000ffff"],
+            vec!["users", "set-org", &user, "--org-id", "   "],
+        ] {
+            let (ok, _, err) = hub(&app, &args);
+            assert!(!ok && !err.trim().is_empty(), "{args:?}");
+        }
     }
-}
 
-#[actix_web::test]
-async fn removing_a_user_takes_its_data_and_nothing_else() {
-    let app = spawn_app().await;
-    let other = add_user(
-        &app.db_path,
-        "other@example.com",
-        "other-org",
-        Some("other-secret"),
-    );
-    assert_eq!(
-        app.deliver("05_email_open_seq1.json").await.status,
-        StatusCode::OK
-    );
-    app.post_signed(fixture("bad/b07_email_event_missing_lead_email.json"))
-        .await;
-    let other_body = fixture("05_email_open_seq1.json");
-    let other_signature = sign(&other_body, "other-secret");
-    let answer = app
-        .post_webhook("other-org", other_body, Some(&other_signature))
-        .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    app.token_for(app.user_id);
-    let user = app.user_id.to_string();
+    async fn removing_a_user_takes_its_data_and_nothing_else(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let other = add_user(
+            &app.db,
+            "other@example.com",
+            "other-org",
+            Some("other-secret"),
+        );
+        assert_eq!(
+            app.deliver("05_email_open_seq1.json").await.status,
+            StatusCode::OK
+        );
+        app.post_signed(fixture("bad/b07_email_event_missing_lead_email.json"))
+            .await;
+        let other_body = fixture("05_email_open_seq1.json");
+        let other_signature = sign(&other_body, "other-secret");
+        let answer = app
+            .post_webhook("other-org", other_body, Some(&other_signature))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        app.token_for(app.user_id);
+        let user = app.user_id.to_string();
 
-    let (ok, _, err) = hub(&app, &["users", "remove", &user]);
-    assert!(!ok && err.contains("--yes"), "{err}");
-    assert_eq!(app.write_counts()[0], 2, "nothing goes without --yes");
+        let (ok, _, err) = hub(&app, &["users", "remove", &user]);
+        assert!(!ok && err.contains("--yes"), "{err}");
+        assert_eq!(app.write_counts()[0], 2, "nothing goes without --yes");
 
-    let (ok, out, err) = hub(&app, &["users", "remove", &user, "--yes"]);
-    assert!(ok, "{err}");
-    for line in [
-        "email_events: 1 rows",
-        "leads: 1 rows",
-        "held_deliveries: 1 rows",
-        "api_tokens: 1 rows",
-        "integration_credentials: 1 rows",
-    ] {
-        assert!(out.contains(line), "{line} missing from:\n{out}");
+        let (ok, out, err) = hub(&app, &["users", "remove", &user, "--yes"]);
+        assert!(ok, "{err}");
+        for line in [
+            "email_events: 1 rows",
+            "leads: 1 rows",
+            "held_deliveries: 1 rows",
+            "api_tokens: 1 rows",
+            "integration_credentials: 1 rows",
+        ] {
+            assert!(out.contains(line), "{line} missing from:\n{out}");
+        }
+        let remaining: Vec<String> = app
+            .rows(
+                "SELECT DISTINCT user_id FROM email_events UNION SELECT DISTINCT user_id FROM leads
+                 UNION SELECT DISTINCT user_id FROM rollup_totals",
+                &[],
+            )
+            .into_iter()
+            .map(|row| row[0].clone().unwrap())
+            .collect();
+        assert_eq!(remaining, [other.to_string()]);
+        assert_eq!(
+            crate::helpers::admin(&app.db).check_rollups().unwrap(),
+            vec![]
+        );
     }
-    let remaining: Vec<String> = app
-        .sqlite()
-        .prepare("SELECT DISTINCT user_id FROM email_events UNION SELECT DISTINCT user_id FROM leads UNION SELECT DISTINCT user_id FROM rollup_totals")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(remaining, [other.to_string()]);
-    assert_eq!(
-        crate::helpers::admin(&app.db_path).check_rollups().unwrap(),
-        vec![]
-    );
-}
 
-#[actix_web::test]
-async fn credentials_show_masks_and_tokens_list_as_json() {
-    let app = spawn_app().await;
-    let user = app.user_id.to_string();
-    let (ok, out, err) = hub(&app, &["credentials", "show", "--user", &user]);
-    assert!(ok, "{err}");
-    assert!(!out.contains(SECRET), "the secret was shown: {out}");
-    assert!(
-        out.contains(&format!("****{}", &SECRET[SECRET.len() - 4..])),
-        "{out}"
-    );
-    assert!(out.contains("API key:        not set"), "{out}");
-    let (ok, out, _) = hub(&app, &["credentials", "show", "--user", &user, "--json"]);
-    assert!(ok && !out.contains(SECRET), "{out}");
-    let shown: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(shown["api_key"], Value::Null);
+    async fn credentials_show_masks_and_tokens_list_as_json(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let user = app.user_id.to_string();
+        let (ok, out, err) = hub(&app, &["credentials", "show", "--user", &user]);
+        assert!(ok, "{err}");
+        assert!(!out.contains(SECRET), "the secret was shown: {out}");
+        assert!(
+            out.contains(&format!("****{}", &SECRET[SECRET.len() - 4..])),
+            "{out}"
+        );
+        assert!(out.contains("API key:        not set"), "{out}");
+        let (ok, out, _) = hub(&app, &["credentials", "show", "--user", &user, "--json"]);
+        assert!(ok && !out.contains(SECRET), "{out}");
+        let shown: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(shown["api_key"], Value::Null);
 
-    app.token_for(app.user_id);
-    let (ok, out, _) = hub(&app, &["tokens", "list", "--user", &user, "--json"]);
-    assert!(ok);
-    let tokens: Vec<Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(tokens.len(), 1);
-    assert!(tokens[0].get("token_hash").is_none());
+        app.token_for(app.user_id);
+        let (ok, out, _) = hub(&app, &["tokens", "list", "--user", &user, "--json"]);
+        assert!(ok);
+        let tokens: Vec<Value> = serde_json::from_str(&out).unwrap();
+        assert_eq!(tokens.len(), 1);
+        assert!(tokens[0].get("token_hash").is_none());
+    }
 }
