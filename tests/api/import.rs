@@ -6,7 +6,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::helpers::{add_user, fixture, inspect, run_hub, ORG, SECRET};
+use smartlead_hub::storage::Database;
+
+use crate::backends::{count, on_both_backends, rows, TestDb};
+use crate::helpers::{add_user, fixture, run_hub_on, ORG, SECRET};
 
 /// The good fixtures (every shape, a retry of 05 among them).
 const GOOD: &[&str] = &[
@@ -22,8 +25,8 @@ const GOOD: &[&str] = &[
     "28_email_open_seq1_retry_duplicate_of_05.json",
 ];
 
-fn import(db: &Path, args: &[&str]) -> (bool, String, String) {
-    run_hub(&[&["import"], args].concat(), Some(db))
+fn import(db: impl Into<Database>, args: &[&str]) -> (bool, String, String) {
+    run_hub_on(&[&["import"], args].concat(), Some(&db.into()))
 }
 
 fn one_line(name: &str) -> String {
@@ -32,18 +35,15 @@ fn one_line(name: &str) -> String {
 }
 
 /// Rows of (email_events, smartlead_events, leads, held_deliveries).
-fn counts(db: &Path) -> [i64; 4] {
-    let conn = inspect(db);
+fn counts(db: impl Into<Database>) -> [i64; 4] {
+    let db = db.into();
     [
         "email_events",
         "smartlead_events",
         "leads",
         "held_deliveries",
     ]
-    .map(|table| {
-        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
-    })
+    .map(|table| count(&db, &format!("SELECT count(*) FROM {table}")))
 }
 
 /// A capture of JSON lines: every good fixture, then the troubles.
@@ -58,86 +58,87 @@ fn capture(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-#[test]
-fn a_dry_run_reports_what_an_import_stores_and_a_second_import_stores_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("hub.db");
-    add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
-    let capture = capture(dir.path());
-    let capture = capture.to_str().unwrap();
+on_both_backends! {
+    async fn a_dry_run_reports_what_an_import_stores_and_a_second_import_stores_nothing(backend: Backend) {
+        let dir = tempfile::tempdir().unwrap();
+        let test_db = TestDb::new(backend);
+        let db = test_db.db.clone();
+        add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
+        let capture = capture(dir.path());
+        let capture = capture.to_str().unwrap();
 
-    let (ok, out, err) = import(&db, &["--org-id", ORG, capture, "--dry-run", "--json"]);
-    assert!(ok, "{err}");
-    let dry: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(counts(&db), [0, 0, 0, 0], "a dry run wrote");
-    assert_eq!(dry["dry_run"], true);
+        let (ok, out, err) = import(&db, &["--org-id", ORG, capture, "--dry-run", "--json"]);
+        assert!(ok, "{err}");
+        let dry: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(counts(&db), [0, 0, 0, 0], "a dry run wrote");
+        assert_eq!(dry["dry_run"], true);
 
-    let (ok, out, err) = import(&db, &["--org-id", ORG, capture, "--json"]);
-    assert!(ok, "{err}");
-    let real: Value = serde_json::from_str(&out).unwrap();
-    for field in ["bodies", "stored", "duplicate", "kept", "held", "rejected"] {
+        let (ok, out, err) = import(&db, &["--org-id", ORG, capture, "--json"]);
+        assert!(ok, "{err}");
+        let real: Value = serde_json::from_str(&out).unwrap();
+        for field in ["bodies", "stored", "duplicate", "kept", "held", "rejected"] {
+            assert_eq!(
+                dry[field], real[field],
+                "{field}: the dry run said otherwise"
+            );
+        }
+        assert_eq!(real["bodies"], 13);
+        assert_eq!(real["stored"], 5);
+        assert_eq!(real["duplicate"], 1, "28 is a retry of 05");
+        assert_eq!(real["kept"], 4);
+        assert_eq!(real["held"]["missing_lead_email"], 1);
+        assert_eq!(real["rejected"]["invalid_json"], 1);
+        assert_eq!(real["rejected"]["unauthorized"], 1, "another org's secret");
+        let examples = real["examples"].as_array().unwrap();
+        assert!(examples
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("capture.jsonl:12")));
+        let [events, kept, leads, held] = counts(&db);
+        assert_eq!((events, kept, held), (5, 4, 1));
+        assert!(leads > 0);
+
+        // The same capture again, and the same bodies as a directory of .json files.
+        let (ok, out, _) = import(&db, &["--org-id", ORG, capture, "--json"]);
+        assert!(ok);
+        let again: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(
-            dry[field], real[field],
-            "{field}: the dry run said otherwise"
+            (again["stored"].as_u64(), again["kept"].as_u64()),
+            (Some(0), Some(0))
         );
+        let files = dir.path().join("files");
+        std::fs::create_dir(&files).unwrap();
+        for name in GOOD {
+            std::fs::write(files.join(name), fixture(name)).unwrap();
+        }
+        let (ok, out, err) = import(&db, &["--org-id", ORG, files.to_str().unwrap()]);
+        assert!(ok, "{err}");
+        assert!(
+            out.starts_with("10 bodies: 0 stored, 10 duplicate, 0 kept"),
+            "{out}"
+        );
+        // Kept events without their own time carry the identity the first import gave them.
+        let [events_after, kept_after, ..] = counts(&db);
+        assert_eq!((events_after, kept_after), (5, 4), "{out}");
     }
-    assert_eq!(real["bodies"], 13);
-    assert_eq!(real["stored"], 5);
-    assert_eq!(real["duplicate"], 1, "28 is a retry of 05");
-    assert_eq!(real["kept"], 4);
-    assert_eq!(real["held"]["missing_lead_email"], 1);
-    assert_eq!(real["rejected"]["invalid_json"], 1);
-    assert_eq!(real["rejected"]["unauthorized"], 1, "another org's secret");
-    let examples = real["examples"].as_array().unwrap();
-    assert!(examples
-        .iter()
-        .any(|e| e.as_str().unwrap().contains("capture.jsonl:12")));
-    let [events, kept, leads, held] = counts(&db);
-    assert_eq!((events, kept, held), (5, 4, 1));
-    assert!(leads > 0);
 
-    // The same capture again, and the same bodies as a directory of .json files.
-    let (ok, out, _) = import(&db, &["--org-id", ORG, capture, "--json"]);
-    assert!(ok);
-    let again: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(
-        (again["stored"].as_u64(), again["kept"].as_u64()),
-        (Some(0), Some(0))
-    );
-    let files = dir.path().join("files");
-    std::fs::create_dir(&files).unwrap();
-    for name in GOOD {
-        std::fs::write(files.join(name), fixture(name)).unwrap();
+    async fn the_webhook_s_rules_hold_for_imported_events(backend: Backend) {
+        let dir = tempfile::tempdir().unwrap();
+        let test_db = TestDb::new(backend);
+        let db = test_db.db.clone();
+        add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
+        let path = dir.path().join("one.json");
+        std::fs::write(&path, fixture("05_email_open_seq1.json")).unwrap();
+        let (ok, out, err) = import(&db, &["--org-id", ORG, path.to_str().unwrap()]);
+        assert!(ok, "{err}");
+        assert!(out.starts_with("1 bodies: 1 stored"), "{out}");
+        let data = rows(&db, "SELECT event_data FROM email_events", &[]);
+        let data = data[0][0].clone().unwrap();
+        assert!(
+            !data.contains(SECRET) && !data.contains("secret_key"),
+            "{data}"
+        );
+        assert_eq!(crate::helpers::admin(&db).check_rollups().unwrap(), vec![]);
     }
-    let (ok, out, err) = import(&db, &["--org-id", ORG, files.to_str().unwrap()]);
-    assert!(ok, "{err}");
-    assert!(
-        out.starts_with("10 bodies: 0 stored, 10 duplicate, 0 kept"),
-        "{out}"
-    );
-    // Kept events without their own time carry the identity the first import gave them.
-    let [events_after, kept_after, ..] = counts(&db);
-    assert_eq!((events_after, kept_after), (5, 4), "{out}");
-}
-
-#[test]
-fn the_webhook_s_rules_hold_for_imported_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("hub.db");
-    add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
-    let path = dir.path().join("one.json");
-    std::fs::write(&path, fixture("05_email_open_seq1.json")).unwrap();
-    let (ok, out, err) = import(&db, &["--org-id", ORG, path.to_str().unwrap()]);
-    assert!(ok, "{err}");
-    assert!(out.starts_with("1 bodies: 1 stored"), "{out}");
-    let data: String = inspect(&db)
-        .query_row("SELECT event_data FROM email_events", [], |r| r.get(0))
-        .unwrap();
-    assert!(
-        !data.contains(SECRET) && !data.contains("secret_key"),
-        "{data}"
-    );
-    assert_eq!(crate::helpers::admin(&db).check_rollups().unwrap(), vec![]);
 }
 
 #[test]

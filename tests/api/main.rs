@@ -1,5 +1,5 @@
 //! One integration-test binary (fast to link): the real server on a random port, a real SQLite
-//! file per test, real Smartlead payload fixtures.
+//! file or a real PostgreSQL database per test (`backends`), real Smartlead payload fixtures.
 
 mod admin_cli;
 mod backends;

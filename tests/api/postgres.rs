@@ -312,3 +312,39 @@ fn backup_is_sqlite_only_and_says_what_to_use_instead() {
     assert!(err.contains("pg_dump"), "{err}");
     assert!(!target.exists());
 }
+
+/// `demo`, `rollups check` and `rollups rebuild` through the binary on PostgreSQL: the demo's
+/// history stored once (a second run stores nothing), a tampered rollup found and repaired.
+#[test]
+fn demo_and_the_rollup_commands_work_on_postgres() {
+    if !postgres_available("postgres::demo_and_the_rollup_commands_work_on_postgres") {
+        return;
+    }
+    let test_db = TestDb::new(Backend::Postgres);
+    let db = Some(&test_db.db);
+    let (ok, out, err) = run_hub_on(&["demo", "--events", "1500", "--seed", "3"], db);
+    assert!(ok, "{out}{err}");
+    let events = || rows(&test_db.db, "SELECT count(*) FROM email_events", &[]);
+    let first = events();
+    let (ok, out, _) = run_hub_on(&["demo", "--events", "1500", "--seed", "3"], db);
+    assert!(ok && out.contains(" 0 stored"), "{out}");
+    assert_eq!(events(), first, "a second demo run stored nothing new");
+
+    let (ok, out, _) = run_hub_on(&["rollups", "check"], db);
+    assert!(ok, "{out}");
+    rows(
+        &test_db.db,
+        "UPDATE rollup_totals SET events = events + 1 WHERE campaign_id = '' AND metric = 'sent';
+         SELECT 1",
+        &[],
+    );
+    let (ok, out, err) = run_hub_on(&["rollups", "check"], db);
+    assert!(
+        !ok && out.contains("rollup_totals: 2 rows differ"),
+        "{out}{err}"
+    );
+    let (ok, _, err) = run_hub_on(&["rollups", "rebuild"], db);
+    assert!(ok, "{err}");
+    let (ok, out, _) = run_hub_on(&["rollups", "check"], db);
+    assert!(ok, "{out}");
+}
