@@ -62,8 +62,8 @@ struct Args {
     /// Load-generator threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Also measure the service on this (empty) PostgreSQL database.
-    #[arg(long)]
+    /// Also measure the service on this (empty) PostgreSQL database (`--db` says the same).
+    #[arg(long, alias = "db")]
     postgres: Option<Database>,
     /// The smartlead-hub binary to measure.
     #[arg(long, default_value = "target/release/smartlead-hub")]

@@ -38,21 +38,26 @@ struct Args {
     /// the same shape of data with set-based SQL and rebuilds the rollups).
     #[arg(long)]
     through_ingest: bool,
-    /// Reuse this database file if it exists (seeded by an earlier run with the same --events).
+    /// Reuse this database file if it exists (seeded by an earlier run with the same --events);
+    /// a postgres:// URL here means --postgres.
     #[arg(long)]
-    db: Option<std::path::PathBuf>,
+    db: Option<Database>,
     /// Also measure the service on this (empty) PostgreSQL database, holding a copy of the file.
     #[arg(long)]
     postgres: Option<Database>,
 }
 
 fn main() {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if let Some(postgres @ Database::Postgres(_)) = &args.db {
+        args.postgres = Some(postgres.clone());
+        args.db = None;
+    }
     let dir = tempfile::tempdir().unwrap();
-    let path = args
-        .db
-        .clone()
-        .unwrap_or_else(|| dir.path().join("bench_read.db"));
+    let path = match &args.db {
+        Some(Database::Sqlite(path)) => path.clone(),
+        _ => dir.path().join("bench_read.db"),
+    };
     let fresh = !path.exists();
     let file = Database::Sqlite(path.clone());
     let set = DataSet {
