@@ -348,3 +348,62 @@ fn demo_and_the_rollup_commands_work_on_postgres() {
     let (ok, out, _) = run_hub_on(&["rollups", "check"], db);
     assert!(ok, "{out}");
 }
+
+/// A lead locked by a stuck session elsewhere: its delivery is a 503 with Retry-After once
+/// `--busy-timeout-ms` has passed (not a stall, not a 2xx), another lead's delivery is stored
+/// meanwhile, and once the lock goes the retry is stored.
+#[actix_web::test]
+async fn a_lead_locked_elsewhere_is_a_503_after_the_busy_timeout() {
+    if !postgres_available("postgres::a_lead_locked_elsewhere_is_a_503_after_the_busy_timeout") {
+        return;
+    }
+    let app =
+        crate::helpers::spawn_app_on_with(Backend::Postgres, |s| s.busy_timeout_ms = 300).await;
+    let first = app.deliver("05_email_open_seq1.json").await;
+    assert_eq!(first.body["status"], "stored");
+    let Database::Postgres(url) = &app.db else {
+        unreachable!()
+    };
+    let url = url.expose().to_owned();
+    let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let (locked_tx, locked_rx) = locked;
+    let (release_tx, release_rx) = release;
+    let holder = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut tx = client.transaction().unwrap();
+        tx.batch_execute(
+            "SELECT id FROM leads WHERE email = 'zoe.lefevre@mueller-soehne.example' FOR UPDATE",
+        )
+        .unwrap();
+        locked_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        tx.rollback().unwrap();
+    });
+    locked_rx.recv().unwrap();
+
+    let started = std::time::Instant::now();
+    let click = app.deliver("08_email_link_click_arrays.json").await;
+    assert_eq!(
+        click.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        click.body
+    );
+    assert!(click.headers.contains_key("retry-after"));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    let other = app.deliver("12_email_reply_legacy_fields_only.json").await;
+    assert_eq!(
+        other.body["status"], "stored",
+        "another lead is not held up"
+    );
+
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    let again = app.deliver("08_email_link_click_arrays.json").await;
+    assert_eq!(again.body["status"], "stored", "{}", again.body);
+    assert_eq!(admin(&app.db).check_rollups().unwrap(), vec![]);
+}

@@ -13,6 +13,9 @@ use crate::storage::location::PostgresUrl;
 /// How long a connection attempt may take before the request it serves gets a 503.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a statement waits for a row lock another session holds.
+const LOCK_TIMEOUT_MS: u64 = 5_000;
+
 pub type ReadPool = r2d2::Pool<ReadManager>;
 
 /// The URL's settings, plus this service's: `synchronous_commit=on` (a COMMIT returns only once
@@ -21,7 +24,14 @@ pub type ReadPool = r2d2::Pool<ReadManager>;
 pub fn config(url: &PostgresUrl) -> postgres::Config {
     let mut config = url.config();
     let options = config.get_options().unwrap_or("").to_owned();
-    config.options(format!("{options} -c synchronous_commit=on -c TimeZone=UTC").trim());
+    // lock_timeout: no statement waits forever behind a stuck session (the writers set the
+    // service's own, `--busy-timeout-ms`).
+    config.options(
+        format!(
+            "{options} -c synchronous_commit=on -c TimeZone=UTC -c lock_timeout={LOCK_TIMEOUT_MS}"
+        )
+        .trim(),
+    );
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }

@@ -12,7 +12,8 @@ impl From<postgres::Error> for StorageError {
             // No SQLSTATE: the connection itself failed (refused, closed, timed out).
             return StorageError::Pool(err.into());
         };
-        if is_retryable(code) {
+        // 55P03: a lock held by another connection past `lock_timeout`.
+        if is_retryable(code) || *code == SqlState::LOCK_NOT_AVAILABLE {
             return StorageError::Busy(err.into());
         }
         match code.code() {
@@ -35,6 +36,32 @@ impl From<postgres::Error> for StorageError {
 /// again.
 pub fn is_retryable(code: &SqlState) -> bool {
     *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE
+}
+
+/// Another writer (another service process) got there first: a unique key taken between this
+/// job's check and its insert. Running the batch again finds the row.
+#[derive(Debug, thiserror::Error)]
+#[error("a concurrent writer stored the same {0}")]
+pub struct ConcurrentWrite(pub &'static str);
+
+impl ConcurrentWrite {
+    pub fn error(what: &'static str) -> StorageError {
+        StorageError::Busy(Box::new(ConcurrentWrite(what)))
+    }
+}
+
+/// Whether the writer should run a failed batch again at once: another writer met this one
+/// (a deadlock, a serialization failure, a unique key taken meanwhile). A lock held past
+/// `lock_timeout` is busy too, but not worth waiting for again: that batch gets its 503.
+pub fn run_again(err: &StorageError) -> bool {
+    let StorageError::Busy(source) = err else {
+        return false;
+    };
+    source.downcast_ref::<ConcurrentWrite>().is_some()
+        || source
+            .downcast_ref::<postgres::Error>()
+            .and_then(postgres::Error::code)
+            .is_some_and(is_retryable)
 }
 
 /// True for an error that means a unique or primary key already holds the value.

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
 
+use super::error::ConcurrentWrite;
 use super::session::Session;
 use super::session::Sql;
 use super::values::{clean, id_text, json, text};
@@ -195,7 +196,7 @@ fn stored_so_far(
 /// Another process stored the same event after this job's dedupe check: running the batch
 /// again finds it and answers `duplicate`.
 fn concurrent_duplicate() -> StorageError {
-    StorageError::Busy("a concurrent writer stored the same event".into())
+    ConcurrentWrite::error("event")
 }
 
 fn ingest_other(

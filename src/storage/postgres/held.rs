@@ -5,6 +5,7 @@ use postgres::Row;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
+use super::error::ConcurrentWrite;
 use super::session::Session;
 use super::session::Sql;
 use super::values::{clean, id, id_text, json, text};
@@ -53,9 +54,7 @@ pub fn hold(
                 ],
             )?;
             if inserted.is_none() {
-                return Err(StorageError::Busy(
-                    "a concurrent writer held the same delivery".into(),
-                ));
+                return Err(ConcurrentWrite::error("held delivery"));
             }
             new
         }

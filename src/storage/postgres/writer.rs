@@ -22,6 +22,7 @@ use postgres::{Client, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::connection::connect;
+use super::error::run_again;
 use super::session::Sql;
 use super::session::{Session, StatementCache};
 use super::{rollups, StorageError};
@@ -85,7 +86,7 @@ impl<T: Send, F: Work<T>> Job for PendingWrite<T, F> {
                 self.result = Some(Ok(value));
                 Ok(())
             }
-            Err(err @ StorageError::Busy(_)) => Err(err),
+            Err(err) if run_again(&err) => Err(err),
             Err(err) if !isolated => Err(StorageError::JobFailed(Box::new(err))),
             Err(err) => {
                 // A connection that failed under the job fails the rollback too: the batch.
@@ -170,10 +171,12 @@ impl Writer {
         settings: WriterSettings,
         metrics: StorageMetrics,
     ) -> Result<Self, StorageError> {
-        let client = connect(url)?;
+        let lock_timeout = settings.busy_timeout;
+        let client = connect_writer(url, lock_timeout)?;
         let (queue, receiver) = mpsc::channel(settings.queue_depth.max(1));
         let thread = Thread {
             url: url.clone(),
+            lock_timeout,
             client: Some(client),
             cache: StatementCache::default(),
             max_batch: settings.max_batch.max(1),
@@ -225,6 +228,8 @@ impl Writer {
 
 struct Thread {
     url: PostgresUrl,
+    /// How long a write waits for a row lock another session holds (`--busy-timeout-ms`).
+    lock_timeout: std::time::Duration,
     client: Option<Client>,
     cache: StatementCache,
     max_batch: usize,
@@ -285,7 +290,8 @@ impl Thread {
                     // A new connection has none of the old one's prepared statements.
                     self.cache = StatementCache::default();
                     self.client = None;
-                    self.client.insert(connect(&self.url)?)
+                    self.client
+                        .insert(connect_writer(&self.url, self.lock_timeout)?)
                 }
             };
             let tx = client.transaction().map_err(StorageError::from);
@@ -293,8 +299,8 @@ impl Thread {
             match result {
                 Ok(()) => return Ok(()),
                 Err(StorageError::JobFailed(_)) if !isolated => isolated = true,
-                Err(StorageError::Busy(reason)) if attempt < BATCH_ATTEMPTS => {
-                    tracing::debug!(attempt, reason = %reason, "batch met a concurrent writer; running it again");
+                Err(err) if run_again(&err) && attempt < BATCH_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %err, "batch met a concurrent writer; running it again");
                 }
                 Err(err) => {
                     if matches!(err, StorageError::Pool(_)) {
@@ -305,6 +311,20 @@ impl Thread {
             }
         }
     }
+}
+
+/// A writer's connection: a lead or rollup row locked by another session past `lock_timeout`
+/// fails the batch (a 503: Smartlead retries) instead of stalling every delivery behind it.
+fn connect_writer(
+    url: &PostgresUrl,
+    lock_timeout: std::time::Duration,
+) -> Result<Client, StorageError> {
+    let mut client = connect(url)?;
+    client.batch_execute(&format!(
+        "SET lock_timeout = {}",
+        lock_timeout.as_millis().max(1)
+    ))?;
+    Ok(client)
 }
 
 fn run_transaction(
