@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
 
-/// Receives Smartlead webhooks into SQLite and answers campaign analytics.
+/// Receives Smartlead webhooks into SQLite (or PostgreSQL) and answers campaign analytics.
 #[derive(Debug, Parser)]
 #[command(
     name = "smartlead-hub",
