@@ -18,15 +18,75 @@ pub enum Database {
 #[derive(Clone, PartialEq, Eq)]
 pub struct PostgresUrl(String);
 
+/// How the connection is encrypted and the server authenticated: libpq's `sslmode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Never encrypted.
+    Disable,
+    /// Encrypted when the server offers it (libpq's default), the certificate not checked.
+    Prefer,
+    /// Always encrypted, the certificate not checked (libpq's `require`).
+    Require,
+    /// Always encrypted, the certificate chain checked against the trusted roots.
+    VerifyCa,
+    /// As `VerifyCa`, and the certificate must name the host.
+    VerifyFull,
+}
+
 impl PostgresUrl {
     /// The whole URL, password included: for connecting only.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
+    /// The connection settings, without the TLS ones ([`PostgresUrl::tls`]), which the
+    /// driver's own parser does not all know.
     pub fn config(&self) -> postgres::Config {
-        self.0.parse().expect("checked when the URL was parsed")
+        let (url, _, _) = split_tls(&self.0).expect("checked when the URL was parsed");
+        let mut config: postgres::Config = url.parse().expect("checked when the URL was parsed");
+        config.ssl_mode(match self.tls().0 {
+            TlsMode::Disable => postgres::config::SslMode::Disable,
+            TlsMode::Prefer => postgres::config::SslMode::Prefer,
+            _ => postgres::config::SslMode::Require,
+        });
+        config
     }
+
+    /// The URL's `sslmode` (default `prefer`) and `sslrootcert` (the roots `verify-ca` and
+    /// `verify-full` trust; the web's roots when absent).
+    pub fn tls(&self) -> (TlsMode, Option<PathBuf>) {
+        let (_, mode, root) = split_tls(&self.0).expect("checked when the URL was parsed");
+        (mode, root)
+    }
+}
+
+/// The URL without `sslmode` and `sslrootcert`, and those two.
+fn split_tls(url: &str) -> Result<(String, TlsMode, Option<PathBuf>), String> {
+    let Some((head, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), TlsMode::Prefer, None));
+    };
+    let (mut mode, mut root, mut kept) = (TlsMode::Prefer, None, Vec::new());
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("sslmode", value)) => {
+                mode = match value {
+                    "disable" => TlsMode::Disable,
+                    "allow" | "prefer" => TlsMode::Prefer,
+                    "require" => TlsMode::Require,
+                    "verify-ca" => TlsMode::VerifyCa,
+                    "verify-full" => TlsMode::VerifyFull,
+                    other => return Err(format!("sslmode `{other}` is not one of disable, allow, prefer, require, verify-ca, verify-full")),
+                }
+            }
+            Some(("sslrootcert", value)) => root = Some(PathBuf::from(value)),
+            _ => kept.push(pair),
+        }
+    }
+    let url = match kept.is_empty() {
+        true => head.to_owned(),
+        false => format!("{head}?{}", kept.join("&")),
+    };
+    Ok((url, mode, root))
 }
 
 impl Database {
@@ -85,7 +145,8 @@ impl FromStr for Database {
         if value.starts_with("postgres://") || value.starts_with("postgresql://") {
             // Parsed now so that a typo is refused before anything starts; the parser's own
             // message may quote the URL, password and all, so it is not repeated.
-            return match value.parse::<postgres::Config>() {
+            let (url, _, _) = split_tls(value)?;
+            return match url.parse::<postgres::Config>() {
                 Ok(_) => Ok(Database::Postgres(PostgresUrl(value.to_owned()))),
                 Err(_) => Err("not a valid PostgreSQL connection URL \
                      (postgres://user:password@host:port/database?sslmode=…)"
@@ -202,6 +263,32 @@ mod tests {
             Database::Sqlite("data/hub.db".into())
         );
         assert!("postgres://hub@localhost:notaport/x"
+            .parse::<Database>()
+            .is_err());
+    }
+
+    #[test]
+    fn sslmode_and_sslrootcert_are_read_off_the_url() {
+        let url = |text: &str| match text.parse::<Database>() {
+            Ok(Database::Postgres(url)) => url,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(url("postgres://h/db").tls(), (TlsMode::Prefer, None));
+        assert_eq!(
+            url("postgres://h/db?sslmode=verify-full&sslrootcert=/ca.pem&application_name=x").tls(),
+            (TlsMode::VerifyFull, Some("/ca.pem".into()))
+        );
+        assert_eq!(
+            url("postgres://h/db?sslmode=require").tls().0,
+            TlsMode::Require
+        );
+        assert_eq!(
+            url("postgres://h/db?sslmode=verify-ca&application_name=x")
+                .config()
+                .get_application_name(),
+            Some("x")
+        );
+        assert!("postgres://h/db?sslmode=sometimes"
             .parse::<Database>()
             .is_err());
     }

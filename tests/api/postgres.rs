@@ -407,3 +407,89 @@ async fn a_lead_locked_elsewhere_is_a_503_after_the_busy_timeout() {
     assert_eq!(again.body["status"], "stored", "{}", again.body);
     assert_eq!(admin(&app.db).check_rollups().unwrap(), vec![]);
 }
+
+/// `sslmode` as libpq means it: `require` encrypts (the service's connections show as TLS in
+/// `pg_stat_ssl`); `verify-ca` refuses a certificate no trusted root signed and accepts it
+/// with the server's own certificate as `sslrootcert`; `disable` stays plain.
+#[actix_web::test]
+async fn sslmode_encrypts_and_verifies_as_libpq_says() {
+    if !postgres_available("postgres::sslmode_encrypts_and_verifies_as_libpq_says") {
+        return;
+    }
+    let test_db = TestDb::new(Backend::Postgres);
+    crate::helpers::add_user(
+        &test_db.db,
+        "owner@northpeak.example",
+        crate::helpers::ORG,
+        Some(crate::helpers::SECRET),
+    );
+    let Database::Postgres(url) = &test_db.db else {
+        unreachable!()
+    };
+    let with = |params: &str| -> Database {
+        let separator = if url.expose().contains('?') { '&' } else { '?' };
+        format!("{}{separator}{params}", url.expose())
+            .parse()
+            .unwrap()
+    };
+    let setting = |name: &str| {
+        rows(&test_db.db, &format!("SHOW {name}"), &[])[0][0]
+            .clone()
+            .unwrap()
+    };
+    let status = |db: &Database| run_hub_on(&["migrate", "status"], Some(db));
+    if setting("ssl") != "on" {
+        // A server without TLS: `require` is refused, never silently plain.
+        let (ok, _, err) = status(&with("sslmode=require"));
+        assert!(!ok, "require connected to a server without TLS");
+        assert!(err.contains("no database connection"), "{err}");
+        return;
+    }
+
+    let served = crate::helpers::serve_file(with("sslmode=require"), |_| {});
+    let answer = awc::Client::default()
+        .post(format!(
+            "{}/api/webhooks/smartlead?org_id={}",
+            served.base,
+            crate::helpers::ORG
+        ))
+        .send_body(crate::helpers::fixture("05_email_open_seq1.json"))
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(answer["status"], "stored", "{answer}");
+    let encrypted = rows(
+        &test_db.db,
+        "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.application_name = 'smartlead-hub' AND a.datname = current_database()",
+        &[],
+    );
+    served.stop().await;
+    let (tls, all) = (
+        encrypted[0][0].clone().unwrap(),
+        encrypted[0][1].clone().unwrap(),
+    );
+    assert!(
+        all != "0" && tls == all,
+        "{tls} of {all} connections encrypted"
+    );
+
+    let (ok, _, err) = status(&with("sslmode=verify-ca"));
+    assert!(
+        !ok && err.contains("TLS"),
+        "an untrusted certificate was accepted: {err}"
+    );
+    let mut certificate = std::path::PathBuf::from(setting("ssl_cert_file"));
+    if certificate.is_relative() {
+        certificate = std::path::Path::new(&setting("data_directory")).join(certificate);
+    }
+    let (ok, out, err) = status(&with(&format!(
+        "sslmode=verify-ca&sslrootcert={}",
+        certificate.display()
+    )));
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = status(&with("sslmode=disable"));
+    assert!(ok, "{out}{err}");
+}

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::session::ReadManager;
@@ -48,16 +48,19 @@ pub fn config(url: &PostgresUrl) -> postgres::Config {
 /// delivery meeting it gets a 503.
 pub fn connect(url: &PostgresUrl) -> Result<Client, StorageError> {
     config(url)
-        .connect(NoTls)
+        .connect(super::tls::connector(url)?)
         .map_err(|err| StorageError::Pool(err.into()))
 }
 
 /// A pool of `size` reader connections, opened as they are needed.
-pub fn read_pool(url: &PostgresUrl, size: u32) -> ReadPool {
-    let manager = ReadManager(PostgresConnectionManager::new(config(url), NoTls));
-    r2d2::Pool::builder()
+pub fn read_pool(url: &PostgresUrl, size: u32) -> Result<ReadPool, StorageError> {
+    let manager = ReadManager(PostgresConnectionManager::new(
+        config(url),
+        super::tls::connector(url)?,
+    ));
+    Ok(r2d2::Pool::builder()
         .max_size(size.max(1))
         .min_idle(Some(0))
         .connection_timeout(CONNECT_TIMEOUT)
-        .build_unchecked(manager)
+        .build_unchecked(manager))
 }

@@ -21,6 +21,7 @@ mod retention;
 mod rollups;
 mod session;
 mod store;
+mod tls;
 mod tokens;
 mod users;
 mod values;

@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use postgres::types::ToSql;
-use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
+use postgres::{Client, GenericClient, Row, Statement, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::StorageError;
 
@@ -124,7 +125,7 @@ impl Sql for ReadConnection {
 }
 
 /// r2d2's manager for [`ReadConnection`]s: `r2d2_postgres`' own, with a cache per connection.
-pub struct ReadManager(pub PostgresConnectionManager<NoTls>);
+pub struct ReadManager(pub PostgresConnectionManager<MakeRustlsConnect>);
 
 impl r2d2::ManageConnection for ReadManager {
     type Connection = ReadConnection;

@@ -57,7 +57,7 @@ impl PostgresStore {
             reads: Arc::new(DropOffExecutor::new(read_pool(
                 url,
                 settings.read_connections,
-            ))),
+            )?)),
             writers,
             held_limits: settings.held,
             held_dropped: settings.metrics.held_dropped.clone(),
