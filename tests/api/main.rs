@@ -24,6 +24,7 @@ mod ordering;
 mod outside_commands;
 mod outside_tools;
 mod postgres;
+mod postgres_faults;
 mod process;
 mod promises;
 mod read_api;
