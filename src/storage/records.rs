@@ -99,6 +99,25 @@ pub struct PruneCursor {
     pub row: String,
 }
 
+impl PruneCursor {
+    /// The start of the next of `tables` tables after this cursor's (`None`: that was the last).
+    pub fn next_table(&self, tables: usize) -> Option<PruneCursor> {
+        (self.table + 1 < tables).then(|| PruneCursor {
+            table: self.table + 1,
+            ..PruneCursor::default()
+        })
+    }
+
+    /// The start of `user`'s rows in this cursor's table.
+    pub fn user_start(&self, user: String) -> PruneCursor {
+        PruneCursor {
+            table: self.table,
+            user_id: Some(user),
+            ..PruneCursor::default()
+        }
+    }
+}
+
 /// What one pruning step did, and where to go on from (`None`: done).
 #[derive(Debug, Clone, Default)]
 pub struct PruneStep {

@@ -31,7 +31,7 @@ pub fn prune_step(
     };
     let Some(user) = user else {
         return Ok(PruneStep {
-            next: next_table(cursor),
+            next: cursor.next_table(TABLES.len()),
             ..PruneStep::default()
         });
     };
@@ -77,22 +77,11 @@ pub fn prune_step(
             row: id_text(last.get(1)),
         }),
         _ => match first_user_after(client, Some(user))? {
-            Some(next) => Some(PruneCursor {
-                table: cursor.table,
-                user_id: Some(id_text(next)),
-                ..PruneCursor::default()
-            }),
-            None => next_table(cursor),
+            Some(next) => Some(cursor.user_start(id_text(next))),
+            None => cursor.next_table(TABLES.len()),
         },
     };
     Ok(step)
-}
-
-fn next_table(cursor: &PruneCursor) -> Option<PruneCursor> {
-    (cursor.table + 1 < TABLES.len()).then(|| PruneCursor {
-        table: cursor.table + 1,
-        ..PruneCursor::default()
-    })
 }
 
 fn first_user_after(

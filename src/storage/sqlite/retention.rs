@@ -38,7 +38,7 @@ pub fn prune_step(
     let Some(user) = user else {
         // No users at all, or past the last one: the next table, from its first user.
         return Ok(PruneStep {
-            next: next_table(cursor),
+            next: cursor.next_table(TABLES.len()),
             ..PruneStep::default()
         });
     };
@@ -78,22 +78,11 @@ pub fn prune_step(
         }),
         // This user's table is done: its next user, or the next table.
         _ => match first_user_after(conn, Some(&user))? {
-            Some(next) => Some(PruneCursor {
-                table: cursor.table,
-                user_id: Some(next),
-                ..PruneCursor::default()
-            }),
-            None => next_table(cursor),
+            Some(next) => Some(cursor.user_start(next)),
+            None => cursor.next_table(TABLES.len()),
         },
     };
     Ok(step)
-}
-
-fn next_table(cursor: &PruneCursor) -> Option<PruneCursor> {
-    (cursor.table + 1 < TABLES.len()).then(|| PruneCursor {
-        table: cursor.table + 1,
-        ..PruneCursor::default()
-    })
 }
 
 fn first_user_after(
