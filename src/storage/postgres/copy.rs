@@ -45,17 +45,21 @@ pub fn write_rows(client: &mut postgres::Client, batch: &RowBatch) -> Result<(),
              table_name text PRIMARY KEY, next text, done boolean NOT NULL, rows bigint NOT NULL)"
     ))?;
     if !batch.rows.is_empty() {
+        // The target's column types, read once per batch: what each text value is cast to.
+        let target: std::collections::HashMap<String, String> = tx
+            .query(
+                "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute
+                 WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped",
+                &[&table],
+            )?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
         let types: Vec<String> = batch
             .columns
             .iter()
             .map(|column| {
-                tx.query_opt(
-                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
-                     WHERE attrelid = $1::text::regclass AND attname = $2 AND NOT attisdropped",
-                    &[&table, column],
-                )?
-                .map(|row| row.get::<_, String>(0))
-                .ok_or_else(|| {
+                target.get(column).cloned().ok_or_else(|| {
                     StorageError::Conflict(format!("{table}.{column} is not in the target schema"))
                 })
             })

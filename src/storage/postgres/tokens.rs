@@ -62,7 +62,7 @@ pub fn owner(client: &mut impl Sql, token: &ApiToken) -> Result<Option<TokenOwne
         let revoked: bool = r.get(3);
         (!revoked).then(|| TokenOwner {
             token_id: id_text(r.get(0)),
-            user_id: id_text(r.get(1)).parse().expect("a uuid is a user id"),
+            user_id: UserId::from_uuid(r.get(1)),
             last_used_at: text_opt(r.get(2)),
         })
     }))

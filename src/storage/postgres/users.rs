@@ -96,7 +96,7 @@ pub fn webhook_tenant(
         .and_then(|c| c.webhook_secret)
         .filter(|s| !s.is_empty());
     Ok(Some(WebhookTenant {
-        user_id: id_text(user_id).parse().expect("a uuid is a user id"),
+        user_id: UserId::from_uuid(user_id),
         org_id: org.clone(),
         webhook_secret,
     }))
@@ -210,7 +210,7 @@ pub fn smartlead_accounts(client: &mut impl Sql) -> Result<Vec<(UserId, String)>
                 .ok()?
                 .api_key
                 .filter(|k| !k.is_empty())?;
-            Some((id_text(user).parse().ok()?, key))
+            Some((UserId::from_uuid(user), key))
         })
         .collect())
 }
