@@ -48,7 +48,8 @@ INSERT INTO expect SELECT 'email_events.lead_id -> leads ON DELETE SET NULL', co
 --    idx_email_events_user_campaign_time, which has the seed's (user_id, campaign_id) index as its
 --    prefix (campaign performance). Migrations 004 and 006 dropped the seed indexes no query
 --    uses and say why for each; this checks the set that remains. Migration 007 let the lead
---    index carry each event's campaign and type, for the first-seen walk of the write path.
+--    index carry each event's campaign and type, for the first-seen walk, and 011 its seq, since
+--    the projector walks only the events it has projected.
 INSERT INTO expect SELECT 'every index the schema promises exists', count(*) = 7 FROM sqlite_master WHERE type = 'index' AND name IN (
     'idx_users_smartlead_org_id', 'idx_leads_user_last_event', 'idx_leads_user_campaign_last_event',
     'idx_email_events_user_dedupe', 'idx_email_events_lead_timestamp', 'idx_email_events_user_campaign_time',
@@ -56,8 +57,8 @@ INSERT INTO expect SELECT 'every index the schema promises exists', count(*) = 7
 INSERT INTO expect SELECT 'idx_email_events_user_campaign_time is (user_id, campaign_id, timestamp)', group_concat(name, ',') = 'user_id,campaign_id,timestamp'
     FROM (SELECT name FROM pragma_index_info('idx_email_events_user_campaign_time') ORDER BY seqno);
 INSERT INTO expect SELECT 'idx_users_smartlead_org_id is unique', "unique" = 1 FROM pragma_index_list('users') WHERE name = 'idx_users_smartlead_org_id';
-INSERT INTO expect SELECT 'idx_email_events_lead_timestamp is (lead_id, timestamp DESC, campaign_id, event_type)',
-    group_concat(name || ':' || "desc", ',') = 'lead_id:0,timestamp:1,campaign_id:0,event_type:0'
+INSERT INTO expect SELECT 'idx_email_events_lead_timestamp is (lead_id, timestamp DESC, campaign_id, event_type, seq)',
+    group_concat(name || ':' || "desc", ',') = 'lead_id:0,timestamp:1,campaign_id:0,event_type:0,seq:0'
     FROM (SELECT name, "desc" FROM pragma_index_xinfo('idx_email_events_lead_timestamp') WHERE key = 1 ORDER BY seqno);
 INSERT INTO expect SELECT 'update_email_events_updated_at trigger exists', count(*) = 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'update_email_events_updated_at';
 

@@ -50,6 +50,7 @@ error_codes! {
     DatabaseUnavailable => SERVICE_UNAVAILABLE, "database_unavailable";
     StorageFault => SERVICE_UNAVAILABLE, "storage_fault";
     NotReady => SERVICE_UNAVAILABLE, "not_ready";
+    ProjectionBehind => SERVICE_UNAVAILABLE, "projection_behind";
     Internal => INTERNAL_SERVER_ERROR, "internal";
 }
 
@@ -82,6 +83,8 @@ pub enum ApiError {
     Unavailable(#[source] Box<ApiError>),
     #[error("not ready: {0}")]
     NotReady(String),
+    #[error("the analytics include events up to seq {as_of}, not yet {min_event}; retry shortly")]
+    ProjectionBehind { min_event: i64, as_of: i64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -132,6 +135,7 @@ impl ApiError {
             }
             ApiError::Unavailable(_) => ErrorCode::DatabaseUnavailable,
             ApiError::NotReady(_) => ErrorCode::NotReady,
+            ApiError::ProjectionBehind { .. } => ErrorCode::ProjectionBehind,
             ApiError::Storage(StorageError::QueueFull) => ErrorCode::QueueFull,
             ApiError::Storage(StorageError::NotFound(_)) => ErrorCode::NotFound,
             ApiError::Storage(err) if err.is_transient() => ErrorCode::DatabaseUnavailable,
@@ -173,8 +177,9 @@ impl ResponseError for ApiError {
                     .storage_fault()
                     .map(|fault| format!("writes are stopped until a restart: {fault}"))
                     .unwrap_or_default(),
-                // Built by /ready from what it measured; nothing of the caller's in it.
-                ErrorCode::NotReady => self.to_string(),
+                // Built by /ready from what it measured, or two numbers; nothing of the
+                // caller's in it.
+                ErrorCode::NotReady | ErrorCode::ProjectionBehind => self.to_string(),
                 _ => "internal error".to_owned(),
             }
         } else {

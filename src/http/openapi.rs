@@ -40,6 +40,19 @@ pub mod query {
         to: Option<String>,
     }
 
+    /// Read-your-writes for answers derived by the projector (analytics, leads' activity),
+    /// which carry `as_of`: the events they include.
+    #[derive(IntoParams)]
+    #[into_params(parameter_in = Query)]
+    #[allow(dead_code)]
+    pub struct Projected {
+        /// A `seq` from a webhook answer: the request waits (up to 10 s, else a 503
+        /// `projection_behind`) until the answer includes that event. A seq not given out yet is
+        /// a 400.
+        #[param(minimum = 0)]
+        min_event: Option<i64>,
+    }
+
     /// `GET /api/campaigns/{campaign_id}/timeseries`.
     #[derive(IntoParams)]
     #[into_params(parameter_in = Query)]

@@ -19,6 +19,10 @@ pub struct StorageMetrics {
     pub checkpoint_seconds: Histogram,
     /// Held deliveries dropped because the held table passed its bounds.
     pub held_dropped: Counter,
+    /// Per projection: how long its oldest event waited since it was stored.
+    pub projection_lag_seconds: Histogram,
+    /// Events stored but not yet projected, after the last projection.
+    pub projection_pending: Gauge,
 }
 
 impl Default for StorageMetrics {
@@ -31,6 +35,9 @@ impl Default for StorageMetrics {
             fsync_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
             checkpoint_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
             held_dropped: Counter::default(),
+            // 1 ms … ~65 s.
+            projection_lag_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 17)),
+            projection_pending: Gauge::default(),
         }
     }
 }
@@ -58,6 +65,17 @@ impl StorageMetrics {
             "Duration of one background checkpoint round",
             Unit::Seconds,
             self.checkpoint_seconds.clone(),
+        );
+        registry.register_with_unit(
+            "smartlead_hub_projection_lag",
+            "Per projection, how long its oldest event had been stored: how far the analytics and the leads' activity trail the events",
+            Unit::Seconds,
+            self.projection_lag_seconds.clone(),
+        );
+        registry.register(
+            "smartlead_hub_projection_pending_events",
+            "Events stored but not yet in the analytics, after the last projection",
+            self.projection_pending.clone(),
         );
         registry.register(
             "smartlead_hub_held_dropped",

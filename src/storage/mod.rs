@@ -22,6 +22,7 @@ mod fault;
 mod location;
 mod metrics;
 pub mod postgres;
+pub mod projection;
 pub mod records;
 pub mod rollup_counts;
 pub mod sqlite;

@@ -76,15 +76,28 @@ pub struct TokenOwner {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum IngestOutcome {
-    /// A new email event was stored.
-    Stored { event_id: String },
-    /// The same event was stored before; nothing changed.
-    Duplicate { event_id: String },
+    /// A new email event was stored. `seq`: its place in commit order, which reads can wait
+    /// for (`min_event`) to see it in the analytics.
+    Stored { event_id: String, seq: i64 },
+    /// The same event was stored before; nothing changed. `seq` is the stored event's (0 for
+    /// an event stored before events had one: projected long ago).
+    Duplicate { event_id: String, seq: i64 },
     /// A non-email Smartlead event was kept in `smartlead_events`.
     Kept { event_id: String },
     /// An authentic delivery that could not be mapped was held for a later replay (or was
     /// held before: the same payload is held once).
     Held { held_id: String, reason: String },
+}
+
+/// How a wait for the projector's watermark ended (`min_event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwaitedWatermark {
+    /// The watermark is at or past the event: the derived data includes it.
+    Reached(i64),
+    /// The wait's limit passed first; the watermark is still here.
+    Behind(i64),
+    /// No event has that seq yet (the newest is here): waiting would never end.
+    Unissued(i64),
 }
 
 /// Where payload pruning goes on from: a table, a user, and the last (time, row) done there.

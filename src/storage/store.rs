@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::postgres::PostgresStore;
-use super::records::{BackfillOutcome, KeptEvent, StepCount, WebhookTenant};
+use super::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount, WebhookTenant};
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use super::records::{HeldLimits, PruneCursor, PruneStep, Readiness, StorageUsage};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
@@ -91,6 +91,22 @@ impl Store {
         received_at: UtcTimestamp,
     ) -> Result<IngestOutcome, StorageError> {
         on_backend!(&self.0, store => store.ingest(user, org, event, received_at).await)
+    }
+
+    /// The projector's watermark: the analytics and the leads' activity include every event
+    /// whose seq is at or below it.
+    pub async fn watermark(&self) -> Result<i64, StorageError> {
+        on_backend!(&self.0, store => store.watermark().await)
+    }
+
+    /// Waits (up to `limit`) until the watermark reaches `min_event`, asking the projector to
+    /// run now rather than at its next tick.
+    pub async fn await_watermark(
+        &self,
+        min_event: i64,
+        limit: Duration,
+    ) -> Result<AwaitedWatermark, StorageError> {
+        on_backend!(&self.0, store => store.await_watermark(min_event, limit).await)
     }
 
     /// Whether the store can take writes now: schema current, a write through the whole write

@@ -29,6 +29,8 @@ pub struct TestApp {
     /// The user owning `ORG`, with `SECRET` as its webhook secret.
     pub user_id: UserId,
     pub client: awc::Client,
+    /// The highest `seq` a webhook answer gave this test: reads wait for it (`min_event`).
+    pub last_seq: std::sync::atomic::AtomicI64,
     _db: TestDb,
 }
 
@@ -68,6 +70,7 @@ pub async fn spawn_app_on_with(backend: Backend, customize: impl FnOnce(&mut Set
         db: test_db.db.clone(),
         user_id,
         client: awc::Client::default(),
+        last_seq: Default::default(),
         _db: test_db,
     }
 }
@@ -230,7 +233,12 @@ impl TestApp {
         if let Some(signature) = signature {
             request = request.insert_header(("x-smartlead-signature", signature));
         }
-        answer(request.send_body(body.into()).await.expect("request sent")).await
+        let answer = answer(request.send_body(body.into()).await.expect("request sent")).await;
+        if let Some(seq) = answer.body["seq"].as_i64() {
+            self.last_seq
+                .fetch_max(seq, std::sync::atomic::Ordering::SeqCst);
+        }
+        answer
     }
 
     /// Posts `body` for `ORG`, signed with the fixtures' secret: the delivery is authentic
@@ -251,13 +259,38 @@ impl TestApp {
         answer(request.send().await.expect("request sent")).await
     }
 
-    /// A GET with `Authorization: Bearer <token>`.
+    /// A GET with `Authorization: Bearer <token>`. The analytics trail the events by a
+    /// projection; like a client reading its own writes, this passes the newest `seq` the test's
+    /// deliveries were given as `min_event` (unless the path names one), so the answer includes
+    /// them. [`TestApp::get_as_is`] reads without waiting.
     pub async fn get_as(&self, token: &str, path: &str) -> Answer {
+        let seq = self.last_seq.load(std::sync::atomic::Ordering::SeqCst);
+        if seq == 0 || path.contains("min_event=") || !path.starts_with("/api/") {
+            return self.get_as_is(token, path).await;
+        }
+        let separator = if path.contains('?') { '&' } else { '?' };
+        self.get_as_is(token, &format!("{path}{separator}min_event={seq}"))
+            .await
+    }
+
+    /// A GET with `Authorization: Bearer <token>`, exactly this path.
+    pub async fn get_as_is(&self, token: &str, path: &str) -> Answer {
         let request = self
             .client
             .get(format!("{}{path}", self.address))
             .bearer_auth(token);
         answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Waits until the projector has applied every delivery this test was answered for, for
+    /// tests that then look at the derived rows themselves.
+    pub async fn projected(&self) {
+        let seq = self.last_seq.load(std::sync::atomic::Ordering::SeqCst);
+        let token = self.token_for(self.user_id);
+        let waited = self
+            .get_as_is(&token, &format!("/api/stats?min_event={seq}"))
+            .await;
+        assert_eq!(waited.status, StatusCode::OK, "{}", waited.body);
     }
 
     /// A new API token for `user`.

@@ -171,6 +171,7 @@ on_both_backends! {
                 .body["status"],
             "kept"
         );
+        app.projected().await;
 
         let user = app.user_id.to_string();
         let lead = |email: &str| {

@@ -120,6 +120,7 @@ async fn any_arrival_order_gives_the_same_lead_row(backend: Backend) {
             let answer = app.post_webhook(&org, fixture(name), None).await;
             assert_eq!(answer.body["status"], "stored", "{name}");
         }
+        app.projected().await;
         let row = app
             .rows(
                 "SELECT l.last_email_event, l.last_event_timestamp, l.smartlead_campaign_id,

@@ -118,6 +118,7 @@ async fn same_time_events_leave_the_same_lead_row_in_either_order() {
         for body in order {
             stored(&app, body.clone()).await;
         }
+        app.projected().await;
         let leads: i64 = app
             .sqlite()
             .query_row("SELECT count(*) FROM leads", [], |r| r.get(0))
@@ -201,6 +202,9 @@ async fn the_database_refuses_a_second_row_with_the_same_dedupe_key() {
         .map(|c| {
             if c == "id" {
                 "lower(hex(randomblob(16)))".to_owned()
+            } else if c == "seq" {
+                // Its own unique index would refuse the copy first.
+                "NULL".to_owned()
             } else {
                 c.clone()
             }

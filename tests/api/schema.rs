@@ -318,6 +318,7 @@ fn the_latest_schema_has_the_lean_index_set() {
         indexes,
         [
             "idx_email_events_lead_timestamp",
+            "idx_email_events_seq",
             "idx_email_events_user_campaign_time",
             "idx_email_events_user_dedupe",
             "idx_email_events_user_time",
@@ -473,7 +474,7 @@ mod read_paths {
     fn the_first_seen_walk_reads_only_the_leads_index_entries() {
         let (_dir, conn) = migrated_db();
         seed_rows(&conn);
-        let plan = smartlead_hub::storage::sqlite::rollups::first_seen_plan(&conn).unwrap();
+        let plan = smartlead_hub::storage::sqlite::projection::first_seen_plan(&conn).unwrap();
         uses_an_index_without_scanning(&plan, "COVERING INDEX idx_email_events_lead_timestamp");
     }
 

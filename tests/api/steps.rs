@@ -40,7 +40,12 @@ async fn steps_of(db: &std::path::Path, campaign: &str) -> (StatusCode, Value) {
         .send()
         .await
         .unwrap();
-    let answer = (response.status(), response.json().await.unwrap());
+    let mut body: Value = response.json().await.unwrap();
+    // The watermark is the projector's, not the steps': the tests compare the counts.
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("as_of");
+    }
+    let answer = (response.status(), body);
     // Stopped for good (the file's serve lock released) before the next one starts.
     served.stop().await;
     answer
@@ -63,8 +68,12 @@ async fn steps_count_each_step_s_email_and_survive_a_migration_round_trip() {
 
     // Migration 009 rebuilds the same numbers from the stored payloads.
     let mut admin = admin(&db);
-    let latest = admin.migration_names().len();
-    admin.migrate_to(latest - 1).unwrap();
+    let names = admin.migration_names();
+    let before_009 = names
+        .iter()
+        .position(|name| name.contains("_009_"))
+        .unwrap();
+    admin.migrate_to(before_009).unwrap();
     admin.migrate_to_latest().unwrap();
     assert_eq!(admin.check_rollups().unwrap(), vec![]);
     drop(admin);

@@ -26,7 +26,7 @@ async fn write_until_restarts(writer: &Writer, wal: &std::path::Path, restarts: 
         let mut rows = 0;
         while !stop.load(Ordering::Relaxed) {
             writer
-                .write(|conn, _| {
+                .write(|conn| {
                     conn.execute(
                         "INSERT INTO filler (body) VALUES (zeroblob(?1))",
                         [ROW_BYTES as i64],
@@ -68,9 +68,14 @@ async fn the_wal_is_started_over_instead_of_growing_under_continuous_writes() {
         wal_rewind_pages: 256,
         ..WriterSettings::default()
     };
+    // The writer projects between batches: it starts on a migrated file, as in the service.
+    let mut setup =
+        smartlead_hub::storage::sqlite::open_read_write(&db, Duration::from_secs(5)).unwrap();
+    smartlead_hub::storage::sqlite::migrations::to_latest(&mut setup).unwrap();
+    drop(setup);
     let writer = Writer::start(&db, settings, StorageMetrics::default()).unwrap();
     writer
-        .write(|conn, _| {
+        .write(|conn| {
             conn.execute_batch("CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)")?;
             Ok::<_, StorageError>(())
         })

@@ -25,6 +25,8 @@ pub struct Me {
 /// `GET /api/campaigns/{id}/stats`.
 #[derive(Serialize, ToSchema)]
 pub struct CampaignStats {
+    /// Every event with `seq` at or below this is counted (see `min_event`).
+    pub as_of: i64,
     pub campaign_id: String,
     pub range: Option<ShownRange>,
     pub stats: StatsView,
@@ -33,6 +35,8 @@ pub struct CampaignStats {
 /// `GET /api/stats`.
 #[derive(Serialize, ToSchema)]
 pub struct UserStats {
+    /// Every event with `seq` at or below this is counted (see `min_event`).
+    pub as_of: i64,
     pub range: Option<ShownRange>,
     pub stats: StatsView,
     pub user_id: String,
@@ -48,6 +52,8 @@ pub struct CampaignSummary {
 /// `GET /api/campaigns`.
 #[derive(Serialize, ToSchema)]
 pub struct CampaignList {
+    /// Every event with `seq` at or below this is counted (see `min_event`).
+    pub as_of: i64,
     pub campaigns: Vec<CampaignSummary>,
     pub next_cursor: Option<String>,
 }
@@ -62,6 +68,8 @@ pub struct SeriesBucket {
 /// `GET /api/campaigns/{id}/timeseries`.
 #[derive(Serialize, ToSchema)]
 pub struct TimeSeries {
+    /// Every event with `seq` at or below this is counted (see `min_event`).
+    pub as_of: i64,
     /// `hour` or `day`.
     #[schema(value_type = String)]
     pub bucket: &'static str,
@@ -87,6 +95,8 @@ pub struct StepStats {
 /// `GET /api/campaigns/{id}/steps`.
 #[derive(Serialize, ToSchema)]
 pub struct CampaignSteps {
+    /// Every event with `seq` at or below this is counted (see `min_event`).
+    pub as_of: i64,
     pub campaign_id: String,
     /// Every step with events, in order.
     pub steps: Vec<StepStats>,
@@ -136,6 +146,8 @@ impl From<LeadRow> for Lead {
 /// `GET /api/leads`.
 #[derive(Serialize, ToSchema)]
 pub struct LeadPage {
+    /// Every event with `seq` at or below this is counted (see `min_event`).
+    pub as_of: i64,
     pub leads: Vec<Lead>,
     pub next_cursor: Option<String>,
 }
@@ -230,10 +242,12 @@ pub struct KeptEventList {
 #[derive(Serialize, ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum DeliveryAnswer {
-    /// A new email event, committed to disk.
-    Stored { event_id: String },
-    /// This event was stored before; nothing changed.
-    Duplicate { event_id: String },
+    /// A new email event, committed to disk. `seq` is its place in commit order: a read with
+    /// `min_event=<seq>` waits until the analytics include it.
+    Stored { event_id: String, seq: i64 },
+    /// This event was stored before; nothing changed. `seq` is the stored event's (0: stored
+    /// before events were numbered, long included in the analytics).
+    Duplicate { event_id: String, seq: i64 },
     /// A non-email Smartlead event, committed to disk.
     Kept { event_id: String },
     /// Authentic but not mappable: held for a replay, committed to disk.
@@ -243,8 +257,8 @@ pub enum DeliveryAnswer {
 impl From<IngestOutcome> for DeliveryAnswer {
     fn from(outcome: IngestOutcome) -> Self {
         match outcome {
-            IngestOutcome::Stored { event_id } => Self::Stored { event_id },
-            IngestOutcome::Duplicate { event_id } => Self::Duplicate { event_id },
+            IngestOutcome::Stored { event_id, seq } => Self::Stored { event_id, seq },
+            IngestOutcome::Duplicate { event_id, seq } => Self::Duplicate { event_id, seq },
             IngestOutcome::Kept { event_id } => Self::Kept { event_id },
             IngestOutcome::Held { held_id, reason } => Self::Held { held_id, reason },
         }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
 
+use super::as_of::AsOf;
 use super::bodies::{
     CampaignList, CampaignStats, CampaignSteps, CampaignSummary, SeriesBucket, StepStats,
     TimeSeries, UserStats,
@@ -15,7 +16,7 @@ use super::stats_view::StatsView;
 use crate::domain::{CampaignId, UtcTimestamp};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::error::ErrorBody;
-use crate::http::openapi::query::{Page, Range, Series};
+use crate::http::openapi::query::{Page, Projected, Range, Series};
 use crate::http::{get_only, ApiError, AppState};
 use crate::storage::records::{Bucket, HourRange};
 
@@ -36,16 +37,17 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
     operation_id = "list_campaigns",
     tag = "read",
     security(("bearer" = [])),
-    params(Page),
+    params(Page, Projected),
     responses(
         (status = 200, description = "A page of campaigns", body = CampaignList),
         (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
-        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now, or the analytics have not reached `min_event` yet; retry", body = ErrorBody),
     )
 )]
 pub(crate) async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
+    AsOf(as_of): AsOf,
     Query(list): Query<CampaignListParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -63,6 +65,7 @@ pub(crate) async fn list(
         })
         .collect();
     Ok(HttpResponse::Ok().json(CampaignList {
+        as_of,
         campaigns,
         next_cursor,
     }))
@@ -75,17 +78,18 @@ pub(crate) async fn list(
     operation_id = "get_campaign_stats",
     tag = "read",
     security(("bearer" = [])),
-    params(("campaign_id" = String, Path, description = "Smartlead's campaign id"), Range),
+    params(("campaign_id" = String, Path, description = "Smartlead's campaign id"), Range, Projected),
     responses(
         (status = 200, description = "The campaign's numbers", body = CampaignStats),
         (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
         (status = 404, description = "The user has no events in this campaign", body = ErrorBody),
-        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now, or the analytics have not reached `min_event` yet; retry", body = ErrorBody),
     )
 )]
 pub(crate) async fn stats(
     AuthenticatedUser(user): AuthenticatedUser,
+    AsOf(as_of): AsOf,
     path: web::Path<String>,
     Query(range): Query<StatsParams>,
     state: web::Data<AppState>,
@@ -98,6 +102,7 @@ pub(crate) async fn stats(
         .await?
         .ok_or(ApiError::NotFound("campaign"))?;
     Ok(HttpResponse::Ok().json(CampaignStats {
+        as_of,
         campaign_id: campaign.as_str().to_owned(),
         range: shown,
         stats: StatsView::from_rows(&rows),
@@ -111,16 +116,17 @@ pub(crate) async fn stats(
     operation_id = "get_user_stats",
     tag = "read",
     security(("bearer" = [])),
-    params(Range),
+    params(Range, Projected),
     responses(
         (status = 200, description = "The user's numbers", body = UserStats),
         (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
-        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now, or the analytics have not reached `min_event` yet; retry", body = ErrorBody),
     )
 )]
 pub(crate) async fn user_stats(
     AuthenticatedUser(user): AuthenticatedUser,
+    AsOf(as_of): AsOf,
     Query(range): Query<StatsParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -131,6 +137,7 @@ pub(crate) async fn user_stats(
         .await?
         .unwrap_or_default();
     Ok(HttpResponse::Ok().json(UserStats {
+        as_of,
         range: shown,
         stats: StatsView::from_rows(&rows),
         user_id: user.to_string(),
@@ -146,17 +153,18 @@ pub(crate) async fn user_stats(
     operation_id = "get_campaign_timeseries",
     tag = "read",
     security(("bearer" = [])),
-    params(("campaign_id" = String, Path, description = "Smartlead's campaign id"), Series, Range),
+    params(("campaign_id" = String, Path, description = "Smartlead's campaign id"), Series, Range, Projected),
     responses(
         (status = 200, description = "Counts per bucket", body = TimeSeries),
         (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
         (status = 404, description = "The user has no events in this campaign", body = ErrorBody),
-        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now, or the analytics have not reached `min_event` yet; retry", body = ErrorBody),
     )
 )]
 pub(crate) async fn timeseries(
     AuthenticatedUser(user): AuthenticatedUser,
+    AsOf(as_of): AsOf,
     path: web::Path<String>,
     Query(series): Query<TimeSeriesParams>,
     state: web::Data<AppState>,
@@ -199,6 +207,7 @@ pub(crate) async fn timeseries(
         start = start.plus_millis(unit);
     }
     Ok(HttpResponse::Ok().json(TimeSeries {
+        as_of,
         bucket: if bucket == Bucket::Hour {
             "hour"
         } else {
@@ -219,17 +228,18 @@ pub(crate) async fn timeseries(
     operation_id = "get_campaign_steps",
     tag = "read",
     security(("bearer" = [])),
-    params(("campaign_id" = String, Path, description = "Smartlead's campaign id")),
+    params(("campaign_id" = String, Path, description = "Smartlead's campaign id"), Projected),
     responses(
         (status = 200, description = "Events per step", body = CampaignSteps),
         (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
         (status = 404, description = "The user has no events in this campaign", body = ErrorBody),
-        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now, or the analytics have not reached `min_event` yet; retry", body = ErrorBody),
     )
 )]
 pub(crate) async fn steps(
     AuthenticatedUser(user): AuthenticatedUser,
+    AsOf(as_of): AsOf,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -260,6 +270,7 @@ pub(crate) async fn steps(
         *slot += row.events;
     }
     Ok(HttpResponse::Ok().json(CampaignSteps {
+        as_of,
         campaign_id: campaign.as_str().to_owned(),
         steps,
     }))

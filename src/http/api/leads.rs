@@ -1,12 +1,13 @@
 use actix_web::{web, HttpResponse};
 
+use super::as_of::AsOf;
 use super::bodies::{LeadPage, Timeline};
 use super::params::{encode_keyset, page};
 use super::queries::{LeadListParams, Query, TimelineParams};
 use crate::domain::LeadId;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::error::ErrorBody;
-use crate::http::openapi::query::{Leads, Page};
+use crate::http::openapi::query::{Leads, Page, Projected};
 use crate::http::{get_only, ApiError, AppState};
 use crate::storage::records::EventPage;
 
@@ -17,16 +18,17 @@ use crate::storage::records::EventPage;
     operation_id = "list_leads",
     tag = "read",
     security(("bearer" = [])),
-    params(Leads, Page),
+    params(Leads, Page, Projected),
     responses(
         (status = 200, description = "A page of leads", body = LeadPage),
         (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
-        (status = 503, description = "The database cannot answer now; retry", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now, or the lead activity has not reached `min_event` yet; retry", body = ErrorBody),
     )
 )]
 pub(crate) async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
+    AsOf(as_of): AsOf,
     Query(query): Query<LeadListParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -46,6 +48,7 @@ pub(crate) async fn list(
         })
         .flatten();
     Ok(HttpResponse::Ok().json(LeadPage {
+        as_of,
         leads: leads.into_iter().map(Into::into).collect(),
         next_cursor,
     }))

@@ -1,6 +1,7 @@
 //! The authenticated read API under `/api`. Every answer is scoped to the token's user; another
 //! user's campaign, lead or event is a 404, indistinguishable from one that does not exist.
 
+mod as_of;
 pub(crate) mod bodies;
 pub(crate) mod campaigns;
 pub(crate) mod events;

@@ -75,6 +75,18 @@ impl Params {
         }
     }
 
+    /// `min_event`: a `seq` from a webhook answer, which the answer must include.
+    pub fn min_event(&self) -> Result<Option<i64>, ApiError> {
+        self.text("min_event")
+            .map(|raw| {
+                raw.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| invalid("min_event", "must be a whole number, 0 or more"))
+            })
+            .transpose()
+    }
+
     /// A time within [`EARLIEST`, `LATEST`]: beyond them no event can be, and a range reaching
     /// year 9999 would only answer zeros.
     pub fn time(&self, name: &str) -> Result<Option<UtcTimestamp>, ApiError> {

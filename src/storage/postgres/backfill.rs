@@ -109,7 +109,7 @@ fn backfill(
     }
     let email = SmartleadEvent::Email(event.clone());
     match events::ingest(db, counts, user, org, &email, now)? {
-        IngestOutcome::Stored { event_id } => {
+        IngestOutcome::Stored { event_id, .. } => {
             db.execute(
                 "INSERT INTO rest_backfills (user_id, campaign_id, email, step, kind, event_id)
                  VALUES ($1, $2, $3, $4, $5, $6)",

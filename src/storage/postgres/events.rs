@@ -52,9 +52,11 @@ fn ingest_email(
         vec![(None, None); wanted.len()]
     } else {
         match stored_so_far(db, user, lead, event, &campaign, &wanted)? {
-            Stored::Duplicate(event_id) => return Ok(IngestOutcome::Duplicate { event_id }),
+            Stored::Duplicate(event_id) => {
+                return Ok(IngestOutcome::Duplicate { event_id, seq: 0 })
+            }
             Stored::Backfilled => match super::backfill::claim(db, user, event)? {
-                Some(event_id) => return Ok(IngestOutcome::Duplicate { event_id }),
+                Some(event_id) => return Ok(IngestOutcome::Duplicate { event_id, seq: 0 }),
                 None => return Err(concurrent_duplicate()),
             },
             Stored::Earliest(earliest) => earliest,
@@ -111,6 +113,7 @@ fn ingest_email(
     )?;
     match inserted {
         Some(_) => Ok(IngestOutcome::Stored {
+            seq: 0,
             event_id: id_text(event_id),
         }),
         None => Err(concurrent_duplicate()),
@@ -216,6 +219,7 @@ fn ingest_other(
         )?;
         if let Some(row) = existing {
             return Ok(IngestOutcome::Duplicate {
+                seq: 0,
                 event_id: id_text(row.get(0)),
             });
         }

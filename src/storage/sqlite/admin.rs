@@ -6,7 +6,7 @@ use std::path::Path;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::DEFAULT_BUSY_TIMEOUT;
-use super::{held, migrations, open_read_write, rollups, tokens, users, StorageError};
+use super::{held, migrations, open_read_write, projection, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::domain::{CampaignId, UtcTimestamp};
 use crate::domain::{EmailEvent, UserId};
@@ -14,7 +14,6 @@ use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
 use crate::storage::records::{CopyPosition, RowBatch};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
-use crate::storage::rollup_counts::PendingCounts;
 
 pub struct SqliteAdmin {
     conn: Connection,
@@ -123,8 +122,8 @@ impl SqliteAdmin {
     }
 
     /// Stores `events` in one transaction, as one writer batch does: each through the same
-    /// `ingest` as a webhook delivery (dedupe, lead, first-seen), the rollup counts summed and
-    /// written once before the COMMIT. For seeding and tests, which want to choose the batches.
+    /// `ingest` as a webhook delivery (dedupe, lead), then projected (rollups, leads' activity)
+    /// before the COMMIT. For seeding and tests, which want to choose the batches.
     pub fn ingest_batch(
         &mut self,
         events: &[(UserId, OrgId, SmartleadEvent)],
@@ -133,14 +132,11 @@ impl SqliteAdmin {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut counts = PendingCounts::default();
         let outcomes = events
             .iter()
-            .map(|(user, org, event)| {
-                super::events::ingest(&tx, &mut counts, *user, org, event, received_at)
-            })
+            .map(|(user, org, event)| super::events::ingest(&tx, *user, org, event, received_at))
             .collect::<Result<_, _>>()?;
-        rollups::flush(&mut counts, &tx)?;
+        projection::catch_up(&tx)?;
         tx.commit()?;
         Ok(outcomes)
     }
@@ -157,17 +153,14 @@ impl SqliteAdmin {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut counts = PendingCounts::default();
         let mut outcomes = Vec::with_capacity(deliveries.len());
         for delivery in deliveries {
             outcomes.push(match delivery {
-                Mapped::Event(event) => {
-                    super::events::ingest(&tx, &mut counts, user, org, event, now)?
-                }
+                Mapped::Event(event) => super::events::ingest(&tx, user, org, event, now)?,
                 Mapped::Unmapped(unmapped) => held::hold(&tx, user, org, unmapped, limits)?.outcome,
             });
         }
-        rollups::flush(&mut counts, &tx)?;
+        projection::catch_up(&tx)?;
         if commit {
             tx.commit()?;
         }
@@ -199,9 +192,8 @@ impl SqliteAdmin {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut counts = PendingCounts::default();
-        let outcomes = super::backfill::backfill_all(&tx, &mut counts, user, org, events, now)?;
-        rollups::flush(&mut counts, &tx)?;
+        let outcomes = super::backfill::backfill_all(&tx, user, org, events, now)?;
+        projection::catch_up(&tx)?;
         if commit {
             tx.commit()?;
         }
@@ -232,9 +224,8 @@ impl SqliteAdmin {
         if !held::remove(&tx, id)? {
             return Ok(None);
         }
-        let mut counts = PendingCounts::default();
-        let outcome = super::events::ingest(&tx, &mut counts, user, &org, &event, received_at)?;
-        rollups::flush(&mut counts, &tx)?;
+        let outcome = super::events::ingest(&tx, user, &org, &event, received_at)?;
+        projection::catch_up(&tx)?;
         tx.commit()?;
         Ok(Some(outcome))
     }

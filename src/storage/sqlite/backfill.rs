@@ -10,7 +10,6 @@ use super::events;
 use super::StorageError;
 use crate::domain::{EmailEvent, EventType, Headline, OrgId, SmartleadEvent, UserId, UtcTimestamp};
 use crate::storage::records::{BackfillOutcome, IngestOutcome};
-use crate::storage::rollup_counts::PendingCounts;
 
 fn kind_of(event: &EmailEvent) -> Result<Headline, StorageError> {
     event.event_type.headline().ok_or_else(|| {
@@ -33,12 +32,12 @@ fn types_of(kind: Headline) -> String {
 
 /// Called by the webhook's ingest for a delivery not stored before: when a sync backfilled this
 /// lead's event of the same kind at the same step of the campaign, the delivery takes that row
-/// over and is a duplicate; `None` otherwise.
+/// over and is a duplicate (its id and seq); `None` otherwise.
 pub fn claim(
     conn: &Connection,
     user_id: &str,
     event: &EmailEvent,
-) -> Result<Option<String>, StorageError> {
+) -> Result<Option<(String, i64)>, StorageError> {
     let Some(kind) = event.event_type.headline() else {
         return Ok(None);
     };
@@ -66,24 +65,27 @@ pub fn claim(
     .execute(key)?;
     // The time stays the backfilled one, which the rollups counted; the payload and the key
     // become the webhook's, so that its retries dedupe as usual.
-    conn.prepare_cached(
-        "UPDATE email_events SET event_data = ?1, dedupe_key = ?2, message_id = ?3, updated_at = ?4
-         WHERE id = ?5",
-    )?
-    .execute(params![
-        event.payload,
-        event.dedupe_key,
-        event.message_id,
-        UtcTimestamp::now().to_string(),
-        event_id
-    ])?;
-    Ok(Some(event_id))
+    let seq: i64 = conn
+        .prepare_cached(
+            "UPDATE email_events SET event_data = ?1, dedupe_key = ?2, message_id = ?3, updated_at = ?4
+             WHERE id = ?5 RETURNING COALESCE(seq, 0)",
+        )?
+        .query_row(
+            params![
+                event.payload,
+                event.dedupe_key,
+                event.message_id,
+                UtcTimestamp::now().to_string(),
+                event_id
+            ],
+            |row| row.get(0),
+        )?;
+    Ok(Some((event_id, seq)))
 }
 
 /// Backfills `events` in the caller's transaction (a writer job, or the CLI's batch).
 pub fn backfill_all(
     conn: &Connection,
-    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     events: &[EmailEvent],
@@ -91,7 +93,7 @@ pub fn backfill_all(
 ) -> Result<Vec<BackfillOutcome>, StorageError> {
     events
         .iter()
-        .map(|event| backfill(conn, counts, user, org, event, now))
+        .map(|event| backfill(conn, user, org, event, now))
         .collect()
 }
 
@@ -99,7 +101,6 @@ pub fn backfill_all(
 /// lead already has an event of its kind at its step of the campaign.
 pub fn backfill(
     conn: &Connection,
-    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     event: &EmailEvent,
@@ -129,8 +130,8 @@ pub fn backfill(
         return Ok(BackfillOutcome::Present);
     }
     let email = SmartleadEvent::Email(event.clone());
-    match events::ingest(conn, counts, user, org, &email, now)? {
-        IngestOutcome::Stored { event_id } => {
+    match events::ingest(conn, user, org, &email, now)? {
+        IngestOutcome::Stored { event_id, .. } => {
             conn.prepare_cached(
                 "INSERT INTO rest_backfills (user_id, campaign_id, email, step, kind, event_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -1,95 +1,74 @@
-//! Storing deliveries: the event row, its lead, and the lead's latest activity, in the caller's
-//! transaction (the writer's savepoint), so a delivery is stored whole or not at all.
+//! Storing deliveries: the event row (with its seq, for the projector) and its lead, in the
+//! caller's transaction (the writer's savepoint), so a delivery is stored whole or not at all.
+//! What is derived from an email event (rollups, the lead's latest activity) is the
+//! projector's (`projection.rs`); a kept event's category is rare and stays here.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rollups;
+use super::projection::NEXT_SEQ_SQL;
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, OtherEvent, SmartleadEvent};
 use crate::storage::records::IngestOutcome;
-use crate::storage::rollup_counts::PendingCounts;
 
-/// Stores one delivery for `user`. Must run inside a transaction; its rollup counts go to
-/// `counts`, which the caller flushes before committing.
+/// Stores one delivery for `user`. Must run inside a transaction.
 pub fn ingest(
     conn: &Connection,
-    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     event: &SmartleadEvent,
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     match event {
-        SmartleadEvent::Email(event) => ingest_email(conn, counts, user, org, event, now),
+        SmartleadEvent::Email(event) => ingest_email(conn, user, org, event, now),
         SmartleadEvent::Other(event) => ingest_other(conn, user, event, now),
     }
 }
 
 fn ingest_email(
     conn: &Connection,
-    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     event: &EmailEvent,
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     let user_id = user.to_string();
-    if let Some(event_id) = existing_email_event(conn, &user_id, &event.dedupe_key)? {
-        return Ok(IngestOutcome::Duplicate { event_id });
+    if let Some((event_id, seq)) = existing_email_event(conn, &user_id, &event.dedupe_key)? {
+        return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
     // The same email's event, backfilled by a sync before this delivery arrived.
-    if let Some(event_id) = super::backfill::claim(conn, &user_id, event)? {
-        return Ok(IngestOutcome::Duplicate { event_id });
+    if let Some((event_id, seq)) = super::backfill::claim(conn, &user_id, event)? {
+        return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
     let lead_id = upsert_lead(conn, &user_id, &event.email, Some(&event.campaign_id), now)?;
-    let occurred_at = event.occurred_at.to_string();
-    // Only a newer event moves the lead's latest activity, so any arrival order ends in the same
-    // row. Ties on time are broken by type then campaign: a total order, hence one winner.
-    conn.prepare_cached(
-        "UPDATE leads
-         SET last_email_event = ?1, last_event_timestamp = ?2, smartlead_campaign_id = ?3, updated_at = ?4
-         WHERE id = ?5
-           AND (last_event_timestamp IS NULL
-                OR (last_event_timestamp, COALESCE(last_email_event, ''), COALESCE(smartlead_campaign_id, ''))
-                   < (?2, ?1, ?3))",
-    )?
-    .execute(params![event.event_type.as_str(), occurred_at, event.campaign_id.as_str(), now.to_string(), lead_id])?;
-    rollups::record_event(
-        conn,
-        counts,
-        user,
-        &lead_id,
-        &event.campaign_id,
-        event.event_type,
-        event.occurred_at,
-    )?;
-    if let Some(kind) = event.event_type.headline() {
-        counts.count_step(user, &event.campaign_id, event.step, kind);
-    }
     let event_id = EventId::new().to_string();
-    conn.prepare_cached(
-        "INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
-                                   smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key,
-                                   sequence_step)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        event_id,
-        user_id,
-        event.campaign_id.as_str(),
-        event.message_id,
-        event.event_type.as_str(),
-        event.email.as_str(),
-        lead_id,
-        org.as_str(),
-        event.payload,
-        occurred_at,
-        now.to_string(),
-        event.dedupe_key,
-        event.step,
-    ])?;
-    Ok(IngestOutcome::Stored { event_id })
+    let seq: i64 = conn
+        .prepare_cached(&format!(
+            "INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
+                                       smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key,
+                                       sequence_step, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, {NEXT_SEQ_SQL})
+             RETURNING seq"
+        ))?
+        .query_row(
+            params![
+                event_id,
+                user_id,
+                event.campaign_id.as_str(),
+                event.message_id,
+                event.event_type.as_str(),
+                event.email.as_str(),
+                lead_id,
+                org.as_str(),
+                event.payload,
+                event.occurred_at.to_string(),
+                now.to_string(),
+                event.dedupe_key,
+                event.step,
+            ],
+            |row| row.get(0),
+        )?;
+    Ok(IngestOutcome::Stored { event_id, seq })
 }
 
 fn ingest_other(
@@ -106,8 +85,9 @@ fn ingest_other(
             )?
             .query_row(params![user_id, key], |row| row.get::<_, String>(0))
             .optional()?;
+        // Kept events are not projected: nothing to wait for.
         if let Some(event_id) = existing {
-            return Ok(IngestOutcome::Duplicate { event_id });
+            return Ok(IngestOutcome::Duplicate { event_id, seq: 0 });
         }
     }
     // The lead's campaign is that of its latest email event. A kept event does not set it: with
@@ -152,14 +132,19 @@ fn ingest_other(
     Ok(IngestOutcome::Kept { event_id })
 }
 
+/// The stored event with this dedupe key: its id and seq (0 when it predates seq).
 fn existing_email_event(
     conn: &Connection,
     user_id: &str,
     dedupe_key: &str,
-) -> Result<Option<String>, StorageError> {
+) -> Result<Option<(String, i64)>, StorageError> {
     Ok(conn
-        .prepare_cached("SELECT id FROM email_events WHERE user_id = ?1 AND dedupe_key = ?2")?
-        .query_row(params![user_id, dedupe_key], |row| row.get(0))
+        .prepare_cached(
+            "SELECT id, COALESCE(seq, 0) FROM email_events WHERE user_id = ?1 AND dedupe_key = ?2",
+        )?
+        .query_row(params![user_id, dedupe_key], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
         .optional()?)
 }
 

@@ -43,6 +43,7 @@ const MIGRATIONS: &[(&str, M<'static>)] = &[
     migration!("20250226_008_held_deliveries"),
     migration!("20250305_009_sequence_steps"),
     migration!("20250312_010_rest_backfills"),
+    migration!("20250319_011_projection"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -77,8 +78,17 @@ pub fn to_latest(conn: &mut Connection) -> Result<(), StorageError> {
     Ok(migrations().to_latest(conn)?)
 }
 
+/// The version that numbered events and moved the derived data to the projector.
+const PROJECTION_VERSION: usize = 12;
+
 pub fn to_version(conn: &mut Connection, version: usize) -> Result<(), StorageError> {
-    current_version(conn)?;
+    let current = current_version(conn)?;
+    if current >= PROJECTION_VERSION && version < PROJECTION_VERSION {
+        // Below it nothing projects: every pending event goes into the rollups first.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        super::projection::catch_up(&tx)?;
+        tx.commit()?;
+    }
     Ok(migrations().to_version(conn, version)?)
 }
 

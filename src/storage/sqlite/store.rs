@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::Connection;
 
-use super::{analytics, events, held, integrity, tokens, users};
+use super::{analytics, events, held, integrity, projection, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
-use crate::storage::records::{BackfillOutcome, KeptEvent, StepCount, User, WebhookTenant};
+use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
+use crate::storage::records::{User, WebhookTenant};
 use crate::storage::{StorageFault, StoreSettings};
 
 use crate::storage::SeriesRow;
@@ -105,10 +106,46 @@ impl SqliteStore {
         received_at: UtcTimestamp,
     ) -> Result<IngestOutcome, StorageError> {
         self.writer
-            .write(move |conn, counts| {
-                events::ingest(conn, counts, user, &org, &event, received_at)
-            })
+            .write(move |conn| events::ingest(conn, user, &org, &event, received_at))
             .await
+    }
+
+    pub async fn watermark(&self) -> Result<i64, StorageError> {
+        self.read(projection::watermark).await
+    }
+
+    /// Reads the watermark from the file (another process may have projected too) and, while it
+    /// is short, asks the writer to project and waits for its next commit.
+    pub async fn await_watermark(
+        &self,
+        min_event: i64,
+        limit: Duration,
+    ) -> Result<AwaitedWatermark, StorageError> {
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut commits = self.writer.watermark();
+        loop {
+            let (through, latest) = self
+                .read(|conn| Ok((projection::watermark(conn)?, projection::latest_seq(conn)?)))
+                .await?;
+            if through >= min_event {
+                return Ok(AwaitedWatermark::Reached(through));
+            }
+            if min_event > latest {
+                return Ok(AwaitedWatermark::Unissued(latest));
+            }
+            commits.mark_unchanged();
+            self.writer.request_projection();
+            // The writer's next projection wakes this; the short bound covers one by another
+            // process, which only the file shows.
+            let next = deadline.min(tokio::time::Instant::now() + Duration::from_millis(50));
+            if let Ok(Err(_)) = tokio::time::timeout_at(next, commits.changed()).await {
+                // The writer has stopped: only the file can still change.
+                tokio::time::sleep_until(next).await;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(AwaitedWatermark::Behind(through));
+            }
+        }
     }
 
     /// Whether the service can take writes now: the schema is this binary's, and a write goes
@@ -120,7 +157,7 @@ impl SqliteStore {
         if version != latest {
             return Ok(Readiness::SchemaNotCurrent { version, latest });
         }
-        let probe = self.writer.write(|conn, _| {
+        let probe = self.writer.write(|conn| {
             conn.execute_batch("SELECT 1")?;
             Ok(())
         });
@@ -137,7 +174,7 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<PruneStep, StorageError> {
         self.writer
-            .write(move |conn, _| super::retention::prune_step(conn, before, &cursor, limit))
+            .write(move |conn| super::retention::prune_step(conn, before, &cursor, limit))
             .await
     }
 
@@ -150,9 +187,7 @@ impl SqliteStore {
     ) -> Result<Vec<BackfillOutcome>, StorageError> {
         let now = UtcTimestamp::now();
         self.writer
-            .write(move |conn, counts| {
-                super::backfill::backfill_all(conn, counts, user, &org, &events, now)
-            })
+            .write(move |conn| super::backfill::backfill_all(conn, user, &org, &events, now))
             .await
     }
 
@@ -184,7 +219,7 @@ impl SqliteStore {
         let limits = self.held_limits;
         let held = self
             .writer
-            .write(move |conn, _| held::hold(conn, user, &org, &held, limits))
+            .write(move |conn| held::hold(conn, user, &org, &held, limits))
             .await?;
         self.held_dropped.inc_by(held.dropped);
         Ok(held.outcome)
@@ -202,7 +237,7 @@ impl SqliteStore {
         at: UtcTimestamp,
     ) -> Result<(), StorageError> {
         self.writer
-            .write(move |conn, _| tokens::touch(conn, &token_id, at))
+            .write(move |conn| tokens::touch(conn, &token_id, at))
             .await
     }
 

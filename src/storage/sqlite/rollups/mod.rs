@@ -1,6 +1,6 @@
-//! Analytics rollups on SQLite: maintained inside the ingest transaction (the arithmetic, shared
-//! by every backend, is in `storage/rollup_counts.rs`; whether a lead is new to a metric read from its stored events), and
-//! recomputable from `email_events` (rebuild) or comparable with a recomputation (check).
+//! Analytics rollups on SQLite: maintained by the projector (`projection.rs`; the arithmetic,
+//! shared by every backend, is in `storage/rollup_counts.rs`), and recomputable from
+//! `email_events` (rebuild) or comparable with a recomputation at the watermark (check).
 //!
 //! Each event counts towards up to four rows of each rollup table: its campaign and the
 //! user-wide scope (`campaign_id = ''`), each for its normalized type and its headline kind.
@@ -8,107 +8,11 @@
 mod pending;
 
 pub use pending::flush;
-use rusqlite::{Connection, Row};
+use rusqlite::Connection;
 
 use super::StorageError;
-use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
+use crate::storage::rollup_counts::headline_case_sql;
 pub use crate::storage::rollup_counts::ALL_CAMPAIGNS;
-use crate::storage::rollup_counts::{headline_case_sql, metrics, Instant, PendingCounts};
-
-/// Counts one event about to be stored for `lead`: its counts into `counts` (written by
-/// [`flush`] before the transaction commits). Runs before the event's own row is
-/// inserted, because whether the lead is new to a metric is read from its events stored so far.
-pub fn record_event(
-    conn: &Connection,
-    counts: &mut PendingCounts,
-    user: UserId,
-    lead: &str,
-    campaign: &CampaignId,
-    event_type: EventType,
-    at: UtcTimestamp,
-) -> Result<(), StorageError> {
-    let user = user.to_string();
-    let instant = Instant::of(at);
-    for earliest in earliest_before(conn, lead, campaign, event_type)? {
-        for (scope, previous) in [
-            (campaign.as_str(), earliest.in_campaign),
-            (ALL_CAMPAIGNS, earliest.user_wide),
-        ] {
-            let key = (user.clone(), scope.to_owned(), earliest.metric);
-            counts.record(key, &instant, previous.as_deref())?;
-        }
-    }
-    Ok(())
-}
-
-/// When a lead first had one metric, among its events stored so far.
-struct Earliest {
-    metric: &'static str,
-    in_campaign: Option<String>,
-    user_wide: Option<String>,
-}
-
-const EARLIEST_SQL: &str = "SELECT campaign_id, event_type, timestamp FROM email_events
-                            WHERE lead_id = ?1 ORDER BY timestamp";
-
-/// The query plan of the first-seen walk, so that tests can check it stays on one lead's
-/// index entries.
-pub fn first_seen_plan(conn: &Connection) -> Result<Vec<String>, StorageError> {
-    super::analytics::plans::explain(conn, EARLIEST_SQL, ["lead"])
-}
-
-/// The lead's earliest stored event of each metric `event_type` counts towards, in `campaign`
-/// and in any campaign. Every email event is stored with the lead of its address, so the
-/// lead's events are the address's; idx_email_events_lead_timestamp carries the campaign and
-/// type, so this walks one lead's index entries, oldest first, on the page the new event's
-/// entry is about to dirty anyway, and stops once every answer is known.
-fn earliest_before(
-    conn: &Connection,
-    lead: &str,
-    campaign: &CampaignId,
-    event_type: EventType,
-) -> Result<Vec<Earliest>, StorageError> {
-    let mut found: Vec<Earliest> = metrics(event_type)
-        .map(|metric| Earliest {
-            metric,
-            in_campaign: None,
-            user_wide: None,
-        })
-        .collect();
-    let mut stmt = conn.prepare_cached(EARLIEST_SQL)?;
-    let mut rows = stmt.query([lead])?;
-    // The first match in time order is the earliest, and a campaign's earliest is never
-    // earlier than the user-wide one: once every campaign answer is in, all are.
-    while found.iter().any(|e| e.in_campaign.is_none()) {
-        let Some(row) = rows.next()? else { break };
-        let (stored_campaign, stored_type, at) = stored_event(row)?;
-        let same_campaign = stored_campaign == campaign.as_str();
-        for earliest in found.iter_mut() {
-            if !metrics(stored_type).any(|m| m == earliest.metric) {
-                continue;
-            }
-            earliest.user_wide.get_or_insert_with(|| at.to_owned());
-            if same_campaign {
-                earliest.in_campaign.get_or_insert_with(|| at.to_owned());
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// (campaign, type, time) of a row of [`earliest_before`]'s query, borrowed from the row.
-fn stored_event<'a>(row: &'a Row) -> rusqlite::Result<(&'a str, EventType, &'a str)> {
-    let event_type = row.get_ref(1)?.as_str()?;
-    // The column's CHECK admits only these names: a failure here is a corrupted file.
-    let event_type = event_type.parse().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
-    })?;
-    Ok((
-        row.get_ref(0)?.as_str()?,
-        event_type,
-        row.get_ref(2)?.as_str()?,
-    ))
-}
 
 const ROLLUP_TABLES: [&str; 4] = [
     "rollup_hourly",
@@ -117,13 +21,18 @@ const ROLLUP_TABLES: [&str; 4] = [
     "rollup_steps",
 ];
 
-/// Recomputes all three rollups from `email_events` into `temp.recount_*` tables.
+/// Recomputes all three rollups from the projected events (those at or below the watermark, read
+/// in the caller's transaction) into `temp.recount_*` tables.
 fn recount(conn: &Connection) -> Result<(), StorageError> {
     let headline = headline_case_sql();
+    let through = super::projection::watermark(conn)?;
+    let projected = format!(
+        "(SELECT * FROM email_events WHERE seq IS NULL OR seq <= {through}) AS email_events"
+    );
     let expanded = format!(
-        "WITH typed AS (SELECT user_id, campaign_id, event_type AS metric, email, timestamp FROM email_events
+        "WITH typed AS (SELECT user_id, campaign_id, event_type AS metric, email, timestamp FROM {projected}
                         UNION ALL
-                        SELECT user_id, campaign_id, {headline}, email, timestamp FROM email_events
+                        SELECT user_id, campaign_id, {headline}, email, timestamp FROM {projected}
                         WHERE {headline} IS NOT NULL),
               expanded AS (SELECT user_id, campaign_id, metric, email, timestamp FROM typed
                            UNION ALL
@@ -158,14 +67,17 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
          CREATE TEMP TABLE recount_rollup_steps AS
              SELECT user_id, campaign_id, COALESCE(sequence_step, 1) AS step, {headline} AS metric,
                     count(*) AS events
-             FROM email_events WHERE {headline} IS NOT NULL
+             FROM {projected} WHERE {headline} IS NOT NULL
              GROUP BY user_id, campaign_id, step, metric;"
     ))?;
     Ok(())
 }
 
-/// Replaces the rollups with a recomputation from `email_events`. Run inside a transaction.
+/// Replaces the rollups with a recomputation from `email_events`. Run inside a write
+/// transaction: the projector is caught up first (leads' activity included), so the recount
+/// covers every event and nothing is left above the watermark to be counted again.
 pub fn rebuild(conn: &Connection) -> Result<(), StorageError> {
+    super::projection::catch_up(conn)?;
     recount(conn)?;
     for table in ROLLUP_TABLES {
         conn.execute_batch(&format!(

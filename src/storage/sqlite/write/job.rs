@@ -9,13 +9,11 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::StorageError;
-use crate::storage::rollup_counts::PendingCounts;
 
 /// A unit of work for the writer thread.
 pub(super) trait Job: Send {
-    /// Runs the work inside the job's savepoint, its rollup counts into `counts`; false rolls
-    /// the savepoint back (and the caller drops `counts`).
-    fn run(&mut self, conn: &Connection, counts: &mut PendingCounts) -> bool;
+    /// Runs the work inside the job's savepoint; false rolls the savepoint back.
+    fn run(&mut self, conn: &Connection) -> bool;
     /// Answers the waiting caller once the batch's fate is known.
     fn finish(self: Box<Self>, committed: Result<(), Arc<StorageError>>);
 }
@@ -29,14 +27,14 @@ pub(super) struct PendingWrite<T, F> {
 impl<T, F> Job for PendingWrite<T, F>
 where
     T: Send,
-    F: FnOnce(&Connection, &mut PendingCounts) -> Result<T, StorageError> + Send,
+    F: FnOnce(&Connection) -> Result<T, StorageError> + Send,
 {
-    fn run(&mut self, conn: &Connection, counts: &mut PendingCounts) -> bool {
+    fn run(&mut self, conn: &Connection) -> bool {
         let Some(work) = self.work.take() else {
             return false;
         };
-        let result = catch_unwind(AssertUnwindSafe(|| work(conn, counts)))
-            .unwrap_or(Err(StorageError::Panicked));
+        let result =
+            catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or(Err(StorageError::Panicked));
         let ok = result.is_ok();
         self.result = Some(result);
         ok

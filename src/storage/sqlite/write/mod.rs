@@ -4,6 +4,7 @@
 
 mod checkpointer;
 mod job;
+mod projector;
 mod syncer;
 mod writer;
 #[cfg(test)]
@@ -11,4 +12,4 @@ mod writer_tests;
 
 pub use writer::{Writer, WriterSettings};
 
-use super::{fault, files, open_read_write, rollups, StorageError, DEFAULT_BUSY_TIMEOUT};
+use super::{fault, files, open_read_write, projection, StorageError, DEFAULT_BUSY_TIMEOUT};

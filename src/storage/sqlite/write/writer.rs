@@ -17,15 +17,15 @@ use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::checkpointer::{finish_for_rewind, Checkpointer};
 use super::fault::{Faults, FileChange, StorageFault};
 use super::files::DatabaseFiles;
 use super::job::{Job, PendingWrite};
+use super::projector::Projector;
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
-use crate::storage::rollup_counts::PendingCounts;
 use crate::storage::StorageMetrics;
 
 /// WAL size (pages) at which the writer checkpoints itself, should the background
@@ -61,6 +61,10 @@ enum Message {
     Job(Box<dyn Job>),
     /// A fault was raised elsewhere: act on it now rather than with the next job.
     Fault,
+    /// The projector's clock: project if its interval has passed.
+    Tick,
+    /// A reader waits for the watermark: project now.
+    Project,
     /// Everything queued before this is committed; then the thread checkpoints and exits.
     Shutdown,
 }
@@ -71,6 +75,8 @@ pub struct Writer {
     queue: mpsc::Sender<Message>,
     thread: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
     faults: Faults,
+    /// The projector's watermark, as of its last commit.
+    watermark: watch::Receiver<i64>,
 }
 
 impl Writer {
@@ -132,11 +138,15 @@ impl Writer {
         let synced = files.clone();
         let fsync_seconds = metrics.fsync_seconds.clone();
         let syncer = Syncer::start(move || durable(&synced), faults.clone(), fsync_seconds)?;
+        let projector = Projector::new(&conn, metrics.clone())?;
+        let watermark = projector.watermark();
+        start_clock(queue.downgrade())?;
         let writer = Thread {
             conn,
             max_batch: settings.max_batch.max(1),
             checkpointer,
             syncer,
+            projector,
             files,
             faults: faults.clone(),
             metrics,
@@ -149,7 +159,19 @@ impl Writer {
             queue,
             thread: Arc::new(std::sync::Mutex::new(Some(thread))),
             faults,
+            watermark,
         })
+    }
+
+    /// The projector's watermark, changing with each of its commits.
+    pub fn watermark(&self) -> watch::Receiver<i64> {
+        self.watermark.clone()
+    }
+
+    /// Asks for a projection now rather than at the next tick (a reader is waiting for it).
+    /// A full queue needs no request: the writer projects between batches when one is due.
+    pub fn request_projection(&self) {
+        let _ = self.queue.try_send(Message::Project);
     }
 
     /// The storage fault that stopped this writer, if there is one. It does no I/O (it is asked
@@ -165,13 +187,11 @@ impl Writer {
     }
 
     /// Runs `work` in the writer's next transaction and returns its result once committed and
-    /// synced. Rollup counts `work` leaves in its `PendingCounts` are written once per row for
-    /// the whole batch, just before the COMMIT. A full queue is refused at once with
-    /// [`StorageError::QueueFull`].
+    /// synced. A full queue is refused at once with [`StorageError::QueueFull`].
     pub async fn write<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &mut PendingCounts) -> Result<T, StorageError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job = PendingWrite {
@@ -214,26 +234,30 @@ struct Thread {
     max_batch: usize,
     checkpointer: Checkpointer,
     syncer: Syncer,
+    projector: Projector,
     files: DatabaseFiles,
     faults: Faults,
     metrics: StorageMetrics,
 }
 
 impl Thread {
-    fn run(self, mut receiver: mpsc::Receiver<Message>) {
+    fn run(mut self, mut receiver: mpsc::Receiver<Message>) {
         let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(self.max_batch);
         let mut fault_handled = false;
         let mut stopping = false;
         while !stopping {
+            let mut wanted = false;
             match receiver.blocking_recv() {
                 Some(Message::Job(job)) => batch.push(job),
-                Some(Message::Fault) => {}
+                Some(Message::Fault) | Some(Message::Tick) => {}
+                Some(Message::Project) => wanted = true,
                 Some(Message::Shutdown) | None => break,
             }
             while batch.len() < self.max_batch {
                 match receiver.try_recv() {
                     Ok(Message::Job(job)) => batch.push(job),
-                    Ok(Message::Fault) => {}
+                    Ok(Message::Fault) | Ok(Message::Tick) => {}
+                    Ok(Message::Project) => wanted = true,
                     Ok(Message::Shutdown) => {
                         stopping = true;
                         break;
@@ -252,10 +276,15 @@ impl Thread {
                 }
                 continue;
             }
-            let queued = receiver.len();
-            self.metrics.batch_size.observe(batch.len() as f64);
-            self.metrics.queue_depth.set(queued as i64);
-            commit_batch(&self.conn, &mut batch, queued, &self.syncer, &self.faults);
+            if !batch.is_empty() {
+                let queued = receiver.len();
+                self.metrics.batch_size.observe(batch.len() as f64);
+                self.metrics.queue_depth.set(queued as i64);
+                commit_batch(&self.conn, &mut batch, queued, &self.syncer, &self.faults);
+            }
+            if wanted || self.projector.due() {
+                let _ = self.projector.run(&self.conn, &self.faults);
+            }
             if self.checkpointer.rewind_wanted() {
                 finish_for_rewind(&self.conn);
             }
@@ -273,6 +302,8 @@ impl Thread {
                 skip_checkpoint_on_close(&self.conn);
             }
             None => {
+                // The file at rest is fully projected: the next start has no backlog.
+                self.projector.catch_up(&self.conn, &self.faults);
                 if let Err(err) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
                     tracing::warn!(error = %err, "WAL checkpoint at shutdown failed");
                 }
@@ -280,6 +311,23 @@ impl Thread {
         }
         tracing::debug!("writer stopped");
     }
+}
+
+/// The projector's clock: a tick every interval while the writer runs. Weak, so that it stops
+/// once the writer's queue closes.
+fn start_clock(queue: mpsc::WeakSender<Message>) -> Result<(), StorageError> {
+    std::thread::Builder::new()
+        .name("projector-clock".into())
+        .spawn(move || loop {
+            std::thread::sleep(crate::storage::projection::INTERVAL);
+            let Some(queue) = queue.upgrade() else { return };
+            // A full queue needs no tick: the writer checks after every batch.
+            if let Err(mpsc::error::TrySendError::Closed(_)) = queue.try_send(Message::Tick) {
+                return;
+            }
+        })
+        .map(drop)
+        .map_err(StorageError::File)
 }
 
 /// What the writer does once, when it first sees a fault: with nothing being written any more,
@@ -366,19 +414,13 @@ fn run_transaction(
     let started = Instant::now();
     // IMMEDIATE takes the write lock up front, so a busy database fails here, before any work.
     conn.execute_batch("BEGIN IMMEDIATE")?;
-    let mut counts = PendingCounts::default();
     for job in batch.iter_mut() {
         conn.prepare_cached("SAVEPOINT job")?.execute([])?;
-        let mut job_counts = PendingCounts::default();
-        if job.run(conn, &mut job_counts) {
-            counts.merge(job_counts);
-        } else {
+        if !job.run(conn) {
             conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
         }
         conn.prepare_cached("RELEASE job")?.execute([])?;
     }
-    // A failure here fails the whole batch: no job is answered with counts left unwritten.
-    super::rollups::flush(&mut counts, conn)?;
     timing.work = started.elapsed();
     conn.execute_batch("COMMIT")?;
     timing.commit = started.elapsed() - timing.work;

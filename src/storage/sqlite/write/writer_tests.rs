@@ -40,7 +40,9 @@ fn writer_with(
 ) -> (tempfile::TempDir, std::path::PathBuf, Writer) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
-    let setup = super::open_read_write(&db, super::DEFAULT_BUSY_TIMEOUT).unwrap();
+    let mut setup = super::open_read_write(&db, super::DEFAULT_BUSY_TIMEOUT).unwrap();
+    // The writer projects between batches: the schema's watermark must be there.
+    crate::storage::sqlite::migrations::to_latest(&mut setup).unwrap();
     setup
         .execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)")
         .unwrap();
@@ -60,7 +62,7 @@ fn insert(
     writer: &Writer,
     n: i64,
 ) -> impl std::future::Future<Output = Result<(), StorageError>> + '_ {
-    writer.write(move |conn: &Connection, _| {
+    writer.write(move |conn: &Connection| {
         conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
         Ok(())
     })
@@ -100,7 +102,7 @@ async fn nothing_is_answered_before_the_fsync_returns() {
 
     // A write that changes nothing (a duplicate) waits for the same fsync as one that does.
     gate.set(false);
-    let mut duplicate = Box::pin(writer.write(|conn: &Connection, _| {
+    let mut duplicate = Box::pin(writer.write(|conn: &Connection| {
         let seen: i64 = conn.query_row("SELECT count(*) FROM t WHERE n = 1", [], |r| r.get(0))?;
         Ok(seen)
     }));
@@ -152,7 +154,7 @@ async fn a_failing_write_rolls_back_alone_while_its_batch_commits() {
     let holder = writer.clone();
     let first = tokio::spawn(async move {
         holder
-            .write(move |conn: &Connection, _| {
+            .write(move |conn: &Connection| {
                 wait.recv_timeout(Duration::from_secs(10)).ok();
                 conn.execute("INSERT INTO t (n) VALUES (1)", [])?;
                 Ok(())
@@ -161,7 +163,7 @@ async fn a_failing_write_rolls_back_alone_while_its_batch_commits() {
     });
     let neighbours = writer.clone();
     let batch = tokio::spawn(async move {
-        let failing = neighbours.write(|conn: &Connection, _| {
+        let failing = neighbours.write(|conn: &Connection| {
             conn.execute("INSERT INTO t (n) VALUES (3)", [])?;
             Err::<(), _>(StorageError::Conflict(
                 "this one fails after writing".into(),

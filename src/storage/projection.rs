@@ -1,0 +1,175 @@
+//! The projector's arithmetic, the same for every backend. Analytics rollups and each lead's
+//! latest activity are derived from the stored events; the acknowledgement path stores the event
+//! (dedupe included) and nothing derived, and the projector applies the events committed since
+//! its watermark in large batches, in one transaction that also moves the watermark. A crash at
+//! any point replays exactly the events above the watermark: none lost, none counted twice.
+//!
+//! Batching is where the saving is: the hot rollup rows (this hour and day, each campaign's
+//! totals) and the leads' activity entries are written once per projection, a few times a
+//! second, instead of once per commit of the writer.
+//!
+//! A backend supplies the pending events in order and, for a lead, its earliest events among
+//! those already projected; [`fold`] does the rest and a backend writes what it returns.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
+use crate::storage::rollup_counts::{metrics, Instant, PendingCounts, ALL_CAMPAIGNS};
+use crate::storage::StorageError;
+
+/// How often the projector runs while events arrive: the lag readers see is about this plus one
+/// projection's length.
+pub const INTERVAL: Duration = Duration::from_millis(200);
+
+/// The most events one projection applies, so that a backlog (after a restart, or a bulk import)
+/// is worked off in transactions of bounded length; the next one follows at once.
+pub const MAX_EVENTS: usize = 20_000;
+
+/// How long a read with `min_event` waits for the projector before it is refused (503).
+pub const WAIT_LIMIT: Duration = Duration::from_secs(10);
+
+/// An event committed but not yet projected, as the projector reads it.
+#[derive(Debug, Clone)]
+pub struct PendingEvent {
+    pub seq: i64,
+    pub user: UserId,
+    /// `None` only when the lead was deleted since (its user is being removed).
+    pub lead: Option<String>,
+    pub campaign: CampaignId,
+    pub event_type: EventType,
+    pub at: UtcTimestamp,
+    pub step: u32,
+    /// When the delivery was stored: the projection lag is measured from here.
+    pub received_at: UtcTimestamp,
+}
+
+/// A lead's latest email activity: the newest event, ties broken by type then campaign (a total
+/// order, so any arrival order ends in the same row).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Activity {
+    pub at: String,
+    pub event_type: &'static str,
+    pub campaign: String,
+}
+
+/// The earliest projected event of one metric for a lead: in the event's campaign, and in any.
+#[derive(Debug, Clone, Default)]
+pub struct Earliest {
+    pub metric: &'static str,
+    pub in_campaign: Option<String>,
+    pub user_wide: Option<String>,
+}
+
+/// What one projection writes.
+#[derive(Debug, Default)]
+pub struct Projection {
+    pub counts: PendingCounts,
+    /// Lead id → its newest activity among the batch's events (applied only if newer).
+    pub activity: BTreeMap<String, Activity>,
+    /// The watermark after this projection: the last event's seq.
+    pub through: i64,
+    pub events: usize,
+    /// The earliest `received_at` of the batch, for the lag.
+    pub oldest_received: Option<UtcTimestamp>,
+}
+
+/// Folds `events` (in seq order, all above the watermark) into the rows to write.
+/// `earliest(lead, campaign, type)` answers from the events at or below the watermark only: the
+/// batch's own earlier events are overlaid here, in order, so each event sees exactly the events
+/// projected before it, as if they had been applied one by one.
+pub fn fold(
+    events: &[PendingEvent],
+    mut earliest: impl FnMut(&str, &CampaignId, EventType) -> Result<Vec<Earliest>, StorageError>,
+) -> Result<Projection, StorageError> {
+    let mut projection = Projection::default();
+    // (lead, campaign or ALL_CAMPAIGNS, metric) → the earliest time among the batch so far.
+    let mut overlay: HashMap<(String, String, &'static str), String> = HashMap::new();
+    // The stored answers do not change during a projection: one lookup per lead, campaign, type.
+    let mut stored: HashMap<(String, String, EventType), Vec<Earliest>> = HashMap::new();
+    for event in events {
+        let instant = Instant::of(event.at);
+        let at = event.at.to_string();
+        let user = event.user.to_string();
+        match &event.lead {
+            Some(lead) => {
+                let key = (
+                    lead.clone(),
+                    event.campaign.as_str().to_owned(),
+                    event.event_type,
+                );
+                let found = match stored.get(&key) {
+                    Some(found) => found.clone(),
+                    None => {
+                        let found = earliest(lead, &event.campaign, event.event_type)?;
+                        stored.insert(key, found.clone());
+                        found
+                    }
+                };
+                for metric in found {
+                    for (scope, previous) in [
+                        (event.campaign.as_str(), metric.in_campaign),
+                        (ALL_CAMPAIGNS, metric.user_wide),
+                    ] {
+                        let seen = overlay.entry((lead.clone(), scope.to_owned(), metric.metric));
+                        let seen = seen.or_default();
+                        let previous =
+                            earlier(previous, Some(seen.clone()).filter(|s| !s.is_empty()));
+                        projection.counts.record(
+                            (user.clone(), scope.to_owned(), metric.metric),
+                            &instant,
+                            previous.as_deref(),
+                        )?;
+                        if seen.is_empty() || at < *seen {
+                            *seen = at.clone();
+                        }
+                    }
+                }
+                let activity = Activity {
+                    at: at.clone(),
+                    event_type: event.event_type.as_str(),
+                    campaign: event.campaign.as_str().to_owned(),
+                };
+                let latest = projection
+                    .activity
+                    .entry(lead.clone())
+                    .or_insert_with(|| activity.clone());
+                if activity > *latest {
+                    *latest = activity;
+                }
+            }
+            None => {
+                for metric in metrics(event.event_type) {
+                    for scope in [event.campaign.as_str(), ALL_CAMPAIGNS] {
+                        projection.counts.record(
+                            (user.clone(), scope.to_owned(), metric),
+                            &instant,
+                            None,
+                        )?;
+                    }
+                }
+            }
+        }
+        if let Some(kind) = event.event_type.headline() {
+            projection
+                .counts
+                .count_step(event.user, &event.campaign, event.step, kind);
+        }
+        projection.through = event.seq;
+        projection.events += 1;
+        if projection
+            .oldest_received
+            .is_none_or(|t| event.received_at < t)
+        {
+            projection.oldest_received = Some(event.received_at);
+        }
+    }
+    Ok(projection)
+}
+
+fn earlier(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -1,0 +1,204 @@
+//! The projector on SQLite (the arithmetic is `storage/projection.rs`): reads the events above
+//! the watermark in seq order, folds them, writes the rollup rows and the leads' activity, and
+//! moves the watermark, all in the caller's transaction (the writer's, or the CLI's).
+//!
+//! seq is handed out by the one writer, so the order it is assigned in is the commit order:
+//! everything at or below the watermark has been projected, nothing above it has.
+
+use rusqlite::{params, Connection, Row};
+
+use super::{rollups, StorageError};
+use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
+use crate::storage::projection::{fold, Earliest, PendingEvent, Projection};
+use crate::storage::rollup_counts::metrics;
+
+/// The value a new event's seq takes: one past the highest given out. The watermark counts too,
+/// so that a seq freed by deleting the newest event (a user removed) is never given out again
+/// below the watermark, where the projector would never see it.
+pub const NEXT_SEQ_SQL: &str = "(SELECT max(COALESCE((SELECT max(seq) FROM email_events), 0),
+                                            (SELECT through FROM projection_watermark)) + 1)";
+
+/// Every event with seq at or below this is in the rollups and its lead's activity.
+pub fn watermark(conn: &Connection) -> Result<i64, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT through FROM projection_watermark WHERE id = 1")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// The highest seq given out (0: none yet).
+pub fn latest_seq(conn: &Connection) -> Result<i64, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(max(seq), 0) FROM email_events")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// What one projection did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Projected {
+    pub through: i64,
+    pub events: usize,
+    pub oldest_received: Option<UtcTimestamp>,
+}
+
+/// Projects up to `limit` events above the watermark, in the caller's write transaction.
+pub fn project(conn: &Connection, limit: usize) -> Result<Projected, StorageError> {
+    let through = watermark(conn)?;
+    let pending = pending(conn, through, limit)?;
+    if pending.is_empty() {
+        return Ok(Projected {
+            through,
+            ..Projected::default()
+        });
+    }
+    let Projection {
+        mut counts,
+        activity,
+        through,
+        events,
+        oldest_received,
+    } = fold(&pending, |lead, campaign, event_type| {
+        earliest_projected(conn, lead, campaign, event_type, through)
+    })?;
+    rollups::flush(&mut counts, conn)?;
+    let mut update = conn.prepare_cached(
+        "UPDATE leads
+         SET last_email_event = ?1, last_event_timestamp = ?2, smartlead_campaign_id = ?3
+         WHERE id = ?4
+           AND (last_event_timestamp IS NULL
+                OR (last_event_timestamp, COALESCE(last_email_event, ''), COALESCE(smartlead_campaign_id, ''))
+                   < (?2, ?1, ?3))",
+    )?;
+    for (lead, latest) in &activity {
+        update.execute(params![latest.event_type, latest.at, latest.campaign, lead])?;
+    }
+    conn.prepare_cached(
+        "UPDATE projection_watermark SET through = ?1, updated_at = ?2 WHERE id = 1",
+    )?
+    .execute(params![through, UtcTimestamp::now().to_string()])?;
+    Ok(Projected {
+        through,
+        events,
+        oldest_received,
+    })
+}
+
+/// Projects everything pending, in the caller's transaction: the CLI's writes end with this, so
+/// that a command leaves the rollups complete, as the service's answers after their wait.
+pub fn catch_up(conn: &Connection) -> Result<i64, StorageError> {
+    loop {
+        let done = project(conn, crate::storage::projection::MAX_EVENTS)?;
+        if done.events == 0 {
+            return Ok(done.through);
+        }
+    }
+}
+
+fn pending(
+    conn: &Connection,
+    through: i64,
+    limit: usize,
+) -> Result<Vec<PendingEvent>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, user_id, lead_id, campaign_id, event_type, timestamp, COALESCE(sequence_step, 1), created_at
+         FROM email_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![through, limit as i64], pending_event)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn pending_event(row: &Row) -> rusqlite::Result<PendingEvent> {
+    fn parsed<T, E: std::error::Error + Send + Sync + 'static>(
+        column: usize,
+        value: Result<T, E>,
+    ) -> rusqlite::Result<T> {
+        value.map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                column,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })
+    }
+    let text = |column: usize| row.get_ref(column).and_then(|v| Ok(v.as_str()?.to_owned()));
+    Ok(PendingEvent {
+        seq: row.get(0)?,
+        user: parsed(1, text(1)?.parse::<UserId>())?,
+        lead: row.get(2)?,
+        campaign: parsed(3, CampaignId::parse(&text(3)?).map_err(|e| ValueError(e.0)))?,
+        event_type: parsed(4, text(4)?.parse::<EventType>())?,
+        at: parsed(
+            5,
+            UtcTimestamp::parse(&text(5)?).map_err(|e| ValueError(e.0)),
+        )?,
+        step: row.get::<_, i64>(6)?.clamp(1, i64::from(u32::MAX)) as u32,
+        received_at: parsed(
+            7,
+            UtcTimestamp::parse(&text(7)?).map_err(|e| ValueError(e.0)),
+        )?,
+    })
+}
+
+/// A stored value that does not parse (the columns' CHECKs make this a corrupted file).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct ValueError(String);
+
+const EARLIEST_SQL: &str = "SELECT campaign_id, event_type, timestamp FROM email_events
+                            WHERE lead_id = ?1 AND (seq IS NULL OR seq <= ?2) ORDER BY timestamp";
+
+/// The query plan of the first-seen walk, so that tests can check it stays on one lead's
+/// index entries.
+pub fn first_seen_plan(conn: &Connection) -> Result<Vec<String>, StorageError> {
+    super::analytics::plans::explain(conn, EARLIEST_SQL, ["lead", "0"])
+}
+
+/// The lead's earliest projected event (seq at or below `through`) of each metric `event_type`
+/// counts towards, in `campaign` and in any campaign. idx_email_events_lead_timestamp walks one
+/// lead's entries, oldest first, and the walk stops once every answer is known.
+fn earliest_projected(
+    conn: &Connection,
+    lead: &str,
+    campaign: &CampaignId,
+    event_type: EventType,
+    through: i64,
+) -> Result<Vec<Earliest>, StorageError> {
+    let mut found: Vec<Earliest> = metrics(event_type)
+        .map(|metric| Earliest {
+            metric,
+            ..Earliest::default()
+        })
+        .collect();
+    let mut stmt = conn.prepare_cached(EARLIEST_SQL)?;
+    let mut rows = stmt.query(params![lead, through])?;
+    // The first match in time order is the earliest, and a campaign's earliest is never
+    // earlier than the user-wide one: once every campaign answer is in, all are.
+    while found.iter().any(|e| e.in_campaign.is_none()) {
+        let Some(row) = rows.next()? else { break };
+        let (stored_campaign, stored_type, at) = stored_event(row)?;
+        let same_campaign = stored_campaign == campaign.as_str();
+        for earliest in found.iter_mut() {
+            if !metrics(stored_type).any(|m| m == earliest.metric) {
+                continue;
+            }
+            earliest.user_wide.get_or_insert_with(|| at.to_owned());
+            if same_campaign {
+                earliest.in_campaign.get_or_insert_with(|| at.to_owned());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// (campaign, type, time) of a row of [`earliest_projected`]'s query, borrowed from the row.
+fn stored_event<'a>(row: &'a Row) -> rusqlite::Result<(&'a str, EventType, &'a str)> {
+    let event_type = row.get_ref(1)?.as_str()?;
+    // The column's CHECK admits only these names: a failure here is a corrupted file.
+    let event_type = event_type.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok((
+        row.get_ref(0)?.as_str()?,
+        event_type,
+        row.get_ref(2)?.as_str()?,
+    ))
+}

@@ -1,0 +1,100 @@
+//! The projector's turn on the writer thread: between batches, every interval (or at once when a
+//! reader waits for it), one transaction applies the events committed since the watermark
+//! (`sqlite/projection.rs`). On the writer's own connection it never contends with the batches
+//! for SQLite's write lock, and its COMMIT needs no fsync of its own: the syncer's next fsync
+//! covers it, and a projection lost to a crash is replayed from the watermark on disk.
+
+use std::time::Instant;
+
+use rusqlite::Connection;
+use tokio::sync::watch;
+
+use super::fault::Faults;
+use super::{projection, StorageError};
+use crate::domain::UtcTimestamp;
+use crate::storage::projection::{INTERVAL, MAX_EVENTS};
+use crate::storage::StorageMetrics;
+
+pub(super) struct Projector {
+    last: Instant,
+    watermark: watch::Sender<i64>,
+    metrics: StorageMetrics,
+}
+
+impl Projector {
+    pub(super) fn new(conn: &Connection, metrics: StorageMetrics) -> Result<Self, StorageError> {
+        let (watermark, _) = watch::channel(projection::watermark(conn)?);
+        Ok(Self {
+            last: Instant::now(),
+            watermark,
+            metrics,
+        })
+    }
+
+    pub(super) fn watermark(&self) -> watch::Receiver<i64> {
+        self.watermark.subscribe()
+    }
+
+    /// Whether the interval has passed since the last projection.
+    pub(super) fn due(&self) -> bool {
+        self.last.elapsed() >= INTERVAL
+    }
+
+    /// One projection transaction; false when it failed. A full one leaves the projector due:
+    /// the backlog goes on at once, between the batches.
+    pub(super) fn run(&mut self, conn: &Connection, faults: &Faults) -> bool {
+        let started = Instant::now();
+        self.last = started;
+        match self.project(conn) {
+            Ok(done) => {
+                if done.events >= MAX_EVENTS {
+                    self.last = started.checked_sub(INTERVAL).unwrap_or(started);
+                }
+                if done.events > 0 {
+                    tracing::debug!(
+                        events = done.events,
+                        through = done.through,
+                        ms = crate::telemetry::millis(started.elapsed()),
+                        "projected"
+                    );
+                }
+                true
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "projection not committed; it is retried from the watermark");
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                if let Some(fault) = err.fault() {
+                    faults.raise(fault);
+                }
+                false
+            }
+        }
+    }
+
+    /// Projects everything pending (at shutdown).
+    pub(super) fn catch_up(&mut self, conn: &Connection, faults: &Faults) {
+        while self.run(conn, faults) {
+            let behind =
+                projection::latest_seq(conn).map(|latest| latest > *self.watermark.borrow());
+            if !matches!(behind, Ok(true)) {
+                return;
+            }
+        }
+    }
+
+    fn project(&mut self, conn: &Connection) -> Result<projection::Projected, StorageError> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done = projection::project(conn, MAX_EVENTS)?;
+        conn.execute_batch("COMMIT")?;
+        if let Some(oldest) = done.oldest_received {
+            let lag = (UtcTimestamp::now().millis() - oldest.millis()).max(0) as f64 / 1000.0;
+            self.metrics.projection_lag_seconds.observe(lag);
+        }
+        let pending = projection::latest_seq(conn)? - done.through;
+        self.metrics.projection_pending.set(pending.max(0));
+        self.watermark.send_replace(done.through);
+        Ok(done)
+    }
+}
