@@ -61,8 +61,8 @@ INSERT INTO expect SELECT 'idx_email_events_user_campaign_time is (user_id, camp
     indexdef LIKE '%(user_id, campaign_id, "timestamp")' FROM pg_indexes WHERE indexname = 'idx_email_events_user_campaign_time';
 INSERT INTO expect SELECT 'idx_users_smartlead_org_id is unique', indexdef LIKE 'CREATE UNIQUE INDEX%'
     FROM pg_indexes WHERE indexname = 'idx_users_smartlead_org_id';
-INSERT INTO expect SELECT 'idx_email_events_lead_timestamp is (user_id, lead_id, timestamp DESC, campaign_id, event_type)',
-    indexdef LIKE '%(user_id, lead_id, "timestamp" DESC, campaign_id, event_type)'
+INSERT INTO expect SELECT 'idx_email_events_lead_timestamp is (user_id, lead_id, timestamp DESC, campaign_id, event_type, seq)',
+    indexdef LIKE '%(user_id, lead_id, "timestamp" DESC, campaign_id, event_type, seq)'
     FROM pg_indexes WHERE indexname = 'idx_email_events_lead_timestamp';
 INSERT INTO expect SELECT 'update_email_events_updated_at trigger exists', count(*) = 1 FROM pg_trigger
     WHERE tgrelid = 'email_events'::regclass AND tgname = 'update_email_events_updated_at';

@@ -38,6 +38,8 @@ pub fn run(args: MigrateDataArgs) -> CliResult {
     // Held for the whole copy: a service writing to the file now would make it a moving target.
     let _lock = ServeLock::acquire(&args.from)?;
     let source = Admin::open(Database::Sqlite(args.from.clone()))?;
+    // The rollups are copied as they are: everything stored is projected into them first.
+    source.catch_up_projection()?;
     let target = Admin::open(&args.to)?;
     if source.schema_version()? != target.schema_version()? {
         return Err("the source and the target are at different schema versions".into());

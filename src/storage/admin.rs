@@ -251,6 +251,11 @@ impl Admin {
         on_backend!(&self.0, admin => admin.copy_position(table))
     }
 
+    /// Applies every event the projector has not applied yet (rollups, leads' activity).
+    pub fn catch_up_projection(&self) -> Result<(), StorageError> {
+        on_backend!(&self.0, admin => admin.catch_up_projection())
+    }
+
     /// Forgets a complete copy's positions.
     pub fn finish_copy(&self) -> Result<(), StorageError> {
         on_backend!(&self.0, admin => admin.finish_copy())

@@ -12,9 +12,13 @@
 //! those already projected; [`fold`] does the rest and a backend writes what it returns.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
+use crate::storage::records::AwaitedWatermark;
 use crate::storage::rollup_counts::{metrics, Instant, PendingCounts, ALL_CAMPAIGNS};
 use crate::storage::StorageError;
 
@@ -65,8 +69,9 @@ pub struct Earliest {
 #[derive(Debug, Default)]
 pub struct Projection {
     pub counts: PendingCounts,
-    /// Lead id → its newest activity among the batch's events (applied only if newer).
-    pub activity: BTreeMap<String, Activity>,
+    /// (user, lead id) → the lead's newest activity among the batch's events (applied only if
+    /// newer than the stored one). In key order, so that backends lock leads in one order.
+    pub activity: BTreeMap<(String, String), Activity>,
     /// The watermark after this projection: the last event's seq.
     pub through: i64,
     pub events: usize,
@@ -74,13 +79,13 @@ pub struct Projection {
     pub oldest_received: Option<UtcTimestamp>,
 }
 
-/// Folds `events` (in seq order, all above the watermark) into the rows to write.
-/// `earliest(lead, campaign, type)` answers from the events at or below the watermark only: the
-/// batch's own earlier events are overlaid here, in order, so each event sees exactly the events
-/// projected before it, as if they had been applied one by one.
+/// Folds `events` (not projected yet, oldest first) into the rows to write. `earliest(event,
+/// lead)` answers for the event's lead, campaign and type from the events already projected
+/// only: the batch's own earlier events are overlaid here, in order, so each event sees exactly
+/// the events projected before it, as if they had been applied one by one.
 pub fn fold(
     events: &[PendingEvent],
-    mut earliest: impl FnMut(&str, &CampaignId, EventType) -> Result<Vec<Earliest>, StorageError>,
+    mut earliest: impl FnMut(&PendingEvent, &str) -> Result<Vec<Earliest>, StorageError>,
 ) -> Result<Projection, StorageError> {
     let mut projection = Projection::default();
     // (lead, campaign or ALL_CAMPAIGNS, metric) → the earliest time among the batch so far.
@@ -101,7 +106,7 @@ pub fn fold(
                 let found = match stored.get(&key) {
                     Some(found) => found.clone(),
                     None => {
-                        let found = earliest(lead, &event.campaign, event.event_type)?;
+                        let found = earliest(event, lead)?;
                         stored.insert(key, found.clone());
                         found
                     }
@@ -132,7 +137,7 @@ pub fn fold(
                 };
                 let latest = projection
                     .activity
-                    .entry(lead.clone())
+                    .entry((user.clone(), lead.clone()))
                     .or_insert_with(|| activity.clone());
                 if activity > *latest {
                     *latest = activity;
@@ -165,6 +170,42 @@ pub fn fold(
         }
     }
     Ok(projection)
+}
+
+/// The wait behind `min_event`, for every backend: reads (watermark, newest seq) from the
+/// database (another process may have projected), and while the watermark is short asks this
+/// process's projector to run now and waits for its next commit, or briefly for another's.
+pub async fn await_watermark<F, Fut>(
+    min_event: i64,
+    limit: Duration,
+    mut read: F,
+    request: impl Fn(),
+    mut commits: watch::Receiver<i64>,
+) -> Result<AwaitedWatermark, StorageError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(i64, i64), StorageError>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let (through, latest) = read().await?;
+        if through >= min_event {
+            return Ok(AwaitedWatermark::Reached(through));
+        }
+        if min_event > latest {
+            return Ok(AwaitedWatermark::Unissued(latest));
+        }
+        commits.mark_unchanged();
+        request();
+        let next = deadline.min(tokio::time::Instant::now() + Duration::from_millis(50));
+        if let Ok(Err(_)) = tokio::time::timeout_at(next, commits.changed()).await {
+            // This process's projector has stopped: only the database can still change.
+            tokio::time::sleep_until(next).await;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(AwaitedWatermark::Behind(through));
+        }
+    }
 }
 
 fn earlier(a: Option<String>, b: Option<String>) -> Option<String> {

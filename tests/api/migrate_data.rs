@@ -55,7 +55,12 @@ async fn answers(db: &Database, token: &str) -> Vec<(String, Value)> {
         async move {
             let mut response = request.send().await.unwrap();
             assert_eq!(response.status(), 200, "{path}");
-            let body: Value = response.json().limit(16 << 20).await.unwrap();
+            let mut body: Value = response.json().limit(16 << 20).await.unwrap();
+            // `as_of` is each database's own numbering of its events (the copied ones are
+            // projected, unnumbered, on the target): every other byte must match.
+            if let Some(fields) = body.as_object_mut() {
+                fields.remove("as_of");
+            }
             (path, body)
         }
     };

@@ -8,7 +8,7 @@ use postgres::{Client, IsolationLevel};
 
 use super::blocking::{off_executor, DropOffExecutor};
 use super::session::{Session, StatementCache};
-use super::{connection, held, migrations, rollups, tokens, users, StorageError};
+use super::{connection, held, migrations, projection, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::domain::{CampaignId, EmailEvent, UserId, UtcTimestamp};
 use crate::storage::location::PostgresUrl;
@@ -16,7 +16,6 @@ use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{CopyPosition, RowBatch};
 use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewUser};
 use crate::storage::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo};
-use crate::storage::rollup_counts::PendingCounts;
 
 /// The connection sits in a `RefCell` so that the facade's reads take `&self` as on SQLite
 /// (whose connection needs no `&mut` to read); the CLI is single-threaded.
@@ -45,15 +44,15 @@ impl PostgresAdmin {
     fn write<T: Send>(
         &self,
         commit: bool,
-        work: impl FnOnce(&mut Session<'_, '_>, &mut PendingCounts) -> Result<T, StorageError> + Send,
+        work: impl FnOnce(&mut Session<'_, '_>) -> Result<T, StorageError> + Send,
     ) -> Result<T, StorageError> {
         self.run(|client, cache| {
             let mut tx = client.transaction()?;
             let value = {
                 let mut db = Session::new(&mut tx, cache);
-                let mut counts = PendingCounts::default();
-                let value = work(&mut db, &mut counts)?;
-                rollups::flush(&mut counts, &mut db)?;
+                let value = work(&mut db)?;
+                // What the work stored is projected before the COMMIT, as the SQLite CLI does.
+                projection::catch_up(&mut db)?;
                 value
             };
             if commit {
@@ -160,12 +159,10 @@ impl PostgresAdmin {
         events: &[(UserId, OrgId, SmartleadEvent)],
         received_at: UtcTimestamp,
     ) -> Result<Vec<IngestOutcome>, StorageError> {
-        self.write(true, |db, counts| {
+        self.write(true, |db| {
             events
                 .iter()
-                .map(|(user, org, event)| {
-                    super::events::ingest(db, counts, *user, org, event, received_at)
-                })
+                .map(|(user, org, event)| super::events::ingest(db, *user, org, event, received_at))
                 .collect()
         })
     }
@@ -179,13 +176,11 @@ impl PostgresAdmin {
         commit: bool,
     ) -> Result<Vec<IngestOutcome>, StorageError> {
         let now = UtcTimestamp::now();
-        self.write(commit, |db, counts| {
+        self.write(commit, |db| {
             deliveries
                 .iter()
                 .map(|delivery| match delivery {
-                    Mapped::Event(event) => {
-                        super::events::ingest(db, counts, user, org, event, now)
-                    }
+                    Mapped::Event(event) => super::events::ingest(db, user, org, event, now),
                     Mapped::Unmapped(unmapped) => {
                         held::hold(db, user, org, unmapped, limits).map(|held| held.outcome)
                     }
@@ -216,8 +211,8 @@ impl PostgresAdmin {
         commit: bool,
     ) -> Result<Vec<BackfillOutcome>, StorageError> {
         let now = UtcTimestamp::now();
-        self.write(commit, |db, counts| {
-            super::backfill::backfill_all(db, counts, user, org, events, now)
+        self.write(commit, |db| {
+            super::backfill::backfill_all(db, user, org, events, now)
         })
     }
 
@@ -239,11 +234,11 @@ impl PostgresAdmin {
         let org = OrgId::parse(&delivery.smartlead_org_id).map_err(stored_value)?;
         let received_at = UtcTimestamp::parse(&delivery.received_at).map_err(stored_value)?;
         let held_id = delivery.id.clone();
-        self.write(true, |db, counts| {
+        self.write(true, |db| {
             if !held::remove(db, &held_id)? {
                 return Ok(None);
             }
-            super::events::ingest(db, counts, user, &org, &event, received_at).map(Some)
+            super::events::ingest(db, user, &org, &event, received_at).map(Some)
         })
     }
 
@@ -258,8 +253,11 @@ impl PostgresAdmin {
     /// Replaces every rollup with a recomputation, in one transaction that locks the rollup
     /// tables against the services' writers for its length.
     pub fn rebuild_rollups(&self) -> Result<(), StorageError> {
-        self.run(|client, _| {
+        self.run(|client, cache| {
             let mut tx = client.transaction()?;
+            // The projector's turn first (a running service's waits, then skips), then the
+            // tables: in the order the projector takes them, so the two never deadlock.
+            projection::catch_up(&mut Session::new(&mut tx, cache))?;
             tx.batch_execute(
                 "LOCK TABLE rollup_hourly, rollup_daily, rollup_totals, rollup_steps IN EXCLUSIVE MODE",
             )?;
@@ -300,6 +298,11 @@ impl PostgresAdmin {
 
     pub fn copy_position(&self, table: &str) -> Result<Option<CopyPosition>, StorageError> {
         self.run(|client, _| super::copy::position(client, table))
+    }
+
+    pub fn catch_up_projection(&self) -> Result<(), StorageError> {
+        // Every write of the CLI's ends by projecting what is queued: an empty one does only that.
+        self.write(true, |_| Ok(()))
     }
 
     pub fn finish_copy(&self) -> Result<(), StorageError> {

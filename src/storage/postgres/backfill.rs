@@ -8,7 +8,6 @@ use super::values::{clean, id_text, json};
 use super::StorageError;
 use crate::domain::{EmailEvent, EventType, Headline, OrgId, SmartleadEvent, UserId, UtcTimestamp};
 use crate::storage::records::{BackfillOutcome, IngestOutcome};
-use crate::storage::rollup_counts::PendingCounts;
 
 /// The stored types of a headline kind (`opened` → email_opened, email_follow_up_opened).
 fn types_of(kind: Headline) -> Vec<&'static str> {
@@ -20,12 +19,12 @@ fn types_of(kind: Headline) -> Vec<&'static str> {
 }
 
 /// A webhook delivery not stored before takes over the row a sync backfilled for the same
-/// lead, campaign, step and kind, and is a duplicate; `None` when there is none.
+/// lead, campaign, step and kind, and is a duplicate (its id and seq); `None` when there is none.
 pub fn claim(
     db: &mut Session<'_, '_>,
     user: UserId,
     event: &EmailEvent,
-) -> Result<Option<String>, StorageError> {
+) -> Result<Option<(String, i64)>, StorageError> {
     let Some(kind) = event.event_type.headline() else {
         return Ok(None);
     };
@@ -48,9 +47,10 @@ pub fn claim(
     let event_id: uuid::Uuid = row.get(0);
     // The time stays the backfilled one, which the rollups counted; the payload and the key
     // become the webhook's, so that its retries dedupe as usual.
-    db.execute(
+    let seq: i64 = db
+        .query_one(
         "UPDATE email_events SET event_data = $1::text::jsonb, dedupe_key = $2, message_id = $3, updated_at = $4
-         WHERE user_id = $5 AND id = $6",
+         WHERE user_id = $5 AND id = $6 RETURNING COALESCE(seq, 0)",
         &[
             &json(&event.payload)?.as_ref(),
             &event.dedupe_key,
@@ -59,13 +59,13 @@ pub fn claim(
             &user.as_uuid(),
             &event_id,
         ],
-    )?;
-    Ok(Some(id_text(event_id)))
+    )?
+        .get(0);
+    Ok(Some((id_text(event_id), seq)))
 }
 
 pub fn backfill_all(
     db: &mut Session<'_, '_>,
-    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     events: &[EmailEvent],
@@ -73,7 +73,7 @@ pub fn backfill_all(
 ) -> Result<Vec<BackfillOutcome>, StorageError> {
     events
         .iter()
-        .map(|event| backfill(db, counts, user, org, event, now))
+        .map(|event| backfill(db, user, org, event, now))
         .collect()
 }
 
@@ -81,7 +81,6 @@ pub fn backfill_all(
 /// kind at its step of the campaign.
 fn backfill(
     db: &mut Session<'_, '_>,
-    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     event: &EmailEvent,
@@ -108,7 +107,7 @@ fn backfill(
         return Ok(BackfillOutcome::Present);
     }
     let email = SmartleadEvent::Email(event.clone());
-    match events::ingest(db, counts, user, org, &email, now)? {
+    match events::ingest(db, user, org, &email, now)? {
         IngestOutcome::Stored { event_id, .. } => {
             db.execute(
                 "INSERT INTO rest_backfills (user_id, campaign_id, email, step, kind, event_id)

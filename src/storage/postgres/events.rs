@@ -1,100 +1,75 @@
-//! Storing deliveries on PostgreSQL: the event row, its lead, and the lead's latest activity,
-//! in the caller's transaction (the writer's savepoint), so a delivery is stored whole or not
-//! at all.
+//! Storing deliveries on PostgreSQL: the event row (with its seq, queued for the projector) and
+//! its lead, in the caller's transaction (the writer's savepoint), so a delivery is stored whole
+//! or not at all. What is derived from an email event (rollups, the lead's latest activity) is
+//! the projector's (`projection.rs`); a kept event's category is rare and stays here.
 //!
-//! Several service processes may write to one database. The lead row is locked first
-//! (`FOR UPDATE`): two deliveries of one lead then run one after the other, whichever process
-//! took them, so the first-seen walk (rollups) and the dedupe check each see the other's
-//! committed event. A unique key that still collides (`ON CONFLICT DO NOTHING` found a row)
-//! fails the job as [`StorageError::Busy`], which has the writer run the batch again.
+//! Several service processes may write to one database. A unique key that still collides
+//! (`ON CONFLICT DO NOTHING` found a row another writer just committed) fails the job as
+//! [`StorageError::Busy`], which has the writer run the batch again; the rerun finds the row and
+//! answers `duplicate`.
 
 use uuid::Uuid;
-
-use chrono::{DateTime, Utc};
 
 use super::error::ConcurrentWrite;
 use super::session::Session;
 use super::session::Sql;
-use super::values::{clean, id_text, json, text};
+use super::values::{clean, id_text, json};
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::domain::{EmailEvent, EventType, OtherEvent, SmartleadEvent};
+use crate::domain::{EmailEvent, OtherEvent, SmartleadEvent};
 use crate::storage::records::IngestOutcome;
-use crate::storage::rollup_counts::{metrics, Instant, PendingCounts, ALL_CAMPAIGNS};
 
 pub fn ingest(
     db: &mut Session<'_, '_>,
-    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     event: &SmartleadEvent,
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     match event {
-        SmartleadEvent::Email(event) => ingest_email(db, counts, user, org, event, now),
+        SmartleadEvent::Email(event) => ingest_email(db, user, org, event, now),
         SmartleadEvent::Other(event) => ingest_other(db, user, event, now),
     }
 }
 
 fn ingest_email(
     db: &mut Session<'_, '_>,
-    counts: &mut PendingCounts,
     user: UserId,
     org: &OrgId,
     event: &EmailEvent,
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
-    let (lead, created) = lock_lead(db, user, &event.email, Some(&event.campaign_id), now)?;
+    let (lead, created) = find_lead(db, user, &event.email, Some(&event.campaign_id), now)?;
     let campaign = clean(event.campaign_id.as_str());
-    let wanted: Vec<&'static str> = metrics(event.event_type).collect();
-    // A lead created just now has no events: nothing to dedupe against, claim or walk.
-    let earliest = if created {
-        vec![(None, None); wanted.len()]
-    } else {
-        match stored_so_far(db, user, lead, event, &campaign, &wanted)? {
-            Stored::Duplicate(event_id) => {
-                return Ok(IngestOutcome::Duplicate { event_id, seq: 0 })
+    // A lead created just now has no events: nothing to dedupe against or claim.
+    if !created {
+        match stored_so_far(db, user, event, &campaign)? {
+            Stored::Duplicate { event_id, seq } => {
+                return Ok(IngestOutcome::Duplicate { event_id, seq })
             }
             Stored::Backfilled => match super::backfill::claim(db, user, event)? {
-                Some(event_id) => return Ok(IngestOutcome::Duplicate { event_id, seq: 0 }),
+                Some((event_id, seq)) => return Ok(IngestOutcome::Duplicate { event_id, seq }),
                 None => return Err(concurrent_duplicate()),
             },
-            Stored::Earliest(earliest) => earliest,
+            Stored::New => {}
         }
-    };
-    let instant = Instant::of(event.occurred_at);
-    let user_text = user.to_string();
-    for (metric, (in_campaign, user_wide)) in wanted.iter().zip(earliest) {
-        for (scope, previous) in [
-            (event.campaign_id.as_str(), in_campaign),
-            (ALL_CAMPAIGNS, user_wide),
-        ] {
-            let key = (user_text.clone(), scope.to_owned(), *metric);
-            counts.record(key, &instant, previous.map(text).as_deref())?;
-        }
-    }
-    if let Some(kind) = event.event_type.headline() {
-        counts.count_step(user, &event.campaign_id, event.step, kind);
     }
     let event_id = EventId::new().as_uuid();
-    let occurred_at = event.occurred_at.as_datetime();
-    // The lead's latest activity moves only for a newer event (ties broken by type, then
-    // campaign), so any arrival order ends in the same row; one statement with the insert.
+    // The event and its queue row in one statement: the queue row exists exactly when the
+    // event was inserted.
     let inserted = db.query_opt(
-        "WITH activity AS (
-             UPDATE leads
-             SET last_email_event = $5, last_event_timestamp = $10, smartlead_campaign_id = $3, updated_at = $11
-             WHERE user_id = $2 AND id = $7
-               AND (last_event_timestamp IS NULL
-                    OR (last_event_timestamp, COALESCE(last_email_event, ''), COALESCE(smartlead_campaign_id, ''))
-                       < ($10, $5, $3))
-             RETURNING 1)
-         INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
-                                   smartlead_org_id, event_data, \"timestamp\", created_at, updated_at,
-                                   dedupe_key, sequence_step)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11, $11, $12, $13)
-         ON CONFLICT (user_id, dedupe_key) DO NOTHING
-         RETURNING id",
+        "WITH inserted AS (
+             INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
+                                       smartlead_org_id, event_data, \"timestamp\", created_at, updated_at,
+                                       dedupe_key, sequence_step, seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11, $11, $12, $13,
+                     nextval('email_events_seq'))
+             ON CONFLICT (user_id, dedupe_key) DO NOTHING
+             RETURNING seq)
+         INSERT INTO projection_queue (user_id, seq, lead_id, campaign_id, event_type, \"timestamp\",
+                                       sequence_step, received_at)
+         SELECT $2, seq, $7, $3, $5, $10, $13, $11 FROM inserted
+         RETURNING seq",
         &[
             &event_id,
             &user.as_uuid(),
@@ -105,16 +80,16 @@ fn ingest_email(
             &lead,
             &clean(org.as_str()).as_ref(),
             &json(&event.payload)?.as_ref(),
-            &occurred_at,
+            &event.occurred_at.as_datetime(),
             &now.as_datetime(),
             &event.dedupe_key,
             &step(event),
         ],
     )?;
     match inserted {
-        Some(_) => Ok(IngestOutcome::Stored {
-            seq: 0,
+        Some(row) => Ok(IngestOutcome::Stored {
             event_id: id_text(event_id),
+            seq: row.get(0),
         }),
         None => Err(concurrent_duplicate()),
     }
@@ -124,53 +99,32 @@ fn step(event: &EmailEvent) -> i32 {
     event.step.min(i32::MAX as u32) as i32
 }
 
-/// The lead's earliest stored event of one metric: (in the event's campaign, in any).
-type Earliest = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
 /// What the lead's stored events say about a new one.
 enum Stored {
     /// The same event (its dedupe key) is stored already.
-    Duplicate(String),
+    Duplicate {
+        event_id: String,
+        seq: i64,
+    },
     /// A sync backfilled this email's event of the same kind: the delivery claims it.
     Backfilled,
-    /// For each metric the event counts towards: the lead's earliest stored event of it, in
-    /// the event's campaign and in any.
-    Earliest(Vec<Earliest>),
+    New,
 }
 
-/// The dedupe check, the backfill check and the first-seen walk of a locked lead, in one round
-/// trip (a statement of its own after the lock, so it sees whatever the lock waited for).
+/// The dedupe check and the backfill check, in one round trip.
 fn stored_so_far(
     db: &mut Session<'_, '_>,
     user: UserId,
-    lead: Uuid,
     event: &EmailEvent,
     campaign: &str,
-    wanted: &[&'static str],
 ) -> Result<Stored, StorageError> {
-    let types = |i: usize| -> Vec<&'static str> {
-        let Some(metric) = wanted.get(i) else {
-            return Vec::new();
-        };
-        EventType::ALL
-            .iter()
-            .filter(|t| metrics(**t).any(|m| m == *metric))
-            .map(|t| t.as_str())
-            .collect()
-    };
     let kind = event.event_type.headline().map_or("", |k| k.as_str());
     let row = db.query_one(
-        "SELECT (SELECT id FROM email_events WHERE user_id = $1 AND dedupe_key = $2),
+        "SELECT e.id, COALESCE(e.seq, 0),
                 EXISTS (SELECT 1 FROM rest_backfills
-                        WHERE user_id = $1 AND campaign_id = $3 AND email = $4 AND step = $5 AND kind = $6),
-                (SELECT min(\"timestamp\") FROM email_events
-                 WHERE user_id = $1 AND lead_id = $7 AND event_type = ANY($8) AND campaign_id = $3),
-                (SELECT min(\"timestamp\") FROM email_events
-                 WHERE user_id = $1 AND lead_id = $7 AND event_type = ANY($8)),
-                (SELECT min(\"timestamp\") FROM email_events
-                 WHERE user_id = $1 AND lead_id = $7 AND event_type = ANY($9) AND campaign_id = $3),
-                (SELECT min(\"timestamp\") FROM email_events
-                 WHERE user_id = $1 AND lead_id = $7 AND event_type = ANY($9))",
+                        WHERE user_id = $1 AND campaign_id = $3 AND email = $4 AND step = $5 AND kind = $6)
+         FROM (SELECT 1) AS one
+         LEFT JOIN email_events e ON e.user_id = $1 AND e.dedupe_key = $2",
         &[
             &user.as_uuid(),
             &event.dedupe_key,
@@ -178,22 +132,18 @@ fn stored_so_far(
             &event.email.as_str(),
             &step(event),
             &kind,
-            &lead,
-            &types(0),
-            &types(1),
         ],
     )?;
     if let Some(existing) = row.get::<_, Option<Uuid>>(0) {
-        return Ok(Stored::Duplicate(id_text(existing)));
+        return Ok(Stored::Duplicate {
+            event_id: id_text(existing),
+            seq: row.get(1),
+        });
     }
-    if row.get::<_, bool>(1) {
+    if row.get::<_, bool>(2) {
         return Ok(Stored::Backfilled);
     }
-    Ok(Stored::Earliest(
-        (0..wanted.len())
-            .map(|i| (row.get(2 + 2 * i), row.get(3 + 2 * i)))
-            .collect(),
-    ))
+    Ok(Stored::New)
 }
 
 /// Another process stored the same event after this job's dedupe check: running the batch
@@ -209,7 +159,7 @@ fn ingest_other(
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     let lead = match &event.email {
-        Some(email) => Some(lock_lead(db, user, email, None, now)?.0),
+        Some(email) => Some(find_lead(db, user, email, None, now)?.0),
         None => None,
     };
     if let Some(key) = &event.dedupe_key {
@@ -268,17 +218,18 @@ fn ingest_other(
     }
 }
 
-/// The id of the user's lead with this email, created (with the campaign) when missing, and
-/// locked until the transaction ends; and whether it was created now.
-fn lock_lead(
+/// The id of the user's lead with this email, created (with the campaign) when missing; and
+/// whether it was created now. Not locked: nothing in the ingest reads the lead's other events
+/// any more (the first-seen walk is the projector's), and the unique keys settle races.
+fn find_lead(
     db: &mut Session<'_, '_>,
     user: UserId,
     email: &EmailAddress,
     campaign: Option<&CampaignId>,
     now: UtcTimestamp,
 ) -> Result<(Uuid, bool), StorageError> {
-    const LOCK: &str = "SELECT id FROM leads WHERE user_id = $1 AND email = $2 FOR UPDATE";
-    if let Some(row) = db.query_opt(LOCK, &[&user.as_uuid(), &email.as_str()])? {
+    const FIND: &str = "SELECT id FROM leads WHERE user_id = $1 AND email = $2";
+    if let Some(row) = db.query_opt(FIND, &[&user.as_uuid(), &email.as_str()])? {
         return Ok((row.get(0), false));
     }
     let id = LeadId::new().as_uuid();
@@ -299,6 +250,6 @@ fn lock_lead(
         return Ok((row.get(0), true));
     }
     // Another process inserted it meanwhile (and has committed: the insert waited for it).
-    let row = db.query_one(LOCK, &[&user.as_uuid(), &email.as_str()])?;
+    let row = db.query_one(FIND, &[&user.as_uuid(), &email.as_str()])?;
     Ok((row.get(0), false))
 }

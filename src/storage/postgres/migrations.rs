@@ -5,7 +5,7 @@
 
 use postgres::Client;
 
-use super::session::Sql;
+use super::session::{Session, Sql, StatementCache};
 
 use super::StorageError;
 
@@ -32,7 +32,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250226_008_held_deliveries"),
     migration!("20250305_009_sequence_steps"),
     migration!("20250312_010_rest_backfills"),
+    migration!("20250319_011_projection"),
 ];
+
+/// The version that numbered events and moved the derived data to the projector.
+const PROJECTION_VERSION: usize = 12;
 
 /// Where the applied versions are recorded.
 const VERSIONS_TABLE: &str = "smartlead_hub_schema_versions";
@@ -83,6 +87,13 @@ pub fn to_version(client: &mut Client, target: usize) -> Result<(), StorageError
             "there is no schema version {target}; the latest is {}",
             latest_version()
         )));
+    }
+    if target < PROJECTION_VERSION && current_version(client)? >= PROJECTION_VERSION {
+        // Below it nothing projects: every queued event goes into the rollups first.
+        let mut tx = client.transaction()?;
+        let mut cache = StatementCache::default();
+        super::projection::catch_up(&mut Session::new(&mut tx, &mut cache))?;
+        tx.commit()?;
     }
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;

@@ -17,6 +17,8 @@ mod error;
 mod events;
 mod held;
 pub mod migrations;
+mod projection;
+mod projector;
 mod retention;
 mod rollups;
 mod session;

@@ -1,8 +1,7 @@
 //! Analytics rollups on PostgreSQL: the same arithmetic as every backend
-//! (`storage/rollup_counts.rs`; the first-seen answers are read with the ingest's other
-//! checks, in `events.rs`), the counts written with `INSERT … ON CONFLICT DO UPDATE` in the batch's transaction, and the
-//! whole set recomputable from `email_events` (rebuild) or comparable with a recomputation
-//! (check).
+//! (`storage/rollup_counts.rs`), applied by the projector (`projection.rs`), the counts written
+//! with `INSERT … ON CONFLICT DO UPDATE` in its transaction, and the whole set recomputable from
+//! `email_events` (rebuild) or comparable with a recomputation of the projected events (check).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -213,14 +212,19 @@ const ROLLUP_TABLES: [&str; 4] = [
     "rollup_steps",
 ];
 
-/// Recomputes every rollup from `email_events` into `recount_*` temporary tables (dropped at
-/// the end of the transaction).
+/// Recomputes every rollup from the projected events (those not in the projector's queue, read
+/// in the caller's transaction) into `recount_*` temporary tables (dropped at the end of the
+/// transaction).
 fn recount(client: &mut impl Sql) -> Result<(), StorageError> {
     let headline = headline_case_sql();
+    let projected = "(SELECT * FROM email_events e
+                      WHERE e.seq IS NULL
+                         OR NOT EXISTS (SELECT 1 FROM projection_queue q
+                                        WHERE q.user_id = e.user_id AND q.seq = e.seq)) AS email_events";
     let expanded = format!(
-        "WITH typed AS (SELECT user_id, campaign_id, event_type AS metric, email, \"timestamp\" FROM email_events
+        "WITH typed AS (SELECT user_id, campaign_id, event_type AS metric, email, \"timestamp\" FROM {projected}
                         UNION ALL
-                        SELECT user_id, campaign_id, {headline}, email, \"timestamp\" FROM email_events
+                        SELECT user_id, campaign_id, {headline}, email, \"timestamp\" FROM {projected}
                         WHERE {headline} IS NOT NULL),
               expanded AS (SELECT user_id, campaign_id, metric, email, \"timestamp\" FROM typed
                            UNION ALL
@@ -252,13 +256,14 @@ fn recount(client: &mut impl Sql) -> Result<(), StorageError> {
          CREATE TEMP TABLE recount_rollup_steps ON COMMIT DROP AS
              SELECT user_id, campaign_id, COALESCE(sequence_step, 1) AS step, {headline} AS metric,
                     count(*)::bigint AS events
-             FROM email_events WHERE {headline} IS NOT NULL
+             FROM {projected} WHERE {headline} IS NOT NULL
              GROUP BY 1, 2, 3, 4;"
     ))?;
     Ok(())
 }
 
-/// Replaces the rollups with a recomputation. Run inside a transaction.
+/// Replaces the rollups with a recomputation. Run inside a transaction that has caught the
+/// projector up (so that nothing queued is counted again later).
 pub fn rebuild(client: &mut impl Sql) -> Result<(), StorageError> {
     recount(client)?;
     for table in ROLLUP_TABLES {

@@ -9,15 +9,19 @@ use prometheus_client::metrics::counter::Counter;
 
 use super::blocking::DropOffExecutor;
 use super::connection::{connect, read_pool, ReadPool};
+use super::projector::Projector;
 use super::session::{ReadConnection, Sql};
-use super::{analytics, events, held, migrations, tokens, users, StorageError, Writers};
+use super::{
+    analytics, events, held, migrations, projection, tokens, users, StorageError, Writers,
+};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
 use crate::storage::location::PostgresUrl;
-use crate::storage::records::{BackfillOutcome, KeptEvent, StepCount, User, WebhookTenant};
+use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
+use crate::storage::records::{User, WebhookTenant};
 use crate::storage::rollup_counts::ALL_CAMPAIGNS;
 use crate::storage::{SeriesRow, StoreSettings};
 
@@ -26,6 +30,7 @@ pub struct PostgresStore {
     /// Its idle connections close when the last clone goes, which may be on the executor.
     reads: Arc<DropOffExecutor<ReadPool>>,
     writers: Writers,
+    projector: Projector,
     held_limits: HeldLimits,
     held_dropped: Counter,
 }
@@ -37,18 +42,19 @@ impl PostgresStore {
         // The `postgres` client runs its own runtime, which panics inside another one: the
         // service opens its store from the executor's thread, so the connecting happens on a
         // thread of its own.
-        let writers = std::thread::scope(|scope| {
+        let (writers, projector) = std::thread::scope(|scope| {
             scope
                 .spawn(|| {
                     let mut client = connect(url)?;
                     migrations::to_latest(&mut client)?;
                     drop(client);
-                    Writers::start(
+                    let writers = Writers::start(
                         url,
                         settings.writer_connections,
                         settings.writer,
                         settings.metrics.clone(),
-                    )
+                    )?;
+                    Ok((writers, Projector::start(url, settings.metrics.clone())?))
                 })
                 .join()
                 .unwrap_or(Err(StorageError::Panicked))
@@ -59,6 +65,7 @@ impl PostgresStore {
                 settings.read_connections,
             )?)),
             writers,
+            projector,
             held_limits: settings.held,
             held_dropped: settings.metrics.held_dropped.clone(),
         })
@@ -90,8 +97,10 @@ impl PostgresStore {
         self.read(migrations::current_version).await
     }
 
+    /// The writers commit what is queued and stop; then the projector projects what is left.
     pub async fn shutdown(&self) {
         self.writers.shutdown().await;
+        self.projector.stop().await;
     }
 
     pub async fn webhook_tenant(&self, org: OrgId) -> Result<Option<WebhookTenant>, StorageError> {
@@ -108,23 +117,32 @@ impl PostgresStore {
     ) -> Result<IngestOutcome, StorageError> {
         self.writers
             .of(user)
-            .write(move |db, counts| events::ingest(db, counts, user, &org, &event, received_at))
+            .write(move |db| events::ingest(db, user, &org, &event, received_at))
             .await
     }
 
     /// The schema is this binary's, and a transaction gets through every writer within `within`.
     pub async fn watermark(&self) -> Result<i64, StorageError> {
-        Ok(0) // TODO(projector): replaced before this lands
+        self.read(projection::watermark).await
     }
 
+    /// Waits until the watermark reaches `min_event` (see `storage::projection`).
     pub async fn await_watermark(
         &self,
         min_event: i64,
-        _limit: Duration,
-    ) -> Result<crate::storage::records::AwaitedWatermark, StorageError> {
-        Ok(crate::storage::records::AwaitedWatermark::Reached(
+        limit: Duration,
+    ) -> Result<AwaitedWatermark, StorageError> {
+        let read =
+            || self.read(|conn| Ok((projection::watermark(conn)?, projection::latest_seq(conn)?)));
+        let request = || self.projector.request();
+        crate::storage::projection::await_watermark(
             min_event,
-        ))
+            limit,
+            read,
+            request,
+            self.projector.watermark(),
+        )
+        .await
     }
 
     pub async fn readiness(&self, within: Duration) -> Result<Readiness, StorageError> {
@@ -137,7 +155,7 @@ impl PostgresStore {
             .writers
             .all()
             .iter()
-            .map(|writer| writer.write(|db, _| db.batch("SELECT 1")));
+            .map(|writer| writer.write(|db| db.batch("SELECT 1")));
         match tokio::time::timeout(within, futures_util::future::join_all(probes)).await {
             Ok(answers) => answers
                 .into_iter()
@@ -155,7 +173,7 @@ impl PostgresStore {
     ) -> Result<PruneStep, StorageError> {
         self.writers
             .shared()
-            .write(move |db, _| super::retention::prune_step(db, before, &cursor, limit))
+            .write(move |db| super::retention::prune_step(db, before, &cursor, limit))
             .await
     }
 
@@ -168,9 +186,7 @@ impl PostgresStore {
         let now = UtcTimestamp::now();
         self.writers
             .of(user)
-            .write(move |db, counts| {
-                super::backfill::backfill_all(db, counts, user, &org, &events, now)
-            })
+            .write(move |db| super::backfill::backfill_all(db, user, &org, &events, now))
             .await
     }
 
@@ -201,7 +217,7 @@ impl PostgresStore {
         let held = self
             .writers
             .of(user)
-            .write(move |db, _| held::hold(db, user, &org, &held, limits))
+            .write(move |db| held::hold(db, user, &org, &held, limits))
             .await?;
         self.held_dropped.inc_by(held.dropped);
         Ok(held.outcome)
@@ -218,7 +234,7 @@ impl PostgresStore {
     ) -> Result<(), StorageError> {
         self.writers
             .shared()
-            .write(move |db, _| tokens::touch(db, &token_id, at))
+            .write(move |db| tokens::touch(db, &token_id, at))
             .await
     }
 

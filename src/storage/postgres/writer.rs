@@ -25,9 +25,8 @@ use super::connection::connect;
 use super::error::run_again;
 use super::session::Sql;
 use super::session::{Session, StatementCache};
-use super::{rollups, StorageError};
+use super::StorageError;
 use crate::storage::location::PostgresUrl;
-use crate::storage::rollup_counts::PendingCounts;
 use crate::storage::{StorageMetrics, WriterSettings};
 
 /// Runs of one batch before its jobs are answered with the last failure.
@@ -37,12 +36,7 @@ const BATCH_ATTEMPTS: usize = 5;
 trait Job: Send {
     /// Runs the work. `isolated`: in its own savepoint, its failure its own answer; otherwise
     /// any failure fails the batch.
-    fn run(
-        &mut self,
-        db: &mut Session<'_, '_>,
-        counts: &mut PendingCounts,
-        isolated: bool,
-    ) -> Result<(), StorageError>;
+    fn run(&mut self, db: &mut Session<'_, '_>, isolated: bool) -> Result<(), StorageError>;
     fn finish(self: Box<Self>, committed: Result<(), Arc<StorageError>>);
 }
 
@@ -53,36 +47,23 @@ struct PendingWrite<T, F> {
 }
 
 /// What a job does on the connection.
-pub trait Work<T>:
-    Fn(&mut Session<'_, '_>, &mut PendingCounts) -> Result<T, StorageError> + Send
-{
-}
-impl<T, F> Work<T> for F where
-    F: Fn(&mut Session<'_, '_>, &mut PendingCounts) -> Result<T, StorageError> + Send
-{
-}
+pub trait Work<T>: Fn(&mut Session<'_, '_>) -> Result<T, StorageError> + Send {}
+impl<T, F> Work<T> for F where F: Fn(&mut Session<'_, '_>) -> Result<T, StorageError> + Send {}
 
 impl<T: Send, F: Work<T>> Job for PendingWrite<T, F> {
     /// Runs the work. A retryable failure is returned (the whole batch runs again); so is any
     /// failure outside a savepoint; inside one, the failure is the job's own answer.
-    fn run(
-        &mut self,
-        db: &mut Session<'_, '_>,
-        counts: &mut PendingCounts,
-        isolated: bool,
-    ) -> Result<(), StorageError> {
+    fn run(&mut self, db: &mut Session<'_, '_>, isolated: bool) -> Result<(), StorageError> {
         if isolated {
             db.batch("SAVEPOINT job")?;
         }
-        let mut job_counts = PendingCounts::default();
-        let result = catch_unwind(AssertUnwindSafe(|| (self.work)(db, &mut job_counts)))
+        let result = catch_unwind(AssertUnwindSafe(|| (self.work)(db)))
             .unwrap_or(Err(StorageError::Panicked));
         match result {
             Ok(value) => {
                 if isolated {
                     db.batch("RELEASE SAVEPOINT job")?;
                 }
-                counts.merge(job_counts);
                 self.result = Some(Ok(value));
                 Ok(())
             }
@@ -334,13 +315,11 @@ fn run_transaction(
     isolated: bool,
 ) -> Result<(), StorageError> {
     let started = Instant::now();
-    let mut counts = PendingCounts::default();
     {
         let mut db = Session::new(&mut tx, cache);
         for job in batch.iter_mut() {
-            job.run(&mut db, &mut counts, isolated)?;
+            job.run(&mut db, isolated)?;
         }
-        rollups::flush(&mut counts, &mut db)?;
     }
     let work = started.elapsed();
     tx.commit()?;

@@ -279,6 +279,17 @@ impl SqliteAdmin {
         Err(copies_into_postgres())
     }
 
+    pub fn catch_up_projection(&self) -> Result<(), StorageError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match projection::catch_up(&self.conn) {
+            Ok(_) => Ok(self.conn.execute_batch("COMMIT")?),
+            Err(err) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(err)
+            }
+        }
+    }
+
     pub fn count_rows(&self, table: &str) -> Result<i64, StorageError> {
         super::copy::count_rows(&self.conn, table)
     }

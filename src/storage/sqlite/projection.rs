@@ -56,25 +56,34 @@ pub fn project(conn: &Connection, limit: usize) -> Result<Projected, StorageErro
         through,
         events,
         oldest_received,
-    } = fold(&pending, |lead, campaign, event_type| {
-        earliest_projected(conn, lead, campaign, event_type, through)
+    } = fold(&pending, |event, lead| {
+        earliest_projected(conn, lead, &event.campaign, event.event_type, through)
     })?;
     rollups::flush(&mut counts, conn)?;
+    let now = UtcTimestamp::now().to_string();
+    // Only a newer event moves the lead's latest activity, so any arrival order ends in the same
+    // row (the order is a total one: time, then type, then campaign).
     let mut update = conn.prepare_cached(
         "UPDATE leads
-         SET last_email_event = ?1, last_event_timestamp = ?2, smartlead_campaign_id = ?3
+         SET last_email_event = ?1, last_event_timestamp = ?2, smartlead_campaign_id = ?3, updated_at = ?5
          WHERE id = ?4
            AND (last_event_timestamp IS NULL
                 OR (last_event_timestamp, COALESCE(last_email_event, ''), COALESCE(smartlead_campaign_id, ''))
                    < (?2, ?1, ?3))",
     )?;
-    for (lead, latest) in &activity {
-        update.execute(params![latest.event_type, latest.at, latest.campaign, lead])?;
+    for ((_, lead), latest) in &activity {
+        update.execute(params![
+            latest.event_type,
+            latest.at,
+            latest.campaign,
+            lead,
+            now
+        ])?;
     }
     conn.prepare_cached(
         "UPDATE projection_watermark SET through = ?1, updated_at = ?2 WHERE id = 1",
     )?
-    .execute(params![through, UtcTimestamp::now().to_string()])?;
+    .execute(params![through, now])?;
     Ok(Projected {
         through,
         events,

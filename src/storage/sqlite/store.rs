@@ -114,38 +114,23 @@ impl SqliteStore {
         self.read(projection::watermark).await
     }
 
-    /// Reads the watermark from the file (another process may have projected too) and, while it
-    /// is short, asks the writer to project and waits for its next commit.
+    /// Waits until the watermark reaches `min_event` (see `storage::projection`).
     pub async fn await_watermark(
         &self,
         min_event: i64,
         limit: Duration,
     ) -> Result<AwaitedWatermark, StorageError> {
-        let deadline = tokio::time::Instant::now() + limit;
-        let mut commits = self.writer.watermark();
-        loop {
-            let (through, latest) = self
-                .read(|conn| Ok((projection::watermark(conn)?, projection::latest_seq(conn)?)))
-                .await?;
-            if through >= min_event {
-                return Ok(AwaitedWatermark::Reached(through));
-            }
-            if min_event > latest {
-                return Ok(AwaitedWatermark::Unissued(latest));
-            }
-            commits.mark_unchanged();
-            self.writer.request_projection();
-            // The writer's next projection wakes this; the short bound covers one by another
-            // process, which only the file shows.
-            let next = deadline.min(tokio::time::Instant::now() + Duration::from_millis(50));
-            if let Ok(Err(_)) = tokio::time::timeout_at(next, commits.changed()).await {
-                // The writer has stopped: only the file can still change.
-                tokio::time::sleep_until(next).await;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Ok(AwaitedWatermark::Behind(through));
-            }
-        }
+        let read =
+            || self.read(|conn| Ok((projection::watermark(conn)?, projection::latest_seq(conn)?)));
+        let request = || self.writer.request_projection();
+        crate::storage::projection::await_watermark(
+            min_event,
+            limit,
+            read,
+            request,
+            self.writer.watermark(),
+        )
+        .await
     }
 
     /// Whether the service can take writes now: the schema is this binary's, and a write goes
