@@ -420,6 +420,8 @@ struct HubRun {
     written: Option<u64>,
     /// PostgreSQL: WAL bytes generated during the load.
     wal: Option<u64>,
+    /// (projections, p50, p99 seconds) of the projection lag, as `/metrics` reported it.
+    lag: Option<(u64, f64, f64)>,
     db: Database,
     /// Committed rows before the load: (email events, kept events).
     before: (u64, u64),
@@ -490,6 +492,7 @@ fn run_hub(args: &Args, db: &Database, bodies: &Arc<Bodies>, fill: Fill) -> HubR
     };
     let result = drive(args, port, bodies, "/api/webhooks/smartlead");
     let rss = peak_rss_mib(hub.id());
+    let lag = common::projection_lag::projection_lag(port);
     let (written, wal) = match server {
         None => (written_bytes(hub.id()), None),
         Some((url, wal_before, written_before)) => {
@@ -512,6 +515,7 @@ fn run_hub(args: &Args, db: &Database, bodies: &Arc<Bodies>, fill: Fill) -> HubR
         rss,
         written,
         wal,
+        lag,
         db: db.clone(),
         before,
     }
@@ -551,6 +555,13 @@ fn report_writes(run: &HubRun) {
             "  server writes: {:.1} KiB per stored event ({:.0} MiB in all)",
             bytes as f64 / 1024.0 / stored as f64,
             bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
+    if let Some((projections, p50, p99)) = run.lag {
+        println!(
+            "  projection lag (oldest event of each projection): p50 <= {:.0} ms, p99 <= {:.0} ms over {projections} projections",
+            p50 * 1000.0,
+            p99 * 1000.0
         );
     }
     if let (Some(bytes), stored @ 1..) = (run.wal, run.result.stored) {

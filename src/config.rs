@@ -102,6 +102,11 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_READ_CONNECTIONS", default_value_t = 4)]
     pub read_connections: u32,
 
+    /// The most events one projection applies to the analytics and the leads' activity (a
+    /// backlog, after a restart or an import, is worked off in transactions of this size).
+    #[arg(long, env = "SMARTLEAD_HUB_PROJECTION_BATCH", default_value_t = 20_000)]
+    pub projection_batch: usize,
+
     /// PostgreSQL only: writer connections, each committing its own batches; a tenant's writes
     /// always go to the same one (SQLite has one writer).
     #[arg(long, env = "SMARTLEAD_HUB_WRITER_CONNECTIONS", default_value_t = 4)]
@@ -192,6 +197,7 @@ impl Settings {
             ("--max-batch", self.max_batch as u64),
             ("--read-connections", u64::from(self.read_connections)),
             ("--writer-connections", u64::from(self.writer_connections)),
+            ("--projection-batch", self.projection_batch as u64),
             ("--busy-timeout-ms", self.busy_timeout_ms),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, value)| *value == 0) {
@@ -249,6 +255,7 @@ impl Settings {
             max_batch: self.max_batch,
             busy_timeout: self.busy_timeout(),
             wal_rewind_pages: self.wal_rewind_pages,
+            projection_batch: self.projection_batch,
         }
     }
 

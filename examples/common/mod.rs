@@ -14,6 +14,7 @@ use smartlead_hub::storage::records::{NewUser, SmartleadCredentials};
 use smartlead_hub::storage::{Admin, Database};
 
 pub mod postgres_db;
+pub mod projection_lag;
 pub mod sqlite_file;
 
 /// A small deterministic PRNG (xorshift64*), so every run seeds the same data.

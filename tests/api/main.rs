@@ -26,6 +26,7 @@ mod outside_tools;
 mod postgres;
 mod postgres_faults;
 mod process;
+mod projection;
 mod promises;
 mod read_api;
 mod read_api_access;

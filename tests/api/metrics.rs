@@ -111,6 +111,14 @@ async fn metrics_count_known_traffic() {
     assert!(value(&scrape, "smartlead_hub_writer_batch_size_count", &[]).unwrap() >= 4.0);
     assert!(value(&scrape, "smartlead_hub_wal_fsync_seconds_count", &[]).unwrap() >= 1.0);
     assert!(value(&scrape, "smartlead_hub_writer_queue_depth", &[]).is_some());
+    // The stored event was projected (the reads above waited for it): one projection timed
+    // from the event's storing, nothing left pending.
+    assert!(value(&scrape, "smartlead_hub_projection_lag_seconds_count", &[]).unwrap() >= 1.0);
+    assert!(value(&scrape, "smartlead_hub_projection_lag_seconds_sum", &[]).unwrap() < 60.0);
+    assert_eq!(
+        value(&scrape, "smartlead_hub_projection_pending_events", &[]),
+        Some(0.0)
+    );
     assert_eq!(
         value(&scrape, "smartlead_hub_held_deliveries", &[]),
         Some(1.0)

@@ -478,6 +478,24 @@ mod read_paths {
         uses_an_index_without_scanning(&plan, "COVERING INDEX idx_email_events_lead_timestamp");
     }
 
+    /// The next seq is read for every stored event and the projector scans from its watermark:
+    /// both off the partial seq index, never a walk of the table.
+    #[test]
+    fn the_seq_lookups_read_only_the_seq_index() {
+        let (_dir, conn) = migrated_db();
+        seed_rows(&conn);
+        for plan in smartlead_hub::storage::sqlite::projection::seq_plans(&conn).unwrap() {
+            assert!(
+                plan.iter().any(|l| l.contains("idx_email_events_seq")),
+                "{plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|l| l.starts_with("SCAN email_events")),
+                "{plan:?}"
+            );
+        }
+    }
+
     #[test]
     fn lead_timelines_event_search_and_lead_lists_are_index_range_scans() {
         let (_dir, conn) = migrated_db();

@@ -17,7 +17,7 @@ use super::session::{Session, StatementCache};
 use super::StorageError;
 use crate::domain::UtcTimestamp;
 use crate::storage::location::PostgresUrl;
-use crate::storage::projection::{INTERVAL, MAX_EVENTS};
+use crate::storage::projection::INTERVAL;
 use crate::storage::StorageMetrics;
 
 enum Wake {
@@ -33,7 +33,11 @@ pub struct Projector {
 }
 
 impl Projector {
-    pub fn start(url: &PostgresUrl, metrics: StorageMetrics) -> Result<Self, StorageError> {
+    pub fn start(
+        url: &PostgresUrl,
+        batch: usize,
+        metrics: StorageMetrics,
+    ) -> Result<Self, StorageError> {
         let mut client = connect(url)?;
         let (watermark, receiver) = watch::channel(projection::watermark(&mut client)?);
         let (wake, woken) = mpsc::sync_channel(1);
@@ -41,6 +45,7 @@ impl Projector {
             url: url.clone(),
             client: Some(client),
             cache: StatementCache::default(),
+            batch: batch.max(1),
             watermark,
             metrics,
         };
@@ -95,6 +100,8 @@ struct Turn {
     url: PostgresUrl,
     client: Option<Client>,
     cache: StatementCache,
+    /// The most events one projection applies.
+    batch: usize,
     watermark: watch::Sender<i64>,
     metrics: StorageMetrics,
 }
@@ -105,7 +112,7 @@ impl Turn {
         loop {
             let started = Instant::now();
             match self.run() {
-                Ok(done) if done.events >= MAX_EVENTS => continue,
+                Ok(done) if done.events >= self.batch => continue,
                 Ok(done) => {
                     if done.events > 0 {
                         tracing::debug!(
@@ -137,7 +144,7 @@ impl Turn {
         let mut tx = client.transaction()?;
         let done = {
             let mut db = Session::new(&mut tx, &mut self.cache);
-            projection::project(&mut db, MAX_EVENTS, false)?
+            projection::project(&mut db, self.batch, false)?
         };
         tx.commit()?;
         if let Some(oldest) = done.oldest_received {

@@ -54,7 +54,12 @@ impl PostgresStore {
                         settings.writer,
                         settings.metrics.clone(),
                     )?;
-                    Ok((writers, Projector::start(url, settings.metrics.clone())?))
+                    let projector = Projector::start(
+                        url,
+                        settings.writer.projection_batch,
+                        settings.metrics.clone(),
+                    )?;
+                    Ok((writers, projector))
                 })
                 .join()
                 .unwrap_or(Err(StorageError::Panicked))

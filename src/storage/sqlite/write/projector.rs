@@ -12,20 +12,26 @@ use tokio::sync::watch;
 use super::fault::Faults;
 use super::{projection, StorageError};
 use crate::domain::UtcTimestamp;
-use crate::storage::projection::{INTERVAL, MAX_EVENTS};
+use crate::storage::projection::INTERVAL;
 use crate::storage::StorageMetrics;
 
 pub(super) struct Projector {
     last: Instant,
+    batch: usize,
     watermark: watch::Sender<i64>,
     metrics: StorageMetrics,
 }
 
 impl Projector {
-    pub(super) fn new(conn: &Connection, metrics: StorageMetrics) -> Result<Self, StorageError> {
+    pub(super) fn new(
+        conn: &Connection,
+        batch: usize,
+        metrics: StorageMetrics,
+    ) -> Result<Self, StorageError> {
         let (watermark, _) = watch::channel(projection::watermark(conn)?);
         Ok(Self {
             last: Instant::now(),
+            batch,
             watermark,
             metrics,
         })
@@ -47,7 +53,7 @@ impl Projector {
         self.last = started;
         match self.project(conn) {
             Ok(done) => {
-                if done.events >= MAX_EVENTS {
+                if done.events >= self.batch {
                     self.last = started.checked_sub(INTERVAL).unwrap_or(started);
                 }
                 if done.events > 0 {
@@ -86,7 +92,7 @@ impl Projector {
 
     fn project(&mut self, conn: &Connection) -> Result<projection::Projected, StorageError> {
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let done = projection::project(conn, MAX_EVENTS)?;
+        let done = projection::project(conn, self.batch)?;
         conn.execute_batch("COMMIT")?;
         if let Some(oldest) = done.oldest_received {
             let lag = (UtcTimestamp::now().millis() - oldest.millis()).max(0) as f64 / 1000.0;

@@ -44,6 +44,8 @@ pub struct WriterSettings {
     /// WAL length (pages) past which the background checkpointer has the writer rewind it;
     /// this bounds the `-wal` file to roughly this many pages plus one checkpoint round's.
     pub wal_rewind_pages: u32,
+    /// The most events one projection applies.
+    pub projection_batch: usize,
 }
 
 impl Default for WriterSettings {
@@ -53,6 +55,7 @@ impl Default for WriterSettings {
             max_batch: 512,
             busy_timeout: super::DEFAULT_BUSY_TIMEOUT,
             wal_rewind_pages: 32_768,
+            projection_batch: crate::storage::projection::MAX_EVENTS,
         }
     }
 }
@@ -138,7 +141,7 @@ impl Writer {
         let synced = files.clone();
         let fsync_seconds = metrics.fsync_seconds.clone();
         let syncer = Syncer::start(move || durable(&synced), faults.clone(), fsync_seconds)?;
-        let projector = Projector::new(&conn, metrics.clone())?;
+        let projector = Projector::new(&conn, settings.projection_batch.max(1), metrics.clone())?;
         let watermark = projector.watermark();
         start_clock(queue.downgrade())?;
         let writer = Thread {
