@@ -102,9 +102,10 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_READ_CONNECTIONS", default_value_t = 4)]
     pub read_connections: u32,
 
-    /// The most events one projection applies to the analytics and the leads' activity (a
-    /// backlog, after a restart or an import, is worked off in transactions of this size).
-    #[arg(long, env = "SMARTLEAD_HUB_PROJECTION_BATCH", default_value_t = 20_000)]
+    /// The most events one projection transaction applies to the analytics and the leads'
+    /// activity. On SQLite it runs on the writer's thread between batches, so this bounds the
+    /// pause it adds to an acknowledgement; a backlog is worked off in several.
+    #[arg(long, env = "SMARTLEAD_HUB_PROJECTION_BATCH", default_value_t = crate::storage::projection::DEFAULT_BATCH)]
     pub projection_batch: usize,
 
     /// PostgreSQL only: writer connections, each committing its own batches; a tenant's writes

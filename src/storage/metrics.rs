@@ -35,8 +35,11 @@ impl Default for StorageMetrics {
             fsync_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
             checkpoint_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
             held_dropped: Counter::default(),
-            // 1 ms … ~65 s.
-            projection_lag_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 17)),
+            // Fine around the interval (200 ms) and the lag targets (250 ms, 1 s).
+            projection_lag_seconds: Histogram::new([
+                0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.225, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0,
+                10.0, 30.0, 60.0,
+            ]),
             projection_pending: Gauge::default(),
         }
     }

@@ -26,8 +26,12 @@ use crate::storage::StorageError;
 /// projection's length.
 pub const INTERVAL: Duration = Duration::from_millis(200);
 
-/// The most events one projection applies, so that a backlog (after a restart, or a bulk import)
-/// is worked off in transactions of bounded length; the next one follows at once.
+/// The service's default for the most events one projection applies (`--projection-batch`): on
+/// SQLite a projection holds up the writer's batches while it runs, so it is kept to a few ms.
+pub const DEFAULT_BATCH: usize = 64;
+
+/// The most events one projection of the CLI's applies (nothing waits behind it), so that a
+/// backlog is worked off in transactions of bounded length.
 pub const MAX_EVENTS: usize = 20_000;
 
 /// How long a read with `min_event` waits for the projector before it is refused (503).
@@ -212,5 +216,93 @@ fn earlier(a: Option<String>, b: Option<String>) -> Option<String> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::rollup_counts::Drained;
+
+    fn event(seq: i64, lead: &str, event_type: EventType, at: &str) -> PendingEvent {
+        PendingEvent {
+            seq,
+            user: UserId::from_uuid(uuid::Uuid::nil()),
+            lead: Some(lead.to_owned()),
+            campaign: CampaignId::parse("42").unwrap(),
+            event_type,
+            at: UtcTimestamp::parse(at).unwrap(),
+            step: 1,
+            received_at: UtcTimestamp::parse("2026-03-02T12:00:00Z").unwrap(),
+        }
+    }
+
+    /// The earliest of each metric among `projected` (what a backend's lookup answers).
+    fn lookup(projected: &[PendingEvent], event: &PendingEvent, lead: &str) -> Vec<Earliest> {
+        metrics(event.event_type)
+            .map(|metric| {
+                let times = projected
+                    .iter()
+                    .filter(|e| e.lead.as_deref() == Some(lead))
+                    .filter(|e| metrics(e.event_type).any(|m| m == metric))
+                    .map(|e| e.at.to_string());
+                let first = times.min();
+                Earliest {
+                    metric,
+                    in_campaign: first.clone(),
+                    user_wide: first,
+                }
+            })
+            .collect()
+    }
+
+    fn rows(mut drained: Drained) -> Vec<(String, String, i64, i64)> {
+        let mut hourly: Vec<_> = drained
+            .hourly
+            .drain(..)
+            .map(|r| {
+                (
+                    format!("{}/{}", r.scope.1, r.scope.2),
+                    r.hour,
+                    r.events,
+                    r.new_leads,
+                )
+            })
+            .collect();
+        hourly.sort();
+        hourly
+    }
+
+    /// One projection of a batch writes what projecting its events one at a time writes: the
+    /// overlay stands in for the batch's own events, which the lookup does not see yet.
+    #[test]
+    fn a_batch_counts_as_its_events_one_by_one() {
+        let events = [
+            event(1, "a", EventType::Opened, "2026-03-02T10:15:00Z"),
+            event(2, "a", EventType::Opened, "2026-03-02T09:05:00Z"),
+            event(3, "b", EventType::Opened, "2026-03-02T09:30:00Z"),
+            event(4, "a", EventType::FollowUpOpened, "2026-03-02T08:59:00Z"),
+            event(5, "a", EventType::Opened, "2026-03-02T09:05:00Z"),
+        ];
+        let batch = fold(&events, |e, lead| Ok(lookup(&[], e, lead))).unwrap();
+
+        let mut one_by_one = PendingCounts::default();
+        for (i, single) in events.iter().enumerate() {
+            let done = fold(std::slice::from_ref(single), |e, lead| {
+                Ok(lookup(&events[..i], e, lead))
+            })
+            .unwrap();
+            one_by_one.merge(done.counts);
+        }
+        let mut batch_counts = batch.counts;
+        assert_eq!(rows(batch_counts.drain()), rows(one_by_one.drain()));
+        assert_eq!(batch.through, 5);
+        assert_eq!(batch.events, 5);
+        // The lead's newest activity: the 10:15 open.
+        let latest = &batch.activity[&(uuid::Uuid::nil().to_string(), "a".to_owned())];
+        assert_eq!(
+            (latest.at.as_str(), latest.event_type),
+            ("2026-03-02T10:15:00.000Z", "email_opened")
+        );
     }
 }

@@ -15,6 +15,17 @@ use crate::domain::UtcTimestamp;
 use crate::storage::projection::INTERVAL;
 use crate::storage::StorageMetrics;
 
+/// How a projection turn ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Turn {
+    /// Nothing more pending (as far as it saw).
+    Done,
+    /// It was full: more is pending.
+    More,
+    /// Not committed; retried from the watermark.
+    Failed,
+}
+
 pub(super) struct Projector {
     last: Instant,
     batch: usize,
@@ -46,16 +57,15 @@ impl Projector {
         self.last.elapsed() >= INTERVAL
     }
 
-    /// One projection transaction; false when it failed. A full one leaves the projector due:
-    /// the backlog goes on at once, between the batches.
-    pub(super) fn run(&mut self, conn: &Connection, faults: &Faults) -> bool {
+    /// One projection transaction of at most `batch` events. It runs between the writer's
+    /// batches and holds them up while it runs, so `batch` bounds the pause it adds to an
+    /// acknowledgement: a backlog is worked off in several, the batches queued meanwhile going
+    /// in between (the caller asks for the next one at the back of its queue).
+    pub(super) fn run(&mut self, conn: &Connection, faults: &Faults) -> Turn {
         let started = Instant::now();
         self.last = started;
         match self.project(conn) {
             Ok(done) => {
-                if done.events >= self.batch {
-                    self.last = started.checked_sub(INTERVAL).unwrap_or(started);
-                }
                 if done.events > 0 {
                     tracing::debug!(
                         events = done.events,
@@ -64,7 +74,14 @@ impl Projector {
                         "projected"
                     );
                 }
-                true
+                if done.events >= self.batch {
+                    // Due again after the next batch, whether or not the queue had room for
+                    // the request to come back.
+                    self.last = started.checked_sub(INTERVAL).unwrap_or(started);
+                    Turn::More
+                } else {
+                    Turn::Done
+                }
             }
             Err(err) => {
                 tracing::error!(error = %err, "projection not committed; it is retried from the watermark");
@@ -74,14 +91,14 @@ impl Projector {
                 if let Some(fault) = err.fault() {
                     faults.raise(fault);
                 }
-                false
+                Turn::Failed
             }
         }
     }
 
     /// Projects everything pending (at shutdown).
     pub(super) fn catch_up(&mut self, conn: &Connection, faults: &Faults) {
-        while self.run(conn, faults) {
+        while self.run(conn, faults) != Turn::Failed {
             let behind =
                 projection::latest_seq(conn).map(|latest| latest > *self.watermark.borrow());
             if !matches!(behind, Ok(true)) {

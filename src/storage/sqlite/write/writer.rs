@@ -23,7 +23,7 @@ use super::checkpointer::{finish_for_rewind, Checkpointer};
 use super::fault::{Faults, FileChange, StorageFault};
 use super::files::DatabaseFiles;
 use super::job::{Job, PendingWrite};
-use super::projector::Projector;
+use super::projector::{Projector, Turn};
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
 use crate::storage::StorageMetrics;
@@ -55,7 +55,7 @@ impl Default for WriterSettings {
             max_batch: 512,
             busy_timeout: super::DEFAULT_BUSY_TIMEOUT,
             wal_rewind_pages: 32_768,
-            projection_batch: crate::storage::projection::MAX_EVENTS,
+            projection_batch: crate::storage::projection::DEFAULT_BATCH,
         }
     }
 }
@@ -150,6 +150,7 @@ impl Writer {
             checkpointer,
             syncer,
             projector,
+            queue: queue.downgrade(),
             files,
             faults: faults.clone(),
             metrics,
@@ -238,6 +239,8 @@ struct Thread {
     checkpointer: Checkpointer,
     syncer: Syncer,
     projector: Projector,
+    /// Its own queue, to come back to a backlog after the batches queued meanwhile.
+    queue: mpsc::WeakSender<Message>,
     files: DatabaseFiles,
     faults: Faults,
     metrics: StorageMetrics,
@@ -285,8 +288,13 @@ impl Thread {
                 self.metrics.queue_depth.set(queued as i64);
                 commit_batch(&self.conn, &mut batch, queued, &self.syncer, &self.faults);
             }
-            if wanted || self.projector.due() {
-                let _ = self.projector.run(&self.conn, &self.faults);
+            if (wanted || self.projector.due())
+                && self.projector.run(&self.conn, &self.faults) == Turn::More
+            {
+                // The rest of the backlog after whatever is queued now.
+                if let Some(queue) = self.queue.upgrade() {
+                    let _ = queue.try_send(Message::Project);
+                }
             }
             if self.checkpointer.rewind_wanted() {
                 finish_for_rewind(&self.conn);
