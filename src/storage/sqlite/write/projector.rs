@@ -121,3 +121,18 @@ impl Projector {
         Ok(done)
     }
 }
+
+/// The projector's clock: calls `tick` every interval until it answers false (the writer has
+/// stopped).
+pub(super) fn start_clock(tick: impl Fn() -> bool + Send + 'static) -> Result<(), StorageError> {
+    std::thread::Builder::new()
+        .name("projector-clock".into())
+        .spawn(move || loop {
+            std::thread::sleep(INTERVAL);
+            if !tick() {
+                return;
+            }
+        })
+        .map(drop)
+        .map_err(StorageError::File)
+}

@@ -23,7 +23,7 @@ use super::checkpointer::{finish_for_rewind, Checkpointer};
 use super::fault::{Faults, FileChange, StorageFault};
 use super::files::DatabaseFiles;
 use super::job::{Job, PendingWrite};
-use super::projector::{Projector, Turn};
+use super::projector::{start_clock, Projector, Turn};
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
 use crate::storage::StorageMetrics;
@@ -143,7 +143,17 @@ impl Writer {
         let syncer = Syncer::start(move || durable(&synced), faults.clone(), fsync_seconds)?;
         let projector = Projector::new(&conn, settings.projection_batch.max(1), metrics.clone())?;
         let watermark = projector.watermark();
-        start_clock(queue.downgrade())?;
+        // Weak, so that the clock stops once the writer's queue closes. A full queue needs no
+        // tick: the writer looks after every batch.
+        let clock = queue.downgrade();
+        start_clock(move || {
+            clock.upgrade().is_some_and(|queue| {
+                !matches!(
+                    queue.try_send(Message::Tick),
+                    Err(mpsc::error::TrySendError::Closed(_))
+                )
+            })
+        })?;
         let writer = Thread {
             conn,
             max_batch: settings.max_batch.max(1),
@@ -322,23 +332,6 @@ impl Thread {
         }
         tracing::debug!("writer stopped");
     }
-}
-
-/// The projector's clock: a tick every interval while the writer runs. Weak, so that it stops
-/// once the writer's queue closes.
-fn start_clock(queue: mpsc::WeakSender<Message>) -> Result<(), StorageError> {
-    std::thread::Builder::new()
-        .name("projector-clock".into())
-        .spawn(move || loop {
-            std::thread::sleep(crate::storage::projection::INTERVAL);
-            let Some(queue) = queue.upgrade() else { return };
-            // A full queue needs no tick: the writer checks after every batch.
-            if let Err(mpsc::error::TrySendError::Closed(_)) = queue.try_send(Message::Tick) {
-                return;
-            }
-        })
-        .map(drop)
-        .map_err(StorageError::File)
 }
 
 /// What the writer does once, when it first sees a fault: with nothing being written any more,
