@@ -7,7 +7,8 @@
 //!     committed equal the `stored`/`kept` answers,
 //!  5. optionally the same against a database pre-filled with --prefill events, or against a
 //!     kept one (--prefilled-db; with --orgs 1 all load goes to its busiest tenant),
-//!  6. the server's peak RSS.
+//!  6. the server's peak RSS,
+//!  7. with --naive, a naive port of the service on the same load (examples/common/naive_port.rs).
 //!
 //! `--rate N` offers a fixed N requests/s instead (latency measured from each request's
 //! scheduled time, so a stall is not hidden).
@@ -68,15 +69,27 @@ struct Args {
     /// The smartlead-hub binary to measure.
     #[arg(long, default_value = "target/release/smartlead-hub")]
     hub: PathBuf,
+    /// Also measure the naive port (examples/common/naive_port.rs: the seed's schema, one
+    /// `synchronous=FULL` transaction per webhook) on the same load, and the ratio.
+    #[arg(long)]
+    naive: bool,
     /// Internal: run the no-op endpoint on this port.
     #[arg(long, hide = true)]
     serve_noop: Option<u16>,
+    /// Internal: run the naive port on this port, over a new file at --naive-db.
+    #[arg(long, hide = true)]
+    serve_naive: Option<u16>,
+    #[arg(long, hide = true)]
+    naive_db: Option<PathBuf>,
 }
 
 fn main() {
     let args = Args::parse();
     if let Some(port) = args.serve_noop {
         return serve_noop(port);
+    }
+    if let (Some(port), Some(db)) = (args.serve_naive, &args.naive_db) {
+        return common::naive_port::serve(port, db, args.orgs.max(1), secret);
     }
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smartlead");
     // Stats ids unique to this run, so a re-run against a kept database stores new events
@@ -124,6 +137,46 @@ fn main() {
     );
     verify(&empty);
     report_writes(&empty);
+
+    // The naive port on the same load.
+    if args.naive {
+        let port = free_port();
+        let db = dir.path().join("naive.db");
+        let mut naive = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--serve-naive",
+                &port.to_string(),
+                "--orgs",
+                &args.orgs.max(1).to_string(),
+            ])
+            .arg("--naive-db")
+            .arg(&db)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port);
+        let result = drive(&args, port, &bodies, "/api/webhooks/smartlead");
+        let rss = peak_rss_mib(naive.id());
+        let written = written_bytes(naive.id());
+        naive.kill().ok();
+        naive.wait().ok();
+        report(
+            "naive port (seed schema, one synchronous=FULL transaction per webhook)",
+            &result,
+            Some(ceiling.rate()),
+            rss,
+        );
+        if let (Some(bytes), stored @ 1..) = (written, result.stored) {
+            println!(
+                "  writes: {:.1} KiB per stored event",
+                bytes as f64 / 1024.0 / stored as f64
+            );
+        }
+        println!(
+            "smartlead-hub / naive port acknowledged events/s: {:.2}",
+            empty.result.rate() / result.rate()
+        );
+    }
 
     // The same load against the service on PostgreSQL.
     if let Some(db @ Database::Postgres(_)) = &args.postgres {

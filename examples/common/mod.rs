@@ -13,6 +13,7 @@ use smartlead_hub::domain::{EmailEvent, SmartleadEvent};
 use smartlead_hub::storage::records::{NewUser, SmartleadCredentials};
 use smartlead_hub::storage::{Admin, Database};
 
+pub mod naive_port;
 pub mod postgres_db;
 pub mod projection_lag;
 pub mod sqlite_file;

@@ -8,7 +8,8 @@ CREATE SEQUENCE email_events_seq AS bigint;
 ALTER TABLE email_events ADD COLUMN seq bigint;
 
 CREATE TABLE projection_queue (
-    user_id uuid NOT NULL,
+    -- A removed user's queued events go with it (its rollups do too).
+    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     seq bigint NOT NULL,
     lead_id uuid,
     campaign_id text COLLATE "C" NOT NULL,

@@ -108,6 +108,14 @@ impl Projector {
     }
 
     fn project(&mut self, conn: &Connection) -> Result<projection::Projected, StorageError> {
+        // Idle, nothing is pending: no write transaction (outside tools meet no write lock).
+        let through = *self.watermark.borrow();
+        if projection::latest_seq(conn)? <= through && projection::watermark(conn)? == through {
+            return Ok(projection::Projected {
+                through,
+                ..projection::Projected::default()
+            });
+        }
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let done = projection::project(conn, self.batch)?;
         conn.execute_batch("COMMIT")?;
