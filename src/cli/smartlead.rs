@@ -128,6 +128,9 @@ pub fn run(args: SmartleadArgs) -> CliResult {
             json,
         } => {
             let user: UserId = user.parse()?;
+            // The hub's side is read from the rollups: every stored event goes into them first,
+            // so that events the projector has not reached yet are not reported as missing.
+            admin.catch_up_projection()?;
             let chosen = campaigns
                 .iter()
                 .map(|id| CampaignId::parse(id))

@@ -13,7 +13,7 @@ use crate::reconcile::check::compare;
 use crate::reconcile::client::{ClientError, SmartleadClient};
 use crate::reconcile::statistics::Pager;
 use crate::smartlead::rest::{Campaign, CampaignAnalytics, StatisticsRow};
-use crate::storage::records::BackfillOutcome;
+use crate::storage::records::{AwaitedWatermark, BackfillOutcome};
 use crate::storage::Store;
 
 /// What the background reconciliation does.
@@ -67,6 +67,19 @@ async fn check_user(
     backfill: bool,
 ) -> Result<(), String> {
     let (mut client, remote) = blocking(client, remote_counters).await?;
+    // The local side is read from the rollups: the projector first reaches every event stored
+    // so far, so that an event it has not applied yet is not taken for one Smartlead lost.
+    let latest = store.latest_seq().await.map_err(|e| e.to_string())?;
+    match store
+        .await_watermark(latest, crate::storage::projection::WAIT_LIMIT)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        AwaitedWatermark::Reached(_) | AwaitedWatermark::Unissued(_) => {}
+        AwaitedWatermark::Behind(as_of) => {
+            return Err(format!("the analytics are behind the events (at seq {as_of} of {latest}); compared next time"));
+        }
+    }
     for (campaign, analytics) in remote {
         let local = store
             .metrics(user, Some(campaign.clone()), None)

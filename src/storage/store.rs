@@ -99,6 +99,11 @@ impl Store {
         on_backend!(&self.0, store => store.watermark().await)
     }
 
+    /// The highest seq given out so far: `await_watermark` of it waits for everything stored.
+    pub async fn latest_seq(&self) -> Result<i64, StorageError> {
+        on_backend!(&self.0, store => store.latest_seq().await)
+    }
+
     /// Waits (up to `limit`) until the watermark reaches `min_event`, asking the projector to
     /// run now rather than at its next tick.
     pub async fn await_watermark(

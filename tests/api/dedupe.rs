@@ -10,10 +10,12 @@ on_both_backends! {
     async fn a_redelivery_is_a_duplicate_and_leaves_the_lead_alone(backend: Backend) {
         let app = spawn_app_on(backend).await;
         let first = app.deliver("05_email_open_seq1.json").await;
+        app.projected().await;
         let lead_before = app.rows("SELECT updated_at, last_event_timestamp FROM leads", &[]);
         let again = app
             .deliver("28_email_open_seq1_retry_duplicate_of_05.json")
             .await;
+        app.projected().await;
         assert_eq!(again.status, StatusCode::OK);
         assert_eq!(again.body["status"], "duplicate");
         assert_eq!(again.body["event_id"], first.body["event_id"]);

@@ -227,6 +227,7 @@ on_both_backends! {
         assert!(!ok, "the gap went unnoticed:\n{out}");
 
         // A dry run says what it would do and stores nothing.
+        app.projected().await;
         let before = counts(&app);
         let (ok, out, err) = hub(
             &app,

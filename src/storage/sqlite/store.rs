@@ -114,6 +114,10 @@ impl SqliteStore {
         self.read(projection::watermark).await
     }
 
+    pub async fn latest_seq(&self) -> Result<i64, StorageError> {
+        self.read(projection::latest_seq).await
+    }
+
     /// Waits until the watermark reaches `min_event` (see `storage::projection`).
     pub async fn await_watermark(
         &self,
