@@ -79,8 +79,8 @@ pub enum IngestOutcome {
     /// A new email event was stored. `seq`: its place in commit order, which reads can wait
     /// for (`min_event`) to see it in the analytics.
     Stored { event_id: String, seq: i64 },
-    /// The same event was stored before; nothing changed. `seq` is the stored event's (0 for
-    /// an event stored before events had one: projected long ago).
+    /// The same event was stored before; nothing changed. `seq` is the stored event's; 0 when
+    /// there is nothing to wait for (a kept event, or one stored before events were numbered).
     Duplicate { event_id: String, seq: i64 },
     /// A non-email Smartlead event was kept in `smartlead_events`.
     Kept { event_id: String },

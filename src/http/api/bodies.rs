@@ -245,8 +245,8 @@ pub enum DeliveryAnswer {
     /// A new email event, committed to disk. `seq` is its place in commit order: a read with
     /// `min_event=<seq>` waits until the analytics include it.
     Stored { event_id: String, seq: i64 },
-    /// This event was stored before; nothing changed. `seq` is the stored event's (0: stored
-    /// before events were numbered, long included in the analytics).
+    /// This event was stored before; nothing changed. `seq` is the stored event's; 0 when there
+    /// is nothing to wait for (a kept event, or one stored before events were numbered).
     Duplicate { event_id: String, seq: i64 },
     /// A non-email Smartlead event, committed to disk.
     Kept { event_id: String },
