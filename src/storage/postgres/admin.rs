@@ -50,6 +50,7 @@ impl PostgresAdmin {
             let mut tx = client.transaction()?;
             let value = {
                 let mut db = Session::new(&mut tx, cache);
+                projection::take_turn(&mut db)?;
                 let value = work(&mut db)?;
                 // What the work stored is projected before the COMMIT, as the SQLite CLI does.
                 projection::catch_up(&mut db)?;

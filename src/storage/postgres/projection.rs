@@ -58,6 +58,14 @@ pub fn progress(db: &mut impl Sql) -> Result<(i64, i64), StorageError> {
     Ok((watermark(db)?, queued))
 }
 
+/// Takes the projector's turn for the rest of the caller's transaction, waiting for another
+/// process's to end. The CLI takes it before its own writes, so that a service's projector never
+/// waits on rows the CLI holds while the CLI waits for the turn.
+pub fn take_turn(db: &mut impl Sql) -> Result<(), StorageError> {
+    db.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
+    Ok(())
+}
+
 /// Projects up to `limit` queued events in the caller's transaction. `wait`: wait for another
 /// projector's turn to end (the CLI) rather than skip this one (the service's clock).
 pub fn project(
@@ -66,7 +74,7 @@ pub fn project(
     wait: bool,
 ) -> Result<Projected, StorageError> {
     let locked: bool = if wait {
-        db.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
+        take_turn(db)?;
         true
     } else {
         db.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&LOCK_KEY])?

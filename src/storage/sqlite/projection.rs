@@ -45,11 +45,11 @@ pub struct Projected {
 
 /// Projects up to `limit` events above the watermark, in the caller's write transaction.
 pub fn project(conn: &Connection, limit: usize) -> Result<Projected, StorageError> {
-    let through = watermark(conn)?;
-    let pending = pending(conn, through, limit)?;
+    let from = watermark(conn)?;
+    let pending = pending(conn, from, limit)?;
     if pending.is_empty() {
         return Ok(Projected {
-            through,
+            through: from,
             ..Projected::default()
         });
     }
@@ -60,7 +60,7 @@ pub fn project(conn: &Connection, limit: usize) -> Result<Projected, StorageErro
         events,
         oldest_received,
     } = fold(&pending, |event, lead| {
-        earliest_projected(conn, lead, &event.campaign, event.event_type, through)
+        earliest_projected(conn, lead, &event.campaign, event.event_type, from)
     })?;
     rollups::flush(&mut counts, conn)?;
     let now = UtcTimestamp::now().to_string();
