@@ -208,3 +208,68 @@ fn derived(db: &Database) -> Vec<Vec<Cell>> {
     }
     all
 }
+
+/// PostgreSQL: another process holds the projector's turn (its advisory lock), so nothing is
+/// projected. A read waiting for its own write gets a 503 `projection_behind` naming both numbers
+/// after the wait's limit, never an answer without the event; once the turn is free, the same read
+/// answers with it.
+#[actix_web::test]
+async fn a_read_waiting_for_a_projector_that_cannot_run_is_a_503_not_a_short_answer() {
+    if !crate::backends::postgres_available(
+        "projection::a_read_waiting_for_a_projector_that_cannot_run_is_a_503_not_a_short_answer",
+    ) {
+        return;
+    }
+    let app = spawn_app_on(crate::backends::Backend::Postgres).await;
+    let token = app.token_for(app.user_id);
+    let Database::Postgres(url) = app.db.clone() else {
+        unreachable!()
+    };
+    // The projector's advisory lock key (storage/postgres/projection.rs), held by a session of
+    // the test's own on a thread of its own until told to let go.
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(url.expose(), postgres::NoTls).unwrap();
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&0x5348_5052_4f4a_4543_i64])
+            .unwrap();
+        held_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    held_rx.recv().unwrap();
+
+    let stored = app.deliver("05_email_open_seq1.json").await;
+    let seq = stored.body["seq"].as_i64().unwrap();
+    let started = std::time::Instant::now();
+    // The wait outlasts the default client's 5 s timeout.
+    let patient = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let request = patient
+        .get(format!("{}/api/stats?min_event={seq}", app.address))
+        .bearer_auth(&token);
+    let behind = crate::helpers::answer(request.send().await.unwrap()).await;
+    assert_eq!(
+        behind.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        behind.body
+    );
+    assert_eq!(behind.error_code(), "projection_behind");
+    assert!(behind.headers.contains_key("retry-after"));
+    let message = behind.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&seq.to_string()), "{message}");
+    assert!(started.elapsed() >= Duration::from_secs(9), "it did wait");
+    // Without min_event the answer comes at once and says what it includes: not the event.
+    let now = app.get_as_is(&token, "/api/stats").await;
+    assert!(now.body["as_of"].as_i64().unwrap() < seq, "{}", now.body);
+
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    let answer = app
+        .get_as_is(&token, &format!("/api/stats?min_event={seq}"))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["stats"]["headline"]["opened"]["events"], 1);
+}
