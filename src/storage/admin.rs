@@ -142,7 +142,7 @@ impl Admin {
     }
 
     /// Stores `events` in one transaction, as one writer batch does (the same ingest as a
-    /// webhook delivery, counts written once before the COMMIT), without the fsync wait.
+    /// webhook delivery), projects them before the COMMIT, without the fsync wait.
     pub fn ingest_batch(
         &mut self,
         events: &[(UserId, OrgId, SmartleadEvent)],

@@ -120,16 +120,15 @@ pub fn fold(
                         (event.campaign.as_str(), metric.in_campaign),
                         (ALL_CAMPAIGNS, metric.user_wide),
                     ] {
-                        let seen = overlay.entry((lead.clone(), scope.to_owned(), metric.metric));
-                        let seen = seen.or_default();
-                        let previous =
-                            earlier(previous, Some(seen.clone()).filter(|s| !s.is_empty()));
+                        let key = (lead.clone(), scope.to_owned(), metric.metric);
+                        let previous = earlier(previous, overlay.get(&key).cloned());
                         projection.counts.record(
                             (user.clone(), scope.to_owned(), metric.metric),
                             &instant,
                             previous.as_deref(),
                         )?;
-                        if seen.is_empty() || at < *seen {
+                        let seen = overlay.entry(key).or_insert_with(|| at.clone());
+                        if at < *seen {
                             *seen = at.clone();
                         }
                     }

@@ -1,11 +1,11 @@
 //! The rollup arithmetic, the same for every backend: which rows an event counts towards, how a
 //! lead's first time in a metric moves when an earlier event arrives late, and the counts summed
-//! in memory so that a backend writes each row once per batch, just before the COMMIT. Most
-//! events of a writer batch share the user-wide rows of the current hour and day; summed first,
-//! those cost one upsert per batch instead of one per event.
+//! in memory so that a backend writes each row once per projection (`storage/projection.rs`,
+//! which folds the events into these). Most events of a projection share the user-wide rows of
+//! the current hour and day; summed first, those cost one upsert per projection, not per event.
 //!
-//! A backend supplies what only it can read (a lead's earliest stored event of each metric) and
-//! writes what [`PendingCounts::drain`] hands it.
+//! A backend supplies what only it can read (a lead's earliest projected event of each metric)
+//! and writes what [`PendingCounts::drain`] hands it.
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
@@ -97,8 +97,7 @@ impl TotalCounts {
     }
 }
 
-/// Counts not yet in the rollup tables. Each writer job fills its own, merged into the batch's
-/// only if the job's savepoint is released, so a rolled-back job leaves no count behind.
+/// Counts not yet in the rollup tables: what one projection adds, written in its transaction.
 #[derive(Debug, Default)]
 pub struct PendingCounts {
     hourly: BTreeMap<(Scope, String), HourCounts>,

@@ -89,8 +89,8 @@ impl<T: Send, F: Work<T>> Job for PendingWrite<T, F> {
 }
 
 /// The process's writers: one connection each, a tenant's writes always on the same one, so
-/// that two writers never meet on one tenant's leads or rollup rows (the user-wide rows every
-/// event of a tenant counts towards).
+/// that two writers of this process never race for one tenant's new leads or dedupe keys (the
+/// rollups are the projector's).
 #[derive(Clone)]
 pub struct Writers(Vec<Writer>);
 
@@ -294,8 +294,9 @@ impl Thread {
     }
 }
 
-/// A writer's connection: a lead or rollup row locked by another session past `lock_timeout`
-/// fails the batch (a 503: Smartlead retries) instead of stalling every delivery behind it.
+/// A writer's connection: a row locked by another session (a lead's category, a backfilled
+/// event being claimed) past `lock_timeout` fails the batch (a 503: Smartlead retries) instead
+/// of stalling every delivery behind it.
 fn connect_writer(
     url: &PostgresUrl,
     lock_timeout: std::time::Duration,

@@ -1,6 +1,7 @@
 //! The write pipeline: one writer thread commits batches (group commit), a syncer thread makes
 //! each batch durable before its callers are answered, and a checkpointer copies the WAL into
-//! the database file off that path. The job they pass along is in `job`.
+//! the database file off that path. Between batches the writer thread also runs the projector's
+//! turns (`projector`). The job they pass along is in `job`.
 
 mod checkpointer;
 mod job;
