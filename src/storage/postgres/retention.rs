@@ -45,18 +45,26 @@ pub fn prune_step(
     };
     let rows = client.query(
         &format!(
-            "SELECT {column}, id, octet_length(event_data::text), event_data = '{PRUNED_PAYLOAD}'::jsonb
+            // What a row frees: its payload's text less the marker's, both as JSONB prints them.
+            "SELECT {column}, id,
+                    octet_length(event_data::text) - octet_length('{PRUNED_PAYLOAD}'::jsonb::text),
+                    event_data = '{PRUNED_PAYLOAD}'::jsonb
              FROM {table}
              WHERE user_id = $1 AND {column} < $2 AND ({column}, id) > ($3, $4)
              ORDER BY {column}, id LIMIT $5"
         ),
-        &[&user, &before.as_datetime(), &after_at, &after_id, &(limit as i64)],
+        &[
+            &user,
+            &before.as_datetime(),
+            &after_at,
+            &after_id,
+            &(limit as i64),
+        ],
     )?;
-    let marker = PRUNED_PAYLOAD.len() as i32;
     let mut step = PruneStep::default();
     for row in &rows {
-        let (bytes, pruned): (i32, bool) = (row.get(2), row.get(3));
-        if pruned || bytes <= marker {
+        let (freed, pruned): (i32, bool) = (row.get(2), row.get(3));
+        if pruned || freed <= 0 {
             continue;
         }
         let row_id: uuid::Uuid = row.get(1);
@@ -67,7 +75,7 @@ pub fn prune_step(
             &[&PRUNED_PAYLOAD, &user, &row_id],
         )?;
         step.pruned += 1;
-        step.freed_bytes += (bytes - marker) as u64;
+        step.freed_bytes += freed as u64;
     }
     step.next = match rows.last() {
         Some(last) if rows.len() == limit => Some(PruneCursor {
