@@ -16,6 +16,7 @@ mod demo;
 mod import;
 mod migrate;
 mod migrate_data;
+mod payloads;
 mod prune;
 mod rollups;
 mod serve;
@@ -64,6 +65,8 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Clear the payloads of old events (counts, leads, dedupe keys and rollups stay).
     Prune(prune::PruneArgs),
+    /// Compress stored payloads (SQLite): status, train a dictionary, compress, decompress.
+    Payloads(payloads::PayloadsArgs),
     /// Create a demo user and push a realistic synthetic history through the webhook's path.
     Demo(demo::DemoArgs),
     /// Import captured webhook bodies (JSON lines or .json files) through the webhook's path.
@@ -103,6 +106,7 @@ impl Cli {
             Some(Command::Smartlead(args)) => smartlead::run(args),
             Some(Command::Demo(args)) => demo::run(args),
             Some(Command::Prune(args)) => prune::run(args),
+            Some(Command::Payloads(args)) => payloads::run(args),
             Some(Command::Openapi) => {
                 outln!("{}", crate::http::openapi::document().trim_end());
                 Ok(())

@@ -7,6 +7,7 @@ use super::records::WebhookTenant;
 use super::records::{BackfillOutcome, NewUser};
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
 use super::records::{CopyPosition, RowBatch};
+use super::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
 use super::Database;
@@ -176,6 +177,35 @@ impl Admin {
         on_backend!(&mut self.0, admin => admin.prune_step(before, cursor, limit))
     }
 
+    /// Events and bytes per stored payload form. SQLite only, like the three below: PostgreSQL
+    /// compresses large values itself (TOAST) and keeps payloads as JSONB.
+    pub fn payload_usage(&self) -> Result<PayloadUsage, StorageError> {
+        match &self.0 {
+            Backend::Sqlite(admin) => admin.payload_usage(),
+            Backend::Postgres(_) => Err(sqlite_only()),
+        }
+    }
+
+    /// Trains a dictionary on the file's own payloads and makes it the newest.
+    pub fn train_payload_dictionary(&mut self) -> Result<TrainedDictionary, StorageError> {
+        match &mut self.0 {
+            Backend::Sqlite(admin) => admin.train_payload_dictionary(),
+            Backend::Postgres(_) => Err(sqlite_only()),
+        }
+    }
+
+    /// One step (one transaction) of the resumable pass rewriting stored payloads into `form`.
+    pub fn recompress_step(
+        &mut self,
+        form: PayloadForm,
+        limit: usize,
+    ) -> Result<RecompressStep, StorageError> {
+        match &mut self.0 {
+            Backend::Sqlite(admin) => admin.recompress_step(form, limit),
+            Backend::Postgres(_) => Err(sqlite_only()),
+        }
+    }
+
     /// Stores events built from Smartlead's REST statistics for the emails whose webhook never
     /// came (skipping kinds the lead already has at that step), in one transaction; a dry run
     /// rolls it back.
@@ -264,4 +294,12 @@ impl Admin {
     pub fn count_rows(&self, table: &str) -> Result<i64, StorageError> {
         on_backend!(&self.0, admin => admin.count_rows(table))
     }
+}
+
+fn sqlite_only() -> StorageError {
+    StorageError::Conflict(
+        "payload compression is the SQLite file's: PostgreSQL compresses large values itself \
+         (TOAST) and keeps event_data as JSONB"
+            .into(),
+    )
 }

@@ -372,3 +372,51 @@ pub struct CopyPosition {
     pub done: bool,
     pub rows: i64,
 }
+
+/// The form a recompression pass rewrites stored payloads into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadForm {
+    /// Compressed with the file's newest dictionary.
+    Newest,
+    /// JSON text again (before `migrate down` on a large file, or to read with plain `sqlite3`).
+    Text,
+}
+
+/// What one recompression step did, and how far the pass is (event rowids, in order).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RecompressStep {
+    /// The dictionary version written (0: JSON text).
+    pub target: i64,
+    pub read: u64,
+    pub rewritten: u64,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+    pub position: i64,
+    pub end: i64,
+    pub done: bool,
+}
+
+/// A dictionary `payloads train` added.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainedDictionary {
+    pub version: i64,
+    pub zstd_id: u32,
+    pub bytes: usize,
+    pub samples: usize,
+}
+
+/// How the stored payloads are held: events and bytes per form.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PayloadUsage {
+    /// The dictionary version new payloads are compressed with (none: stored as text).
+    pub newest_dictionary: Option<i64>,
+    pub forms: Vec<PayloadFormUsage>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PayloadFormUsage {
+    /// `text`, or `dictionary N`.
+    pub form: String,
+    pub events: u64,
+    pub bytes: u64,
+}

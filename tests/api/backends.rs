@@ -172,6 +172,28 @@ pub type Cell = Option<String>;
 
 /// Every row of `sql` on either backend, `$1…` replaced by the quoted `params` (test values
 /// only), each column as text: what is stored, read as any outside reader would.
+/// A blob as text: a compressed payload (a zstd frame, issue 19) decompressed with the
+/// dictionary its header names, read from the file's `payload_dictionaries` with the zstd
+/// crate alone, so that the stored format is checked independently of the hub's own codec.
+pub fn blob_text(conn: &rusqlite::Connection, blob: &[u8]) -> String {
+    if !blob.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return String::from_utf8_lossy(blob).into_owned();
+    }
+    let id = zstd::zstd_safe::get_dict_id_from_frame(blob).expect("a frame names its dictionary");
+    let dictionary: Vec<u8> = conn
+        .query_row(
+            "SELECT dictionary FROM payload_dictionaries WHERE zstd_id = ?1",
+            [id.get()],
+            |row| row.get(0),
+        )
+        .expect("the frame's dictionary is in the file");
+    let bytes = zstd::bulk::Decompressor::with_dictionary(&dictionary)
+        .unwrap()
+        .decompress(blob, 16 << 20)
+        .expect("the frame decompresses");
+    String::from_utf8(bytes).expect("a payload is UTF-8")
+}
+
 pub fn rows(db: &Database, sql: &str, params: &[&str]) -> Vec<Vec<Cell>> {
     let mut sql = sql.to_owned();
     for (i, param) in params.iter().enumerate().rev() {
@@ -195,10 +217,10 @@ pub fn rows(db: &Database, sql: &str, params: &[&str]) -> Vec<Vec<Cell>> {
                                 rusqlite::types::ValueRef::Null => None,
                                 rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
                                 rusqlite::types::ValueRef::Real(x) => Some(x.to_string()),
-                                rusqlite::types::ValueRef::Text(t)
-                                | rusqlite::types::ValueRef::Blob(t) => {
+                                rusqlite::types::ValueRef::Text(t) => {
                                     Some(String::from_utf8_lossy(t).into_owned())
                                 }
+                                rusqlite::types::ValueRef::Blob(b) => Some(blob_text(&conn, b)),
                             })
                         })
                         .collect()

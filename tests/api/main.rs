@@ -23,6 +23,7 @@ mod openapi;
 mod ordering;
 mod outside_commands;
 mod outside_tools;
+mod payloads;
 mod postgres;
 mod postgres_faults;
 mod process;

@@ -48,6 +48,24 @@ fn payloads(db: &Database) -> (i64, i64) {
     (n(0), n(1))
 }
 
+/// The bytes the stored payloads take, as each backend's prune measures them (on SQLite most
+/// email events' payloads are compressed frames).
+fn payload_bytes(db: &Database) -> i64 {
+    let length = match db {
+        Database::Sqlite(_) => "length(event_data)",
+        Database::Postgres(_) => "octet_length(event_data::text)",
+    };
+    ["email_events", "smartlead_events"]
+        .iter()
+        .map(|table| {
+            count(
+                db,
+                &format!("SELECT coalesce(sum({length}), 0) FROM {table}"),
+            )
+        })
+        .sum()
+}
+
 /// Kept events whose payload was pruned.
 fn kept_pruned(db: &Database) -> i64 {
     count(
@@ -96,6 +114,13 @@ on_both_backends! {
              WHERE event_type = 'CAMPAIGN_STATUS_CHANGED'",
         );
 
+        if backend == Backend::Sqlite {
+            // As a file from before compression holds them: a few compressed payloads share a
+            // page, and the free list below would have nothing to show.
+            let (ok, _, err) = run_hub_on(&["payloads", "decompress"], Some(&app.db));
+            assert!(ok, "{err}");
+        }
+        let bytes_before = payload_bytes(&app.db);
         let (ok, out, err) = prune(&app.db, &["--payloads-older-than", "30d", "--json"]);
         assert!(ok, "{err}");
         let summary: Value = serde_json::from_str(&out).unwrap();
@@ -104,7 +129,9 @@ on_both_backends! {
             Some(whole - 1 + 1),
             "all but today's: {out}"
         );
-        assert!(summary["freed_bytes"].as_u64().unwrap() > 10_000, "{out}");
+        let freed = summary["freed_bytes"].as_i64().unwrap();
+        assert!(freed > 1_000, "{out}");
+        assert_eq!(freed, bytes_before - payload_bytes(&app.db), "{out}");
         assert_eq!(payloads(&app.db), (1, whole - 1));
         assert_eq!(
             kept_pruned(&app.db),

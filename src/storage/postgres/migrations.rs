@@ -33,6 +33,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250305_009_sequence_steps"),
     migration!("20250312_010_rest_backfills"),
     migration!("20250319_011_projection"),
+    migration!("20250326_012_payload_compression"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.

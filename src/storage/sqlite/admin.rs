@@ -1,10 +1,13 @@
 //! The command line's storage on SQLite: what [`Admin`](crate::storage::Admin) runs, over one
 //! read-write connection. Safe while the service runs: each change is one short transaction.
 
+use std::cell::OnceCell;
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::{Connection, TransactionBehavior};
 
+use super::payloads::{self, Payloads};
 use super::DEFAULT_BUSY_TIMEOUT;
 use super::{held, migrations, open_read_write, projection, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
@@ -14,9 +17,12 @@ use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
 use crate::storage::records::{CopyPosition, RowBatch};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
+use crate::storage::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 
 pub struct SqliteAdmin {
     conn: Connection,
+    /// Loaded at first use, once the file is at the version the command works on.
+    payloads: OnceCell<Arc<Payloads>>,
 }
 
 impl SqliteAdmin {
@@ -31,11 +37,21 @@ impl SqliteAdmin {
     pub fn open_as_is(path: &Path) -> Result<Self, StorageError> {
         Ok(Self {
             conn: open_read_write(path, DEFAULT_BUSY_TIMEOUT)?,
+            payloads: OnceCell::new(),
         })
     }
 
     pub fn backup(source: &Path, target: &Path) -> Result<BackupSummary, StorageError> {
         super::backup(source, target, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// The file's payload codec (see [`Payloads`]).
+    fn payloads(&self) -> Result<Arc<Payloads>, StorageError> {
+        if let Some(payloads) = self.payloads.get() {
+            return Ok(payloads.clone());
+        }
+        let payloads = Arc::new(Payloads::load(&self.conn)?);
+        Ok(self.payloads.get_or_init(|| payloads).clone())
     }
 
     pub fn schema_version(&self) -> Result<usize, StorageError> {
@@ -47,11 +63,14 @@ impl SqliteAdmin {
     }
 
     pub fn migrate_to_latest(&mut self) -> Result<(), StorageError> {
+        self.payloads.take();
         migrations::to_latest(&mut self.conn)
     }
 
     /// Up or down to `version` (down steps delete what the undone migrations added).
     pub fn migrate_to(&mut self, version: usize) -> Result<(), StorageError> {
+        // Below migration 012 the codec must write text again.
+        self.payloads.take();
         migrations::to_version(&mut self.conn, version)
     }
 
@@ -129,12 +148,15 @@ impl SqliteAdmin {
         events: &[(UserId, OrgId, SmartleadEvent)],
         received_at: UtcTimestamp,
     ) -> Result<Vec<IngestOutcome>, StorageError> {
+        let payloads = self.payloads()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let outcomes = events
             .iter()
-            .map(|(user, org, event)| super::events::ingest(&tx, *user, org, event, received_at))
+            .map(|(user, org, event)| {
+                super::events::ingest(&tx, &payloads, *user, org, event, received_at)
+            })
             .collect::<Result<_, _>>()?;
         projection::catch_up(&tx)?;
         tx.commit()?;
@@ -150,13 +172,16 @@ impl SqliteAdmin {
         commit: bool,
     ) -> Result<Vec<IngestOutcome>, StorageError> {
         let now = UtcTimestamp::now();
+        let payloads = self.payloads()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(deliveries.len());
         for delivery in deliveries {
             outcomes.push(match delivery {
-                Mapped::Event(event) => super::events::ingest(&tx, user, org, event, now)?,
+                Mapped::Event(event) => {
+                    super::events::ingest(&tx, &payloads, user, org, event, now)?
+                }
                 Mapped::Unmapped(unmapped) => held::hold(&tx, user, org, unmapped, limits)?.outcome,
             });
         }
@@ -181,6 +206,38 @@ impl SqliteAdmin {
         Ok(step)
     }
 
+    /// Events and bytes per stored payload form (a full pass over the events).
+    pub fn payload_usage(&self) -> Result<PayloadUsage, StorageError> {
+        payloads::recompress::usage(&self.conn)
+    }
+
+    pub fn train_payload_dictionary(&mut self) -> Result<TrainedDictionary, StorageError> {
+        let codec = self.payloads()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let trained = payloads::train(&tx, &codec)?;
+        tx.commit()?;
+        // This command's own writes from now on use it, as the service will once restarted.
+        self.payloads.take();
+        Ok(trained)
+    }
+
+    /// One step of the pass rewriting stored payloads into `form`, in its own transaction.
+    pub fn recompress_step(
+        &mut self,
+        form: PayloadForm,
+        limit: usize,
+    ) -> Result<RecompressStep, StorageError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let codec = Payloads::for_form(&tx, form)?;
+        let step = payloads::recompress::step(&tx, &codec, limit)?;
+        tx.commit()?;
+        Ok(step)
+    }
+
     pub fn backfill_batch(
         &mut self,
         user: UserId,
@@ -189,10 +246,11 @@ impl SqliteAdmin {
         commit: bool,
     ) -> Result<Vec<BackfillOutcome>, StorageError> {
         let now = UtcTimestamp::now();
+        let payloads = self.payloads()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcomes = super::backfill::backfill_all(&tx, user, org, events, now)?;
+        let outcomes = super::backfill::backfill_all(&tx, &payloads, user, org, events, now)?;
         projection::catch_up(&tx)?;
         if commit {
             tx.commit()?;
@@ -218,13 +276,14 @@ impl SqliteAdmin {
         let user: UserId = held.user_id.parse().map_err(stored_value)?;
         let org = OrgId::parse(&held.smartlead_org_id).map_err(stored_value)?;
         let received_at = UtcTimestamp::parse(&held.received_at).map_err(stored_value)?;
+        let payloads = self.payloads()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if !held::remove(&tx, id)? {
             return Ok(None);
         }
-        let outcome = super::events::ingest(&tx, user, &org, &event, received_at)?;
+        let outcome = super::events::ingest(&tx, &payloads, user, &org, &event, received_at)?;
         projection::catch_up(&tx)?;
         tx.commit()?;
         Ok(Some(outcome))
@@ -263,7 +322,8 @@ impl SqliteAdmin {
         after: Option<&str>,
         limit: usize,
     ) -> Result<RowBatch, StorageError> {
-        super::copy::read_rows(&self.conn, table, after, limit)
+        let payloads = self.payloads()?;
+        super::copy::read_rows(&self.conn, &payloads, table, after, limit)
     }
 
     /// `migrate-data` writes into PostgreSQL only.

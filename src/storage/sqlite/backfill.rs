@@ -7,6 +7,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::events;
+use super::payloads::Payloads;
 use super::StorageError;
 use crate::domain::{EmailEvent, EventType, Headline, OrgId, SmartleadEvent, UserId, UtcTimestamp};
 use crate::storage::records::{BackfillOutcome, IngestOutcome};
@@ -35,6 +36,7 @@ fn types_of(kind: Headline) -> String {
 /// over and is a duplicate (its id and seq); `None` otherwise.
 pub fn claim(
     conn: &Connection,
+    payloads: &Payloads,
     user_id: &str,
     event: &EmailEvent,
 ) -> Result<Option<(String, i64)>, StorageError> {
@@ -72,7 +74,7 @@ pub fn claim(
         )?
         .query_row(
             params![
-                event.payload,
+                payloads.encode(&event.payload)?,
                 event.dedupe_key,
                 event.message_id,
                 UtcTimestamp::now().to_string(),
@@ -86,6 +88,7 @@ pub fn claim(
 /// Backfills `events` in the caller's transaction (a writer job, or the CLI's batch).
 pub fn backfill_all(
     conn: &Connection,
+    payloads: &Payloads,
     user: UserId,
     org: &OrgId,
     events: &[EmailEvent],
@@ -93,7 +96,7 @@ pub fn backfill_all(
 ) -> Result<Vec<BackfillOutcome>, StorageError> {
     events
         .iter()
-        .map(|event| backfill(conn, user, org, event, now))
+        .map(|event| backfill(conn, payloads, user, org, event, now))
         .collect()
 }
 
@@ -101,6 +104,7 @@ pub fn backfill_all(
 /// lead already has an event of its kind at its step of the campaign.
 pub fn backfill(
     conn: &Connection,
+    payloads: &Payloads,
     user: UserId,
     org: &OrgId,
     event: &EmailEvent,
@@ -130,7 +134,7 @@ pub fn backfill(
         return Ok(BackfillOutcome::Present);
     }
     let email = SmartleadEvent::Email(event.clone());
-    match events::ingest(conn, user, org, &email, now)? {
+    match events::ingest(conn, payloads, user, org, &email, now)? {
         IngestOutcome::Stored { event_id, .. } => {
             conn.prepare_cached(
                 "INSERT INTO rest_backfills (user_id, campaign_id, email, step, kind, event_id)

@@ -4,6 +4,7 @@
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params_from_iter, Connection};
 
+use super::payloads::Payloads;
 use super::StorageError;
 use crate::storage::records::{copied_table, RowBatch};
 
@@ -68,6 +69,7 @@ fn to_json(value: ValueRef<'_>) -> serde_json::Value {
 /// Up to `limit` rows of `table` after the position `after` (from a previous batch's `next`).
 pub fn read_rows(
     conn: &Connection,
+    payloads: &Payloads,
     table: &str,
     after: Option<&str>,
     limit: usize,
@@ -127,11 +129,17 @@ pub fn read_rows(
                 .collect::<Result<_, _>>()?;
             serde_json::Value::from(values).to_string()
         });
-        batch.rows.push(
-            (0..columns.len())
-                .map(|i| row.get_ref(keys + i).map(text))
-                .collect::<Result<_, _>>()?,
-        );
+        let mut cells = Vec::with_capacity(columns.len());
+        for (i, column) in columns.iter().enumerate() {
+            let value = row.get_ref(keys + i)?;
+            cells.push(if table == "email_events" && column == "event_data" {
+                // PostgreSQL keeps payloads as JSONB: the copy carries the JSON text.
+                Some(payloads.decode(conn, value)?)
+            } else {
+                text(value)
+            });
+        }
+        batch.rows.push(cells);
     }
     batch.next = if batch.rows.len() == limit {
         last

@@ -5,6 +5,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::payloads::Payloads;
 use super::projection::NEXT_SEQ_SQL;
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
@@ -14,19 +15,21 @@ use crate::storage::records::IngestOutcome;
 /// Stores one delivery for `user`. Must run inside a transaction.
 pub fn ingest(
     conn: &Connection,
+    payloads: &Payloads,
     user: UserId,
     org: &OrgId,
     event: &SmartleadEvent,
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     match event {
-        SmartleadEvent::Email(event) => ingest_email(conn, user, org, event, now),
+        SmartleadEvent::Email(event) => ingest_email(conn, payloads, user, org, event, now),
         SmartleadEvent::Other(event) => ingest_other(conn, user, event, now),
     }
 }
 
 fn ingest_email(
     conn: &Connection,
+    payloads: &Payloads,
     user: UserId,
     org: &OrgId,
     event: &EmailEvent,
@@ -37,11 +40,12 @@ fn ingest_email(
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
     // The same email's event, backfilled by a sync before this delivery arrived.
-    if let Some((event_id, seq)) = super::backfill::claim(conn, &user_id, event)? {
+    if let Some((event_id, seq)) = super::backfill::claim(conn, payloads, &user_id, event)? {
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
     let lead_id = upsert_lead(conn, &user_id, &event.email, Some(&event.campaign_id), now)?;
     let event_id = EventId::new().to_string();
+    let payload = payloads.encode(&event.payload)?;
     let seq: i64 = conn
         .prepare_cached(&format!(
             "INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
@@ -60,7 +64,7 @@ fn ingest_email(
                 event.email.as_str(),
                 lead_id,
                 org.as_str(),
-                event.payload,
+                payload,
                 event.occurred_at.to_string(),
                 now.to_string(),
                 event.dedupe_key,

@@ -1,5 +1,7 @@
 //! The schema, as embedded SQL migrations with a down step each.
 
+use std::sync::LazyLock;
+
 use rusqlite::Connection;
 use rusqlite_migration::{Migrations, SchemaVersion, M};
 
@@ -30,21 +32,35 @@ macro_rules! migration {
     };
 }
 
-/// File name and migration, in order: version N is the state after the Nth entry.
-const MIGRATIONS: &[(&str, M<'static>)] = &[
-    migration!("20250101_000_clento_base"),
-    migration!("20250108_001_smartlead_integration", rebuilds_tables),
-    migration!("20250115_002_webhook_ingestion"),
-    migration!("20250122_003_read_api"),
-    migration!("20250129_004_lean_indexes", rebuilds_tables),
-    migration!("20250205_005_daily_rollup"),
-    migration!("20250212_006_write_path", rebuilds_tables),
-    migration!("20250219_007_firsts_from_lead_events"),
-    migration!("20250226_008_held_deliveries"),
-    migration!("20250305_009_sequence_steps"),
-    migration!("20250312_010_rest_backfills"),
-    migration!("20250319_011_projection"),
-];
+/// File name and migration, in order: version N is the state after the Nth entry. (Lazy: a
+/// migration with steps in Rust cannot be built in a constant.)
+static MIGRATIONS: LazyLock<Vec<(&str, M<'static>)>> = LazyLock::new(|| {
+    vec![
+        migration!("20250101_000_clento_base"),
+        migration!("20250108_001_smartlead_integration", rebuilds_tables),
+        migration!("20250115_002_webhook_ingestion"),
+        migration!("20250122_003_read_api"),
+        migration!("20250129_004_lean_indexes", rebuilds_tables),
+        migration!("20250205_005_daily_rollup"),
+        migration!("20250212_006_write_path", rebuilds_tables),
+        migration!("20250219_007_firsts_from_lead_events"),
+        migration!("20250226_008_held_deliveries"),
+        migration!("20250305_009_sequence_steps"),
+        migration!("20250312_010_rest_backfills"),
+        migration!("20250319_011_projection"),
+        (
+            "20250326_012_payload_compression",
+            M::up_with_hook(
+                include_str!("../../../migrations/20250326_012_payload_compression.sql"),
+                super::payloads::schema::up,
+            )
+            .down_with_hook(
+                include_str!("../../../migrations/20250326_012_payload_compression.down.sql"),
+                super::payloads::schema::down,
+            ),
+        ),
+    ]
+});
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|(_, m)| m.clone()).collect())

@@ -18,6 +18,7 @@ mod files;
 pub mod held;
 pub mod integrity;
 pub mod migrations;
+pub mod payloads;
 pub mod projection;
 pub mod retention;
 pub mod rollups;

@@ -3,11 +3,13 @@
 //! connections, so nothing blocks the async executor.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::Connection;
 
+use super::payloads::Payloads;
 use super::{analytics, events, held, integrity, projection, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
@@ -26,6 +28,8 @@ pub struct SqliteStore {
     path: PathBuf,
     reads: ReadPool,
     writer: Writer,
+    /// The codec of this file's payloads: the writer compresses with it, reads decompress.
+    payloads: Arc<Payloads>,
     held_limits: HeldLimits,
     held_dropped: Counter,
 }
@@ -43,6 +47,7 @@ impl SqliteStore {
             ms = crate::telemetry::millis(started.elapsed()),
             "database checked"
         );
+        let payloads = Arc::new(Payloads::load(&conn)?);
         drop(conn);
         let writer = Writer::start(path, settings.writer, settings.metrics.clone())?;
         let reads = ReadPool::open(path, settings.read_connections, settings.busy_timeout)?;
@@ -50,6 +55,7 @@ impl SqliteStore {
             path: path.to_owned(),
             reads,
             writer,
+            payloads,
             held_limits: settings.held,
             held_dropped: settings.metrics.held_dropped.clone(),
         })
@@ -105,8 +111,9 @@ impl SqliteStore {
         event: SmartleadEvent,
         received_at: UtcTimestamp,
     ) -> Result<IngestOutcome, StorageError> {
+        let payloads = self.payloads.clone();
         self.writer
-            .write(move |conn| events::ingest(conn, user, &org, &event, received_at))
+            .write(move |conn| events::ingest(conn, &payloads, user, &org, &event, received_at))
             .await
     }
 
@@ -175,8 +182,11 @@ impl SqliteStore {
         events: Vec<EmailEvent>,
     ) -> Result<Vec<BackfillOutcome>, StorageError> {
         let now = UtcTimestamp::now();
+        let payloads = self.payloads.clone();
         self.writer
-            .write(move |conn| super::backfill::backfill_all(conn, user, &org, &events, now))
+            .write(move |conn| {
+                super::backfill::backfill_all(conn, &payloads, user, &org, &events, now)
+            })
             .await
     }
 
@@ -333,8 +343,11 @@ impl SqliteStore {
         after: Option<Keyset>,
         limit: usize,
     ) -> Result<Option<EventPage>, StorageError> {
-        self.read(move |conn| analytics::lead_events(conn, user, lead, after.as_ref(), limit))
-            .await
+        let payloads = self.payloads.clone();
+        self.read(move |conn| {
+            analytics::lead_events(conn, &payloads, user, lead, after.as_ref(), limit)
+        })
+        .await
     }
 
     pub async fn search_events(
@@ -344,7 +357,10 @@ impl SqliteStore {
         after: Option<Keyset>,
         limit: usize,
     ) -> Result<EventPage, StorageError> {
-        self.read(move |conn| analytics::search_events(conn, user, &filter, after.as_ref(), limit))
-            .await
+        let payloads = self.payloads.clone();
+        self.read(move |conn| {
+            analytics::search_events(conn, &payloads, user, &filter, after.as_ref(), limit)
+        })
+        .await
     }
 }

@@ -3,6 +3,7 @@
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::value::RawValue;
 
+use super::super::payloads::Payloads;
 use super::super::StorageError;
 use super::query::Query;
 use crate::domain::{LeadId, UserId};
@@ -14,7 +15,12 @@ const EVENT_COLUMNS: &str =
 
 /// Reads at most `limit` rows of `query` (which must select `limit + 1`), and no more rows once
 /// [`PAGE_DATA_BYTES`] of event data are held, so that memory stays bounded as well.
-fn event_rows(conn: &Connection, query: Query, limit: usize) -> Result<EventPage, StorageError> {
+fn event_rows(
+    conn: &Connection,
+    payloads: &Payloads,
+    query: Query,
+    limit: usize,
+) -> Result<EventPage, StorageError> {
     let mut statement = conn.prepare_cached(&query.sql)?;
     let mut rows = statement.query(params_from_iter(query.params))?;
     let (mut events, mut data_bytes) = (Vec::new(), 0);
@@ -22,7 +28,8 @@ fn event_rows(conn: &Connection, query: Query, limit: usize) -> Result<EventPage
         if events.len() == limit || data_bytes >= PAGE_DATA_BYTES {
             return Ok(EventPage { events, more: true });
         }
-        let data: String = row.get(7)?;
+        // Decompressed: the bound is on the memory the page holds.
+        let data = payloads.decode(conn, row.get_ref(7)?)?;
         data_bytes += data.len();
         events.push(EventRow {
             id: row.get(0)?,
@@ -62,6 +69,7 @@ pub(super) fn lead_events_query(lead: LeadId, after: Option<&Keyset>, limit: usi
 /// A page of a lead's events, newest first; `None` when the lead is not the user's.
 pub fn lead_events(
     conn: &Connection,
+    payloads: &Payloads,
     user: UserId,
     lead: LeadId,
     after: Option<&Keyset>,
@@ -74,7 +82,7 @@ pub fn lead_events(
     if owned.is_none() {
         return Ok(None);
     }
-    event_rows(conn, lead_events_query(lead, after, limit), limit).map(Some)
+    event_rows(conn, payloads, lead_events_query(lead, after, limit), limit).map(Some)
 }
 
 pub(super) fn search_query(
@@ -122,10 +130,16 @@ pub(super) fn search_query(
 /// The user's events matching every given filter, newest first.
 pub fn search_events(
     conn: &Connection,
+    payloads: &Payloads,
     user: UserId,
     filter: &EventFilter,
     after: Option<&Keyset>,
     limit: usize,
 ) -> Result<EventPage, StorageError> {
-    event_rows(conn, search_query(user, filter, after, limit + 1), limit)
+    event_rows(
+        conn,
+        payloads,
+        search_query(user, filter, after, limit + 1),
+        limit,
+    )
 }

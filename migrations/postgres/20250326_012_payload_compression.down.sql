@@ -1,0 +1,2 @@
+-- Nothing was changed going up.
+SELECT 1;
