@@ -148,6 +148,7 @@ pub fn seed(
                 message_id: format!("<bench-{lead}-{}@mail.bench.example>", i % 7),
                 occurred_at: at,
                 dedupe_key: format!("bench-{seed}-{i}"),
+                legacy_dedupe_key: None,
                 payload: payload(i, event_type, &email, &campaign, &at.to_string()),
             };
             events.push((user, org.clone(), SmartleadEvent::Email(event)));

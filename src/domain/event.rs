@@ -25,6 +25,9 @@ pub struct EmailEvent {
     pub occurred_at: UtcTimestamp,
     /// Same event → same key, whatever the delivery (see `dedupe.rs`).
     pub dedupe_key: String,
+    /// The key the same event was stored under before keys began with the event's time
+    /// (issue 19): looked up too in a database that holds events from before.
+    pub legacy_dedupe_key: Option<String>,
     /// The payload minus `secret_key`, as JSON text.
     pub payload: String,
 }

@@ -9,7 +9,27 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::domain::UtcTimestamp;
+
 const SEPARATOR: u8 = 0x1f;
+
+/// [`key`], after the event's time as 11 hex digits of Unix milliseconds: keys of events that
+/// arrive in time order sort in time order, so a tenant's inserts into the dedupe index land on
+/// its rightmost page instead of a random one (one random page written per event fewer,
+/// issue 19). The whole of [`key`] follows, so the key without the prefix is the one the same
+/// event had before (`legacy`, and what `migrate down` restores).
+pub fn timed_key(time: UtcTimestamp, kind: &str, parts: &[&str]) -> TimedKey {
+    let legacy = key(kind, parts);
+    TimedKey {
+        key: format!("{:011x}{legacy}", time.millis().max(0)),
+        legacy,
+    }
+}
+
+pub struct TimedKey {
+    pub key: String,
+    pub legacy: String,
+}
 
 /// A 128-bit hex digest of the parts, each length-delimited so that no two part lists collide.
 pub fn key(kind: &str, parts: &[&str]) -> String {
@@ -45,5 +65,17 @@ mod tests {
         assert_ne!(key("v1", &["ab", ""]), key("v1", &["a", "b"]));
         assert_ne!(key("v1", &["a"]), key("v2", &["a"]));
         assert_eq!(key("v1", &["a"]).len(), 32);
+    }
+
+    #[test]
+    fn timed_keys_sort_by_time_and_end_with_the_untimed_key() {
+        let at = |s| UtcTimestamp::parse(s).unwrap();
+        let early = timed_key(at("2025-10-14T09:12:44.218Z"), "v1", &["b"]);
+        let late = timed_key(at("2025-10-14T09:12:44.219Z"), "v1", &["a"]);
+        assert!(early.key < late.key);
+        assert_eq!(early.key.len(), 43);
+        assert_eq!(early.key[11..], key("v1", &["b"]));
+        assert_eq!(early.legacy, key("v1", &["b"]));
+        assert_eq!(&early.key[..11], "199e1fe4fba");
     }
 }

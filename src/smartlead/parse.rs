@@ -159,21 +159,29 @@ fn email_event(
     let stats_id = fields.id("stats_id")?.unwrap_or_default();
     let link = first_link(fields)?.unwrap_or_default();
     let payload = to_json(map);
-    let dedupe_key = match own_time {
-        Some(time) => dedupe::key(
-            "email-v1",
-            &[
-                event_type.as_str(),
-                campaign_id.as_str(),
-                email.as_str(),
-                &lead_id,
-                &stats_id,
-                &message_id,
-                &time.to_string(),
-                &link,
-            ],
+    let (dedupe_key, legacy_dedupe_key) = match own_time {
+        Some(time) => {
+            let timed = dedupe::timed_key(
+                time,
+                "email-v1",
+                &[
+                    event_type.as_str(),
+                    campaign_id.as_str(),
+                    email.as_str(),
+                    &lead_id,
+                    &stats_id,
+                    &message_id,
+                    &time.to_string(),
+                    &link,
+                ],
+            );
+            (timed.key, Some(timed.legacy))
+        }
+        // No time to lead with: these are few, and keyed as before.
+        None => (
+            dedupe::key("email-payload-v1", &[event_type.as_str(), &payload]),
+            None,
         ),
-        None => dedupe::key("email-payload-v1", &[event_type.as_str(), &payload]),
     };
     Ok(EmailEvent {
         event_type,
@@ -183,6 +191,7 @@ fn email_event(
         message_id,
         occurred_at: own_time.unwrap_or(received_at),
         dedupe_key,
+        legacy_dedupe_key,
         payload,
     })
 }

@@ -181,6 +181,8 @@ impl StatisticsRow {
                             event_type.as_str(),
                         ],
                     ),
+                    // Backfills are found by their own table, not this key: untimed as before.
+                    legacy_dedupe_key: None,
                     payload: payload.to_string(),
                 })
             })

@@ -350,6 +350,8 @@ pub const COPIED_TABLES: &[&str] = &[
     "api_tokens",
     "leads",
     "email_events",
+    // Its row says the copied events include keys from before time-prefixed ones.
+    "legacy_dedupe_keys",
     "smartlead_events",
     "held_deliveries",
     "rest_backfills",

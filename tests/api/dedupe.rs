@@ -3,8 +3,10 @@
 
 use actix_web::http::StatusCode;
 
-use crate::backends::on_both_backends;
-use crate::helpers::{fixture, spawn_app_on, ORG};
+use crate::backends::{count, on_both_backends};
+use crate::helpers::{fixture, run_hub_on, serve_file, spawn_app_on, ORG};
+use crate::ingestion::EMAIL_FIXTURES;
+use crate::process::prepared;
 
 on_both_backends! {
     async fn a_redelivery_is_a_duplicate_and_leaves_the_lead_alone(backend: Backend) {
@@ -98,5 +100,66 @@ on_both_backends! {
             assert_eq!(ids.len(), 1, "every answer names the one stored event");
         }
         assert_eq!(app.write_counts()[0], i64::from(rounds));
+    }
+}
+
+/// Posts a fixture to a service started with `serve_file`: the answer's `status`.
+async fn post_fixture(base: &str, name: &str) -> String {
+    post_body(base, fixture(name)).await
+}
+
+async fn post_body(base: &str, body: Vec<u8>) -> String {
+    let mut response = awc::Client::default()
+        .post(format!("{base}/api/webhooks/smartlead?org_id={ORG}"))
+        .insert_header(("content-type", "application/json"))
+        .send_body(body)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["status"].as_str().unwrap().to_owned()
+}
+
+on_both_backends! {
+    /// Keys begin with the event's time (issue 19). A database that held events before keeps
+    /// their keys, and a redelivery of one of them is still found: `migrate down` gives every
+    /// stored key its old form (what a file from before holds), `migrate up` notes that such
+    /// keys exist, and each fixture delivered again is a duplicate.
+    async fn events_stored_before_time_prefixed_keys_are_still_duplicates(backend: Backend) {
+        let (test_db, _logs) = prepared(backend);
+        let db = &test_db.db;
+        let served = serve_file(db.clone(), |_| {});
+        for (name, ..) in EMAIL_FIXTURES {
+            let status = post_fixture(&served.base, name).await;
+            assert!(status == "stored" || status == "duplicate", "{name}: {status}");
+        }
+        served.stop().await;
+        let events = count(db, "SELECT count(*) FROM email_events");
+        let timed = "SELECT count(*) FROM email_events WHERE length(dedupe_key) = 43";
+        assert_eq!(count(db, timed), events, "every fixture has a time of its own");
+        assert_eq!(count(db, "SELECT count(*) FROM legacy_dedupe_keys"), 0);
+
+        let (ok, _, err) = run_hub_on(&["migrate", "down", "--to", "12"], Some(db));
+        assert!(ok, "{err}");
+        assert_eq!(count(db, timed), 0);
+        let (ok, _, err) = run_hub_on(&["migrate", "up"], Some(db));
+        assert!(ok, "{err}");
+        assert_eq!(count(db, "SELECT count(*) FROM legacy_dedupe_keys"), 1);
+
+        let served = serve_file(db.clone(), |_| {});
+        for (name, ..) in EMAIL_FIXTURES {
+            assert_eq!(post_fixture(&served.base, name).await, "duplicate", "{name}");
+        }
+        // A new event beside them (the open, a day later) gets a time-prefixed key.
+        let mut later: serde_json::Value =
+            serde_json::from_slice(&fixture("05_email_open_seq1.json")).unwrap();
+        later["event_timestamp"] = "2025-10-15T11:47:09.603Z".into();
+        assert_eq!(
+            post_body(&served.base, serde_json::to_vec(&later).unwrap()).await,
+            "stored"
+        );
+        served.stop().await;
+        assert_eq!(count(db, "SELECT count(*) FROM email_events"), events + 1);
+        assert_eq!(count(db, timed), 1);
     }
 }

@@ -124,7 +124,11 @@ fn stored_so_far(
                 EXISTS (SELECT 1 FROM rest_backfills
                         WHERE user_id = $1 AND campaign_id = $3 AND email = $4 AND step = $5 AND kind = $6)
          FROM (SELECT 1) AS one
-         LEFT JOIN email_events e ON e.user_id = $1 AND e.dedupe_key = $2",
+         LEFT JOIN email_events e
+           ON e.user_id = $1
+          AND (e.dedupe_key = $2
+               -- Its key from before time-prefixed keys, in a database that holds such keys.
+               OR (e.dedupe_key = $7 AND EXISTS (SELECT 1 FROM legacy_dedupe_keys)))",
         &[
             &user.as_uuid(),
             &event.dedupe_key,
@@ -132,6 +136,7 @@ fn stored_so_far(
             &event.email.as_str(),
             &step(event),
             &kind,
+            &event.legacy_dedupe_key,
         ],
     )?;
     if let Some(existing) = row.get::<_, Option<Uuid>>(0) {

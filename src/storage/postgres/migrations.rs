@@ -34,6 +34,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250312_010_rest_backfills"),
     migration!("20250319_011_projection"),
     migration!("20250326_012_payload_compression"),
+    migration!("20250402_013_timed_dedupe_keys"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.

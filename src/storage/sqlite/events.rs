@@ -36,7 +36,7 @@ fn ingest_email(
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     let user_id = user.to_string();
-    if let Some((event_id, seq)) = existing_email_event(conn, &user_id, &event.dedupe_key)? {
+    if let Some((event_id, seq)) = existing_email_event(conn, &user_id, event)? {
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
     // The same email's event, backfilled by a sync before this delivery arrived.
@@ -136,8 +136,27 @@ fn ingest_other(
     Ok(IngestOutcome::Kept { event_id })
 }
 
-/// The stored event with this dedupe key: its id and seq (0 when it predates seq).
+/// The stored event with this event's dedupe key, or with its key from before time-prefixed
+/// keys when the file holds such keys: its id and seq (0 when it predates seq).
 fn existing_email_event(
+    conn: &Connection,
+    user_id: &str,
+    event: &EmailEvent,
+) -> Result<Option<(String, i64)>, StorageError> {
+    let found = stored_with_key(conn, user_id, &event.dedupe_key)?;
+    match (&found, &event.legacy_dedupe_key) {
+        (None, Some(legacy)) if holds_legacy_keys(conn)? => stored_with_key(conn, user_id, legacy),
+        _ => Ok(found),
+    }
+}
+
+fn holds_legacy_keys(conn: &Connection) -> Result<bool, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM legacy_dedupe_keys")?
+        .exists([])?)
+}
+
+fn stored_with_key(
     conn: &Connection,
     user_id: &str,
     dedupe_key: &str,

@@ -59,6 +59,7 @@ static MIGRATIONS: LazyLock<Vec<(&str, M<'static>)>> = LazyLock::new(|| {
                 super::payloads::schema::down,
             ),
         ),
+        migration!("20250402_013_timed_dedupe_keys"),
     ]
 });
 
