@@ -124,11 +124,14 @@ fn stored_so_far(
                 EXISTS (SELECT 1 FROM rest_backfills
                         WHERE user_id = $1 AND campaign_id = $3 AND email = $4 AND step = $5 AND kind = $6)
          FROM (SELECT 1) AS one
-         LEFT JOIN email_events e
-           ON e.user_id = $1
-          AND (e.dedupe_key = $2
-               -- Its key from before time-prefixed keys, in a database that holds such keys.
-               OR (e.dedupe_key = $7 AND EXISTS (SELECT 1 FROM legacy_dedupe_keys)))",
+         LEFT JOIN LATERAL (
+             SELECT id, seq FROM email_events WHERE user_id = $1 AND dedupe_key = $2
+             UNION ALL
+             -- Its key from before time-prefixed keys, in a database that holds such keys.
+             -- Two probes of the unique key rather than an OR, which the planner may not split.
+             SELECT id, seq FROM email_events
+             WHERE user_id = $1 AND dedupe_key = $7 AND EXISTS (SELECT 1 FROM legacy_dedupe_keys)
+             LIMIT 1) e ON true",
         &[
             &user.as_uuid(),
             &event.dedupe_key,
