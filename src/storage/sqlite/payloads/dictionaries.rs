@@ -29,19 +29,12 @@ pub(super) fn newest(conn: &Connection) -> Result<Option<Dictionary>, StorageErr
     if !exists(conn)? {
         return Ok(None);
     }
-    by_version(conn, None)
-}
-
-pub(super) fn by_version(
-    conn: &Connection,
-    version: Option<i64>,
-) -> Result<Option<Dictionary>, StorageError> {
     Ok(conn
         .prepare_cached(
             "SELECT version, zstd_id, dictionary FROM payload_dictionaries
-             WHERE version = coalesce(?1, (SELECT max(version) FROM payload_dictionaries))",
+             ORDER BY version DESC LIMIT 1",
         )?
-        .query_row([version], |row| {
+        .query_row([], |row| {
             Ok(Dictionary {
                 version: row.get(0)?,
                 zstd_id: row.get(1)?,

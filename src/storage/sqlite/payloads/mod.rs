@@ -138,23 +138,23 @@ impl Payloads {
         let frame = match stored {
             ValueRef::Text(text) => return Ok(String::from_utf8_lossy(text).into_owned()),
             ValueRef::Blob(frame) => frame,
-            _ => return Err(corrupt("an event_data that is neither text nor a frame")),
+            _ => return Err(unreadable("an event_data that is neither text nor a frame")),
         };
         let id = zstd::zstd_safe::get_dict_id_from_frame(frame)
-            .ok_or_else(|| corrupt("a payload frame without a dictionary id"))?
+            .ok_or_else(|| unreadable("a payload frame without a dictionary id"))?
             .get();
         let decoder = self.decoder(conn, id)?;
         let size = zstd::zstd_safe::get_frame_content_size(frame)
             .ok()
             .flatten()
             .filter(|&n| n as usize <= MAX_PAYLOAD_BYTES)
-            .ok_or_else(|| corrupt("a payload frame without a plausible size"))?;
+            .ok_or_else(|| unreadable("a payload frame without a plausible size"))?;
         let bytes = decoder
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .decompress(frame, size as usize)
-            .map_err(|e| StorageError::Corrupt(Box::new(e)))?;
-        String::from_utf8(bytes).map_err(|e| StorageError::Corrupt(Box::new(e)))
+            .map_err(|e| StorageError::Database(Box::new(e)))?;
+        String::from_utf8(bytes).map_err(|e| StorageError::Database(Box::new(e)))
     }
 
     fn decoder(
@@ -169,8 +169,9 @@ impl Payloads {
         if let Some(decoder) = decoders.get(&id) {
             return Ok(decoder.clone());
         }
-        let bytes = dictionaries::by_zstd_id(conn, id)?
-            .ok_or_else(|| corrupt("a payload frame names a dictionary the file does not have"))?;
+        let bytes = dictionaries::by_zstd_id(conn, id)?.ok_or_else(|| {
+            unreadable("a payload frame names a dictionary the file does not have")
+        })?;
         let decoder = Arc::new(Mutex::new(
             Decompressor::with_dictionary(&bytes).map_err(codec_error)?,
         ));
@@ -183,8 +184,11 @@ fn codec_error(err: std::io::Error) -> StorageError {
     StorageError::Database(Box::new(err))
 }
 
-fn corrupt(what: &'static str) -> StorageError {
-    StorageError::Corrupt(what.into())
+/// A payload that cannot be read back. Not [`StorageError::Corrupt`], which stops every write
+/// to protect the file's B-trees: one unreadable payload endangers nothing else, and the
+/// deliveries must go on being stored. The read that met it fails (a 500, logged).
+fn unreadable(what: &'static str) -> StorageError {
+    StorageError::Database(what.into())
 }
 
 #[cfg(test)]
@@ -220,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_naming_an_unknown_dictionary_is_a_corrupt_file_not_a_panic() {
+    fn a_frame_naming_an_unknown_dictionary_fails_its_read_without_stopping_writes() {
         let conn = file_at_latest();
         let payloads = Payloads::load(&conn).unwrap();
         let other = zstd::dict::from_samples(
@@ -235,10 +239,12 @@ mod tests {
             .compress(br#"{"other":7,"shape":"unlike any payload 7"}"#)
             .unwrap();
         let err = payloads.decode(&conn, ValueRef::Blob(&frame)).unwrap_err();
-        assert!(matches!(err, StorageError::Corrupt(_)), "{err:?}");
+        assert!(matches!(err, StorageError::Database(_)), "{err:?}");
+        assert!(err.fault().is_none(), "{err:?}");
         let err = payloads
             .decode(&conn, ValueRef::Blob(&FRAME_MAGIC))
             .unwrap_err();
-        assert!(matches!(err, StorageError::Corrupt(_)), "{err:?}");
+        assert!(matches!(err, StorageError::Database(_)), "{err:?}");
+        assert!(err.fault().is_none(), "{err:?}");
     }
 }
