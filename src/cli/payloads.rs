@@ -30,8 +30,9 @@ enum PayloadsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Train a dictionary on this file's own payloads and make it the newest. The service
-    /// compresses with it once restarted; `compress` rewrites the stored payloads with it.
+    /// Train a dictionary on this file's own payloads and make it the newest. New events are
+    /// compressed with it from then on (a running service too); `compress` rewrites the stored
+    /// payloads with it.
     Train {
         #[command(flatten)]
         db: DbArgs,
@@ -87,9 +88,8 @@ pub fn run(args: PayloadsArgs) -> CliResult {
                 outln!("{}", serde_json::to_string(&trained)?);
             } else {
                 outln!(
-                    "dictionary {} ({} bytes, zstd id {}) trained on {} payloads; restart the \
-                     service to compress new events with it, and run `payloads compress` to \
-                     rewrite the stored ones",
+                    "dictionary {} ({} bytes, zstd id {}) trained on {} payloads: new events are \
+                     compressed with it from now on; `payloads compress` rewrites the stored ones",
                     trained.version,
                     trained.bytes,
                     trained.zstd_id,

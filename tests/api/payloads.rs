@@ -209,9 +209,9 @@ fn an_old_file_is_recompressed_by_a_resumable_pass_and_back() {
     assert_eq!(payloads(&db), original);
 }
 
-/// `payloads train` adds a dictionary made from the file's own payloads: a restarted service
-/// compresses new events with it while the older frames stay readable, and `compress` rewrites
-/// the stored ones with it (smaller), with the same answers.
+/// `payloads train` adds a dictionary made from the file's own payloads: the running service
+/// compresses the next events with it while the older frames stay readable, and `compress`
+/// rewrites the stored ones with it (smaller), with the same answers.
 #[actix_web::test]
 async fn a_dictionary_trained_on_the_install_takes_over_and_every_payload_stays_readable() {
     let (_dir, db) = prepared_db();
@@ -254,15 +254,13 @@ async fn a_dictionary_trained_on_the_install_takes_over_and_every_payload_stays_
     let served = serve_file(db.as_path(), |_| {});
     deliver(&served.base, "05_email_open_seq1.json").await;
     let before = read(&served.base, &demo_token).await;
-    served.stop().await;
     let bytes_v1 = stored_bytes(&db);
 
+    // Trained beside the running service, which compresses its next event with it and reads
+    // the frames of both.
     let trained = hub_json(&["payloads", "train", "--json"], &db);
     assert_eq!(trained["version"], 2, "{trained}");
     assert!(trained["samples"].as_u64().unwrap() >= 1000, "{trained}");
-
-    // Restarted, the service writes with dictionary 2 and reads the frames of both.
-    let served = serve_file(db.as_path(), |_| {});
     deliver(
         &served.base,
         "11_email_reply_full_new_fields_html_quotes.json",

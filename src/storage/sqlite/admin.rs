@@ -218,8 +218,6 @@ impl SqliteAdmin {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let trained = payloads::train(&tx, &codec)?;
         tx.commit()?;
-        // This command's own writes from now on use it, as the service will once restarted.
-        self.payloads.take();
         Ok(trained)
     }
 

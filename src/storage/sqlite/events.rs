@@ -36,6 +36,8 @@ fn ingest_email(
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     let user_id = user.to_string();
+    // A dictionary trained meanwhile (`payloads train`) takes over from the next event.
+    payloads.adopt_newest(conn)?;
     if let Some((event_id, seq)) = existing_email_event(conn, &user_id, event)? {
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }

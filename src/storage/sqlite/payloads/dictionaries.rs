@@ -97,7 +97,7 @@ pub(super) fn insert(
 
 /// Trains a dictionary on up to 20,000 of the file's own payloads, spread evenly over its
 /// events, and adds it as the newest version, in the caller's transaction. New payloads use it
-/// once the service is restarted; `payloads compress` rewrites the stored ones with it.
+/// from then on (see `Payloads::adopt_newest`); `payloads compress` rewrites the stored ones.
 pub fn train(conn: &Connection, payloads: &Payloads) -> Result<TrainedDictionary, StorageError> {
     let last: i64 = conn.query_row(
         "SELECT coalesce(max(rowid), 0) FROM email_events",

@@ -13,7 +13,7 @@ pub mod recompress;
 pub mod schema;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
@@ -38,10 +38,10 @@ const MAX_PAYLOAD_BYTES: usize = 16 * 1024 * 1024;
 /// zstd's frame magic number, as the first four bytes of every stored frame.
 pub const FRAME_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// One database file's codec: the dictionary new payloads are written with (the newest when
-/// the file was opened) and the decoders of every dictionary a read has met so far.
+/// One database file's codec: the dictionary new payloads are written with (the newest, once
+/// [`Payloads::adopt_newest`] has looked) and the decoders of every dictionary a read has met.
 pub struct Payloads {
-    encoder: Option<Encoder>,
+    encoder: RwLock<Option<Arc<Encoder>>>,
     decoders: Mutex<HashMap<u32, Arc<Mutex<Decompressor<'static>>>>>,
 }
 
@@ -60,20 +60,41 @@ impl Payloads {
     }
 
     fn with(dictionary: Option<dictionaries::Dictionary>) -> Result<Self, StorageError> {
-        let encoder = match dictionary {
-            Some(dictionary) => Some(Encoder {
-                version: dictionary.version,
-                zstd_id: dictionary.zstd_id,
-                compressor: Mutex::new(
-                    Compressor::with_dictionary(LEVEL, &dictionary.bytes).map_err(codec_error)?,
-                ),
-            }),
-            None => None,
-        };
+        let encoder = dictionary.map(Encoder::new).transpose()?.map(Arc::new);
         Ok(Self {
-            encoder,
+            encoder: RwLock::new(encoder),
             decoders: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Switches to the file's newest dictionary if one was added since (`payloads train`, by
+    /// another process): one indexed read per call, for the ingest. A codec writing text (no
+    /// dictionaries, or a pass back to text) stays as it is.
+    pub fn adopt_newest(&self, conn: &Connection) -> Result<(), StorageError> {
+        let Some(current) = self.version() else {
+            return Ok(());
+        };
+        let newest: Option<i64> = conn
+            .prepare_cached("SELECT max(version) FROM payload_dictionaries")?
+            .query_row([], |row| row.get(0))?;
+        if newest.is_some_and(|newest| newest > current) {
+            if let Some(dictionary) = dictionaries::newest(conn)? {
+                tracing::info!(
+                    version = dictionary.version,
+                    "compressing new payloads with a newer dictionary"
+                );
+                *self.encoder.write().unwrap_or_else(|p| p.into_inner()) =
+                    Some(Arc::new(Encoder::new(dictionary)?));
+            }
+        }
+        Ok(())
+    }
+
+    fn encoder(&self) -> Option<Arc<Encoder>> {
+        self.encoder
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The codec that writes `form` (for a recompression pass).
@@ -87,20 +108,20 @@ impl Payloads {
     /// Plain JSON text both ways: for a file at a schema without dictionaries.
     pub fn plain() -> Self {
         Self {
-            encoder: None,
+            encoder: RwLock::new(None),
             decoders: Mutex::new(HashMap::new()),
         }
     }
 
     /// The version of the dictionary new payloads are compressed with, if any.
     pub fn version(&self) -> Option<i64> {
-        self.encoder.as_ref().map(|e| e.version)
+        self.encoder().map(|e| e.version)
     }
 
     /// Whether `stored` is already what [`Payloads::encode`] writes: a frame of this codec's
     /// dictionary, or text this codec would not compress.
     pub fn is_current(&self, stored: ValueRef<'_>) -> bool {
-        match (stored, &self.encoder) {
+        match (stored, self.encoder()) {
             (ValueRef::Text(_), None) => true,
             (ValueRef::Text(text), Some(_)) => text.len() < MIN_COMPRESSED_BYTES,
             (ValueRef::Blob(frame), Some(encoder)) => {
@@ -113,7 +134,7 @@ impl Payloads {
 
     /// What to store for `json`: its frame when that is smaller, else the text itself.
     pub fn encode(&self, json: &str) -> Result<Value, StorageError> {
-        let Some(encoder) = &self.encoder else {
+        let Some(encoder) = self.encoder() else {
             return Ok(Value::Text(json.to_owned()));
         };
         if json.len() < MIN_COMPRESSED_BYTES {
@@ -177,6 +198,18 @@ impl Payloads {
         ));
         decoders.insert(id, decoder.clone());
         Ok(decoder)
+    }
+}
+
+impl Encoder {
+    fn new(dictionary: dictionaries::Dictionary) -> Result<Self, StorageError> {
+        Ok(Self {
+            version: dictionary.version,
+            zstd_id: dictionary.zstd_id,
+            compressor: Mutex::new(
+                Compressor::with_dictionary(LEVEL, &dictionary.bytes).map_err(codec_error)?,
+            ),
+        })
     }
 }
 
