@@ -27,6 +27,7 @@ pub mod records;
 pub mod rollup_counts;
 pub mod sqlite;
 mod store;
+mod thread_slot;
 
 pub use admin::Admin;
 pub use error::{BackendError, StorageError};

@@ -4,8 +4,6 @@
 //! writers have stopped, it projects what is left.
 
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use postgres::Client;
@@ -18,6 +16,7 @@ use super::StorageError;
 use crate::domain::UtcTimestamp;
 use crate::storage::location::PostgresUrl;
 use crate::storage::projection::INTERVAL;
+use crate::storage::thread_slot::ThreadSlot;
 use crate::storage::StorageMetrics;
 
 enum Wake {
@@ -29,7 +28,7 @@ enum Wake {
 pub struct Projector {
     wake: SyncSender<Wake>,
     watermark: watch::Receiver<i64>,
-    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+    thread: ThreadSlot,
 }
 
 impl Projector {
@@ -64,7 +63,7 @@ impl Projector {
         Ok(Self {
             wake,
             watermark: receiver,
-            thread: Arc::new(Mutex::new(Some(thread))),
+            thread: ThreadSlot::new(thread),
         })
     }
 
@@ -80,18 +79,11 @@ impl Projector {
     /// Projects what is left, then stops the thread.
     pub async fn stop(&self) {
         let wake = self.wake.clone();
-        let handle = self
-            .thread
-            .lock()
-            .map(|mut slot| slot.take())
-            .unwrap_or(None);
-        if let Some(handle) = handle {
-            let _ = tokio::task::spawn_blocking(move || {
+        self.thread
+            .join(move || {
                 let _ = wake.send(Wake::Stop);
-                handle.join()
             })
             .await;
-        }
     }
 }
 

@@ -15,7 +15,6 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use postgres::{Client, Transaction};
@@ -27,6 +26,7 @@ use super::session::Sql;
 use super::session::{Session, StatementCache};
 use super::StorageError;
 use crate::storage::location::PostgresUrl;
+use crate::storage::thread_slot::ThreadSlot;
 use crate::storage::{StorageMetrics, WriterSettings};
 
 /// Runs of one batch before its jobs are answered with the last failure.
@@ -142,7 +142,7 @@ enum Message {
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Message>,
-    thread: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    thread: ThreadSlot,
 }
 
 impl Writer {
@@ -169,7 +169,7 @@ impl Writer {
             .map_err(StorageError::File)?;
         Ok(Self {
             queue,
-            thread: Arc::new(std::sync::Mutex::new(Some(thread))),
+            thread: ThreadSlot::new(thread),
         })
     }
 
@@ -196,14 +196,7 @@ impl Writer {
 
     pub async fn shutdown(&self) {
         let _ = self.queue.send(Message::Shutdown).await;
-        let handle = self
-            .thread
-            .lock()
-            .map(|mut slot| slot.take())
-            .unwrap_or(None);
-        if let Some(handle) = handle {
-            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
-        }
+        self.thread.join(|| ()).await;
     }
 }
 

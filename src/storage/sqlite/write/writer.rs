@@ -12,7 +12,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
@@ -26,6 +25,7 @@ use super::job::{Job, PendingWrite};
 use super::projector::{start_clock, Projector, Turn};
 use super::syncer::Syncer;
 use super::{open_read_write, StorageError};
+use crate::storage::thread_slot::ThreadSlot;
 use crate::storage::StorageMetrics;
 
 /// WAL size (pages) at which the writer checkpoints itself, should the background
@@ -76,7 +76,7 @@ enum Message {
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Message>,
-    thread: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    thread: ThreadSlot,
     faults: Faults,
     /// The projector's watermark, as of its last commit.
     watermark: watch::Receiver<i64>,
@@ -171,7 +171,7 @@ impl Writer {
             .map_err(StorageError::File)?;
         Ok(Self {
             queue,
-            thread: Arc::new(std::sync::Mutex::new(Some(thread))),
+            thread: ThreadSlot::new(thread),
             faults,
             watermark,
         })
@@ -231,14 +231,7 @@ impl Writer {
     /// Writes queued after this are refused with [`StorageError::WriterStopped`].
     pub async fn shutdown(&self) {
         let _ = self.queue.send(Message::Shutdown).await;
-        let handle = self
-            .thread
-            .lock()
-            .map(|mut slot| slot.take())
-            .unwrap_or(None);
-        if let Some(handle) = handle {
-            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
-        }
+        self.thread.join(|| ()).await;
     }
 }
 
