@@ -60,6 +60,8 @@ INSERT INTO expect SELECT 'idx_users_smartlead_org_id is unique', "unique" = 1 F
 INSERT INTO expect SELECT 'idx_email_events_lead_timestamp is (lead_id, timestamp DESC, campaign_id, event_type, seq)',
     group_concat(name || ':' || "desc", ',') = 'lead_id:0,timestamp:1,campaign_id:0,event_type:0,seq:0'
     FROM (SELECT name, "desc" FROM pragma_index_xinfo('idx_email_events_lead_timestamp') WHERE key = 1 ORDER BY seqno);
+INSERT INTO expect SELECT 'the lead list''s indexes hold only leads with activity (014)', count(*) = 2 FROM pragma_index_list('leads')
+    WHERE name IN ('idx_leads_user_last_event', 'idx_leads_user_campaign_last_event') AND partial = 1;
 INSERT INTO expect SELECT 'update_email_events_updated_at trigger exists', count(*) = 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'update_email_events_updated_at';
 
 -- 6. Sample data: user with an org, lead with activity, event with JSON data.

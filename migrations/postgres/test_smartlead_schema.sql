@@ -64,6 +64,9 @@ INSERT INTO expect SELECT 'idx_users_smartlead_org_id is unique', indexdef LIKE 
 INSERT INTO expect SELECT 'idx_email_events_lead_timestamp is (user_id, lead_id, timestamp DESC, campaign_id, event_type, seq)',
     indexdef LIKE '%(user_id, lead_id, "timestamp" DESC, campaign_id, event_type, seq)'
     FROM pg_indexes WHERE indexname = 'idx_email_events_lead_timestamp';
+INSERT INTO expect SELECT 'the lead list''s indexes hold only leads with activity (014)', count(*) = 2 FROM pg_indexes
+    WHERE indexname IN ('idx_leads_user_last_event', 'idx_leads_user_campaign_last_event')
+      AND indexdef LIKE '%WHERE (last_event_timestamp IS NOT NULL)';
 INSERT INTO expect SELECT 'update_email_events_updated_at trigger exists', count(*) = 1 FROM pg_trigger
     WHERE tgrelid = 'email_events'::regclass AND tgname = 'update_email_events_updated_at';
 

@@ -273,3 +273,52 @@ async fn a_read_waiting_for_a_projector_that_cannot_run_is_a_503_not_a_short_ans
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.body["stats"]["headline"]["opened"]["events"], 1);
 }
+
+/// SQLite: a lead has an entry in the lead list's two indexes only once it has email activity
+/// (migration 014). The delivery that first names a lead inserts it without activity, so that
+/// insert costs the acknowledgement no page of either index; the projector adds the entries.
+#[test]
+fn a_lead_enters_the_lead_list_indexes_only_with_its_activity() {
+    let (test_db, logs) = prepared(crate::backends::Backend::Sqlite);
+    let db = &test_db.db;
+    let user: UserId = rows(db, "SELECT id FROM users", &[])[0][0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let deliveries: Vec<_> = (0..300)
+        .map(|n| (user, ORG.to_owned(), backlog_event(n).into_bytes()))
+        .collect();
+    ingest_in_batches(db, &deliveries, 100);
+    let leads = count(db, "SELECT count(*) FROM leads");
+    let active = "SELECT count(*) FROM leads WHERE last_event_timestamp IS NOT NULL";
+    assert!(leads >= 30, "{leads} leads");
+    assert_eq!(count(db, active), leads, "every lead has its activity");
+    assert_eq!(lead_list_index_entries(db), [leads, leads]);
+
+    unproject(db);
+    assert_eq!(count(db, active), 0);
+    assert_eq!(
+        lead_list_index_entries(db),
+        [0, 0],
+        "leads without activity are in neither index"
+    );
+
+    // A graceful stop projects everything pending.
+    let hub = HubProcess::start_on(db, logs.path(), &[], "warn");
+    assert!(hub.terminate().success());
+    assert_eq!(count(db, active), leads);
+    assert_eq!(lead_list_index_entries(db), [leads, leads]);
+}
+
+/// The entries in each of the lead list's indexes, counted from their leaf pages (`dbstat`).
+fn lead_list_index_entries(db: &Database) -> [i64; 2] {
+    ["idx_leads_user_last_event", "idx_leads_user_campaign_last_event"].map(|index| {
+        count(
+            db,
+            &format!(
+                "SELECT coalesce(sum(ncell), 0) FROM dbstat WHERE name = '{index}' AND pagetype = 'leaf'"
+            ),
+        )
+    })
+}

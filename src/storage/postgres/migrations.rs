@@ -35,6 +35,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250319_011_projection"),
     migration!("20250326_012_payload_compression"),
     migration!("20250402_013_timed_dedupe_keys"),
+    migration!("20250409_014_partial_lead_activity_indexes"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.

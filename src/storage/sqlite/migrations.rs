@@ -60,6 +60,7 @@ static MIGRATIONS: LazyLock<Vec<(&str, M<'static>)>> = LazyLock::new(|| {
             ),
         ),
         migration!("20250402_013_timed_dedupe_keys"),
+        migration!("20250409_014_partial_lead_activity_indexes"),
     ]
 });
 
