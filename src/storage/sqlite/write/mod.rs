@@ -3,6 +3,7 @@
 //! the database file off that path. Between batches the writer thread also runs the projector's
 //! turns (`projector`). The job they pass along is in `job`.
 
+mod batch;
 mod checkpointer;
 mod job;
 mod projector;

@@ -1,6 +1,7 @@
 //! The single writer: one thread owns the only read-write connection and commits whatever is
 //! queued as one transaction (group commit). Batches form on their own while the previous one
-//! runs, with no wait window. The fsync that makes a batch durable runs on the [`Syncer`]'s
+//! runs, with no wait window unless one is set (`commit_delay`: fewer pages written per event at
+//! low rates, for that much added to every acknowledgement). The fsync that makes a batch durable runs on the [`Syncer`]'s
 //! thread while this one already runs the next batch.
 //!
 //! Every job runs in its own savepoint, so one failing job never aborts its neighbours, and no
@@ -12,12 +13,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::batch::commit_batch;
 use super::checkpointer::{finish_for_rewind, Checkpointer};
 use super::fault::{Faults, FileChange, StorageFault};
 use super::files::DatabaseFiles;
@@ -46,6 +48,11 @@ pub struct WriterSettings {
     pub wal_rewind_pages: u32,
     /// The most events one projection applies.
     pub projection_batch: usize,
+    /// How long a batch that is not full waits for more jobs before it commits (zero: at once).
+    /// Each commit rewrites the pages its events share (the table's last page, the appending
+    /// index pages), so at low rates a delay writes fewer pages per event, and adds itself to
+    /// every acknowledgement.
+    pub commit_delay: Duration,
 }
 
 impl Default for WriterSettings {
@@ -56,6 +63,7 @@ impl Default for WriterSettings {
             busy_timeout: super::DEFAULT_BUSY_TIMEOUT,
             wal_rewind_pages: 32_768,
             projection_batch: crate::storage::projection::DEFAULT_BATCH,
+            commit_delay: Duration::ZERO,
         }
     }
 }
@@ -157,6 +165,7 @@ impl Writer {
         let writer = Thread {
             conn,
             max_batch: settings.max_batch.max(1),
+            commit_delay: settings.commit_delay,
             checkpointer,
             syncer,
             projector,
@@ -239,6 +248,7 @@ impl Writer {
 struct Thread {
     conn: Connection,
     max_batch: usize,
+    commit_delay: Duration,
     checkpointer: Checkpointer,
     syncer: Syncer,
     projector: Projector,
@@ -249,7 +259,38 @@ struct Thread {
     metrics: StorageMetrics,
 }
 
+/// What else [`Thread::take_queued`] found in the queue besides jobs.
+#[derive(Default)]
+struct Taken {
+    /// A reader asked for a projection.
+    wanted: bool,
+    /// The shutdown marker: nothing after it is taken.
+    stopping: bool,
+}
+
 impl Thread {
+    /// Adds what is already queued to `batch`, up to the most one batch holds.
+    fn take_queued(
+        &self,
+        receiver: &mut mpsc::Receiver<Message>,
+        batch: &mut Vec<Box<dyn Job>>,
+    ) -> Taken {
+        let mut taken = Taken::default();
+        while batch.len() < self.max_batch {
+            match receiver.try_recv() {
+                Ok(Message::Job(job)) => batch.push(job),
+                Ok(Message::Fault) | Ok(Message::Tick) => {}
+                Ok(Message::Project) => taken.wanted = true,
+                Ok(Message::Shutdown) => {
+                    taken.stopping = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        taken
+    }
+
     fn run(mut self, mut receiver: mpsc::Receiver<Message>) {
         let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(self.max_batch);
         let mut fault_handled = false;
@@ -262,18 +303,20 @@ impl Thread {
                 Some(Message::Project) => wanted = true,
                 Some(Message::Shutdown) | None => break,
             }
-            while batch.len() < self.max_batch {
-                match receiver.try_recv() {
-                    Ok(Message::Job(job)) => batch.push(job),
-                    Ok(Message::Fault) | Ok(Message::Tick) => {}
-                    Ok(Message::Project) => wanted = true,
-                    Ok(Message::Shutdown) => {
-                        stopping = true;
-                        break;
-                    }
-                    Err(_) => break,
-                }
+            let mut taken = self.take_queued(&mut receiver, &mut batch);
+            if !self.commit_delay.is_zero()
+                && !taken.stopping
+                && !batch.is_empty()
+                && batch.len() < self.max_batch
+                && self.faults.current().is_none()
+            {
+                std::thread::sleep(self.commit_delay);
+                let later = self.take_queued(&mut receiver, &mut batch);
+                taken.wanted |= later.wanted;
+                taken.stopping = later.stopping;
             }
+            wanted |= taken.wanted;
+            stopping = taken.stopping;
             if let Some(fault) = self.faults.current() {
                 let failure = Arc::new(StorageError::Faulted(fault.clone()));
                 for job in batch.drain(..) {
@@ -355,71 +398,4 @@ pub(super) fn skip_checkpoint_on_close(conn: &Connection) {
     if let Err(err) = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true) {
         tracing::warn!(error = %err, "could not turn off the checkpoint on close");
     }
-}
-
-fn commit_batch(
-    conn: &Connection,
-    batch: &mut Vec<Box<dyn Job>>,
-    queued: usize,
-    syncer: &Syncer,
-    faults: &Faults,
-) {
-    let started = Instant::now();
-    let size = batch.len();
-    let mut timing = BatchTiming::default();
-    match run_transaction(conn, batch, &mut timing) {
-        Ok(()) => syncer.submit(std::mem::replace(
-            batch,
-            Vec::with_capacity(batch.capacity()),
-        )),
-        Err(err) => {
-            tracing::error!(error = %err, source = ?std::error::Error::source(&err), batch = size, "batch not committed");
-            if !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK");
-            }
-            if let Some(fault) = err.fault() {
-                faults.raise(fault);
-            }
-            let failure = Arc::new(err);
-            for job in batch.drain(..) {
-                job.finish(Err(failure.clone()));
-            }
-        }
-    }
-    tracing::debug!(
-        batch = size,
-        queued,
-        work_ms = crate::telemetry::millis(timing.work),
-        commit_ms = crate::telemetry::millis(timing.commit),
-        total_ms = crate::telemetry::millis(started.elapsed()),
-        "batch committed"
-    );
-}
-
-/// Where a batch's time went: running the jobs, and the COMMIT (writing the WAL frames).
-#[derive(Default)]
-struct BatchTiming {
-    work: Duration,
-    commit: Duration,
-}
-
-fn run_transaction(
-    conn: &Connection,
-    batch: &mut [Box<dyn Job>],
-    timing: &mut BatchTiming,
-) -> Result<(), StorageError> {
-    let started = Instant::now();
-    // IMMEDIATE takes the write lock up front, so a busy database fails here, before any work.
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    for job in batch.iter_mut() {
-        conn.prepare_cached("SAVEPOINT job")?.execute([])?;
-        if !job.run(conn) {
-            conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
-        }
-        conn.prepare_cached("RELEASE job")?.execute([])?;
-    }
-    timing.work = started.elapsed();
-    conn.execute_batch("COMMIT")?;
-    timing.commit = started.elapsed() - timing.work;
-    Ok(())
 }

@@ -38,6 +38,13 @@ impl Gate {
 fn writer_with(
     durable: impl FnMut() -> Result<(), StorageFault> + Send + 'static,
 ) -> (tempfile::TempDir, std::path::PathBuf, Writer) {
+    writer_with_settings(WriterSettings::default(), durable)
+}
+
+fn writer_with_settings(
+    settings: WriterSettings,
+    durable: impl FnMut() -> Result<(), StorageFault> + Send + 'static,
+) -> (tempfile::TempDir, std::path::PathBuf, Writer) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
     let mut setup = super::open_read_write(&db, super::DEFAULT_BUSY_TIMEOUT).unwrap();
@@ -50,7 +57,7 @@ fn writer_with(
     let mut durable = durable;
     let writer = Writer::start_with(
         &db,
-        WriterSettings::default(),
+        settings,
         StorageMetrics::default(),
         move |_| durable(),
     )
@@ -184,4 +191,48 @@ async fn a_failing_write_rolls_back_alone_while_its_batch_commits() {
         "the failing write's row is rolled back, alone"
     );
     writer.shutdown().await;
+}
+
+/// Writes 50 ms apart: each is a commit (and an fsync) of its own, unless a commit delay holds
+/// the first batch open long enough for the others to join it.
+#[tokio::test]
+async fn writes_arriving_within_the_commit_delay_share_one_commit() {
+    async fn fsyncs_for_three_writes_50_ms_apart(commit_delay: Duration) -> (usize, Vec<i64>) {
+        let synced = Arc::new(AtomicUsize::new(0));
+        let counted = synced.clone();
+        let settings = WriterSettings {
+            commit_delay,
+            ..WriterSettings::default()
+        };
+        let (_dir, db, writer) = writer_with_settings(settings, move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        let writes: Vec<_> = (0..3)
+            .map(|n| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(50 * n as u64)).await;
+                    insert(&writer, n).await
+                })
+            })
+            .collect();
+        for write in writes {
+            write.await.unwrap().unwrap();
+        }
+        let fsyncs = synced.load(Ordering::SeqCst);
+        writer.shutdown().await;
+        (fsyncs, stored(&db))
+    }
+
+    assert_eq!(
+        fsyncs_for_three_writes_50_ms_apart(Duration::ZERO).await,
+        (3, vec![0, 1, 2]),
+        "without a delay each write commits on its own"
+    );
+    assert_eq!(
+        fsyncs_for_three_writes_50_ms_apart(Duration::from_millis(400)).await,
+        (1, vec![0, 1, 2]),
+        "within the delay the three share one commit"
+    );
 }
