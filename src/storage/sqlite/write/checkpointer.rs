@@ -30,8 +30,17 @@ use super::fault::Faults;
 use super::files::DatabaseFiles;
 use super::{open_read_write, StorageError};
 
-/// How often the background checkpoint runs.
+/// How often the files are checked, and a pass runs while the WAL grows fast.
 const INTERVAL: Duration = Duration::from_millis(200);
+
+/// While the WAL grows slower than this (frames per second: ~270 commits of one event), a pass
+/// runs only every [`QUIET_INTERVAL`]. A pass writes each page changed since the last one once,
+/// and at low rates nearly every commit changes the same pages (the tails of the table and its
+/// appending indexes, the rollups' current rows), so fewer passes write fewer bytes: at 20
+/// events/s, a third less per event (BENCHMARKS.md, "Issue 19, third step"). Faster, passes
+/// stay small and frequent: one of a second's frames at saturation doubled the p99.
+const QUIET_FRAMES_PER_SECOND: f64 = 4096.0;
+const QUIET_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Catching up stops once a pass finds fewer new frames than this (or after
 /// [`MAX_CATCH_UP_PASSES`]); the writer copies the rest.
@@ -63,6 +72,7 @@ impl Checkpointer {
             .spawn(move || {
                 let (lock, wake) = &*signal;
                 let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
+                let mut pace = Pace::new(Instant::now());
                 while !*stopped {
                     stopped = wake
                         .wait_timeout(stopped, INTERVAL)
@@ -75,11 +85,17 @@ impl Checkpointer {
                         faults.raise(fault);
                         continue;
                     }
-                    let started = std::time::Instant::now();
+                    let started = Instant::now();
+                    if !pace.due(started) {
+                        continue;
+                    }
                     let passes = run_passes(&conn, &files, i64::from(rewind_pages));
                     seconds.observe(started.elapsed().as_secs_f64());
                     match passes {
-                        Ok(wants_rewind) => request.store(wants_rewind, Ordering::Relaxed),
+                        Ok(round) => {
+                            pace.passed(started, round.wal);
+                            request.store(round.wants_rewind, Ordering::Relaxed);
+                        }
                         Err(err) => tracing::warn!(error = %err, "background checkpoint failed"),
                     }
                 }
@@ -112,18 +128,64 @@ impl Checkpointer {
     }
 }
 
+/// When the next background pass is due: every [`INTERVAL`] while the WAL grows fast, every
+/// [`QUIET_INTERVAL`] while it grows slowly.
+struct Pace {
+    last: Instant,
+    /// The WAL's length (frames) at the last pass.
+    wal: i64,
+    quiet: bool,
+}
+
+impl Pace {
+    fn new(now: Instant) -> Self {
+        Self {
+            last: now,
+            wal: 0,
+            quiet: false,
+        }
+    }
+
+    fn due(&self, now: Instant) -> bool {
+        let interval = if self.quiet { QUIET_INTERVAL } else { INTERVAL };
+        now.duration_since(self.last) >= interval
+    }
+
+    /// Records a pass begun at `now` that found `wal` frames in the WAL.
+    fn passed(&mut self, now: Instant, wal: i64) {
+        // Shorter than at the last pass: it was started over meanwhile, from empty.
+        let appended = if wal >= self.wal { wal - self.wal } else { wal };
+        let seconds = now.duration_since(self.last).as_secs_f64().max(0.001);
+        self.quiet = (appended as f64 / seconds) < QUIET_FRAMES_PER_SECOND;
+        self.last = now;
+        self.wal = wal;
+    }
+}
+
+/// What one background round found and asks of the writer.
+struct Round {
+    /// Frames in the WAL at its last pass.
+    wal: i64,
+    /// The WAL is long and copied but for its last frames: the writer should finish the
+    /// checkpoint so that the WAL starts over.
+    wants_rewind: bool,
+}
+
 /// One background round: a pass, and when the WAL is long, quick catch-up passes and an fsync
 /// of the database file, so that the writer's part is left with little to copy and little to
-/// sync. Returns whether the writer should finish the checkpoint so that the WAL rewinds.
+/// sync.
 fn run_passes(
     conn: &Connection,
     files: &DatabaseFiles,
     rewind_frames: i64,
-) -> Result<bool, StorageError> {
+) -> Result<Round, StorageError> {
     let started = Instant::now();
     let mut pass = checkpoint(conn)?;
     if pass.wal == 0 {
-        return Ok(false);
+        return Ok(Round {
+            wal: 0,
+            wants_rewind: false,
+        });
     }
     let mut passes = 1;
     let wants_rewind = pass.wal >= rewind_frames;
@@ -148,7 +210,10 @@ fn run_passes(
         ms = crate::telemetry::millis(started.elapsed()),
         "checkpoint"
     );
-    Ok(wants_rewind)
+    Ok(Round {
+        wal: pass.wal,
+        wants_rewind,
+    })
 }
 
 /// Run by the writer between batches, so that nothing is appended meanwhile: copies the frames
@@ -184,4 +249,59 @@ fn checkpoint(conn: &Connection) -> rusqlite::Result<Pass> {
             copied: row.get(2)?,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Passes `every` apart, each finding `frames` more in the WAL: whether the next is quiet.
+    fn quiet_after(every: Duration, frames: i64) -> bool {
+        let start = Instant::now();
+        let mut pace = Pace::new(start);
+        for n in 1..=5 {
+            pace.passed(start + every * n, frames * i64::from(n));
+        }
+        pace.quiet
+    }
+
+    #[test]
+    fn passes_slow_down_only_while_the_wal_grows_slowly() {
+        // 20 single-event commits a second, ~15 frames each.
+        assert!(quiet_after(INTERVAL, 60));
+        assert!(quiet_after(QUIET_INTERVAL, 300));
+        // 1,000 a second.
+        assert!(!quiet_after(INTERVAL, 3_000));
+        assert!(!quiet_after(QUIET_INTERVAL, 15_000));
+    }
+
+    #[test]
+    fn a_quiet_pace_still_passes_every_second_and_a_busy_one_every_200_ms() {
+        let start = Instant::now();
+        let mut pace = Pace::new(start);
+        assert!(!pace.due(start + INTERVAL / 2));
+        assert!(pace.due(start + INTERVAL));
+        let first = start + INTERVAL;
+        pace.passed(first, 10);
+        assert!(pace.quiet);
+        assert!(!pace.due(first + INTERVAL));
+        assert!(pace.due(first + QUIET_INTERVAL));
+        let second = first + QUIET_INTERVAL;
+        pace.passed(second, 10 + 20_000);
+        assert!(!pace.quiet);
+        assert!(pace.due(second + INTERVAL));
+    }
+
+    #[test]
+    fn a_wal_started_over_counts_from_empty() {
+        let start = Instant::now();
+        let mut pace = Pace::new(start);
+        pace.passed(start + INTERVAL, 30_000);
+        assert!(!pace.quiet);
+        // Rewound meanwhile: 5,000 frames appended since, in 200 ms.
+        pace.passed(start + INTERVAL * 2, 5_000);
+        assert!(!pace.quiet);
+        pace.passed(start + INTERVAL * 3, 5_010);
+        assert!(pace.quiet);
+    }
 }

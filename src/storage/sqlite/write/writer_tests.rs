@@ -55,13 +55,8 @@ fn writer_with_settings(
         .unwrap();
     drop(setup);
     let mut durable = durable;
-    let writer = Writer::start_with(
-        &db,
-        settings,
-        StorageMetrics::default(),
-        move |_| durable(),
-    )
-    .unwrap();
+    let writer =
+        Writer::start_with(&db, settings, StorageMetrics::default(), move |_| durable()).unwrap();
     (dir, db, writer)
 }
 
