@@ -10,7 +10,7 @@ use smartlead_hub::domain::UserId;
 use smartlead_hub::storage::Database;
 
 use crate::backends::{count, execute, on_both_backends, rows, Cell};
-use crate::helpers::{admin, fixture, ingest_in_batches, spawn_app_on, ORG};
+use crate::helpers::{admin, fixture, ingest_in_batches, spawn_app_on, spawn_app_with, ORG};
 use crate::process::{prepared, HubProcess};
 
 on_both_backends! {
@@ -209,6 +209,56 @@ fn derived(db: &Database) -> Vec<Vec<Cell>> {
     all
 }
 
+/// SQLite: another process holds the write lock (`BEGIN IMMEDIATE` on a connection of the
+/// test's own), so the projector's turn cannot run. A read waiting for its own write gets a 503
+/// `projection_behind` after the wait's limit, never an answer without the event; the projector
+/// keeps retrying, and once the lock is let go the same read answers with the event.
+#[actix_web::test]
+async fn a_read_waiting_for_a_projector_kept_from_the_write_lock_is_a_503_not_a_short_answer() {
+    let app = spawn_app_with(|settings| settings.busy_timeout_ms = 100).await;
+    let token = app.token_for(app.user_id);
+    // A delivery the projector has not reached yet, the lock held from then on (the projector
+    // may get there first: then another delivery).
+    let mut n = 0;
+    let (seq, lock) = loop {
+        let stored = app.post_signed(backlog_event(n)).await;
+        assert_eq!(stored.status, StatusCode::OK, "{}", stored.body);
+        let seq = stored.body["seq"].as_i64().unwrap();
+        let lock = rusqlite::Connection::open(&app.db_path).unwrap();
+        lock.busy_timeout(Duration::from_secs(5)).unwrap();
+        lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let through: i64 = lock
+            .query_row("SELECT through FROM projection_watermark", [], |r| r.get(0))
+            .unwrap();
+        if through < seq {
+            break (seq, lock);
+        }
+        lock.execute_batch("ROLLBACK").unwrap();
+        n += 1;
+        assert!(
+            n < 50,
+            "the projector reached every delivery before the lock was taken"
+        );
+    };
+
+    assert_behind_after_the_wait(&app, &token, seq).await;
+
+    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
+    let answer = app
+        .get_as_is(&token, &format!("/api/stats?min_event={seq}"))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(
+        answer.body["as_of"].as_i64().unwrap() >= seq,
+        "{}",
+        answer.body
+    );
+    // A projector kept from the lock is not a fault: writes go on.
+    let after = app.post_signed(backlog_event(n + 1)).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.body);
+}
+
 /// PostgreSQL: another process holds the projector's turn (its advisory lock), so nothing is
 /// projected. A read waiting for its own write gets a 503 `projection_behind` naming both numbers
 /// after the wait's limit, never an answer without the event; once the turn is free, the same read
@@ -241,29 +291,7 @@ async fn a_read_waiting_for_a_projector_that_cannot_run_is_a_503_not_a_short_ans
 
     let stored = app.deliver("05_email_open_seq1.json").await;
     let seq = stored.body["seq"].as_i64().unwrap();
-    let started = std::time::Instant::now();
-    // The wait outlasts the default client's 5 s timeout.
-    let patient = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
-    let request = patient
-        .get(format!("{}/api/stats?min_event={seq}", app.address))
-        .bearer_auth(&token);
-    let behind = crate::helpers::answer(request.send().await.unwrap()).await;
-    assert_eq!(
-        behind.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        behind.body
-    );
-    assert_eq!(behind.error_code(), "projection_behind");
-    assert!(behind.headers.contains_key("retry-after"));
-    let message = behind.body["error"]["message"].as_str().unwrap();
-    assert!(message.contains(&seq.to_string()), "{message}");
-    assert!(started.elapsed() >= Duration::from_secs(9), "it did wait");
-    // Without min_event the answer comes at once and says what it includes: not the event.
-    let now = app.get_as_is(&token, "/api/stats").await;
-    assert!(now.body["as_of"].as_i64().unwrap() < seq, "{}", now.body);
+    assert_behind_after_the_wait(&app, &token, seq).await;
 
     release_tx.send(()).unwrap();
     holder.join().unwrap();
@@ -321,4 +349,31 @@ fn lead_list_index_entries(db: &Database) -> [i64; 2] {
             ),
         )
     })
+}
+
+/// A read of the stats waiting for `seq` is a 503 `projection_behind` naming it, after the wait's
+/// limit; without `min_event` the answer comes at once and says it does not include the event.
+async fn assert_behind_after_the_wait(app: &crate::helpers::TestApp, token: &str, seq: i64) {
+    let started = std::time::Instant::now();
+    // The wait outlasts the default client's 5 s timeout.
+    let patient = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let request = patient
+        .get(format!("{}/api/stats?min_event={seq}", app.address))
+        .bearer_auth(token);
+    let behind = crate::helpers::answer(request.send().await.unwrap()).await;
+    assert_eq!(
+        behind.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        behind.body
+    );
+    assert_eq!(behind.error_code(), "projection_behind");
+    assert!(behind.headers.contains_key("retry-after"));
+    let message = behind.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&seq.to_string()), "{message}");
+    assert!(started.elapsed() >= Duration::from_secs(9), "it did wait");
+    let now = app.get_as_is(token, "/api/stats").await;
+    assert!(now.body["as_of"].as_i64().unwrap() < seq, "{}", now.body);
 }
