@@ -93,7 +93,7 @@ impl Checkpointer {
                     seconds.observe(started.elapsed().as_secs_f64());
                     match passes {
                         Ok(round) => {
-                            pace.passed(started, round.wal);
+                            pace.passed(started, &round);
                             request.store(round.wants_rewind, Ordering::Relaxed);
                         }
                         Err(err) => tracing::warn!(error = %err, "background checkpoint failed"),
@@ -132,7 +132,8 @@ impl Checkpointer {
 /// [`QUIET_INTERVAL`] while it grows slowly.
 struct Pace {
     last: Instant,
-    /// The WAL's length (frames) at the last pass.
+    /// The WAL's length (frames) the next pass counts new frames from: its length at the last
+    /// pass, or none when that pass copied all of it (the next write then starts it over).
     wal: i64,
     quiet: bool,
 }
@@ -151,14 +152,20 @@ impl Pace {
         now.duration_since(self.last) >= interval
     }
 
-    /// Records a pass begun at `now` that found `wal` frames in the WAL.
-    fn passed(&mut self, now: Instant, wal: i64) {
-        // Shorter than at the last pass: it was started over meanwhile, from empty.
-        let appended = if wal >= self.wal { wal - self.wal } else { wal };
+    /// Records a round begun at `now`.
+    fn passed(&mut self, now: Instant, round: &Round) {
+        // Shorter than at the last pass: it was started over meanwhile, from empty. (Started
+        // over without a full copy first, or not started over after one, the count errs
+        // towards a busy WAL: passes every 200 ms, as without a pace.)
+        let appended = if round.wal >= self.wal {
+            round.wal - self.wal
+        } else {
+            round.wal
+        };
         let seconds = now.duration_since(self.last).as_secs_f64().max(0.001);
         self.quiet = (appended as f64 / seconds) < QUIET_FRAMES_PER_SECOND;
         self.last = now;
-        self.wal = wal;
+        self.wal = if round.copied_all { 0 } else { round.wal };
     }
 }
 
@@ -166,6 +173,8 @@ impl Pace {
 struct Round {
     /// Frames in the WAL at its last pass.
     wal: i64,
+    /// That pass copied every frame.
+    copied_all: bool,
     /// The WAL is long and copied but for its last frames: the writer should finish the
     /// checkpoint so that the WAL starts over.
     wants_rewind: bool,
@@ -184,6 +193,7 @@ fn run_passes(
     if pass.wal == 0 {
         return Ok(Round {
             wal: 0,
+            copied_all: true,
             wants_rewind: false,
         });
     }
@@ -212,6 +222,7 @@ fn run_passes(
     );
     Ok(Round {
         wal: pass.wal,
+        copied_all: pass.copied >= pass.wal,
         wants_rewind,
     })
 }
@@ -255,24 +266,35 @@ fn checkpoint(conn: &Connection) -> rusqlite::Result<Pass> {
 mod tests {
     use super::*;
 
-    /// Passes `every` apart, each finding `frames` more in the WAL: whether the next is quiet.
-    fn quiet_after(every: Duration, frames: i64) -> bool {
-        let start = Instant::now();
-        let mut pace = Pace::new(start);
-        for n in 1..=5 {
-            pace.passed(start + every * n, frames * i64::from(n));
+    /// A round that found `wal` frames and left `left` of them uncopied.
+    fn round(wal: i64, left: i64) -> Round {
+        Round {
+            wal,
+            copied_all: left == 0,
+            wants_rewind: false,
         }
-        pace.quiet
+    }
+
+    /// Passes `every` apart, each finding `frames` more in the WAL (growing, or started over
+    /// after each full copy): whether the next is quiet.
+    fn quiet_after(every: Duration, frames: i64) -> [bool; 2] {
+        let start = Instant::now();
+        let (mut growing, mut restarting) = (Pace::new(start), Pace::new(start));
+        for n in 1..=5 {
+            growing.passed(start + every * n, &round(frames * i64::from(n), 10));
+            restarting.passed(start + every * n, &round(frames, 0));
+        }
+        [growing.quiet, restarting.quiet]
     }
 
     #[test]
     fn passes_slow_down_only_while_the_wal_grows_slowly() {
         // 20 single-event commits a second, ~15 frames each.
-        assert!(quiet_after(INTERVAL, 60));
-        assert!(quiet_after(QUIET_INTERVAL, 300));
+        assert_eq!(quiet_after(INTERVAL, 60), [true, true]);
+        assert_eq!(quiet_after(QUIET_INTERVAL, 300), [true, true]);
         // 1,000 a second.
-        assert!(!quiet_after(INTERVAL, 3_000));
-        assert!(!quiet_after(QUIET_INTERVAL, 15_000));
+        assert_eq!(quiet_after(INTERVAL, 3_000), [false, false]);
+        assert_eq!(quiet_after(QUIET_INTERVAL, 15_000), [false, false]);
     }
 
     #[test]
@@ -282,12 +304,12 @@ mod tests {
         assert!(!pace.due(start + INTERVAL / 2));
         assert!(pace.due(start + INTERVAL));
         let first = start + INTERVAL;
-        pace.passed(first, 10);
+        pace.passed(first, &round(10, 0));
         assert!(pace.quiet);
         assert!(!pace.due(first + INTERVAL));
         assert!(pace.due(first + QUIET_INTERVAL));
         let second = first + QUIET_INTERVAL;
-        pace.passed(second, 10 + 20_000);
+        pace.passed(second, &round(20_000, 5));
         assert!(!pace.quiet);
         assert!(pace.due(second + INTERVAL));
     }
@@ -296,12 +318,15 @@ mod tests {
     fn a_wal_started_over_counts_from_empty() {
         let start = Instant::now();
         let mut pace = Pace::new(start);
-        pace.passed(start + INTERVAL, 30_000);
+        pace.passed(start + INTERVAL, &round(30_000, 500));
         assert!(!pace.quiet);
         // Rewound meanwhile: 5,000 frames appended since, in 200 ms.
-        pace.passed(start + INTERVAL * 2, 5_000);
+        pace.passed(start + INTERVAL * 2, &round(5_000, 500));
         assert!(!pace.quiet);
-        pace.passed(start + INTERVAL * 3, 5_010);
+        pace.passed(start + INTERVAL * 3, &round(5_010, 0));
         assert!(pace.quiet);
+        // Copied in full, then started over by the next write: 6,000 new frames in 200 ms.
+        pace.passed(start + INTERVAL * 4, &round(6_000, 100));
+        assert!(!pace.quiet);
     }
 }

@@ -1,8 +1,8 @@
 //! The single writer: one thread owns the only read-write connection and commits whatever is
 //! queued as one transaction (group commit). Batches form on their own while the previous one
 //! runs, with no wait window unless one is set (`commit_delay`: fewer pages written per event at
-//! low rates, for that much added to every acknowledgement). The fsync that makes a batch durable runs on the [`Syncer`]'s
-//! thread while this one already runs the next batch.
+//! low rates, for that much added to every acknowledgement). The fsync that makes a batch
+//! durable runs on the [`Syncer`]'s thread while this one already runs the next batch.
 //!
 //! Every job runs in its own savepoint, so one failing job never aborts its neighbours, and no
 //! job is answered before its batch has committed and the WAL holding that commit is synced.
