@@ -79,16 +79,8 @@ async fn answers_say_which_events_they_include_and_a_read_waits_for_its_own(back
 async fn a_projector_killed_mid_backlog_replays_exactly_the_events_above_its_watermark(backend: Backend) {
     let (test_db, logs) = prepared(backend);
     let db = &test_db.db;
-    let user: UserId = rows(db, "SELECT id FROM users", &[])[0][0]
-        .as_deref()
-        .unwrap()
-        .parse()
-        .unwrap();
     const EVENTS: u64 = 3_000;
-    let deliveries: Vec<_> = (0..EVENTS)
-        .map(|n| (user, ORG.to_owned(), backlog_event(n).into_bytes()))
-        .collect();
-    ingest_in_batches(db, &deliveries, 500);
+    ingest_backlog(db, EVENTS);
     let projected = derived(db);
     unproject(db);
     assert_eq!(pending(db), EVENTS as i64);
@@ -121,6 +113,20 @@ async fn a_projector_killed_mid_backlog_replays_exactly_the_events_above_its_wat
     assert_eq!(pending(db), 0);
     assert_eq!(derived(db), projected, "the replayed derived data differs from one projection");
 }
+}
+
+/// The first `events` of the backlog, stored for the database's one user in transactions of
+/// 500, each projected before it commits.
+fn ingest_backlog(db: &Database, events: u64) {
+    let user: UserId = rows(db, "SELECT id FROM users", &[])[0][0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let deliveries: Vec<_> = (0..events)
+        .map(|n| (user, ORG.to_owned(), backlog_event(n).into_bytes()))
+        .collect();
+    ingest_in_batches(db, &deliveries, 500);
 }
 
 /// Events of 60 leads over three campaigns and three types, their times out of order.
@@ -309,15 +315,7 @@ async fn a_read_waiting_for_a_projector_that_cannot_run_is_a_503_not_a_short_ans
 fn a_lead_enters_the_lead_list_indexes_only_with_its_activity() {
     let (test_db, logs) = prepared(crate::backends::Backend::Sqlite);
     let db = &test_db.db;
-    let user: UserId = rows(db, "SELECT id FROM users", &[])[0][0]
-        .as_deref()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let deliveries: Vec<_> = (0..300)
-        .map(|n| (user, ORG.to_owned(), backlog_event(n).into_bytes()))
-        .collect();
-    ingest_in_batches(db, &deliveries, 100);
+    ingest_backlog(db, 300);
     let leads = count(db, "SELECT count(*) FROM leads");
     let active = "SELECT count(*) FROM leads WHERE last_event_timestamp IS NOT NULL";
     assert!(leads >= 30, "{leads} leads");
