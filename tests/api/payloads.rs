@@ -215,8 +215,7 @@ fn an_old_file_is_recompressed_by_a_resumable_pass_and_back() {
 #[actix_web::test]
 async fn a_dictionary_trained_on_the_install_takes_over_and_every_payload_stays_readable() {
     let (_dir, db) = prepared_db();
-    let (ok, out, err) = run_hub(&["demo", "--events", "1500", "--seed", "3"], Some(&db));
-    assert!(ok, "{err}");
+    let out = demo(&db, "1500", "3");
     let demo_token = out
         .lines()
         .find_map(|l| l.strip_prefix("API token (shown once): "))
