@@ -27,38 +27,45 @@ INSERT INTO expect SELECT 'leads.smartlead_campaign_id exists', count(*) = 1 FRO
 INSERT INTO expect SELECT 'leads.last_email_event exists', count(*) = 1 FROM pragma_table_info('leads') WHERE name = 'last_email_event';
 INSERT INTO expect SELECT 'leads.last_event_timestamp exists', count(*) = 1 FROM pragma_table_info('leads') WHERE name = 'last_event_timestamp';
 
--- 3. email_events: every column, with its NOT NULL and primary key.
+-- 3. email_events: every seed column, readable as before. Since 015 it is a view over
+--    email_event_rows, which refers to users and leads by integer keys (user_key, lead_key).
 INSERT INTO expect SELECT 'email_events has its 12 seed columns', count(*) = 12 FROM pragma_table_info('email_events')
     WHERE name IN ('id', 'user_id', 'campaign_id', 'message_id', 'event_type', 'email', 'lead_id',
                    'smartlead_org_id', 'event_data', 'timestamp', 'created_at', 'updated_at');
-INSERT INTO expect SELECT 'email_events.id is the primary key', pk = 1 FROM pragma_table_info('email_events') WHERE name = 'id';
-INSERT INTO expect SELECT 'email_events NOT NULL columns', count(*) = 6 FROM pragma_table_info('email_events')
-    WHERE "notnull" = 1 AND name IN ('user_id', 'campaign_id', 'message_id', 'event_type', 'email', 'event_data');
-INSERT INTO expect SELECT 'email_events lead_id and smartlead_org_id are nullable', count(*) = 2 FROM pragma_table_info('email_events')
-    WHERE "notnull" = 0 AND name IN ('lead_id', 'smartlead_org_id');
+INSERT INTO expect SELECT 'email_event_rows.id is the primary key', pk = 1 FROM pragma_table_info('email_event_rows') WHERE name = 'id';
+INSERT INTO expect SELECT 'email_event_rows NOT NULL columns', count(*) = 6 FROM pragma_table_info('email_event_rows')
+    WHERE "notnull" = 1 AND name IN ('user_key', 'campaign_id', 'message_id', 'event_type', 'email', 'event_data');
+INSERT INTO expect SELECT 'email_event_rows lead_key and smartlead_org_id are nullable', count(*) = 2 FROM pragma_table_info('email_event_rows')
+    WHERE "notnull" = 0 AND name IN ('lead_key', 'smartlead_org_id');
+INSERT INTO expect SELECT 'users.user_key and leads.lead_key are unique (015)', count(*) = 2 FROM (
+    SELECT name FROM pragma_index_list('users') WHERE name = 'idx_users_user_key' AND "unique" = 1
+    UNION ALL SELECT name FROM pragma_index_list('leads') WHERE name = 'idx_leads_lead_key' AND "unique" = 1);
+INSERT INTO expect SELECT 'new users and leads are given their keys', count(*) = 2 FROM sqlite_master
+    WHERE type = 'trigger' AND name IN ('users_user_key', 'leads_lead_key');
 
 -- 4. Foreign keys: user -> CASCADE, lead -> SET NULL.
-INSERT INTO expect SELECT 'email_events.user_id -> users ON DELETE CASCADE', count(*) = 1 FROM pragma_foreign_key_list('email_events')
-    WHERE "from" = 'user_id' AND "table" = 'users' AND "to" = 'id' AND on_delete = 'CASCADE';
-INSERT INTO expect SELECT 'email_events.lead_id -> leads ON DELETE SET NULL', count(*) = 1 FROM pragma_foreign_key_list('email_events')
-    WHERE "from" = 'lead_id' AND "table" = 'leads' AND "to" = 'id' AND on_delete = 'SET NULL';
+INSERT INTO expect SELECT 'email_event_rows.user_key -> users ON DELETE CASCADE', count(*) = 1 FROM pragma_foreign_key_list('email_event_rows')
+    WHERE "from" = 'user_key' AND "table" = 'users' AND "to" = 'user_key' AND on_delete = 'CASCADE';
+INSERT INTO expect SELECT 'email_event_rows.lead_key -> leads ON DELETE SET NULL', count(*) = 1 FROM pragma_foreign_key_list('email_event_rows')
+    WHERE "from" = 'lead_key' AND "table" = 'leads' AND "to" = 'lead_key' AND on_delete = 'SET NULL';
 
 -- 5. Indexes. The seed's usage queries are served by: the users primary key and
 --    idx_users_smartlead_org_id (org lookups); idx_email_events_lead_timestamp (lead activity);
 --    idx_email_events_user_campaign_time, which has the seed's (user_id, campaign_id) index as its
---    prefix (campaign performance). Migrations 004 and 006 dropped the seed indexes no query
---    uses and say why for each; this checks the set that remains. Migration 007 let the lead
+--    prefix, with the user's integer key in place of its id since 015 (campaign performance).
+--    Migrations 004 and 006 dropped the seed indexes no query uses and say why for each; this
+--    checks the set that remains. Migration 007 let the lead
 --    index carry each event's campaign and type, for the first-seen walk, and 011 its seq, since
 --    the projector walks only the events it has projected.
 INSERT INTO expect SELECT 'every index the schema promises exists', count(*) = 7 FROM sqlite_master WHERE type = 'index' AND name IN (
     'idx_users_smartlead_org_id', 'idx_leads_user_last_event', 'idx_leads_user_campaign_last_event',
     'idx_email_events_user_dedupe', 'idx_email_events_lead_timestamp', 'idx_email_events_user_campaign_time',
     'idx_email_events_user_time');
-INSERT INTO expect SELECT 'idx_email_events_user_campaign_time is (user_id, campaign_id, timestamp)', group_concat(name, ',') = 'user_id,campaign_id,timestamp'
+INSERT INTO expect SELECT 'idx_email_events_user_campaign_time is (user_key, campaign_id, timestamp)', group_concat(name, ',') = 'user_key,campaign_id,timestamp'
     FROM (SELECT name FROM pragma_index_info('idx_email_events_user_campaign_time') ORDER BY seqno);
 INSERT INTO expect SELECT 'idx_users_smartlead_org_id is unique', "unique" = 1 FROM pragma_index_list('users') WHERE name = 'idx_users_smartlead_org_id';
-INSERT INTO expect SELECT 'idx_email_events_lead_timestamp is (lead_id, timestamp DESC, campaign_id, event_type, seq)',
-    group_concat(name || ':' || "desc", ',') = 'lead_id:0,timestamp:1,campaign_id:0,event_type:0,seq:0'
+INSERT INTO expect SELECT 'idx_email_events_lead_timestamp is (lead_key, timestamp DESC, campaign_id, event_type, seq)',
+    group_concat(name || ':' || "desc", ',') = 'lead_key:0,timestamp:1,campaign_id:0,event_type:0,seq:0'
     FROM (SELECT name, "desc" FROM pragma_index_xinfo('idx_email_events_lead_timestamp') WHERE key = 1 ORDER BY seqno);
 INSERT INTO expect SELECT 'the lead list''s indexes hold only leads with activity (014)', count(*) = 2 FROM pragma_index_list('leads')
     WHERE name IN ('idx_leads_user_last_event', 'idx_leads_user_campaign_last_event') AND partial = 1;

@@ -28,7 +28,7 @@ pub fn committed(path: &Path) -> (u64, u64) {
     let conn = open(path);
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap() as u64;
     (
-        count("SELECT count(*) FROM email_events"),
+        count("SELECT count(*) FROM email_event_rows"),
         count("SELECT count(*) FROM smartlead_events"),
     )
 }
@@ -119,10 +119,12 @@ pub fn seed_bulk(path: &Path, user: UserId, org: &str, set: DataSet, tag: u32) -
                           'lead' || lead || '@bench-' || (lead % 997) || '.example' AS email,
                           CAST(1000000 + lead % :campaigns AS TEXT) AS campaign
                    FROM g)
-             INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
-                                       smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key, sequence_step)
-             SELECT printf('%08x-%04x-7000-8000-%012x', :tag, i >> 48, i), :user, campaign,
-                    '<bench-' || lead || '@mail.bench.example>', event_type, email, {lead_id}, :org,
+             INSERT INTO email_event_rows (id, user_key, campaign_id, message_id, event_type, email, lead_key,
+                                           smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key, sequence_step)
+             SELECT printf('%08x-%04x-7000-8000-%012x', :tag, i >> 48, i),
+                    (SELECT user_key FROM users WHERE id = :user), campaign,
+                    '<bench-' || lead || '@mail.bench.example>', event_type, email,
+                    (SELECT lead_key FROM leads WHERE id = {lead_id}), :org,
                     printf('{{\"webhook_id\":311842,\"webhook_name\":\"bench\",\"event_type\":\"%s\",\"event_timestamp\":\"%s\",\"campaign_id\":%s,\"campaign_name\":\"Benchmark campaign %s\",\"campaign_status\":\"ACTIVE\",\"sequence_number\":1,\"sl_email_lead_id\":\"%d\",\"stats_id\":\"bench-stats-%d\",\"from_email\":\"sender@bench.example\",\"to_email\":\"%s\",\"to_name\":\"Bench Lead\",\"subject\":\"Quick question about your warehouse\",\"client_id\":41207,\"app_url\":\"https://app.smartlead.ai/app/master-inbox?leadMap=%d\",\"description\":\"%s event for campaign %s\",\"metadata\":{{\"webhook_created_at\":\"2025-09-30T08:14:40.843Z\"}}}}',
                            event_type, at, campaign, campaign, lead, i, email, lead, email, campaign),
                     at, at, at, 'bench-' || :tag || '-' || i, 1
@@ -141,7 +143,8 @@ pub fn seed_bulk(path: &Path, user: UserId, org: &str, set: DataSet, tag: u32) -
     );
     tx.execute(
         "UPDATE leads SET (last_email_event, last_event_timestamp) =
-             (SELECT event_type, timestamp FROM email_events WHERE lead_id = leads.id ORDER BY timestamp DESC LIMIT 1)
+             (SELECT event_type, timestamp FROM email_event_rows WHERE lead_key = leads.lead_key
+              ORDER BY timestamp DESC LIMIT 1)
          WHERE user_id = ?1",
         [&user],
     )

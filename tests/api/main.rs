@@ -15,6 +15,7 @@ mod held;
 mod helpers;
 mod import;
 mod ingestion;
+mod integer_keys;
 mod kept_events;
 mod metrics;
 mod migrate_data;

@@ -236,7 +236,7 @@ async fn a_malformed_file_is_reported_at_run_time_and_refused_at_start() {
     let token = token_printed(&run_now(issue_token_command(&db)));
 
     let hub = HubProcess::start(&db, &[]);
-    damage_first_page(&db, "email_events");
+    damage_first_page(&db, "email_event_rows");
     let events = format!("http://127.0.0.1:{}/api/events?limit=50", hub.port);
     let (status, body) = get(events, Some(&token)).await;
     assert_eq!(

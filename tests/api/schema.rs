@@ -31,6 +31,14 @@ fn table_exists(conn: &Connection, table: &str) -> bool {
     ) == 1
 }
 
+/// `email_events` is a view over `email_event_rows` since migration 015.
+fn view_exists(conn: &Connection, view: &str) -> bool {
+    count(
+        conn,
+        &format!("SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = '{view}'"),
+    ) == 1
+}
+
 fn column_exists(conn: &Connection, table: &str, column: &str) -> bool {
     count(
         conn,
@@ -81,10 +89,11 @@ fn up_down_to_1_down_to_0_and_up_again_on_an_empty_database() {
         migrations::current_version(&conn).unwrap(),
         migrations::latest_version()
     );
-    assert!(table_exists(&conn, "email_events"));
+    assert!(table_exists(&conn, "email_event_rows") && view_exists(&conn, "email_events"));
 
     migrations::to_version(&mut conn, 1).unwrap();
-    assert!(!table_exists(&conn, "email_events"));
+    assert!(!table_exists(&conn, "email_events") && !view_exists(&conn, "email_events"));
+    assert!(!table_exists(&conn, "email_event_rows"));
     assert!(!column_exists(&conn, "users", "smartlead_org_id"));
     assert!(!column_exists(&conn, "leads", "last_email_event"));
     assert!(
@@ -103,7 +112,7 @@ fn up_down_to_1_down_to_0_and_up_again_on_an_empty_database() {
     );
 
     migrations::to_latest(&mut conn).unwrap();
-    assert!(table_exists(&conn, "email_events"));
+    assert!(table_exists(&conn, "email_event_rows") && view_exists(&conn, "email_events"));
 }
 
 #[test]
@@ -305,7 +314,7 @@ fn the_latest_schema_has_the_lean_index_set() {
     let (_dir, conn) = migrated_db();
     let mut stmt = conn
         .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'email_events'
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'email_event_rows'
              AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
         )
         .unwrap();

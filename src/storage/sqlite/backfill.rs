@@ -69,7 +69,7 @@ pub fn claim(
     // become the webhook's, so that its retries dedupe as usual.
     let seq: i64 = conn
         .prepare_cached(
-            "UPDATE email_events SET event_data = ?1, dedupe_key = ?2, message_id = ?3, updated_at = ?4
+            "UPDATE email_event_rows SET event_data = ?1, dedupe_key = ?2, message_id = ?3, updated_at = ?4
              WHERE id = ?5 RETURNING COALESCE(seq, 0)",
         )?
         .query_row(
@@ -113,7 +113,7 @@ pub fn backfill(
     let kind = kind_of(event)?;
     let present = conn
         .prepare_cached(
-            "SELECT 1 FROM leads l JOIN email_events e ON e.lead_id = l.id
+            "SELECT 1 FROM leads l JOIN email_event_rows e ON e.lead_key = l.lead_key
              WHERE l.user_id = ?1 AND l.email = ?2 AND e.campaign_id = ?3
                AND e.sequence_step = ?4 AND e.event_type IN (SELECT value FROM json_each(?5))
              LIMIT 1",

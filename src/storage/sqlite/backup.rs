@@ -34,6 +34,6 @@ pub fn backup(
             "the backup failed its integrity check: {integrity}"
         )));
     }
-    let email_events = to.query_row("SELECT count(*) FROM email_events", [], |r| r.get(0))?;
+    let email_events = to.query_row("SELECT count(*) FROM email_event_rows", [], |r| r.get(0))?;
     Ok(BackupSummary { email_events })
 }

@@ -2,7 +2,7 @@
 //! the primary key of a WITHOUT ROWID table), every value as text.
 
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use super::payloads::Payloads;
 use super::StorageError;
@@ -13,17 +13,32 @@ fn known(table: &str) -> Result<&'static str, StorageError> {
         .ok_or_else(|| StorageError::Conflict(format!("{table} is not a copied table")))
 }
 
+/// Columns that are this file's own, not data. A copied event's seq is this file's: the target
+/// gives out its own (the copy starts from a caught-up projector, so every copied event counts
+/// as projected). The integer keys, and the rowid the `email_events` view carries, are how this
+/// file links its rows (migration 015); the target links them by id.
+const NOT_COPIED: [(&str, &str); 4] = [
+    ("email_events", "seq"),
+    ("email_events", "rowid"),
+    ("users", "user_key"),
+    ("leads", "lead_key"),
+];
+
 /// (columns in order, the key columns a WITHOUT ROWID table is ordered by; empty: rowid).
 fn layout(conn: &Connection, table: &str) -> Result<(Vec<String>, Vec<String>), StorageError> {
     let mut stmt = conn.prepare("SELECT name, pk FROM pragma_table_info(?1) ORDER BY cid")?;
     let columns: Vec<(String, i64)> = stmt
         .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let without_rowid: bool = conn.query_row(
-        "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-        [table],
-        |r| r.get(0),
-    )?;
+    // `email_events` is a view (migration 015) that carries its rows' rowid as a column.
+    let without_rowid: bool = conn
+        .query_row(
+            "SELECT sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
     let mut key: Vec<(i64, String)> = columns
         .iter()
         .filter(|(_, pk)| *pk > 0 && without_rowid)
@@ -34,9 +49,7 @@ fn layout(conn: &Connection, table: &str) -> Result<(Vec<String>, Vec<String>), 
         columns
             .into_iter()
             .map(|(name, _)| name)
-            // A copied event's seq is this file's: the target gives out its own. The copy starts
-            // from a caught-up projector, so every copied event counts as projected (no seq).
-            .filter(|name| !(table == "email_events" && name == "seq"))
+            .filter(|name| !NOT_COPIED.contains(&(table, name.as_str())))
             .collect(),
         key.into_iter().map(|(_, name)| name).collect(),
     ))

@@ -5,6 +5,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::keys::{lead_key, user_key};
 use super::payloads::Payloads;
 use super::projection::NEXT_SEQ_SQL;
 use super::StorageError;
@@ -50,11 +51,13 @@ fn ingest_email(
     let payload = payloads.encode(&event.payload)?;
     let seq: i64 = conn
         .prepare_cached(&format!(
-            "INSERT INTO email_events (id, user_id, campaign_id, message_id, event_type, email, lead_id,
-                                       smartlead_org_id, event_data, timestamp, created_at, updated_at, dedupe_key,
-                                       sequence_step, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, {NEXT_SEQ_SQL})
-             RETURNING seq"
+            "INSERT INTO email_event_rows (id, user_key, campaign_id, message_id, event_type, email, lead_key,
+                                           smartlead_org_id, event_data, timestamp, created_at, updated_at,
+                                           dedupe_key, sequence_step, seq)
+             VALUES (?1, {}, ?3, ?4, ?5, ?6, {}, ?8, ?9, ?10, ?11, ?11, ?12, ?13, {NEXT_SEQ_SQL})
+             RETURNING seq",
+            user_key("?2"),
+            lead_key("?7"),
         ))?
         .query_row(
             params![
@@ -164,9 +167,10 @@ fn stored_with_key(
     dedupe_key: &str,
 ) -> Result<Option<(String, i64)>, StorageError> {
     Ok(conn
-        .prepare_cached(
-            "SELECT id, COALESCE(seq, 0) FROM email_events WHERE user_id = ?1 AND dedupe_key = ?2",
-        )?
+        .prepare_cached(&format!(
+            "SELECT id, COALESCE(seq, 0) FROM email_event_rows WHERE user_key = {} AND dedupe_key = ?2",
+            user_key("?1")
+        ))?
         .query_row(params![user_id, dedupe_key], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })

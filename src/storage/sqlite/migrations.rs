@@ -61,6 +61,7 @@ static MIGRATIONS: LazyLock<Vec<(&str, M<'static>)>> = LazyLock::new(|| {
         ),
         migration!("20250402_013_timed_dedupe_keys"),
         migration!("20250409_014_partial_lead_activity_indexes"),
+        migration!("20250416_015_integer_keys", rebuilds_tables),
     ]
 });
 
@@ -102,7 +103,12 @@ const PROJECTION_VERSION: usize = 12;
 pub fn to_version(conn: &mut Connection, version: usize) -> Result<(), StorageError> {
     let current = current_version(conn)?;
     if current >= PROJECTION_VERSION && version < PROJECTION_VERSION {
-        // Below it nothing projects: every pending event goes into the rollups first.
+        // Below it nothing projects: every pending event goes into the rollups first, by this
+        // binary's projector, which reads only the latest schema (a file left part way down
+        // goes up again for it).
+        if current < latest_version() {
+            migrations().to_latest(conn)?;
+        }
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         super::projection::catch_up(&tx)?;
         tx.commit()?;

@@ -17,6 +17,7 @@ pub mod events;
 mod files;
 pub mod held;
 pub mod integrity;
+mod keys;
 pub mod migrations;
 pub mod payloads;
 pub mod projection;

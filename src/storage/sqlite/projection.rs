@@ -5,8 +5,11 @@
 //! seq is handed out by the one writer, so the order it is assigned in is the commit order:
 //! everything at or below the watermark has been projected, nothing above it has.
 
+use std::sync::LazyLock;
+
 use rusqlite::{params, Connection, Row};
 
+use super::keys::{lead_id_of, lead_key, user_id_of};
 use super::{rollups, StorageError};
 use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
 use crate::storage::projection::{fold, Earliest, PendingEvent, Projection};
@@ -18,7 +21,7 @@ use crate::storage::rollup_counts::metrics;
 /// (`seq IS NOT NULL` lets the planner read the maximum off the partial index: without it,
 /// every insert scanned the table.)
 pub const NEXT_SEQ_SQL: &str =
-    "(SELECT max(COALESCE((SELECT max(seq) FROM email_events WHERE seq IS NOT NULL), 0),
+    "(SELECT max(COALESCE((SELECT max(seq) FROM email_event_rows WHERE seq IS NOT NULL), 0),
                  (SELECT through FROM projection_watermark WHERE id = 1)) + 1)";
 
 /// Every event with seq at or below this is in the rollups and its lead's activity.
@@ -31,7 +34,7 @@ pub fn watermark(conn: &Connection) -> Result<i64, StorageError> {
 /// The highest seq given out (0: none yet).
 pub fn latest_seq(conn: &Connection) -> Result<i64, StorageError> {
     Ok(conn
-        .prepare_cached("SELECT COALESCE(max(seq), 0) FROM email_events WHERE seq IS NOT NULL")?
+        .prepare_cached("SELECT COALESCE(max(seq), 0) FROM email_event_rows WHERE seq IS NOT NULL")?
         .query_row([], |row| row.get(0))?)
 }
 
@@ -110,10 +113,13 @@ fn pending(
     through: i64,
     limit: usize,
 ) -> Result<Vec<PendingEvent>, StorageError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, user_id, lead_id, campaign_id, event_type, timestamp, COALESCE(sequence_step, 1), created_at
-         FROM email_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
+    // The ids through subqueries, so that the rows' seq index alone drives the scan.
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT seq, {}, {}, campaign_id, event_type, timestamp, COALESCE(sequence_step, 1), created_at
+         FROM email_event_rows WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        user_id_of("email_event_rows"),
+        lead_id_of("email_event_rows"),
+    ))?;
     let rows = stmt.query_map(params![through, limit as i64], pending_event)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -155,8 +161,14 @@ fn pending_event(row: &Row) -> rusqlite::Result<PendingEvent> {
 #[error("{0}")]
 struct ValueError(String);
 
-const EARLIEST_SQL: &str = "SELECT campaign_id, event_type, timestamp FROM email_events
-                            WHERE lead_id = ?1 AND (seq IS NULL OR seq <= ?2) ORDER BY timestamp";
+/// The first-seen walk's query (the lead's id is `?1`), run for every projected event.
+static EARLIEST_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT campaign_id, event_type, timestamp FROM email_event_rows
+         WHERE lead_key = {} AND (seq IS NULL OR seq <= ?2) ORDER BY timestamp",
+        lead_key("?1")
+    )
+});
 
 /// The plans of the projector's scan of pending events and of the next seq (run for every
 /// stored event), so that tests can check that neither reads the table.
@@ -165,7 +177,7 @@ pub fn seq_plans(conn: &Connection) -> Result<Vec<Vec<String>>, StorageError> {
         super::analytics::plans::explain(conn, &format!("SELECT {NEXT_SEQ_SQL}"), [])?,
         super::analytics::plans::explain(
             conn,
-            "SELECT seq FROM email_events WHERE seq > ?1 ORDER BY seq LIMIT 10",
+            "SELECT seq FROM email_event_rows WHERE seq > ?1 ORDER BY seq LIMIT 10",
             [0],
         )?,
     ])
@@ -174,7 +186,7 @@ pub fn seq_plans(conn: &Connection) -> Result<Vec<Vec<String>>, StorageError> {
 /// The query plan of the first-seen walk, so that tests can check it stays on one lead's
 /// index entries.
 pub fn first_seen_plan(conn: &Connection) -> Result<Vec<String>, StorageError> {
-    super::analytics::plans::explain(conn, EARLIEST_SQL, ["lead", "0"])
+    super::analytics::plans::explain(conn, &EARLIEST_SQL, ["lead", "0"])
 }
 
 /// The lead's earliest projected event (seq at or below `through`) of each metric `event_type`
@@ -193,7 +205,7 @@ fn earliest_projected(
             ..Earliest::default()
         })
         .collect();
-    let mut stmt = conn.prepare_cached(EARLIEST_SQL)?;
+    let mut stmt = conn.prepare_cached(&EARLIEST_SQL)?;
     let mut rows = stmt.query(params![lead, through])?;
     // The first match in time order is the earliest, and a campaign's earliest is never
     // earlier than the user-wide one: once every campaign answer is in, all are.

@@ -13,11 +13,16 @@ use crate::storage::records::{PruneCursor, PruneStep};
 /// What a pruned event's `event_data` becomes (valid JSON: the column's CHECK holds).
 pub const PRUNED_PAYLOAD: &str = r#"{"pruned":true}"#;
 
-/// (table, the time column its age is judged by). Kept events age by receipt: many have no
-/// time of their own.
-const TABLES: [(&str, &str); 2] = [
-    ("email_events", "timestamp"),
-    ("smartlead_events", "received_at"),
+/// (table, the time column its age is judged by, how its rows name their user `?1`). Kept
+/// events age by receipt: many have no time of their own. Email events name their user by its
+/// integer key (migration 015).
+const TABLES: [(&str, &str, &str); 2] = [
+    (
+        "email_event_rows",
+        "timestamp",
+        "user_key = (SELECT user_key FROM users WHERE id = ?1)",
+    ),
+    ("smartlead_events", "received_at", "user_id = ?1"),
 ];
 
 /// Prunes up to `limit` rows after `cursor` whose time is before `before`, in the caller's
@@ -28,7 +33,7 @@ pub fn prune_step(
     cursor: &PruneCursor,
     limit: usize,
 ) -> Result<PruneStep, StorageError> {
-    let Some((table, time)) = TABLES.get(cursor.table).copied() else {
+    let Some((table, time, scope)) = TABLES.get(cursor.table).copied() else {
         return Ok(PruneStep::default());
     };
     let user = match &cursor.user_id {
@@ -45,7 +50,7 @@ pub fn prune_step(
     let rows: Vec<(String, i64, i64)> = conn
         .prepare_cached(&format!(
             "SELECT {time}, rowid, length(event_data) FROM {table}
-             WHERE user_id = ?1 AND {time} < ?2 AND ({time} > ?3 OR ({time} = ?3 AND rowid > ?4))
+             WHERE {scope} AND {time} < ?2 AND ({time} > ?3 OR ({time} = ?3 AND rowid > ?4))
              ORDER BY {time}, rowid LIMIT ?5"
         ))?
         .query_map(

@@ -168,23 +168,30 @@ pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>
     if find_user(conn, user)?.is_none() {
         return Err(StorageError::NotFound("user"));
     }
-    // The tables the schema cascades from users, read from the schema itself.
-    let tables: Vec<String> = conn
+    // The tables the schema cascades from users, and by which column, read from the schema.
+    let tables: Vec<(String, String, String)> = conn
         .prepare(
-            "SELECT DISTINCT m.name FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
+            "SELECT DISTINCT m.name, f.\"from\", f.\"to\" FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
              WHERE m.type = 'table' AND f.\"table\" = 'users' AND f.on_delete = 'CASCADE'
              ORDER BY m.name",
         )?
-        .query_map([], |row| row.get(0))?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let mut removed = Vec::new();
-    for table in tables {
+    for (table, from, to) in tables {
         let rows: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM \"{table}\" WHERE user_id = ?1"),
+            &format!(
+                "SELECT count(*) FROM \"{table}\" WHERE \"{from}\" = (SELECT \"{to}\" FROM users WHERE id = ?1)"
+            ),
             [user.to_string()],
             |row| row.get(0),
         )?;
-        removed.push((table, rows as u64));
+        // Email events are read as `email_events` (the view over their rows, migration 015).
+        let shown = match table.as_str() {
+            "email_event_rows" => "email_events".to_owned(),
+            _ => table,
+        };
+        removed.push((shown, rows as u64));
     }
     conn.execute("DELETE FROM users WHERE id = ?1", [user.to_string()])?;
     Ok(removed)

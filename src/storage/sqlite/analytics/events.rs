@@ -1,17 +1,26 @@
 //! Events: a lead's timeline and the event search, in pages bounded in rows and in bytes.
 
+use std::sync::LazyLock;
+
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use serde_json::value::RawValue;
 
+use super::super::keys::{lead_id_of, lead_key, user_key};
 use super::super::payloads::Payloads;
 use super::super::StorageError;
 use super::query::Query;
 use crate::domain::{LeadId, UserId};
 use crate::storage::records::{EventFilter, EventPage, EventRow, Keyset, PAGE_DATA_BYTES};
 
-const EVENT_COLUMNS: &str =
-    "SELECT id, event_type, timestamp, campaign_id, message_id, email, lead_id, event_data
-                             FROM email_events";
+/// The rows' columns; the lead's id through a subquery, so that only the rows' own indexes
+/// drive the scan (and `id` in the keyset stays the event's).
+static EVENT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT id, event_type, timestamp, campaign_id, message_id, email, {}, event_data
+         FROM email_event_rows",
+        lead_id_of("email_event_rows")
+    )
+});
 
 /// Reads at most `limit` rows of `query` (which must select `limit + 1`), and no more rows once
 /// [`PAGE_DATA_BYTES`] of event data are held, so that memory stays bounded as well.
@@ -59,7 +68,7 @@ pub(super) fn lead_events_query(lead: LeadId, after: Option<&Keyset>, limit: usi
     // Ownership is checked before this runs; filtering on the lead alone lets the planner walk
     // idx_email_events_lead_timestamp in order.
     let mut query = Query::new(
-        &format!("{EVENT_COLUMNS} WHERE lead_id = ?1"),
+        &format!("{} WHERE lead_key = {}", *EVENT_COLUMNS, lead_key("?1")),
         lead.to_string(),
     );
     query.keyset("timestamp", after);
@@ -95,19 +104,19 @@ pub(super) fn search_query(
     // drive the scan, so the unary `+` keeps the planner off the user's (it cannot know the
     // subquery's lead has few rows).
     let user_scope = if filter.email.is_some() {
-        "+user_id = ?1"
+        "+user_key"
     } else {
-        "user_id = ?1"
+        "user_key"
     };
     let mut query = Query::new(
-        &format!("{EVENT_COLUMNS} WHERE {user_scope}"),
+        &format!("{} WHERE {user_scope} = {}", *EVENT_COLUMNS, user_key("?1")),
         user.to_string(),
     );
     if let Some(email) = &filter.email {
         // Through the lead: its (user_id, email) key, then idx_email_events_lead_timestamp
         // (migration 006 says why there is no index on the address itself).
         query.and(
-            " AND lead_id = (SELECT id FROM leads WHERE email = ? AND user_id = ?1)",
+            " AND lead_key = (SELECT lead_key FROM leads WHERE email = ? AND user_id = ?1)",
             email.clone(),
         );
     }

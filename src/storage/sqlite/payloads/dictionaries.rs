@@ -100,12 +100,12 @@ pub(super) fn insert(
 /// from then on (see `Payloads::adopt_newest`); `payloads compress` rewrites the stored ones.
 pub fn train(conn: &Connection, payloads: &Payloads) -> Result<TrainedDictionary, StorageError> {
     let last: i64 = conn.query_row(
-        "SELECT coalesce(max(rowid), 0) FROM email_events",
+        "SELECT coalesce(max(rowid), 0) FROM email_event_rows",
         [],
         |r| r.get(0),
     )?;
     let mut sample = conn.prepare_cached(
-        "SELECT rowid, event_data FROM email_events WHERE rowid >= ?1 ORDER BY rowid LIMIT 1",
+        "SELECT rowid, event_data FROM email_event_rows WHERE rowid >= ?1 ORDER BY rowid LIMIT 1",
     )?;
     let mut samples = Vec::new();
     let mut previous = 0;

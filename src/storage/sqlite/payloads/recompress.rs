@@ -25,13 +25,13 @@ pub fn step(
         .optional()?
         .unwrap_or(0);
     let end: i64 = conn.query_row(
-        "SELECT coalesce(max(rowid), 0) FROM email_events",
+        "SELECT coalesce(max(rowid), 0) FROM email_event_rows",
         [],
         |r| r.get(0),
     )?;
     let rows: Vec<(i64, Value)> = conn
         .prepare_cached(
-            "SELECT rowid, event_data FROM email_events WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            "SELECT rowid, event_data FROM email_event_rows WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
         )?
         .query_map(params![after, limit as i64], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -40,7 +40,7 @@ pub fn step(
     let now = UtcTimestamp::now().to_string();
     let mut update = conn.prepare_cached(
         // updated_at set here, so the table's trigger does not write the row a second time.
-        "UPDATE email_events SET event_data = ?1, updated_at = ?2 WHERE rowid = ?3",
+        "UPDATE email_event_rows SET event_data = ?1, updated_at = ?2 WHERE rowid = ?3",
     )?;
     let mut step = RecompressStep {
         target,
@@ -90,7 +90,7 @@ pub fn usage(conn: &Connection) -> Result<PayloadUsage, StorageError> {
         // A frame's header is at most 18 bytes; its dictionary id is in there.
         "SELECT CASE typeof(event_data) WHEN 'blob' THEN substr(event_data, 1, 18) END,
                 length(event_data)
-         FROM email_events",
+         FROM email_event_rows",
     )?;
     let mut rows = statement.query([])?;
     // Keyed by zstd id; 0 for text.

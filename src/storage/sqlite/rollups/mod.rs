@@ -1,6 +1,6 @@
 //! Analytics rollups on SQLite: maintained by the projector (`projection.rs`; the arithmetic,
 //! shared by every backend, is in `storage/rollup_counts.rs`), and recomputable from
-//! `email_events` (rebuild) or comparable with a recomputation at the watermark (check).
+//! `email_event_rows` (rebuild) or comparable with a recomputation at the watermark (check).
 //!
 //! Each event counts towards up to four rows of each rollup table: its campaign and the
 //! user-wide scope (`campaign_id = ''`), each for its normalized type and its headline kind.
@@ -27,7 +27,9 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
     let headline = headline_case_sql();
     let through = super::projection::watermark(conn)?;
     let projected = format!(
-        "(SELECT * FROM email_events WHERE seq IS NULL OR seq <= {through}) AS email_events"
+        "(SELECT {} AS user_id, campaign_id, event_type, email, timestamp, sequence_step
+          FROM email_event_rows WHERE seq IS NULL OR seq <= {through}) AS email_events",
+        super::keys::user_id_of("email_event_rows")
     );
     let expanded = format!(
         "WITH typed AS (SELECT user_id, campaign_id, event_type AS metric, email, timestamp FROM {projected}
@@ -73,7 +75,7 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Replaces the rollups with a recomputation from `email_events`. Run inside a write
+/// Replaces the rollups with a recomputation from the stored events. Run inside a write
 /// transaction: the projector is caught up first (leads' activity included), so the recount
 /// covers every event and nothing is left above the watermark to be counted again.
 pub fn rebuild(conn: &Connection) -> Result<(), StorageError> {

@@ -1,0 +1,1 @@
+COMMENT ON TABLE email_events IS NULL;
