@@ -14,7 +14,8 @@
 
 -- An explicit column, not the rowid: VACUUM may renumber the rowids of a table without an
 -- INTEGER PRIMARY KEY. A new row is given max + 1 (from the unique index) by the triggers, so
--- that every insert gets one, the service's and any other.
+-- that every insert gets one, the service's and any other. The key of a deleted newest row can
+-- be given again, as a rowid can: the foreign keys below have deleted or unlinked its events.
 ALTER TABLE users ADD COLUMN user_key INTEGER;
 UPDATE users SET user_key = rowid;
 CREATE UNIQUE INDEX idx_users_user_key ON users (user_key);
