@@ -6,6 +6,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::keys::user_key;
 use super::StorageError;
 use crate::domain::UtcTimestamp;
 use crate::storage::records::{PruneCursor, PruneStep};
@@ -13,16 +14,12 @@ use crate::storage::records::{PruneCursor, PruneStep};
 /// What a pruned event's `event_data` becomes (valid JSON: the column's CHECK holds).
 pub const PRUNED_PAYLOAD: &str = r#"{"pruned":true}"#;
 
-/// (table, the time column its age is judged by, how its rows name their user `?1`). Kept
-/// events age by receipt: many have no time of their own. Email events name their user by its
-/// integer key (migration 015).
+/// (table, the time column its age is judged by, the column naming the row's user). Kept events
+/// age by receipt: many have no time of their own. Email events name their user by its integer
+/// key (migration 015).
 const TABLES: [(&str, &str, &str); 2] = [
-    (
-        "email_event_rows",
-        "timestamp",
-        "user_key = (SELECT user_key FROM users WHERE id = ?1)",
-    ),
-    ("smartlead_events", "received_at", "user_id = ?1"),
+    ("email_event_rows", "timestamp", "user_key"),
+    ("smartlead_events", "received_at", "user_id"),
 ];
 
 /// Prunes up to `limit` rows after `cursor` whose time is before `before`, in the caller's
@@ -33,7 +30,7 @@ pub fn prune_step(
     cursor: &PruneCursor,
     limit: usize,
 ) -> Result<PruneStep, StorageError> {
-    let Some((table, time, scope)) = TABLES.get(cursor.table).copied() else {
+    let Some((table, time, user_column)) = TABLES.get(cursor.table).copied() else {
         return Ok(PruneStep::default());
     };
     let user = match &cursor.user_id {
@@ -47,10 +44,15 @@ pub fn prune_step(
             ..PruneStep::default()
         });
     };
+    // The user's id is ?1; a key column takes the key of it.
+    let user_value = match user_column {
+        "user_key" => user_key("?1"),
+        _ => "?1".to_owned(),
+    };
     let rows: Vec<(String, i64, i64)> = conn
         .prepare_cached(&format!(
             "SELECT {time}, rowid, length(event_data) FROM {table}
-             WHERE {scope} AND {time} < ?2 AND ({time} > ?3 OR ({time} = ?3 AND rowid > ?4))
+             WHERE {user_column} = {user_value} AND {time} < ?2 AND ({time} > ?3 OR ({time} = ?3 AND rowid > ?4))
              ORDER BY {time}, rowid LIMIT ?5"
         ))?
         .query_map(
