@@ -1,0 +1,113 @@
+//! The read API's records: rollup numbers, events, leads and their pages.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::domain::EventType;
+
+/// One metric's numbers in a scope: events, distinct leads, first and last event time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricRow {
+    pub metric: String,
+    pub events: i64,
+    pub leads: i64,
+    pub first_at: String,
+    pub last_at: String,
+}
+
+/// Whole hours `[from, to)` as rollup bucket starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourRange {
+    pub from: String,
+    pub to: String,
+}
+
+/// Events of one headline kind at one sequence step of a campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepCount {
+    pub step: u32,
+    pub metric: String,
+    pub events: i64,
+}
+
+/// Time-series granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Hour,
+    Day,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub id: String,
+    pub event_type: String,
+    pub timestamp: String,
+    pub campaign_id: String,
+    pub message_id: String,
+    pub email: String,
+    pub lead_id: Option<String>,
+    /// The stored JSON, passed through as is: no parse into a tree and serialize back.
+    pub event_data: Box<RawValue>,
+}
+
+/// The `event_data` bytes one page of events may carry. Rows are capped by `limit`, but one
+/// event may hold megabytes (a category update with a whole thread): 32 such events made a
+/// 134 MB answer. A page ends early once it holds this much (always with at least one event,
+/// so the list moves on), and says that more follow.
+pub const PAGE_DATA_BYTES: usize = 1024 * 1024;
+
+/// A kept (non-email) Smartlead event, as the read API lists it.
+#[derive(Debug, Clone)]
+pub struct KeptEvent {
+    pub id: String,
+    /// Smartlead's name, upper-cased (`LEAD_CATEGORY_UPDATED`, …).
+    pub event_type: String,
+    pub campaign_id: Option<String>,
+    pub email: Option<String>,
+    pub lead_id: Option<String>,
+    /// The payload's own time, when it has one.
+    pub event_timestamp: Option<String>,
+    pub received_at: String,
+    pub event_data: Box<RawValue>,
+}
+
+/// A page of events, and whether more follow (its last row is then the next cursor).
+pub struct EventPage {
+    pub events: Vec<EventRow>,
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub email: Option<String>,
+    pub event_type: Option<EventType>,
+    pub campaign_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadRow {
+    pub id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub smartlead_campaign_id: Option<String>,
+    pub smartlead_category: Option<String>,
+    pub last_email_event: Option<String>,
+    pub last_event_timestamp: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LeadFilter {
+    pub campaign_id: Option<String>,
+    pub last_event: Option<EventType>,
+}
+
+/// A position in a list ordered by (time DESC, id DESC): the last row of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyset {
+    pub at: String,
+    pub id: String,
+}
