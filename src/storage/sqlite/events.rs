@@ -3,6 +3,8 @@
 //! What is derived from an email event (rollups, the lead's latest activity) is the
 //! projector's (`projection.rs`); a kept event's category is rare and stays here.
 
+use std::sync::LazyLock;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::keys::{lead_key, user_key};
@@ -12,6 +14,29 @@ use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, OtherEvent, SmartleadEvent};
 use crate::storage::records::IngestOutcome;
+
+// Built once: both run for every delivery.
+
+/// An email event's row: the user (`?2`) and the lead (`?7`) by id, stored by key.
+static INSERT_EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO email_event_rows (id, user_key, campaign_id, message_id, event_type, email, lead_key,
+                                       smartlead_org_id, event_data, timestamp, created_at, updated_at,
+                                       dedupe_key, sequence_step, seq)
+         VALUES (?1, {}, ?3, ?4, ?5, ?6, {}, ?8, ?9, ?10, ?11, ?11, ?12, ?13, {NEXT_SEQ_SQL})
+         RETURNING seq",
+        user_key("?2"),
+        lead_key("?7"),
+    )
+});
+
+/// The user's (`?1`) stored event with a dedupe key (`?2`): its id and seq.
+static STORED_WITH_KEY_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT id, COALESCE(seq, 0) FROM email_event_rows WHERE user_key = {} AND dedupe_key = ?2",
+        user_key("?1")
+    )
+});
 
 /// Stores one delivery for `user`. Must run inside a transaction.
 pub fn ingest(
@@ -49,34 +74,24 @@ fn ingest_email(
     let lead_id = upsert_lead(conn, &user_id, &event.email, Some(&event.campaign_id), now)?;
     let event_id = EventId::new().to_string();
     let payload = payloads.encode(&event.payload)?;
-    let seq: i64 = conn
-        .prepare_cached(&format!(
-            "INSERT INTO email_event_rows (id, user_key, campaign_id, message_id, event_type, email, lead_key,
-                                           smartlead_org_id, event_data, timestamp, created_at, updated_at,
-                                           dedupe_key, sequence_step, seq)
-             VALUES (?1, {}, ?3, ?4, ?5, ?6, {}, ?8, ?9, ?10, ?11, ?11, ?12, ?13, {NEXT_SEQ_SQL})
-             RETURNING seq",
-            user_key("?2"),
-            lead_key("?7"),
-        ))?
-        .query_row(
-            params![
-                event_id,
-                user_id,
-                event.campaign_id.as_str(),
-                event.message_id,
-                event.event_type.as_str(),
-                event.email.as_str(),
-                lead_id,
-                org.as_str(),
-                payload,
-                event.occurred_at.to_string(),
-                now.to_string(),
-                event.dedupe_key,
-                event.step,
-            ],
-            |row| row.get(0),
-        )?;
+    let seq: i64 = conn.prepare_cached(&INSERT_EVENT_SQL)?.query_row(
+        params![
+            event_id,
+            user_id,
+            event.campaign_id.as_str(),
+            event.message_id,
+            event.event_type.as_str(),
+            event.email.as_str(),
+            lead_id,
+            org.as_str(),
+            payload,
+            event.occurred_at.to_string(),
+            now.to_string(),
+            event.dedupe_key,
+            event.step,
+        ],
+        |row| row.get(0),
+    )?;
     Ok(IngestOutcome::Stored { event_id, seq })
 }
 
@@ -167,10 +182,7 @@ fn stored_with_key(
     dedupe_key: &str,
 ) -> Result<Option<(String, i64)>, StorageError> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT id, COALESCE(seq, 0) FROM email_event_rows WHERE user_key = {} AND dedupe_key = ?2",
-            user_key("?1")
-        ))?
+        .prepare_cached(&STORED_WITH_KEY_SQL)?
         .query_row(params![user_id, dedupe_key], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })

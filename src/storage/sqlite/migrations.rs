@@ -107,7 +107,7 @@ pub fn to_version(conn: &mut Connection, version: usize) -> Result<(), StorageEr
         // binary's projector, which reads only the latest schema (a file left part way down
         // goes up again for it).
         if current < latest_version() {
-            migrations().to_latest(conn)?;
+            to_latest(conn)?;
         }
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         super::projection::catch_up(&tx)?;
