@@ -71,8 +71,8 @@ pub struct Settings {
     #[arg(long, env = "SMARTLEAD_HUB_MAX_BATCH", default_value_t = WriterSettings::default().max_batch)]
     pub max_batch: usize,
 
-    /// WAL length in pages (4 KiB) past which it is checkpointed to the end and started over;
-    /// bounds the `-wal` file's size.
+    /// WAL length, in 4 KiB units whatever the file's page size, past which it is checkpointed
+    /// to the end and started over; bounds the `-wal` file's size.
     #[arg(long, env = "SMARTLEAD_HUB_WAL_REWIND_PAGES", default_value_t = WriterSettings::default().wal_rewind_pages)]
     pub wal_rewind_pages: u32,
 

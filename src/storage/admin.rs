@@ -44,13 +44,15 @@ impl Admin {
 
     /// A consistent copy of the live SQLite database at `source`, written to `target` (which
     /// must not exist), taken without stopping the service's writes and checked before it is
-    /// reported. PostgreSQL has its own tools for this, which the error names.
+    /// reported; with `page_size`, rebuilt with pages of that size. PostgreSQL has its own tools
+    /// for this, which the error names.
     pub fn backup(
         source: &Database,
         target: &std::path::Path,
+        page_size: Option<u32>,
     ) -> Result<BackupSummary, StorageError> {
         match source {
-            Database::Sqlite(path) => SqliteAdmin::backup(path, target),
+            Database::Sqlite(path) => SqliteAdmin::backup(path, target, page_size),
             Database::Postgres(_) => Err(StorageError::Conflict(
                 "backup copies a SQLite file; on PostgreSQL use pg_dump, or the server's \
                  point-in-time recovery"

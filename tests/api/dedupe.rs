@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 
 use crate::backends::{count, on_both_backends};
-use crate::helpers::{fixture, run_hub_on, serve_file, spawn_app_on, ORG};
+use crate::helpers::{fixture, post_body, post_fixture, run_hub_on, serve_file, spawn_app_on, ORG};
 use crate::ingestion::EMAIL_FIXTURES;
 use crate::process::prepared;
 
@@ -101,23 +101,6 @@ on_both_backends! {
         }
         assert_eq!(app.write_counts()[0], i64::from(rounds));
     }
-}
-
-/// Posts a fixture to a service started with `serve_file`: the answer's `status`.
-async fn post_fixture(base: &str, name: &str) -> String {
-    post_body(base, fixture(name)).await
-}
-
-async fn post_body(base: &str, body: Vec<u8>) -> String {
-    let mut response = awc::Client::default()
-        .post(format!("{base}/api/webhooks/smartlead?org_id={ORG}"))
-        .insert_header(("content-type", "application/json"))
-        .send_body(body)
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: serde_json::Value = response.json().await.unwrap();
-    body["status"].as_str().unwrap().to_owned()
 }
 
 on_both_backends! {

@@ -375,6 +375,24 @@ pub fn run_hub_on(args: &[&str], db: Option<&Database>) -> (bool, String, String
     )
 }
 
+/// Posts a fixture file, as stored, for `ORG` to the service at `base`: its answer's status.
+pub async fn post_fixture(base: &str, name: &str) -> String {
+    post_body(base, fixture(name)).await
+}
+
+/// Posts `body` for `ORG` to the service at `base`; it must be answered 200: its status.
+pub async fn post_body(base: &str, body: Vec<u8>) -> String {
+    let mut response = awc::Client::default()
+        .post(format!("{base}/api/webhooks/smartlead?org_id={ORG}"))
+        .insert_header(("content-type", "application/json"))
+        .send_body(body)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["status"].as_str().unwrap().to_owned()
+}
+
 /// The service on an existing file (seeded beforehand), on a random port.
 pub struct Served {
     pub base: String,

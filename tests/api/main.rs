@@ -24,6 +24,7 @@ mod openapi;
 mod ordering;
 mod outside_commands;
 mod outside_tools;
+mod page_size;
 mod payloads;
 mod postgres;
 mod postgres_faults;

@@ -164,8 +164,15 @@ pub fn damage_first_page(db: &Path, table: &str) {
         .trim()
         .parse()
         .unwrap();
+    let page = run_now(sqlite3_shell(db, "PRAGMA page_size"));
+    let page: u64 = String::from_utf8(page.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
-    file.write_all_at(&[0xA5; 4096], (root - 1) * 4096).unwrap();
+    file.write_all_at(&vec![0xA5; page as usize], (root - 1) * page)
+        .unwrap();
     file.sync_all().unwrap();
 }
 

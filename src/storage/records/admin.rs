@@ -16,6 +16,8 @@ pub enum StartupCheck {
 /// What a backup copied.
 pub struct BackupSummary {
     pub email_events: i64,
+    /// The copy's page size, in bytes.
+    pub page_size: u32,
 }
 
 /// Rows of one table as `migrate-data` moves them between backends: every value as text (or

@@ -41,8 +41,12 @@ impl SqliteAdmin {
         })
     }
 
-    pub fn backup(source: &Path, target: &Path) -> Result<BackupSummary, StorageError> {
-        super::backup(source, target, DEFAULT_BUSY_TIMEOUT)
+    pub fn backup(
+        source: &Path,
+        target: &Path,
+        page_size: Option<u32>,
+    ) -> Result<BackupSummary, StorageError> {
+        super::backup(source, target, page_size, DEFAULT_BUSY_TIMEOUT)
     }
 
     /// The file's payload codec (see [`Payloads`]).

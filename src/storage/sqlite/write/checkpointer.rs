@@ -28,23 +28,24 @@ use prometheus_client::metrics::histogram::Histogram;
 
 use super::fault::Faults;
 use super::files::DatabaseFiles;
-use super::{open_read_write, StorageError};
+use super::{frames_of, open_read_write, page_size, StorageError};
 
 /// How often the files are checked, and a pass runs while the WAL grows fast.
 const INTERVAL: Duration = Duration::from_millis(200);
 
-/// While the WAL grows slower than this (frames per second: ~270 commits of one event), a pass
+/// While the WAL grows slower than this (4 KiB units per second: ~270 commits of one event on
+/// 4 KiB pages), a pass
 /// runs only every [`QUIET_INTERVAL`]. A pass writes each page changed since the last one once,
 /// and at low rates nearly every commit changes the same pages (the tails of the table and its
 /// appending indexes, the rollups' current rows), so fewer passes write fewer bytes: at 20
 /// events/s, a third less per event (BENCHMARKS.md, "Issue 19, third step"). Faster, passes
 /// stay small and frequent: one of a second's frames at saturation doubled the p99.
-const QUIET_FRAMES_PER_SECOND: f64 = 4096.0;
+const QUIET_UNITS_PER_SECOND: i64 = 4096;
 const QUIET_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Catching up stops once a pass finds fewer new frames than this (or after
+/// Catching up stops once a pass finds fewer new 4 KiB units than this (or after
 /// [`MAX_CATCH_UP_PASSES`]); the writer copies the rest.
-const CAUGHT_UP_FRAMES: i64 = 1_024;
+const CAUGHT_UP_UNITS: i64 = 1_024;
 const MAX_CATCH_UP_PASSES: usize = 4;
 
 pub struct Checkpointer {
@@ -54,7 +55,8 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Starts the thread; the writer is asked to rewind the WAL once it is `rewind_pages` long.
+    /// Starts the thread; the writer is asked to rewind the WAL once it is `rewind_pages` 4 KiB
+    /// units long.
     pub(super) fn start(
         path: &Path,
         busy_timeout: Duration,
@@ -64,6 +66,11 @@ impl Checkpointer {
         seconds: Histogram,
     ) -> Result<Self, StorageError> {
         let conn = open_read_write(path, busy_timeout)?;
+        let page_size = page_size(&conn)?;
+        let thresholds = Thresholds {
+            rewind: frames_of(i64::from(rewind_pages), page_size),
+            caught_up: frames_of(CAUGHT_UP_UNITS, page_size),
+        };
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let rewind = Arc::new(AtomicBool::new(false));
         let (signal, request) = (stop.clone(), rewind.clone());
@@ -72,7 +79,7 @@ impl Checkpointer {
             .spawn(move || {
                 let (lock, wake) = &*signal;
                 let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
-                let mut pace = Pace::new(Instant::now());
+                let mut pace = Pace::new(Instant::now(), page_size);
                 while !*stopped {
                     stopped = wake
                         .wait_timeout(stopped, INTERVAL)
@@ -89,7 +96,7 @@ impl Checkpointer {
                     if !pace.due(started) {
                         continue;
                     }
-                    let passes = run_passes(&conn, &files, i64::from(rewind_pages));
+                    let passes = run_passes(&conn, &files, thresholds);
                     seconds.observe(started.elapsed().as_secs_f64());
                     match passes {
                         Ok(round) => {
@@ -136,14 +143,17 @@ struct Pace {
     /// pass, or none when that pass copied all of it (the next write then starts it over).
     wal: i64,
     quiet: bool,
+    /// [`QUIET_UNITS_PER_SECOND`] in the file's frames.
+    quiet_frames_per_second: f64,
 }
 
 impl Pace {
-    fn new(now: Instant) -> Self {
+    fn new(now: Instant, page_size: u32) -> Self {
         Self {
             last: now,
             wal: 0,
             quiet: false,
+            quiet_frames_per_second: frames_of(QUIET_UNITS_PER_SECOND, page_size) as f64,
         }
     }
 
@@ -163,10 +173,18 @@ impl Pace {
             round.wal
         };
         let seconds = now.duration_since(self.last).as_secs_f64().max(0.001);
-        self.quiet = (appended as f64 / seconds) < QUIET_FRAMES_PER_SECOND;
+        self.quiet = (appended as f64 / seconds) < self.quiet_frames_per_second;
         self.last = now;
         self.wal = if round.copied_all { 0 } else { round.wal };
     }
+}
+
+/// The WAL lengths, in the file's frames, at which a round asks for a rewind and stops
+/// catching up.
+#[derive(Clone, Copy)]
+struct Thresholds {
+    rewind: i64,
+    caught_up: i64,
 }
 
 /// What one background round found and asks of the writer.
@@ -186,7 +204,7 @@ struct Round {
 fn run_passes(
     conn: &Connection,
     files: &DatabaseFiles,
-    rewind_frames: i64,
+    thresholds: Thresholds,
 ) -> Result<Round, StorageError> {
     let started = Instant::now();
     let mut pass = checkpoint(conn)?;
@@ -198,13 +216,13 @@ fn run_passes(
         });
     }
     let mut passes = 1;
-    let wants_rewind = pass.wal >= rewind_frames;
+    let wants_rewind = pass.wal >= thresholds.rewind;
     if wants_rewind {
         while passes <= MAX_CATCH_UP_PASSES {
             let copied_before = pass.copied;
             pass = checkpoint(conn)?;
             passes += 1;
-            if pass.wal - copied_before < CAUGHT_UP_FRAMES {
+            if pass.wal - copied_before < thresholds.caught_up {
                 break;
             }
         }
@@ -279,7 +297,7 @@ mod tests {
     /// after each full copy): whether the next is quiet.
     fn quiet_after(every: Duration, frames: i64) -> [bool; 2] {
         let start = Instant::now();
-        let (mut growing, mut restarting) = (Pace::new(start), Pace::new(start));
+        let (mut growing, mut restarting) = (Pace::new(start, 4096), Pace::new(start, 4096));
         for n in 1..=5 {
             growing.passed(start + every * n, &round(frames * i64::from(n), 10));
             restarting.passed(start + every * n, &round(frames, 0));
@@ -298,9 +316,24 @@ mod tests {
     }
 
     #[test]
+    fn the_thresholds_count_the_same_bytes_whatever_the_page_size() {
+        assert_eq!(frames_of(QUIET_UNITS_PER_SECOND, 4096), 4096);
+        assert_eq!(frames_of(QUIET_UNITS_PER_SECOND, 1024), 16_384);
+        assert_eq!(frames_of(32_768, 65_536), 2_048);
+        // 1 KiB pages: 20 single-event commits a second, ~17 frames each, are still quiet;
+        // 1,000 a second are not.
+        let start = Instant::now();
+        let mut pace = Pace::new(start, 1024);
+        pace.passed(start + QUIET_INTERVAL, &round(340, 0));
+        assert!(pace.quiet);
+        pace.passed(start + QUIET_INTERVAL + INTERVAL, &round(3_400, 0));
+        assert!(!pace.quiet);
+    }
+
+    #[test]
     fn a_quiet_pace_still_passes_every_second_and_a_busy_one_every_200_ms() {
         let start = Instant::now();
-        let mut pace = Pace::new(start);
+        let mut pace = Pace::new(start, 4096);
         assert!(!pace.due(start + INTERVAL / 2));
         assert!(pace.due(start + INTERVAL));
         let first = start + INTERVAL;
@@ -317,7 +350,7 @@ mod tests {
     #[test]
     fn a_wal_started_over_counts_from_empty() {
         let start = Instant::now();
-        let mut pace = Pace::new(start);
+        let mut pace = Pace::new(start, 4096);
         pace.passed(start + INTERVAL, &round(30_000, 500));
         assert!(!pace.quiet);
         // Rewound meanwhile: 5,000 frames appended since, in 200 ms.

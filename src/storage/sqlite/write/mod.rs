@@ -15,3 +15,4 @@ mod writer_tests;
 pub use writer::{Writer, WriterSettings};
 
 use super::{fault, files, open_read_write, projection, StorageError, DEFAULT_BUSY_TIMEOUT};
+use super::{frames_of, page_size};

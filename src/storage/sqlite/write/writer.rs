@@ -30,9 +30,9 @@ use super::{open_read_write, StorageError};
 use crate::storage::thread_slot::ThreadSlot;
 use crate::storage::StorageMetrics;
 
-/// WAL size (pages) at which the writer checkpoints itself, should the background
-/// checkpointer fall behind (SQLite's default is 1000).
-const WAL_BACKSTOP_PAGES: i64 = 50_000;
+/// WAL size (4 KiB units) at which the writer checkpoints itself, should the background
+/// checkpointer fall behind (SQLite's default is 1000 pages).
+const WAL_BACKSTOP_UNITS: i64 = 50_000;
 
 /// Tuning for the writer.
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +111,8 @@ impl Writer {
         let conn = open_read_write(path, settings.busy_timeout)?;
         // The background checkpointer does the regular work; this only bounds the WAL should
         // it fall behind.
-        conn.pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)?;
+        let backstop = super::frames_of(WAL_BACKSTOP_UNITS, super::page_size(&conn)?);
+        conn.pragma_update(None, "wal_autocheckpoint", backstop)?;
         // Each job's savepoint copies every page it first touches into a sub-journal. On a
         // temp file (the default once it passes 64 KiB) that was a third of the writer's
         // time in write(2) calls; in memory it is a memcpy. The sub-journal only matters
