@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use common::sqlite_file::give_org_to_busiest_tenant;
 use common::{
-    add_user, committed, find_user, ms, peak_rss_mib, postgres_db, seed, set_webhook_secret,
-    summarize, written_bytes, DataSet, Rng,
+    add_user, committed, dirtied_bytes, find_user, ms, peak_rss_mib, postgres_db, seed,
+    set_webhook_secret, summarize, written_bytes, DataSet, Rng,
 };
 use serde_json::Value;
 use smartlead_hub::domain::{UserId, UtcTimestamp};
@@ -471,6 +471,8 @@ struct HubRun {
     /// Bytes the server wrote during the load: WAL frames and the checkpoints' copies (on
     /// PostgreSQL: every server process's writes, a checkpoint after the load included).
     written: Option<u64>,
+    /// SQLite: page cache the server dirtied during the load (what reaches the disk).
+    dirtied: Option<u64>,
     /// PostgreSQL: WAL bytes generated during the load.
     wal: Option<u64>,
     /// (projections, p50, p99 seconds) of the projection lag, as `/metrics` reported it.
@@ -546,6 +548,10 @@ fn run_hub(args: &Args, db: &Database, bodies: &Arc<Bodies>, fill: Fill) -> HubR
     let result = drive(args, port, bodies, "/api/webhooks/smartlead");
     let rss = peak_rss_mib(hub.id());
     let lag = common::projection_lag::projection_lag(port);
+    let dirtied = match server {
+        None => dirtied_bytes(hub.id()),
+        Some(_) => None,
+    };
     let (written, wal) = match server {
         None => (written_bytes(hub.id()), None),
         Some((url, wal_before, written_before)) => {
@@ -567,6 +573,7 @@ fn run_hub(args: &Args, db: &Database, bodies: &Arc<Bodies>, fill: Fill) -> HubR
         result,
         rss,
         written,
+        dirtied,
         wal,
         lag,
         db: db.clone(),
@@ -608,6 +615,12 @@ fn report_writes(run: &HubRun) {
             "  server writes: {:.1} KiB per stored event ({:.0} MiB in all)",
             bytes as f64 / 1024.0 / stored as f64,
             bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
+    if let (Some(bytes), stored @ 1..) = (run.dirtied, run.result.stored) {
+        println!(
+            "  page cache dirtied: {:.1} KiB per stored event (whole 4 KiB pages: what the disk is sent)",
+            bytes as f64 / 1024.0 / stored as f64
         );
     }
     if let Some((projections, p50, p99)) = run.lag {
