@@ -16,8 +16,8 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// --page-size` copies one into another). A commit writes every page it changes whole, to the
 /// WAL and again at the checkpoint, and an event changes one small entry on each of ~15 pages
 /// (its row, its index entries, a new lead's): with 1 KiB pages instead of SQLite's default
-/// 4 KiB the disk absorbs about half the bytes per event, for 4–6% more space and reads as
-/// fast (BENCHMARKS.md, "Issue 19, fifth step").
+/// 4 KiB the disk absorbs about half the bytes per event, for 4–6% more space, reads within
+/// ~0.1 ms and a projection ~1 ms longer (BENCHMARKS.md, "Issue 19, fifth step").
 pub const NEW_FILE_PAGE_SIZE: u32 = 1024;
 
 /// The page sizes SQLite accepts: the powers of two from 512 to 65,536.
