@@ -31,9 +31,9 @@ mod write;
 
 pub use admin::SqliteAdmin;
 pub use backup::backup;
-pub use connection::NEW_FILE_PAGE_SIZE;
 use connection::{frames_of, page_size};
-pub use connection::{is_page_size, open_read_write, ReadPool, DEFAULT_BUSY_TIMEOUT};
+pub use connection::{is_page_size, open_read_write, ReadPool};
+pub use connection::{DEFAULT_BUSY_TIMEOUT, NEW_FILE_PAGE_SIZE};
 pub use serve_lock::ServeLock;
 pub use store::SqliteStore;
 pub use write::{Writer, WriterSettings};

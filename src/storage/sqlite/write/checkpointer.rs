@@ -34,12 +34,12 @@ use super::{frames_of, open_read_write, page_size, StorageError};
 const INTERVAL: Duration = Duration::from_millis(200);
 
 /// While the WAL grows slower than this (4 KiB units per second: ~270 commits of one event on
-/// 4 KiB pages), a pass
-/// runs only every [`QUIET_INTERVAL`]. A pass writes each page changed since the last one once,
-/// and at low rates nearly every commit changes the same pages (the tails of the table and its
-/// appending indexes, the rollups' current rows), so fewer passes write fewer bytes: at 20
-/// events/s, a third less per event (BENCHMARKS.md, "Issue 19, third step"). Faster, passes
-/// stay small and frequent: one of a second's frames at saturation doubled the p99.
+/// 4 KiB pages), a pass runs only every [`QUIET_INTERVAL`]. A pass writes each page changed
+/// since the last one once, and at low rates nearly every commit changes the same pages (the
+/// tails of the table and its appending indexes, the rollups' current rows), so fewer passes
+/// write fewer bytes: at 20 events/s, a third less per event (BENCHMARKS.md, "Issue 19, third
+/// step"). Faster, passes stay small and frequent: one of a second's frames at saturation
+/// doubled the p99.
 const QUIET_UNITS_PER_SECOND: i64 = 4096;
 const QUIET_INTERVAL: Duration = Duration::from_secs(1);
 

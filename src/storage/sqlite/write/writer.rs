@@ -43,8 +43,9 @@ pub struct WriterSettings {
     pub max_batch: usize,
     /// How long a commit waits for another process's lock before the batch fails with `Busy`.
     pub busy_timeout: Duration,
-    /// WAL length (pages) past which the background checkpointer has the writer rewind it;
-    /// this bounds the `-wal` file to roughly this many pages plus one checkpoint round's.
+    /// WAL length (4 KiB units, whatever the file's page size) past which the background
+    /// checkpointer has the writer rewind it; this bounds the `-wal` file to roughly this many
+    /// units plus one checkpoint round's.
     pub wal_rewind_pages: u32,
     /// The most events one projection applies.
     pub projection_batch: usize,
