@@ -34,6 +34,15 @@ use crate::storage::StorageMetrics;
 /// checkpointer fall behind (SQLite's default is 1000 pages).
 const WAL_BACKSTOP_UNITS: i64 = 50_000;
 
+/// The writer's page cache, in pages (64 MiB of 4 KiB pages, 16 MiB of 1 KiB ones), not in
+/// bytes as the other connections'. A b-tree rebalance that reorders pages renumbers one through
+/// the number of the page at 1 GiB, which leaves the cache's highest key past the end of a file
+/// smaller than that; the commit then walks the cache's whole hash table to drop pages past the
+/// end. That walk grows with the pages cached: in bytes, 1 KiB pages made it four times longer,
+/// 12% of the writer's time at 1,000 events/s and a tenth fewer events at saturation
+/// (BENCHMARKS.md, "Issue 19, fifth step").
+const WRITER_CACHE_PAGES: i64 = 16_384;
+
 /// Tuning for the writer.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterSettings {
@@ -114,6 +123,7 @@ impl Writer {
         // it fall behind.
         let backstop = super::frames_of(WAL_BACKSTOP_UNITS, super::page_size(&conn)?);
         conn.pragma_update(None, "wal_autocheckpoint", backstop)?;
+        conn.pragma_update(None, "cache_size", WRITER_CACHE_PAGES)?;
         // Each job's savepoint copies every page it first touches into a sub-journal. On a
         // temp file (the default once it passes 64 KiB) that was a third of the writer's
         // time in write(2) calls; in memory it is a memcpy. The sub-journal only matters
