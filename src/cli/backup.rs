@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::storage::{sqlite, Admin};
+use crate::storage::{parse_page_size, Admin};
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -18,16 +18,6 @@ pub struct BackupArgs {
     /// copy, and put the copy in the original's place. Slower than a plain copy.
     #[arg(long, value_parser = parse_page_size)]
     page_size: Option<u32>,
-}
-
-fn parse_page_size(value: &str) -> Result<u32, String> {
-    value
-        .parse()
-        .ok()
-        .filter(|bytes| sqlite::is_page_size(*bytes))
-        .ok_or_else(|| {
-            format!("`{value}` is not a SQLite page size: a power of two from 512 to 65536")
-        })
 }
 
 /// Copies the live database with SQLite's online backup API (or, with `--page-size`, `VACUUM

@@ -34,5 +34,5 @@ pub use error::{BackendError, StorageError};
 pub use fault::{FileChange, StorageFault};
 pub use location::{Database, DatabaseParser, PostgresUrl};
 pub use metrics::StorageMetrics;
-pub use sqlite::{ServeLock, WriterSettings};
+pub use sqlite::{parse_page_size, ServeLock, WriterSettings};
 pub use store::{SeriesRow, Store, StoreSettings};

@@ -203,6 +203,29 @@ fn backup_refuses_a_symlink_at_its_target() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("exists"));
 }
 
+/// A backup that fails part way (here: the source is not a database) leaves no file at its
+/// target to be taken for a backup later, whether copied page by page or rebuilt.
+#[test]
+fn a_failed_backup_leaves_no_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("hub.db");
+    std::fs::write(&source, vec![0x5a; 64 * 1024]).unwrap();
+    for page_size in [None, Some("1024")] {
+        let to = dir.path().join("backup.db");
+        let mut args = vec!["backup", "--to", to.to_str().unwrap()];
+        args.extend(
+            page_size
+                .map(|size| ["--page-size", size])
+                .into_iter()
+                .flatten(),
+        );
+        let (ok, _, err) = crate::helpers::run_hub(&args, Some(&source));
+        assert!(!ok, "{page_size:?}");
+        assert!(err.contains("not a database"), "{page_size:?}: {err}");
+        assert!(!to.exists(), "{page_size:?}: a half-written copy was left");
+    }
+}
+
 /// A request that is not HTTP never reaches a handler: actix-http answers it with a bare 400
 /// and closes the connection (it has no hook for a coded body). The service carries on.
 #[actix_web::test]

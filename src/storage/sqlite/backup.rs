@@ -24,6 +24,27 @@ pub fn backup(
     page_size: Option<u32>,
     busy_timeout: Duration,
 ) -> Result<BackupSummary, StorageError> {
+    if let Some(size) = page_size {
+        super::parse_page_size(&size.to_string()).map_err(StorageError::Conflict)?;
+    }
+    // Claims the path first: owner-only, and an existing file or a symlink is refused, never
+    // overwritten or followed (nor removed below: it is not this copy's).
+    drop(new_private_file(target).map_err(StorageError::File)?);
+    let copied = copy(source, target, page_size, busy_timeout);
+    if copied.is_err() {
+        // A failed copy leaves no half-written file to be mistaken for a backup.
+        let _ = std::fs::remove_file(target);
+    }
+    copied
+}
+
+/// The copy into the claimed, empty `target`, checked.
+fn copy(
+    source: &Path,
+    target: &Path,
+    page_size: Option<u32>,
+    busy_timeout: Duration,
+) -> Result<BackupSummary, StorageError> {
     let from = Connection::open_with_flags(
         source,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -31,7 +52,7 @@ pub fn backup(
     from.busy_timeout(busy_timeout)?;
     let to = match page_size {
         None => {
-            let mut to = super::connection::open_private(target)?;
+            let mut to = Connection::open(target)?;
             Backup::new(&from, &mut to)?.step(-1)?;
             to
         }
@@ -51,25 +72,19 @@ pub fn backup(
     })
 }
 
-/// `VACUUM INTO` a new owner-only file of `page_size`, synced: SQLite does not fsync it.
+/// `VACUUM INTO` the claimed, empty `target` with pages of `page_size`, synced: SQLite does not
+/// fsync it.
 fn vacuum_into(
     from: &Connection,
     target: &Path,
     page_size: u32,
 ) -> Result<Connection, StorageError> {
-    if !super::is_page_size(page_size) {
-        return Err(StorageError::Conflict(format!(
-            "{page_size} is not a SQLite page size (a power of two from 512 to 65536)"
-        )));
-    }
     let Some(into) = target.to_str() else {
         return Err(StorageError::Conflict(format!(
             "{} is not a UTF-8 path, which VACUUM INTO needs",
             target.display()
         )));
     };
-    // Claims the path first: owner-only, and a symlink or an existing file is refused.
-    drop(new_private_file(target).map_err(StorageError::File)?);
     // Sets the page size of the next database this connection builds, the copy.
     from.pragma_update(None, "page_size", page_size)?;
     from.execute("VACUUM INTO ?1", [into])?;

@@ -5,7 +5,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
-use super::files::{create_if_missing, new_private_file};
+use super::files::create_if_missing;
 use super::StorageError;
 
 /// How long a statement waits for another connection's lock before failing with `Busy`
@@ -20,9 +20,16 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// ~0.1 ms and a projection ~1 ms longer (BENCHMARKS.md, "Issue 19, fifth step").
 pub const NEW_FILE_PAGE_SIZE: u32 = 1024;
 
-/// The page sizes SQLite accepts: the powers of two from 512 to 65,536.
-pub fn is_page_size(bytes: u32) -> bool {
-    bytes.is_power_of_two() && (512..=65_536).contains(&bytes)
+/// A page size as given (`--page-size`), if SQLite has pages of that size (the powers of two
+/// from 512 to 65,536), or why not: the one place that rule is written.
+pub fn parse_page_size(value: &str) -> Result<u32, String> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|bytes| bytes.is_power_of_two() && (512..=65_536).contains(bytes))
+        .ok_or_else(|| {
+            format!("`{value}` is not a SQLite page size: a power of two from 512 to 65536")
+        })
 }
 
 /// The file's page size: the size of each WAL frame it writes.
@@ -47,13 +54,6 @@ fn configure(conn: &Connection, query_only: bool, busy_timeout: Duration) -> rus
     conn.pragma_update(None, "cache_size", -65_536)?;
     conn.pragma_update(None, "query_only", query_only)?;
     Ok(())
-}
-
-/// Opens a plain connection to a new file, created owner-only (backups). An existing file or a
-/// symlink at the path is refused, never overwritten or followed.
-pub(super) fn open_private(path: &Path) -> Result<Connection, StorageError> {
-    drop(new_private_file(path).map_err(StorageError::File)?);
-    Ok(Connection::open(path)?)
 }
 
 /// Opens the read-write connection: the writer thread's, the migrator's and the CLI's.

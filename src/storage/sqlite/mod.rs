@@ -32,7 +32,7 @@ mod write;
 pub use admin::SqliteAdmin;
 pub use backup::backup;
 use connection::{frames_of, page_size};
-pub use connection::{is_page_size, open_read_write, ReadPool};
+pub use connection::{open_read_write, parse_page_size, ReadPool};
 pub use connection::{DEFAULT_BUSY_TIMEOUT, NEW_FILE_PAGE_SIZE};
 pub use serve_lock::ServeLock;
 pub use store::SqliteStore;
