@@ -362,3 +362,48 @@ async fn an_events_index_entries_hold_the_users_key_not_its_id() {
     let per_entry = bytes_per_entry("idx_email_events_lead_timestamp");
     assert!(per_entry < 60.0, "{per_entry} bytes per entry");
 }
+
+/// The service gives a new lead its key in its own insert, so migration 015's trigger (which
+/// would move the lead's index entry from among the NULLs to the end, a page more per new lead)
+/// never has to: with the trigger gone, every lead still gets its own key and every event its
+/// lead.
+#[actix_web::test]
+async fn the_service_gives_a_new_lead_its_key_without_the_trigger() {
+    let app = spawn_app().await;
+    app.sqlite()
+        .execute_batch("DROP TRIGGER leads_lead_key")
+        .unwrap();
+    for fixture in [
+        "01_email_sent_new_and_deprecated_fields.json",
+        "05_email_open_seq1.json",
+        "11_email_reply_full_new_fields_html_quotes.json",
+        "17_email_bounce_new_and_deprecated.json",
+    ] {
+        let answer = app.deliver(fixture).await;
+        assert_eq!(answer.body["status"], "stored", "{}", answer.body);
+    }
+    let conn = app.sqlite();
+    let leads = count(&conn, "SELECT count(*) FROM leads");
+    assert!(leads >= 2, "{leads} leads");
+    assert_eq!(
+        count(&conn, "SELECT count(DISTINCT lead_key) FROM leads"),
+        leads,
+        "every lead has a key of its own"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM email_event_rows WHERE lead_key IS NULL"
+        ),
+        0,
+        "every event names its lead"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM email_event_rows e JOIN leads l ON l.lead_key = e.lead_key
+             WHERE l.email = e.email"
+        ),
+        4
+    );
+}

@@ -487,6 +487,24 @@ mod read_paths {
         uses_an_index_without_scanning(&plan, "COVERING INDEX idx_email_events_lead_timestamp");
     }
 
+    /// A new lead's key is the key index's last entry plus one: read off that index, never a
+    /// walk of the leads.
+    #[test]
+    fn a_new_leads_key_is_read_off_the_key_index() {
+        let (_dir, conn) = migrated_db();
+        seed_rows(&conn);
+        let plan = smartlead_hub::storage::sqlite::events::next_lead_key_plan(&conn).unwrap();
+        assert!(
+            plan.iter()
+                .any(|l| l == "SEARCH leads USING COVERING INDEX idx_leads_lead_key"),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|l| l.starts_with("SCAN leads")),
+            "{plan:?}"
+        );
+    }
+
     /// The next seq is read for every stored event and the projector scans from its watermark:
     /// both off the partial seq index, never a walk of the table.
     #[test]

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::keys::{lead_key, user_key};
+use super::keys::{lead_key, user_key, NEXT_LEAD_KEY_SQL};
 use super::payloads::Payloads;
 use super::projection::NEXT_SEQ_SQL;
 use super::StorageError;
@@ -189,6 +189,12 @@ fn stored_with_key(
         .optional()?)
 }
 
+/// The plan of a new lead's key lookup (run for every new lead), so that tests can check it
+/// reads one index entry, not the table.
+pub fn next_lead_key_plan(conn: &Connection) -> Result<Vec<String>, StorageError> {
+    super::analytics::plans::explain(conn, &format!("SELECT {NEXT_LEAD_KEY_SQL}"), [])
+}
+
 /// The id of the user's lead with this email, created (with the campaign) when missing.
 fn upsert_lead(
     conn: &Connection,
@@ -207,10 +213,10 @@ fn upsert_lead(
     // Nothing can insert the lead in between: this runs inside the writer's transaction, which
     // holds the database's write lock (BEGIN IMMEDIATE) against every other connection.
     let id = LeadId::new().to_string();
-    conn.prepare_cached(
-        "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-    )?
+    conn.prepare_cached(&format!(
+        "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at, lead_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, {NEXT_LEAD_KEY_SQL})"
+    ))?
     .execute(params![
         id,
         user_id,

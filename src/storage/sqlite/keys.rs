@@ -13,6 +13,12 @@ pub fn lead_key(param: &str) -> String {
     format!("(SELECT lead_key FROM leads WHERE id = {param})")
 }
 
+/// A new lead's key, given by the service's insert itself. Without it, migration 015's trigger
+/// gives it after the insert: the row goes into the key's index among the NULLs (its first
+/// page) and moves to the end, so each new lead wrote one page more (BENCHMARKS.md, "Issue 19,
+/// sixth step"). The maximum is read off that unique index's last entry.
+pub const NEXT_LEAD_KEY_SQL: &str = "(SELECT coalesce(max(lead_key), 0) + 1 FROM leads)";
+
 /// The id of the lead an event row (`rows`) names, as a column of a query over the rows.
 pub fn lead_id_of(rows: &str) -> String {
     format!("(SELECT l.id FROM leads l WHERE l.lead_key = {rows}.lead_key)")
