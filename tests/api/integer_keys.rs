@@ -5,7 +5,7 @@
 use rusqlite::{params, Connection};
 use smartlead_hub::storage::sqlite::{migrations, open_read_write, DEFAULT_BUSY_TIMEOUT};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 
 const USER: &str = "00000000-0000-4000-8000-0000000000a1";
 const OTHER_USER: &str = "00000000-0000-4000-8000-0000000000a2";
@@ -328,21 +328,30 @@ fn new_users_and_leads_get_keys_that_vacuum_keeps() {
     );
 }
 
+/// Delivers each fixture, every one a new event.
+async fn store_all(app: &TestApp, fixtures: &[&str]) {
+    for fixture in fixtures {
+        let answer = app.deliver(fixture).await;
+        assert_eq!(answer.body["status"], "stored", "{}", answer.body);
+    }
+}
+
 /// What the keys are for: an entry of the user's time index holds the key, the time and the
 /// row's id, not the user's 36-character UUID (dbstat: bytes per entry of its leaf pages).
 #[actix_web::test]
 async fn an_events_index_entries_hold_the_users_key_not_its_id() {
     let app = spawn_app().await;
-    for fixture in [
-        "01_email_sent_new_and_deprecated_fields.json",
-        "05_email_open_seq1.json",
-        "08_email_link_click_arrays.json",
-        "11_email_reply_full_new_fields_html_quotes.json",
-        "17_email_bounce_new_and_deprecated.json",
-    ] {
-        let answer = app.deliver(fixture).await;
-        assert_eq!(answer.body["status"], "stored", "{}", answer.body);
-    }
+    store_all(
+        &app,
+        &[
+            "01_email_sent_new_and_deprecated_fields.json",
+            "05_email_open_seq1.json",
+            "08_email_link_click_arrays.json",
+            "11_email_reply_full_new_fields_html_quotes.json",
+            "17_email_bounce_new_and_deprecated.json",
+        ],
+    )
+    .await;
     let bytes_per_entry = |index: &str| -> f64 {
         app.rows(
             &format!(
@@ -373,15 +382,16 @@ async fn the_service_gives_a_new_lead_its_key_without_the_trigger() {
     app.sqlite()
         .execute_batch("DROP TRIGGER leads_lead_key")
         .unwrap();
-    for fixture in [
-        "01_email_sent_new_and_deprecated_fields.json",
-        "05_email_open_seq1.json",
-        "11_email_reply_full_new_fields_html_quotes.json",
-        "17_email_bounce_new_and_deprecated.json",
-    ] {
-        let answer = app.deliver(fixture).await;
-        assert_eq!(answer.body["status"], "stored", "{}", answer.body);
-    }
+    store_all(
+        &app,
+        &[
+            "01_email_sent_new_and_deprecated_fields.json",
+            "05_email_open_seq1.json",
+            "11_email_reply_full_new_fields_html_quotes.json",
+            "17_email_bounce_new_and_deprecated.json",
+        ],
+    )
+    .await;
     let conn = app.sqlite();
     let leads = count(&conn, "SELECT count(*) FROM leads");
     assert!(leads >= 2, "{leads} leads");
