@@ -8,7 +8,8 @@
 //!  5. optionally the same against a database pre-filled with --prefill events, or against a
 //!     kept one (--prefilled-db; with --orgs 1 all load goes to its busiest tenant),
 //!  6. the server's peak RSS,
-//!  7. with --naive, a naive port of the service on the same load (examples/common/naive_port.rs).
+//!  7. with --naive, a naive port of the service on the same load (examples/common/naive_port.rs),
+//!  8. with --frames, where the WAL's frames went: per commit, by B-tree (common/wal_frames.rs).
 //!
 //! `--rate N` offers a fixed N requests/s instead (latency measured from each request's
 //! scheduled time, so a stall is not hidden).
@@ -32,7 +33,7 @@ use clap::Parser;
 use common::sqlite_file::give_org_to_busiest_tenant;
 use common::{
     add_user, committed, dirtied_bytes, find_user, ms, peak_rss_mib, postgres_db, seed,
-    set_webhook_secret, summarize, written_bytes, DataSet, Rng,
+    set_webhook_secret, summarize, wal_frames, written_bytes, DataSet, Rng,
 };
 use serde_json::Value;
 use smartlead_hub::domain::{UserId, UtcTimestamp};
@@ -73,6 +74,10 @@ struct Args {
     /// `synchronous=FULL` transaction per webhook) on the same load, and the ratio.
     #[arg(long)]
     naive: bool,
+    /// Also print where the empty database's WAL frames went: per acknowledgement commit and
+    /// per projection, by B-tree (the frames still in the WAL after the load; SQLite).
+    #[arg(long)]
+    frames: bool,
     /// Internal: run the no-op endpoint on this port.
     #[arg(long, hide = true)]
     serve_noop: Option<u16>,
@@ -477,6 +482,8 @@ struct HubRun {
     wal: Option<u64>,
     /// (projections, p50, p99 seconds) of the projection lag, as `/metrics` reported it.
     lag: Option<(u64, f64, f64)>,
+    /// With --frames: where the WAL's frames went.
+    frames: Option<wal_frames::Frames>,
     db: Database,
     /// Committed rows before the load: (email events, kept events).
     before: (u64, u64),
@@ -552,6 +559,10 @@ fn run_hub(args: &Args, db: &Database, bodies: &Arc<Bodies>, fill: Fill) -> HubR
         None => dirtied_bytes(hub.id()),
         Some(_) => None,
     };
+    let frames = match (db, fill) {
+        (Database::Sqlite(path), Fill::Empty) if args.frames => wal_frames::frames(path),
+        _ => None,
+    };
     let (written, wal) = match server {
         None => (written_bytes(hub.id()), None),
         Some((url, wal_before, written_before)) => {
@@ -576,6 +587,7 @@ fn run_hub(args: &Args, db: &Database, bodies: &Arc<Bodies>, fill: Fill) -> HubR
         dirtied,
         wal,
         lag,
+        frames,
         db: db.clone(),
         before,
     }
@@ -635,6 +647,29 @@ fn report_writes(run: &HubRun) {
             "  WAL generated: {:.1} KiB per stored event",
             bytes as f64 / 1024.0 / stored as f64
         );
+    }
+    if let Some(frames) = &run.frames {
+        println!(
+            "  WAL frames ({}-byte pages; those since the WAL last started over):",
+            frames.page_size
+        );
+        for (kind, commits) in [
+            ("acknowledgements", &frames.acknowledgements),
+            ("projections", &frames.projections),
+        ] {
+            let trees: Vec<String> = commits
+                .by_tree
+                .iter()
+                .filter(|(_, per_commit)| *per_commit >= 0.05)
+                .map(|(tree, per_commit)| format!("{tree} {per_commit:.2}"))
+                .collect();
+            println!(
+                "    {kind}: {} commits, {:.1} frames each: {}",
+                commits.commits,
+                commits.frames_per_commit,
+                trees.join(", ")
+            );
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod naive_port;
 pub mod postgres_db;
 pub mod projection_lag;
 pub mod sqlite_file;
+pub mod wal_frames;
 
 /// A small deterministic PRNG (xorshift64*), so every run seeds the same data.
 pub struct Rng(u64);
