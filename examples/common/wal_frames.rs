@@ -68,7 +68,8 @@ pub fn frames(db: &Path) -> Option<Frames> {
 /// The page size and each commit's pages, in WAL order.
 fn commits(wal: &[u8]) -> Option<(u32, Vec<Vec<u32>>)> {
     let word = |at: usize| u32::from_be_bytes(wal[at..at + 4].try_into().unwrap());
-    if wal.len() < WAL_HEADER {
+    // The magic number's last bit says the checksums' byte order, which is not needed here.
+    if wal.len() < WAL_HEADER || word(0) & !1 != 0x377f_0682 {
         return None;
     }
     let (page_size, salts) = (word(8), (word(16), word(20)));

@@ -15,7 +15,7 @@ use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, Ut
 use crate::domain::{EmailEvent, OtherEvent, SmartleadEvent};
 use crate::storage::records::IngestOutcome;
 
-// Built once: both run for every delivery.
+// Built once: they run for every delivery (the lead's insert, for every new lead).
 
 /// An email event's row: the user (`?2`) and the lead (`?7`) by id, stored by key.
 static INSERT_EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -27,6 +27,15 @@ static INSERT_EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
          RETURNING seq",
         user_key("?2"),
         lead_key("?7"),
+    )
+});
+
+/// A new lead (id, user, email, campaign, time), given its key by the insert itself
+/// ([`NEXT_LEAD_KEY_SQL`]); run for every delivery from a lead not seen before.
+static INSERT_LEAD_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at, lead_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, {NEXT_LEAD_KEY_SQL})"
     )
 });
 
@@ -213,11 +222,7 @@ fn upsert_lead(
     // Nothing can insert the lead in between: this runs inside the writer's transaction, which
     // holds the database's write lock (BEGIN IMMEDIATE) against every other connection.
     let id = LeadId::new().to_string();
-    conn.prepare_cached(&format!(
-        "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at, lead_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, {NEXT_LEAD_KEY_SQL})"
-    ))?
-    .execute(params![
+    conn.prepare_cached(&INSERT_LEAD_SQL)?.execute(params![
         id,
         user_id,
         email.as_str(),

@@ -320,7 +320,7 @@ mod tests {
         assert_eq!(frames_of(QUIET_UNITS_PER_SECOND, 4096), 4096);
         assert_eq!(frames_of(QUIET_UNITS_PER_SECOND, 1024), 16_384);
         assert_eq!(frames_of(32_768, 65_536), 2_048);
-        // 1 KiB pages: 20 single-event commits a second, ~17 frames each, are still quiet;
+        // 1 KiB pages: 20 single-event commits a second, ~17-21 frames each, are still quiet;
         // 1,000 a second are not.
         let start = Instant::now();
         let mut pace = Pace::new(start, 1024);
