@@ -145,6 +145,7 @@ pub fn seed(
                 event_type,
                 email: EmailAddress::parse(&email).unwrap(),
                 campaign_id: CampaignId::parse(&campaign).unwrap(),
+                campaign_name: None,
                 step: 1,
                 message_id: format!("<bench-{lead}-{}@mail.bench.example>", i % 7),
                 occurred_at: at,

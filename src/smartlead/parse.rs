@@ -6,8 +6,8 @@ use super::fields::Fields;
 use super::mapping::{classify, SmartleadKind};
 use super::{dedupe, strict_json, Delivery, MappingError, SmartleadError, WebhookSecret};
 use crate::domain::{
-    CampaignId, EmailAddress, EmailEvent, Mapped, OtherEvent, SmartleadEvent, UnmappedDelivery,
-    UtcTimestamp,
+    CampaignId, CampaignName, EmailAddress, EmailEvent, Mapped, OtherEvent, SmartleadEvent,
+    UnmappedDelivery, UtcTimestamp,
 };
 
 /// The targeted lead's address, most specific first: for replies the lead the campaign wrote to
@@ -187,6 +187,7 @@ fn email_event(
         event_type,
         email,
         campaign_id,
+        campaign_name: campaign_name(fields),
         step,
         message_id,
         occurred_at: own_time.unwrap_or(received_at),
@@ -194,6 +195,16 @@ fn email_event(
         legacy_dedupe_key,
         payload,
     })
+}
+
+/// The campaign's name, read leniently: it only labels the campaign, so a name of another type
+/// is left in the payload rather than holding the delivery.
+fn campaign_name(fields: &Fields<'_>) -> Option<CampaignName> {
+    fields
+        .text("campaign_name")
+        .ok()
+        .flatten()
+        .and_then(CampaignName::parse)
 }
 
 fn first_link(fields: &Fields<'_>) -> Result<Option<String>, MappingError> {
@@ -238,6 +249,7 @@ fn other_event(
     let dedupe_key = occurred_at.map(|_| dedupe::key("other-v1", &[&raw_type, &payload]));
     OtherEvent {
         raw_type,
+        campaign_name: campaign_id.as_ref().and(campaign_name(fields)),
         campaign_id,
         email,
         occurred_at,

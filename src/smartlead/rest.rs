@@ -169,6 +169,7 @@ impl StatisticsRow {
                     event_type,
                     email: email.clone(),
                     campaign_id: campaign.clone(),
+                    campaign_name: None,
                     step: step32,
                     message_id: String::new(),
                     occurred_at: time,

@@ -17,6 +17,7 @@ macro_rules! on_backend {
 }
 
 mod admin;
+pub mod campaign_names;
 mod error;
 mod fault;
 mod location;

@@ -5,6 +5,7 @@
 //! These methods are what a backend implements: each goes to [`SqliteStore`] or
 //! [`PostgresStore`], whichever the [`Database`] named.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::postgres::PostgresStore;
@@ -190,6 +191,15 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(String, Vec<MetricRow>)>, StorageError> {
         on_backend!(&self.0, store => store.campaigns(user, after, limit).await)
+    }
+
+    /// The names of those of the user's `campaigns` that have one.
+    pub async fn campaign_names(
+        &self,
+        user: UserId,
+        campaigns: Vec<String>,
+    ) -> Result<HashMap<String, String>, StorageError> {
+        on_backend!(&self.0, store => store.campaign_names(user, campaigns).await)
     }
 
     /// One campaign's metrics (`None` when the user has no events in it), or all the user's

@@ -4,6 +4,7 @@
 mod admin_cli;
 mod backends;
 mod body_memory;
+mod campaign_names;
 mod cli;
 mod dashboard;
 mod dedupe;

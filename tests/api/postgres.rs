@@ -77,7 +77,7 @@ fn every_tenant_table_is_keyed_by_user_id_first() {
     );
     assert_eq!(
         tables[0][0].as_deref(),
-        Some("16"),
+        Some("17"),
         "every table is looked at"
     );
     assert_eq!(citus_violations(&test_db.db), vec![]);

@@ -28,6 +28,8 @@ pub struct CampaignStats {
     /// Every event with `seq` at or below this is counted (see `min_event`).
     pub as_of: i64,
     pub campaign_id: String,
+    /// The name the campaign's newest event gave it (`null` until an event names it).
+    pub name: Option<String>,
     pub range: Option<ShownRange>,
     pub stats: StatsView,
 }
@@ -46,6 +48,8 @@ pub struct UserStats {
 #[derive(Serialize, ToSchema)]
 pub struct CampaignSummary {
     pub campaign_id: String,
+    /// The name the campaign's newest event gave it (`null` until an event names it).
+    pub name: Option<String>,
     pub stats: StatsView,
 }
 

@@ -57,10 +57,13 @@ pub(crate) async fn list(
     let next_cursor = more
         .then(|| rows.last().map(|(c, _)| encode_campaign_cursor(c)))
         .flatten();
+    let ids = rows.iter().map(|(campaign, _)| campaign.clone()).collect();
+    let mut names = state.store.campaign_names(user, ids).await?;
     let campaigns = rows
         .iter()
         .map(|(campaign, metrics)| CampaignSummary {
             campaign_id: campaign.clone(),
+            name: names.remove(campaign),
             stats: StatsView::from_rows(metrics),
         })
         .collect();
@@ -101,9 +104,16 @@ pub(crate) async fn stats(
         .metrics(user, Some(campaign.clone()), query)
         .await?
         .ok_or(ApiError::NotFound("campaign"))?;
+    let id = campaign.as_str().to_owned();
+    let name = state
+        .store
+        .campaign_names(user, vec![id.clone()])
+        .await?
+        .remove(&id);
     Ok(HttpResponse::Ok().json(CampaignStats {
         as_of,
-        campaign_id: campaign.as_str().to_owned(),
+        campaign_id: id,
+        name,
         range: shown,
         stats: StatsView::from_rows(&rows),
     }))

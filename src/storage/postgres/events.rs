@@ -10,6 +10,7 @@
 
 use uuid::Uuid;
 
+use super::campaign_names;
 use super::error::ConcurrentWrite;
 use super::session::Session;
 use super::session::Sql;
@@ -86,13 +87,16 @@ fn ingest_email(
             &step(event),
         ],
     )?;
-    match inserted {
-        Some(row) => Ok(IngestOutcome::Stored {
-            event_id: id_text(event_id),
-            seq: row.get(0),
-        }),
-        None => Err(concurrent_duplicate()),
+    let Some(row) = inserted else {
+        return Err(concurrent_duplicate());
+    };
+    if let Some(name) = &event.campaign_name {
+        campaign_names::note(db, user, &campaign, name, event.occurred_at, now)?;
     }
+    Ok(IngestOutcome::Stored {
+        event_id: id_text(event_id),
+        seq: row.get(0),
+    })
 }
 
 fn step(event: &EmailEvent) -> i32 {
@@ -218,12 +222,16 @@ fn ingest_other(
             &event.dedupe_key,
         ],
     )?;
-    match inserted {
-        Some(_) => Ok(IngestOutcome::Kept {
-            event_id: id_text(event_id),
-        }),
-        None => Err(concurrent_duplicate()),
+    if inserted.is_none() {
+        return Err(concurrent_duplicate());
     }
+    if let (Some(campaign), Some(name)) = (&event.campaign_id, &event.campaign_name) {
+        let campaign = clean(campaign.as_str());
+        campaign_names::note(db, user, &campaign, name, event.effective_time(), now)?;
+    }
+    Ok(IngestOutcome::Kept {
+        event_id: id_text(event_id),
+    })
 }
 
 /// The id of the user's lead with this email, created (with the campaign) when missing; and

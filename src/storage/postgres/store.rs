@@ -2,6 +2,7 @@
 //! the writer (group commit), reads to the blocking pool over pooled connections, so nothing
 //! blocks the async executor (the `postgres` client must never run on it).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,8 @@ use super::connection::{connect, read_pool, ReadPool};
 use super::projector::Projector;
 use super::session::{ReadConnection, Sql};
 use super::{
-    analytics, events, held, migrations, projection, tokens, users, StorageError, Writers,
+    analytics, campaign_names, events, held, migrations, projection, tokens, users, StorageError,
+    Writers,
 };
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
@@ -263,6 +265,16 @@ impl PostgresStore {
         limit: usize,
     ) -> Result<Vec<(String, Vec<MetricRow>)>, StorageError> {
         self.read(move |client| analytics::campaigns(client, user, after.as_deref(), limit))
+            .await
+    }
+
+    /// The names of those of the user's `campaigns` that have one.
+    pub async fn campaign_names(
+        &self,
+        user: UserId,
+        campaigns: Vec<String>,
+    ) -> Result<HashMap<String, String>, StorageError> {
+        self.read(move |client| campaign_names::names(client, user, &campaigns))
             .await
     }
 

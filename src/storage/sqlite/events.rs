@@ -1,12 +1,14 @@
 //! Storing deliveries: the event row (with its seq, for the projector) and its lead, in the
 //! caller's transaction (the writer's savepoint), so a delivery is stored whole or not at all.
 //! What is derived from an email event (rollups, the lead's latest activity) is the
-//! projector's (`projection.rs`); a kept event's category is rare and stays here.
+//! projector's (`projection.rs`); a kept event's category is rare and stays here, and so does
+//! the campaign's name (a read per delivery, a write only when it changes).
 
 use std::sync::LazyLock;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::campaign_names;
 use super::keys::{lead_key, user_key, NEXT_LEAD_KEY_SQL};
 use super::payloads::Payloads;
 use super::projection::NEXT_SEQ_SQL;
@@ -101,6 +103,16 @@ fn ingest_email(
         ],
         |row| row.get(0),
     )?;
+    if let Some(name) = &event.campaign_name {
+        campaign_names::note(
+            conn,
+            &user_id,
+            &event.campaign_id,
+            name,
+            event.occurred_at,
+            now,
+        )?;
+    }
     Ok(IngestOutcome::Stored { event_id, seq })
 }
 
@@ -162,6 +174,9 @@ fn ingest_other(
         event.received_at.to_string(),
         event.dedupe_key,
     ])?;
+    if let (Some(campaign), Some(name)) = (&event.campaign_id, &event.campaign_name) {
+        campaign_names::note(conn, &user_id, campaign, name, event.effective_time(), now)?;
+    }
     Ok(IngestOutcome::Kept { event_id })
 }
 

@@ -2,6 +2,7 @@
 //! the writer (group commit, then the fsync), reads to the blocking pool over the `query_only`
 //! connections, so nothing blocks the async executor.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use prometheus_client::metrics::counter::Counter;
 use rusqlite::Connection;
 
 use super::payloads::Payloads;
-use super::{analytics, events, held, integrity, projection, tokens, users};
+use super::{analytics, campaign_names, events, held, integrity, projection, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
@@ -256,6 +257,16 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<(String, Vec<MetricRow>)>, StorageError> {
         self.read(move |conn| analytics::campaigns(conn, user, after.as_deref(), limit))
+            .await
+    }
+
+    /// The names of those of the user's `campaigns` that have one.
+    pub async fn campaign_names(
+        &self,
+        user: UserId,
+        campaigns: Vec<String>,
+    ) -> Result<HashMap<String, String>, StorageError> {
+        self.read(move |conn| campaign_names::names(conn, user, &campaigns))
             .await
     }
 

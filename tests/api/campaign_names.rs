@@ -1,0 +1,153 @@
+//! Campaign names: what Smartlead calls a campaign in its events, shown by the campaign answers,
+//! the newest event's name winning whatever the arrival order; and migration 016 naming the
+//! campaigns stored before it. On both backends.
+
+use actix_web::http::StatusCode;
+use serde_json::Value;
+use smartlead_hub::domain::UserId;
+
+use crate::backends::{on_both_backends, rows, Backend, TestDb};
+use crate::helpers::{add_user, admin, fixture, ingest_in_batches, spawn_app_on, TestApp};
+
+const CAMPAIGN: &str = "3701245";
+
+/// A sent email of the fixtures' campaign at `at` to `email`, named `name` (or not at all).
+fn sent(campaign: &str, name: Option<&str>, at: &str, email: &str) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&fixture("04_first_email_sent.json")).unwrap();
+    body["campaign_id"] = campaign.into();
+    body["event_timestamp"] = at.into();
+    body["to_email"] = email.into();
+    match name {
+        Some(name) => body["campaign_name"] = name.into(),
+        None => drop(body.as_object_mut().unwrap().remove("campaign_name")),
+    }
+    serde_json::to_vec(&body).unwrap()
+}
+
+/// Each campaign of the list as (id, name).
+async fn listed(app: &TestApp, token: &str) -> Vec<(String, Value)> {
+    let list = app.get_as(token, "/api/campaigns").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    list.body["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["campaign_id"].as_str().unwrap().to_owned(),
+                c["name"].clone(),
+            )
+        })
+        .collect()
+}
+
+async fn name_of(app: &TestApp, token: &str, campaign: &str) -> Value {
+    let listed = listed(app, token).await;
+    let (_, name) = listed.iter().find(|(id, _)| id == campaign).unwrap();
+    let stats = app
+        .get_as(token, &format!("/api/campaigns/{campaign}/stats"))
+        .await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
+    assert_eq!(&stats.body["name"], name, "the list and the campaign agree");
+    name.clone()
+}
+
+fn named_at(app: &TestApp) -> String {
+    let found = app.rows(
+        "SELECT named_at FROM campaign_names WHERE campaign_id = $1",
+        &[CAMPAIGN],
+    );
+    found[0][0].clone().unwrap()
+}
+
+on_both_backends! {
+    async fn a_campaign_is_called_what_its_newest_event_calls_it(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let token = app.token_for(app.user_id);
+        let deliver = |body: Vec<u8>| async { app.post_signed(body).await.body["status"].clone() };
+
+        assert_eq!(deliver(sent(CAMPAIGN, Some(" Q4 Ops "), "2025-10-14T09:00:00Z", "a@x.example")).await, "stored");
+        assert_eq!(name_of(&app, &token, CAMPAIGN).await, "Q4 Ops", "trimmed");
+        deliver(sent(CAMPAIGN, Some("Q4 Ops — EU 🇪🇺"), "2025-10-14T11:00:00Z", "b@x.example")).await;
+        assert_eq!(name_of(&app, &token, CAMPAIGN).await, "Q4 Ops — EU 🇪🇺", "renamed");
+
+        // From before the rename, delivered after it: the rename stands.
+        deliver(sent(CAMPAIGN, Some("Q4 Ops"), "2025-10-14T10:00:00Z", "c@x.example")).await;
+        // No name at all: nothing changes.
+        deliver(sent(CAMPAIGN, None, "2025-10-14T12:00:00Z", "d@x.example")).await;
+        assert_eq!(name_of(&app, &token, CAMPAIGN).await, "Q4 Ops — EU 🇪🇺");
+
+        // The same name again within the hour writes nothing; an hour on, it moves named_at.
+        let before = named_at(&app);
+        deliver(sent(CAMPAIGN, Some("Q4 Ops — EU 🇪🇺"), "2025-10-14T11:30:00Z", "e@x.example")).await;
+        assert_eq!(named_at(&app), before, "an unchanged name is not rewritten");
+        deliver(sent(CAMPAIGN, Some("Q4 Ops — EU 🇪🇺"), "2025-10-14T12:30:00Z", "f@x.example")).await;
+        assert_ne!(named_at(&app), before);
+        // So a rename from 12:00 that arrives now is older than what is known: it loses.
+        deliver(sent(CAMPAIGN, Some("Q4 interim"), "2025-10-14T12:00:00Z", "g@x.example")).await;
+        assert_eq!(name_of(&app, &token, CAMPAIGN).await, "Q4 Ops — EU 🇪🇺");
+
+        // A campaign no event names has no name; markup in a name is kept as text.
+        deliver(sent("42", None, "2025-10-14T09:00:00Z", "a@x.example")).await;
+        assert_eq!(name_of(&app, &token, "42").await, Value::Null);
+        deliver(sent("43", Some("<img src=x onerror=alert(1)>"), "2025-10-14T09:00:00Z", "a@x.example")).await;
+        assert_eq!(name_of(&app, &token, "43").await, "<img src=x onerror=alert(1)>");
+
+        // A kept event names its campaign too (this one has no time of its own: received now).
+        let mut status: Value = serde_json::from_slice(&fixture("25_campaign_status_changed.json")).unwrap();
+        status["campaign_name"] = "Q4 Ops — EU (paused)".into();
+        assert_eq!(deliver(serde_json::to_vec(&status).unwrap()).await, "kept");
+        assert_eq!(name_of(&app, &token, CAMPAIGN).await, "Q4 Ops — EU (paused)");
+
+        let stored = app.rows("SELECT count(*) FROM campaign_names", &[]);
+        assert_eq!(stored[0][0].as_deref(), Some("2"), "a row per named campaign: 3701245, 43");
+    }
+
+    async fn the_upgrade_names_the_campaigns_stored_before_it(backend: Backend) {
+        let test_db = TestDb::new(backend);
+        let db = &test_db.db;
+        let user: UserId = add_user(db, "names@example.com", "names-org", None);
+        let bodies = [
+            sent(CAMPAIGN, Some("Old name"), "2025-10-14T09:00:00Z", "a@x.example"),
+            sent(CAMPAIGN, Some("New name"), "2025-10-15T09:00:00Z", "b@x.example"),
+            sent(CAMPAIGN, Some("Old name"), "2025-10-14T10:00:00Z", "c@x.example"),
+            sent("42", Some("Named once"), "2025-10-14T09:00:00Z", "a@x.example"),
+            sent("42", None, "2025-10-16T09:00:00Z", "b@x.example"),
+            sent("43", Some("  "), "2025-10-14T09:00:00Z", "a@x.example"),
+        ];
+        let deliveries: Vec<_> = bodies
+            .iter()
+            .map(|b| (user, "names-org".to_owned(), b.clone()))
+            .collect();
+        ingest_in_batches(db, &deliveries, 2);
+        let names = || {
+            rows(db, "SELECT campaign_id, name FROM campaign_names ORDER BY campaign_id", &[])
+        };
+        let as_delivered = names();
+        assert_eq!(
+            as_delivered,
+            vec![
+                vec![Some(CAMPAIGN.to_owned()), Some("New name".to_owned())],
+                vec![Some("42".to_owned()), Some("Named once".to_owned())],
+            ]
+        );
+
+        let mut admin = admin(db);
+        let latest = admin.schema_version().unwrap();
+        admin.migrate_to(latest - 1).unwrap();
+        let tables = match backend {
+            Backend::Sqlite => "SELECT count(*) FROM sqlite_schema WHERE name = 'campaign_names'",
+            Backend::Postgres => {
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'campaign_names'"
+            }
+        };
+        assert_eq!(rows(db, tables, &[])[0][0].as_deref(), Some("0"), "the way down drops it");
+        admin.migrate_to_latest().unwrap();
+        // Named by each campaign's newest event: 42's newest names nothing, so it has no name
+        // now (a delivery that names it again names it); 43's name was blank.
+        assert_eq!(
+            names(),
+            vec![vec![Some(CAMPAIGN.to_owned()), Some("New name".to_owned())]]
+        );
+    }
+}
