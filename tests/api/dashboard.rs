@@ -238,16 +238,29 @@ async fn the_dashboard_shows_what_the_api_answers() {
     .await;
     assert_eq!(sorted, "replied");
 
-    // A campaign: tiles and funnel equal its stats.
-    let campaign = eval(
+    // A campaign is shown by the name Smartlead gave it, its id beside; its page is titled so.
+    let link = eval(
         &client,
-        "return document.querySelector('table.campaigns tbody a').textContent",
+        "const a = document.querySelector('table.campaigns tbody a'); return [a.getAttribute('href'), a.textContent, a.nextElementSibling.textContent]",
     )
     .await;
-    let campaign = campaign.as_str().unwrap().to_owned();
-    click(&client, "table.campaigns tbody a").await;
-    ready(&client, &format!("Campaign {campaign}")).await;
+    let campaign = link[0].as_str().unwrap().trim_start_matches("#/campaign/");
+    let campaign = campaign.to_owned();
     let expected = api(&base, &token, &format!("/api/campaigns/{campaign}/stats")).await;
+    let name = expected["name"]
+        .as_str()
+        .expect("the demo names its campaigns");
+    assert_eq!(link[1], name);
+    assert_eq!(link[2], campaign.as_str());
+    click(&client, "table.campaigns tbody a").await;
+    ready(&client, name).await;
+    let heading = eval(
+        &client,
+        "return document.querySelector('main h1').textContent",
+    )
+    .await;
+    assert_eq!(heading, name);
+    // Tiles and funnel equal its stats.
     let funnel = eval(&client, "return [...document.querySelectorAll('.funnel li')].map(li => [li.dataset.kind, Number(li.querySelector('[data-leads]').dataset.leads)])").await;
     for step in funnel.as_array().unwrap() {
         let kind = step[0].as_str().unwrap();
@@ -306,6 +319,31 @@ async fn the_dashboard_shows_what_the_api_answers() {
         timeline["events"].as_array().unwrap().len()
     );
     let email = timeline["events"][0]["email"].as_str().unwrap().to_owned();
+    // Its events name their campaign as the list does.
+    let named = eval(
+        &client,
+        "return [...document.querySelectorAll('.timeline a[href^=\"#/campaign/\"]')].map(a => a.textContent)",
+    )
+    .await;
+    let list = api(&base, &token, "/api/campaigns?limit=500").await;
+    assert_eq!(
+        named.as_array().unwrap().len(),
+        timeline["events"].as_array().unwrap().len()
+    );
+    for (shown, event) in named
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(timeline["events"].as_array().unwrap())
+    {
+        let listed = list["campaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["campaign_id"] == event["campaign_id"])
+            .unwrap();
+        assert_eq!(shown, &listed["name"], "the timeline names the campaign");
+    }
     screenshots(&client, "lead").await;
 
     // Search by email finds that lead.

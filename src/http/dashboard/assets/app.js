@@ -14,8 +14,11 @@ async function render(title, build) {
   main.dataset.ready = "0";
   main.replaceChildren(h("h1", {}, title), loading(title.toLowerCase()));
   try {
-    const content = await build();
-    main.replaceChildren(h("h1", {}, title), content);
+    // A page may name itself once it has loaded (a campaign's name): `{ title, content }`.
+    const built = await build();
+    const [heading, content] = built instanceof Node ? [title, built] : [built.title, built.content];
+    document.title = `${heading} · smartlead-hub`;
+    main.replaceChildren(h("h1", {}, heading), content);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return signIn("Your token was not accepted (missing, unknown or revoked). Paste a valid one.");
     main.replaceChildren(h("h1", {}, title), failure(error, route));
@@ -123,7 +126,7 @@ function schedule() {
 }
 
 const COLUMNS = [
-  ["campaign", "Campaign", (c) => c.campaign_id],
+  ["campaign", "Campaign", (c) => c.name ?? c.campaign_id],
   ["sent", "Sent", (c) => c.stats.headline.sent.events],
   ["leads", "Leads", (c) => c.stats.headline.sent.unique_leads],
   ...KINDS.slice(1, 5).map(([kind, label, rate]) => [kind, `${label} %`, (c) => c.stats.rates[rate] ?? -1]),
@@ -148,7 +151,8 @@ function campaignTable(campaigns, sortBy = "sent", descending = true) {
       }, "data-col": name }, label, sorted ? (descending ? " ▼" : " ▲") : ""));
   });
   const body = rows.map((c) => h("tr", {},
-    h("th", { scope: "row" }, h("a", { href: `#/campaign/${encodeURIComponent(c.campaign_id)}` }, c.campaign_id)),
+    h("th", { scope: "row" }, h("a", { href: `#/campaign/${encodeURIComponent(c.campaign_id)}` }, c.name ?? c.campaign_id),
+      c.name ? h("span", { class: "campaign-id muted" }, c.campaign_id) : null),
     h("td", { class: "num" }, count(c.stats.headline.sent.events)),
     h("td", { class: "num" }, count(c.stats.headline.sent.unique_leads)),
     KINDS.slice(1, 5).map(([, , rate, formula]) => rateCell(c.stats.rates[rate], formula))));

@@ -24,8 +24,8 @@ export async function campaignPage(id, params) {
     get(`/api/campaigns/${encodeURIComponent(id)}/steps`),
     get("/api/kept-events", { campaign_id: id, limit: 20 }),
   ]);
-  return h("div", {},
-    h("p", { class: "muted" }, "First event ", time(stats.first_event_at), " · last event ", time(stats.last_event_at)),
+  const content = h("div", {},
+    h("p", { class: "muted" }, campaign.name ? `Campaign ${id} · ` : "", "First event ", time(stats.first_event_at), " · last event ", time(stats.last_event_at)),
     tiles(stats),
     h("section", { "aria-labelledby": "activity" },
       h("div", { class: "bar-row" },
@@ -39,6 +39,7 @@ export async function campaignPage(id, params) {
     h("section", { "aria-labelledby": "steps" }, h("h2", { id: "steps" }, "Sequence steps"), stepTable(steps.steps)),
     h("section", { "aria-labelledby": "leads" }, h("h2", { id: "leads" }, "Leads, newest activity first"), leadTable(leads.leads)),
     h("section", { "aria-labelledby": "kept" }, h("h2", { id: "kept" }, "Other Smartlead events"), keptList(kept.events)));
+  return { title: campaign.name ?? `Campaign ${id}`, content };
 }
 
 const STEP_KINDS = [["sent", "Sent"], ["opened", "Opened"], ["clicked", "Clicked"], ["replied", "Replied"], ["bounced", "Bounced"], ["unsubscribed", "Unsub."]];
