@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use smartlead_hub::domain::{
-    CampaignId, EmailAddress, EventType, OrgId, UserId, UtcTimestamp, DAY_MILLIS,
+    CampaignId, CampaignName, EmailAddress, EventType, OrgId, UserId, UtcTimestamp, DAY_MILLIS,
 };
 use smartlead_hub::domain::{EmailEvent, SmartleadEvent};
 use smartlead_hub::storage::records::{NewUser, SmartleadCredentials};
@@ -145,7 +145,7 @@ pub fn seed(
                 event_type,
                 email: EmailAddress::parse(&email).unwrap(),
                 campaign_id: CampaignId::parse(&campaign).unwrap(),
-                campaign_name: None,
+                campaign_name: CampaignName::parse(&format!("Benchmark campaign {campaign}")),
                 step: 1,
                 message_id: format!("<bench-{lead}-{}@mail.bench.example>", i % 7),
                 occurred_at: at,

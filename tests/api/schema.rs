@@ -505,6 +505,35 @@ mod read_paths {
         );
     }
 
+    /// A delivery reads its campaign's stored name, and migration 016 walks the campaigns one
+    /// by one: each a probe of an index, never a walk of a table (the step would otherwise
+    /// read the 10M events once per campaign).
+    #[test]
+    fn the_campaign_name_lookups_are_index_probes() {
+        let (_dir, conn) = migrated_db();
+        seed_rows(&conn);
+        let plans = smartlead_hub::storage::sqlite::campaign_names::plans(&conn).unwrap();
+        // The first campaign: the index's first entry (its order, LIMIT 1).
+        assert_eq!(
+            plans[0],
+            ["SCAN email_event_rows USING COVERING INDEX idx_email_events_user_campaign_time"]
+        );
+        for (plan, index) in plans[1..].iter().zip([
+            "idx_email_events_user_campaign_time",
+            "idx_email_events_user_campaign_time",
+            "PRIMARY KEY",
+        ]) {
+            uses_an_index_without_scanning(plan, index);
+        }
+        assert!(
+            plans[1]
+                .iter()
+                .any(|l| l.contains("((user_key,campaign_id)>(?,?))")),
+            "{:?}",
+            plans[1]
+        );
+    }
+
     /// The next seq is read for every stored event and the projector scans from its watermark:
     /// both off the partial seq index, never a walk of the table.
     #[test]

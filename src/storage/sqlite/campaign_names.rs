@@ -13,6 +13,9 @@ use super::StorageError;
 use crate::domain::{CampaignId, CampaignName, UserId, UtcTimestamp};
 use crate::storage::campaign_names::supersedes;
 
+const STORED_NAME_SQL: &str =
+    "SELECT name, named_at FROM campaign_names WHERE user_id = ?1 AND campaign_id = ?2";
+
 /// Notes that an event of time `at` called the user's campaign `name`. Only the writer writes
 /// this table, so the stored row read here is still the stored row when it is replaced.
 pub fn note(
@@ -24,9 +27,7 @@ pub fn note(
     now: UtcTimestamp,
 ) -> Result<(), StorageError> {
     let stored = conn
-        .prepare_cached(
-            "SELECT name, named_at FROM campaign_names WHERE user_id = ?1 AND campaign_id = ?2",
-        )?
+        .prepare_cached(STORED_NAME_SQL)?
         .query_row(params![user_id, campaign.as_str()], stored_name)
         .optional()?;
     let stored = stored.as_ref().map(|(name, at)| (name.as_str(), *at));
@@ -88,21 +89,33 @@ pub fn name_stored_campaigns(tx: &Transaction) -> HookResult {
     fill(tx).map_err(|err| HookError::Hook(format!("naming the stored campaigns: {err}")))
 }
 
+const FIRST_CAMPAIGN_SQL: &str =
+    "SELECT user_key, campaign_id FROM email_event_rows ORDER BY user_key, campaign_id LIMIT 1";
+const NEXT_CAMPAIGN_SQL: &str = "SELECT user_key, campaign_id FROM email_event_rows
+     WHERE (user_key, campaign_id) > (?1, ?2) ORDER BY user_key, campaign_id LIMIT 1";
+const NEWEST_EVENT_SQL: &str =
+    "SELECT event_data, timestamp, (SELECT id FROM users WHERE user_key = ?1)
+     FROM email_event_rows WHERE user_key = ?1 AND campaign_id = ?2
+     ORDER BY timestamp DESC LIMIT 1";
+
+/// The plans of the migration step's three probes and of the lookup every delivery makes, so
+/// that tests can check that none walks a table.
+pub fn plans(conn: &Connection) -> Result<Vec<Vec<String>>, StorageError> {
+    use super::analytics::plans::explain;
+    Ok(vec![
+        explain(conn, FIRST_CAMPAIGN_SQL, [])?,
+        explain(conn, NEXT_CAMPAIGN_SQL, rusqlite::params![1, "c"])?,
+        explain(conn, NEWEST_EVENT_SQL, rusqlite::params![1, "c"])?,
+        explain(conn, STORED_NAME_SQL, ["u", "c"])?,
+    ])
+}
+
 fn fill(tx: &Transaction) -> Result<(), StorageError> {
     let payloads = Payloads::plain();
     let now = UtcTimestamp::now();
-    let mut first = tx.prepare(
-        "SELECT user_key, campaign_id FROM email_event_rows ORDER BY user_key, campaign_id LIMIT 1",
-    )?;
-    let mut next = tx.prepare(
-        "SELECT user_key, campaign_id FROM email_event_rows
-         WHERE (user_key, campaign_id) > (?1, ?2) ORDER BY user_key, campaign_id LIMIT 1",
-    )?;
-    let mut newest = tx.prepare(
-        "SELECT event_data, timestamp, (SELECT id FROM users WHERE user_key = ?1)
-         FROM email_event_rows WHERE user_key = ?1 AND campaign_id = ?2
-         ORDER BY timestamp DESC LIMIT 1",
-    )?;
+    let mut first = tx.prepare(FIRST_CAMPAIGN_SQL)?;
+    let mut next = tx.prepare(NEXT_CAMPAIGN_SQL)?;
+    let mut newest = tx.prepare(NEWEST_EVENT_SQL)?;
     let pair = |row: &Row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?));
     let mut at = first.query_row([], pair).optional()?;
     while let Some((user_key, campaign)) = at {

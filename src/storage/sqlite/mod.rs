@@ -10,7 +10,7 @@ mod admin;
 pub mod analytics;
 mod backfill;
 mod backup;
-mod campaign_names;
+pub mod campaign_names;
 mod connection;
 mod copy;
 mod error;
