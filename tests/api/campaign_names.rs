@@ -4,7 +4,8 @@
 
 use actix_web::http::StatusCode;
 use serde_json::Value;
-use smartlead_hub::domain::UserId;
+use smartlead_hub::domain::{CampaignId, OrgId, UserId};
+use smartlead_hub::smartlead::rest::StatisticsRow;
 
 use crate::backends::{on_both_backends, rows, Backend, TestDb};
 use crate::helpers::{add_user, admin, fixture, ingest_in_batches, spawn_app_on, TestApp};
@@ -61,6 +62,32 @@ fn named_at(app: &TestApp) -> String {
 }
 
 on_both_backends! {
+    /// A sync backfills an email from Smartlead's statistics (which name no campaign); its
+    /// webhook, arriving late, takes the row over as a duplicate and still names the campaign.
+    async fn a_late_webhook_for_a_backfilled_email_names_its_campaign(backend: Backend) {
+        let test_db = TestDb::new(backend);
+        let db = &test_db.db;
+        let user: UserId = add_user(db, "sync@example.com", "sync-org", None);
+        let row: StatisticsRow = serde_json::from_value(serde_json::json!({
+            "lead_email": "a@x.example",
+            "sequence_number": 1,
+            "stats_id": "s-1",
+            "sent_time": "2025-10-14T09:00:00Z",
+        }))
+        .unwrap();
+        let events = row.events(&CampaignId::parse(CAMPAIGN).unwrap()).unwrap();
+        let org = OrgId::parse("sync-org").unwrap();
+        admin(db).backfill_batch(user, &org, &events, true).unwrap();
+        let names = || rows(db, "SELECT name FROM campaign_names", &[]);
+        assert!(names().is_empty(), "a backfill names nothing");
+
+        let late = sent(CAMPAIGN, Some("Named by its webhook"), "2025-10-14T09:00:00Z", "a@x.example");
+        ingest_in_batches(db, &[(user, "sync-org".to_owned(), late)], 1);
+        let stored = rows(db, "SELECT count(*) FROM email_events", &[]);
+        assert_eq!(stored[0][0].as_deref(), Some("1"), "the webhook took the backfilled row over");
+        assert_eq!(names(), vec![vec![Some("Named by its webhook".to_owned())]]);
+    }
+
     async fn a_campaign_is_called_what_its_newest_event_calls_it(backend: Backend) {
         let app = spawn_app_on(backend).await;
         let token = app.token_for(app.user_id);

@@ -48,8 +48,12 @@ fn ingest_email(
             Stored::Duplicate { event_id, seq } => {
                 return Ok(IngestOutcome::Duplicate { event_id, seq })
             }
+            // The delivery's payload replaces the backfill's, which named no campaign.
             Stored::Backfilled => match super::backfill::claim(db, user, event)? {
-                Some((event_id, seq)) => return Ok(IngestOutcome::Duplicate { event_id, seq }),
+                Some((event_id, seq)) => {
+                    note_campaign_name(db, user, event, &campaign, now)?;
+                    return Ok(IngestOutcome::Duplicate { event_id, seq });
+                }
                 None => return Err(concurrent_duplicate()),
             },
             Stored::New => {}
@@ -90,13 +94,24 @@ fn ingest_email(
     let Some(row) = inserted else {
         return Err(concurrent_duplicate());
     };
-    if let Some(name) = &event.campaign_name {
-        campaign_names::note(db, user, &campaign, name, event.occurred_at, now)?;
-    }
+    note_campaign_name(db, user, event, &campaign, now)?;
     Ok(IngestOutcome::Stored {
         event_id: id_text(event_id),
         seq: row.get(0),
     })
+}
+
+fn note_campaign_name(
+    db: &mut Session<'_, '_>,
+    user: UserId,
+    event: &EmailEvent,
+    campaign: &str,
+    now: UtcTimestamp,
+) -> Result<(), StorageError> {
+    match &event.campaign_name {
+        Some(name) => campaign_names::note(db, user, campaign, name, event.occurred_at, now),
+        None => Ok(()),
+    }
 }
 
 fn step(event: &EmailEvent) -> i32 {

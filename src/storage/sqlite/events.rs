@@ -78,8 +78,10 @@ fn ingest_email(
     if let Some((event_id, seq)) = existing_email_event(conn, &user_id, event)? {
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
-    // The same email's event, backfilled by a sync before this delivery arrived.
+    // The same email's event, backfilled by a sync before this delivery arrived: the
+    // delivery's payload replaces the backfill's, which named no campaign.
     if let Some((event_id, seq)) = super::backfill::claim(conn, payloads, &user_id, event)? {
+        note_campaign_name(conn, &user_id, event, now)?;
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
     let lead_id = upsert_lead(conn, &user_id, &event.email, Some(&event.campaign_id), now)?;
@@ -103,17 +105,27 @@ fn ingest_email(
         ],
         |row| row.get(0),
     )?;
-    if let Some(name) = &event.campaign_name {
-        campaign_names::note(
+    note_campaign_name(conn, &user_id, event, now)?;
+    Ok(IngestOutcome::Stored { event_id, seq })
+}
+
+fn note_campaign_name(
+    conn: &Connection,
+    user_id: &str,
+    event: &EmailEvent,
+    now: UtcTimestamp,
+) -> Result<(), StorageError> {
+    match &event.campaign_name {
+        Some(name) => campaign_names::note(
             conn,
-            &user_id,
+            user_id,
             &event.campaign_id,
             name,
             event.occurred_at,
             now,
-        )?;
+        ),
+        None => Ok(()),
     }
-    Ok(IngestOutcome::Stored { event_id, seq })
 }
 
 fn ingest_other(
