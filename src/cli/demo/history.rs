@@ -198,9 +198,12 @@ fn lead_history(
     let replies_at_step = rng
         .chance(campaign.reply_rate)
         .then(|| 1 + rng.below(u64::from(campaign.steps)) as u32);
+    // Leads join on any day from the campaign's start to the end, as in a live campaign: the
+    // history runs up to the hour the demo was made, not to a quiet stretch days before it.
+    let joining_days = ((plan.end.millis() - campaign.starts.millis()) / DAY_MILLIS).max(1);
     let mut at = campaign
         .starts
-        .plus_millis(rng.below(10) as i64 * DAY_MILLIS);
+        .plus_millis(rng.below(joining_days as u64) as i64 * DAY_MILLIS);
     for step in 1..=campaign.steps {
         at = working_hours(at, rng);
         if at > plan.end {
@@ -380,6 +383,21 @@ mod tests {
         assert!(replies > 0.0 && replies < sent * 0.08);
         assert!(count("\"EMAIL_BOUNCE\"") > 0.0 && count("LEAD_CATEGORY_UPDATED") > 0.0);
         assert!(count("\"event\":") > 0.0, "no nested-shape bodies");
+        // The history runs up to its end, as a live campaign does (the end is a Wednesday).
+        let newest = bodies
+            .iter()
+            .filter(|b| b.contains("\"EMAIL_SENT\""))
+            .map(|b| {
+                let value: Value = serde_json::from_str(b).unwrap();
+                UtcTimestamp::parse(value["event_timestamp"].as_str().unwrap()).unwrap()
+            })
+            .max()
+            .unwrap();
+        let end = plan(0, 0).end;
+        assert!(
+            end.millis() - newest.millis() < DAY_MILLIS,
+            "the last send was {newest}"
+        );
         // Every send is on a weekday between 08:00 and 18:00 UTC.
         for body in bodies.iter().filter(|b| b.contains("\"EMAIL_SENT\"")) {
             let value: Value = serde_json::from_str(body).unwrap();
