@@ -7,7 +7,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use smartlead_hub::domain::{
-    CampaignId, CampaignName, EmailAddress, EventType, OrgId, UserId, UtcTimestamp, DAY_MILLIS,
+    CampaignId, CampaignLabels, CampaignName, CampaignStatus, EmailAddress, EventType, OrgId,
+    UserId, UtcTimestamp, DAY_MILLIS,
 };
 use smartlead_hub::domain::{EmailEvent, SmartleadEvent};
 use smartlead_hub::storage::records::{NewUser, SmartleadCredentials};
@@ -145,7 +146,10 @@ pub fn seed(
                 event_type,
                 email: EmailAddress::parse(&email).unwrap(),
                 campaign_id: CampaignId::parse(&campaign).unwrap(),
-                campaign_name: CampaignName::parse(&format!("Benchmark campaign {campaign}")),
+                campaign_labels: CampaignLabels {
+                    name: CampaignName::parse(&format!("Benchmark campaign {campaign}")),
+                    status: CampaignStatus::parse("ACTIVE"),
+                },
                 step: 1,
                 message_id: format!("<bench-{lead}-{}@mail.bench.example>", i % 7),
                 occurred_at: at,

@@ -1,7 +1,7 @@
 //! The events the hub stores, as the rest of the service sees them: normalized from Smartlead's
 //! wire formats by `smartlead/`, stored by `storage/`.
 
-use super::{CampaignId, CampaignName, EmailAddress, EventType, UtcTimestamp};
+use super::{CampaignId, CampaignLabels, EmailAddress, EventType, UtcTimestamp};
 
 /// One authenticated Smartlead event, normalized.
 #[derive(Debug, Clone)]
@@ -17,8 +17,8 @@ pub struct EmailEvent {
     /// The targeted lead (for replies, the lead the campaign wrote to, not whoever answered).
     pub email: EmailAddress,
     pub campaign_id: CampaignId,
-    /// The campaign's name as the payload gives it (`campaign_name`), when it does.
-    pub campaign_name: Option<CampaignName>,
+    /// The campaign's name and status as the payload gives them, when it does.
+    pub campaign_labels: CampaignLabels,
     /// The sequence step the email belongs to (Smartlead's `sequence_number`; 1 when absent).
     pub step: u32,
     /// The email this event is about (for replies, the reply's own id); empty when absent.
@@ -40,7 +40,8 @@ pub struct OtherEvent {
     /// The Smartlead name, upper-cased (`LEAD_CATEGORY_UPDATED`, …).
     pub raw_type: String,
     pub campaign_id: Option<CampaignId>,
-    pub campaign_name: Option<CampaignName>,
+    /// Empty without a campaign id.
+    pub campaign_labels: CampaignLabels,
     pub email: Option<EmailAddress>,
     /// The payload's own time, when it has one.
     pub occurred_at: Option<UtcTimestamp>,

@@ -3,7 +3,7 @@
 //! Nothing here knows about HTTP, SQL or Smartlead's wire formats.
 
 mod api_token;
-mod campaign_name;
+mod campaign_labels;
 mod echo;
 mod email;
 mod event;
@@ -13,7 +13,7 @@ mod period;
 mod timestamp;
 
 pub use api_token::ApiToken;
-pub use campaign_name::CampaignName;
+pub use campaign_labels::{CampaignLabels, CampaignName, CampaignStatus};
 pub use echo::Echo;
 pub use email::EmailAddress;
 pub use event::{EmailEvent, Mapped, OtherEvent, SmartleadEvent, UnmappedDelivery};

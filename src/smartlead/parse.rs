@@ -6,8 +6,8 @@ use super::fields::Fields;
 use super::mapping::{classify, SmartleadKind};
 use super::{dedupe, strict_json, Delivery, MappingError, SmartleadError, WebhookSecret};
 use crate::domain::{
-    CampaignId, CampaignName, EmailAddress, EmailEvent, Mapped, OtherEvent, SmartleadEvent,
-    UnmappedDelivery, UtcTimestamp,
+    CampaignId, CampaignLabels, CampaignName, CampaignStatus, EmailAddress, EmailEvent, Mapped,
+    OtherEvent, SmartleadEvent, UnmappedDelivery, UtcTimestamp,
 };
 
 /// The targeted lead's address, most specific first: for replies the lead the campaign wrote to
@@ -187,7 +187,7 @@ fn email_event(
         event_type,
         email,
         campaign_id,
-        campaign_name: campaign_name(fields),
+        campaign_labels: campaign_labels(fields, EMAIL_STATUS_FIELDS),
         step,
         message_id,
         occurred_at: own_time.unwrap_or(received_at),
@@ -197,14 +197,27 @@ fn email_event(
     })
 }
 
-/// The campaign's name, read leniently: it only labels the campaign, so a name of another type
-/// is left in the payload rather than holding the delivery.
-fn campaign_name(fields: &Fields<'_>) -> Option<CampaignName> {
-    fields
-        .text("campaign_name")
-        .ok()
-        .flatten()
-        .and_then(CampaignName::parse)
+/// The campaign's status on an email event: as it was when the event happened.
+const EMAIL_STATUS_FIELDS: &[&str] = &["campaign_status"];
+/// A `CAMPAIGN_STATUS_CHANGED` says the new status twice; other kept events once.
+const OTHER_STATUS_FIELDS: &[&str] = &["current_status", "campaign_status"];
+
+/// The campaign's name and status, read leniently: they only label the campaign, so a value of
+/// another type (or a status that is not one word) is left in the payload rather than holding
+/// the delivery.
+fn campaign_labels(fields: &Fields<'_>, status_fields: &[&'static str]) -> CampaignLabels {
+    CampaignLabels {
+        name: fields
+            .text("campaign_name")
+            .ok()
+            .flatten()
+            .and_then(CampaignName::parse),
+        status: fields
+            .first_text(status_fields)
+            .ok()
+            .flatten()
+            .and_then(|(_, status)| CampaignStatus::parse(status)),
+    }
 }
 
 fn first_link(fields: &Fields<'_>) -> Result<Option<String>, MappingError> {
@@ -249,7 +262,10 @@ fn other_event(
     let dedupe_key = occurred_at.map(|_| dedupe::key("other-v1", &[&raw_type, &payload]));
     OtherEvent {
         raw_type,
-        campaign_name: campaign_id.as_ref().and(campaign_name(fields)),
+        campaign_labels: campaign_id
+            .as_ref()
+            .map(|_| campaign_labels(fields, OTHER_STATUS_FIELDS))
+            .unwrap_or_default(),
         campaign_id,
         email,
         occurred_at,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::mapping::SmartleadKind;
 use super::MappingError;
-use crate::domain::{CampaignId, EmailAddress, EmailEvent, UtcTimestamp};
+use crate::domain::{CampaignId, CampaignLabels, EmailAddress, EmailEvent, UtcTimestamp};
 
 /// A count or id sent as a number or as a string of digits.
 fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
@@ -169,7 +169,7 @@ impl StatisticsRow {
                     event_type,
                     email: email.clone(),
                     campaign_id: campaign.clone(),
-                    campaign_name: None,
+                    campaign_labels: CampaignLabels::default(),
                     step: step32,
                     message_id: String::new(),
                     occurred_at: time,

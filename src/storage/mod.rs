@@ -17,7 +17,7 @@ macro_rules! on_backend {
 }
 
 mod admin;
-pub mod campaign_names;
+pub mod campaigns;
 mod error;
 mod fault;
 mod location;

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::postgres::PostgresStore;
+use super::records::CampaignLabelRow;
 use super::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount, WebhookTenant};
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use super::records::{HeldLimits, PruneCursor, PruneStep, Readiness, StorageUsage};
@@ -193,13 +194,13 @@ impl Store {
         on_backend!(&self.0, store => store.campaigns(user, after, limit).await)
     }
 
-    /// The names of those of the user's `campaigns` that have one.
-    pub async fn campaign_names(
+    /// The labels (name, status) of those of the user's `campaigns` that have any.
+    pub async fn campaign_labels(
         &self,
         user: UserId,
         campaigns: Vec<String>,
-    ) -> Result<HashMap<String, String>, StorageError> {
-        on_backend!(&self.0, store => store.campaign_names(user, campaigns).await)
+    ) -> Result<HashMap<String, CampaignLabelRow>, StorageError> {
+        on_backend!(&self.0, store => store.campaign_labels(user, campaigns).await)
     }
 
     /// One campaign's metrics (`None` when the user has no events in it), or all the user's

@@ -220,6 +220,24 @@ async fn the_dashboard_shows_what_the_api_answers() {
     )
     .await;
     assert_eq!(rows, 8, "one row per demo campaign");
+    // Each campaign's status as the API gives it, as a badge: the demo paused one of them.
+    let badges = eval(&client, "return [...document.querySelectorAll('table.campaigns tbody tr')].map(tr => [tr.querySelector('a').getAttribute('href').replace('#/campaign/', ''), tr.querySelector('.badge') ? tr.querySelector('.badge').textContent : null])").await;
+    let list = api(&base, &token, "/api/campaigns?limit=500").await;
+    let mut paused = 0;
+    for badge in badges.as_array().unwrap() {
+        let listed = list["campaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["campaign_id"] == badge[0])
+            .unwrap();
+        let status = listed["status"]
+            .as_str()
+            .expect("the demo gives every campaign a status");
+        assert_eq!(badge[1], status.to_lowercase(), "{}", badge[0]);
+        paused += usize::from(status == "PAUSED");
+    }
+    assert_eq!(paused, 1, "{badges}");
     click(&client, "#refresh").await;
     let refresh = eval(
         &client,
@@ -241,7 +259,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     // A campaign is shown by the name Smartlead gave it, its id beside; its page is titled so.
     let link = eval(
         &client,
-        "const a = document.querySelector('table.campaigns tbody a'); return [a.getAttribute('href'), a.textContent, a.nextElementSibling.textContent]",
+        "const a = document.querySelector('table.campaigns tbody a'); return [a.getAttribute('href'), a.textContent, a.parentElement.querySelector('.campaign-id').textContent]",
     )
     .await;
     let campaign = link[0].as_str().unwrap().trim_start_matches("#/campaign/");

@@ -4,7 +4,7 @@
 mod admin_cli;
 mod backends;
 mod body_memory;
-mod campaign_names;
+mod campaigns;
 mod cli;
 mod dashboard;
 mod dedupe;

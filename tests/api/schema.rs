@@ -512,7 +512,7 @@ mod read_paths {
     fn the_campaign_name_lookups_are_index_probes() {
         let (_dir, conn) = migrated_db();
         seed_rows(&conn);
-        let plans = smartlead_hub::storage::sqlite::campaign_names::plans(&conn).unwrap();
+        let plans = smartlead_hub::storage::sqlite::campaigns::plans(&conn).unwrap();
         // The first campaign: the index's first entry (its order, LIMIT 1).
         assert_eq!(
             plans[0],

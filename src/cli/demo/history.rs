@@ -5,9 +5,12 @@
 //! help-centre shape and the nested API-docs shape. The same seed and end give the same bodies,
 //! byte for byte, so a second run is all duplicates.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::domain::{UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
+
+mod bodies;
+use bodies::{status_change, Body};
 
 /// xorshift64*: a few lines, and its sequence for a seed never changes with a crate upgrade
 /// (a demo re-run must regenerate the very same bodies).
@@ -72,12 +75,6 @@ const COMPANIES: [&str; 12] = [
     "alpaca-supply",
     "delta-fulfil",
 ];
-const SUBJECTS: [&str; 4] = [
-    "Quick question about your warehouse",
-    "Following up",
-    "Worth a look?",
-    "Closing the loop",
-];
 const CATEGORIES: [(&str, f64); 3] = [
     ("Interested", 0.40),
     ("Not Interested", 0.35),
@@ -96,7 +93,14 @@ struct Campaign {
     click_rate: f64,
     reply_rate: f64,
     bounce_rate: f64,
+    /// When it was paused (no sends after; its status says so), if it was.
+    paused_at: Option<UtcTimestamp>,
 }
+
+/// The campaign the demo pauses, and how long before the end: a dashboard shows one campaign
+/// not running, as real accounts have.
+const PAUSED_CAMPAIGN: usize = 7;
+const PAUSED_DAYS_BEFORE_END: i64 = 3;
 
 /// How much history, and where it ends.
 pub struct Plan {
@@ -132,6 +136,11 @@ pub fn generate(plan: &Plan) -> History {
             click_rate: rng.between(0.08, 0.25),
             reply_rate: rng.between(0.01, 0.08),
             bounce_rate: rng.between(0.01, 0.04),
+            paused_at: (i == PAUSED_CAMPAIGN).then(|| {
+                plan.end
+                    .plus_millis(-PAUSED_DAYS_BEFORE_END * DAY_MILLIS)
+                    .hour_start()
+            }),
         })
         .collect();
     let mut events: Vec<(UtcTimestamp, String)> = Vec::new();
@@ -141,6 +150,11 @@ pub fn generate(plan: &Plan) -> History {
         let lead = Lead::new(leads, &mut rng);
         leads += 1;
         lead_history(campaign, &lead, plan, &mut rng, &mut events);
+    }
+    for campaign in &campaigns {
+        if let Some(at) = campaign.paused_at {
+            events.push((at, status_change(campaign, at, plan)));
+        }
     }
     events.sort_by_key(|(at, _)| *at);
     events.truncate(plan.events);
@@ -206,7 +220,7 @@ fn lead_history(
         .plus_millis(rng.below(joining_days as u64) as i64 * DAY_MILLIS);
     for step in 1..=campaign.steps {
         at = working_hours(at, rng);
-        if at > plan.end {
+        if at > plan.end || campaign.paused_at.is_some_and(|paused| at >= paused) {
             return;
         }
         let body = Body::new(campaign, lead, step, plan);
@@ -283,72 +297,10 @@ fn pick_category(rng: &mut Rng) -> &'static str {
 }
 
 /// What every body about one lead's step shares.
-struct Body<'a> {
-    campaign: &'a Campaign,
-    lead: &'a Lead,
-    step: u32,
-    secret: &'a str,
-}
-
-impl<'a> Body<'a> {
-    fn new(campaign: &'a Campaign, lead: &'a Lead, step: u32, plan: &'a Plan) -> Self {
-        Self {
-            campaign,
-            lead,
-            step,
-            secret: &plan.secret,
-        }
-    }
-
-    fn message_id(&self) -> String {
-        format!(
-            "<demo-{}-{}@mail.northpeak-growth.example>",
-            self.lead.number, self.step
-        )
-    }
-
-    /// The help-centre shape: `event_type`, `event_timestamp`, `to_email`, `sent_message`.
-    fn flat(&self, event_type: &str, at: UtcTimestamp, extra: Value) -> String {
-        let mut body = json!({
-            "event_type": event_type,
-            "event_timestamp": at.to_string(),
-            "campaign_id": self.campaign.id,
-            "campaign_name": self.campaign.name,
-            "sequence_number": self.step,
-            "sl_email_lead_id": (4_100_000_000u64 + self.lead.number as u64).to_string(),
-            "stats_id": format!("demo-stats-{}-{}", self.lead.number, self.step),
-            "from_email": "tomas@northpeak-growth.example",
-            "to_email": self.lead.email,
-            "to_name": self.lead.first_name,
-            "subject": SUBJECTS[(self.step as usize - 1) % SUBJECTS.len()],
-            "sent_message": {"message_id": self.message_id()},
-            "secret_key": self.secret,
-        });
-        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
-            body.extend(extra);
-        }
-        body.to_string()
-    }
-
-    /// The API-docs shape: `event`, `timestamp`, `lead{}`, `email{}`.
-    fn nested(&self, event: &str, at: UtcTimestamp) -> String {
-        json!({
-            "event": event,
-            "timestamp": at.to_string(),
-            "campaign_id": self.campaign.id,
-            "sequence_number": self.step,
-            "lead_id": 4_100_000_000u64 + self.lead.number as u64,
-            "lead": {"email": self.lead.email, "first_name": self.lead.first_name},
-            "email": {"message_id": self.message_id(), "subject": SUBJECTS[0]},
-            "secret_key": self.secret,
-        })
-        .to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn plan(events: usize, seed: u64) -> Plan {
         Plan {
@@ -398,6 +350,20 @@ mod tests {
             end.millis() - newest.millis() < DAY_MILLIS,
             "the last send was {newest}"
         );
+        // One campaign is paused three days before the end, and sends nothing after.
+        let changes: Vec<Value> = bodies
+            .iter()
+            .filter(|b| b.contains("CAMPAIGN_STATUS_CHANGED"))
+            .map(|b| serde_json::from_str(b).unwrap())
+            .collect();
+        assert_eq!(changes.len(), 1);
+        let paused = UtcTimestamp::parse(changes[0]["event_timestamp"].as_str().unwrap()).unwrap();
+        assert!(bodies.iter().all(|b| {
+            let value: Value = serde_json::from_str(b).unwrap();
+            value["event_type"] != "EMAIL_SENT"
+                || value["campaign_id"] != changes[0]["campaign_id"]
+                || UtcTimestamp::parse(value["event_timestamp"].as_str().unwrap()).unwrap() < paused
+        }));
         // Every send is on a weekday between 08:00 and 18:00 UTC.
         for body in bodies.iter().filter(|b| b.contains("\"EMAIL_SENT\"")) {
             let value: Value = serde_json::from_str(body).unwrap();

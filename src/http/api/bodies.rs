@@ -30,6 +30,9 @@ pub struct CampaignStats {
     pub campaign_id: String,
     /// The name the campaign's newest event gave it (`null` until an event names it).
     pub name: Option<String>,
+    /// The status the campaign's newest event gave it, as Smartlead spells it (`ACTIVE`,
+    /// `PAUSED`, `COMPLETED`, `STOPPED`, `DRAFTED`, …; `null` until an event says).
+    pub status: Option<String>,
     pub range: Option<ShownRange>,
     pub stats: StatsView,
 }
@@ -50,6 +53,9 @@ pub struct CampaignSummary {
     pub campaign_id: String,
     /// The name the campaign's newest event gave it (`null` until an event names it).
     pub name: Option<String>,
+    /// The status the campaign's newest event gave it, as Smartlead spells it (`ACTIVE`,
+    /// `PAUSED`, `COMPLETED`, `STOPPED`, `DRAFTED`, …; `null` until an event says).
+    pub status: Option<String>,
     pub stats: StatsView,
 }
 

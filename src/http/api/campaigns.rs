@@ -58,13 +58,17 @@ pub(crate) async fn list(
         .then(|| rows.last().map(|(c, _)| encode_campaign_cursor(c)))
         .flatten();
     let ids = rows.iter().map(|(campaign, _)| campaign.clone()).collect();
-    let mut names = state.store.campaign_names(user, ids).await?;
+    let mut labels = state.store.campaign_labels(user, ids).await?;
     let campaigns = rows
         .iter()
-        .map(|(campaign, metrics)| CampaignSummary {
-            campaign_id: campaign.clone(),
-            name: names.remove(campaign),
-            stats: StatsView::from_rows(metrics),
+        .map(|(campaign, metrics)| {
+            let labels = labels.remove(campaign).unwrap_or_default();
+            CampaignSummary {
+                campaign_id: campaign.clone(),
+                name: labels.name,
+                status: labels.status,
+                stats: StatsView::from_rows(metrics),
+            }
         })
         .collect();
     Ok(HttpResponse::Ok().json(CampaignList {
@@ -105,15 +109,17 @@ pub(crate) async fn stats(
         .await?
         .ok_or(ApiError::NotFound("campaign"))?;
     let id = campaign.as_str().to_owned();
-    let name = state
+    let labels = state
         .store
-        .campaign_names(user, vec![id.clone()])
+        .campaign_labels(user, vec![id.clone()])
         .await?
-        .remove(&id);
+        .remove(&id)
+        .unwrap_or_default();
     Ok(HttpResponse::Ok().json(CampaignStats {
         as_of,
         campaign_id: id,
-        name,
+        name: labels.name,
+        status: labels.status,
         range: shown,
         stats: StatsView::from_rows(&rows),
     }))

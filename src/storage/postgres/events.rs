@@ -10,7 +10,7 @@
 
 use uuid::Uuid;
 
-use super::campaign_names;
+use super::campaigns;
 use super::error::ConcurrentWrite;
 use super::session::Session;
 use super::session::Sql;
@@ -48,10 +48,10 @@ fn ingest_email(
             Stored::Duplicate { event_id, seq } => {
                 return Ok(IngestOutcome::Duplicate { event_id, seq })
             }
-            // The delivery's payload replaces the backfill's, which named no campaign.
+            // The delivery's payload replaces the backfill's, which labelled no campaign.
             Stored::Backfilled => match super::backfill::claim(db, user, event)? {
                 Some((event_id, seq)) => {
-                    note_campaign_name(db, user, event, &campaign, now)?;
+                    note_campaign_labels(db, user, event, &campaign, now)?;
                     return Ok(IngestOutcome::Duplicate { event_id, seq });
                 }
                 None => return Err(concurrent_duplicate()),
@@ -94,24 +94,22 @@ fn ingest_email(
     let Some(row) = inserted else {
         return Err(concurrent_duplicate());
     };
-    note_campaign_name(db, user, event, &campaign, now)?;
+    note_campaign_labels(db, user, event, &campaign, now)?;
     Ok(IngestOutcome::Stored {
         event_id: id_text(event_id),
         seq: row.get(0),
     })
 }
 
-fn note_campaign_name(
+fn note_campaign_labels(
     db: &mut Session<'_, '_>,
     user: UserId,
     event: &EmailEvent,
     campaign: &str,
     now: UtcTimestamp,
 ) -> Result<(), StorageError> {
-    match &event.campaign_name {
-        Some(name) => campaign_names::note(db, user, campaign, name, event.occurred_at, now),
-        None => Ok(()),
-    }
+    let labels = &event.campaign_labels;
+    campaigns::note(db, user, campaign, labels, event.occurred_at, now)
 }
 
 fn step(event: &EmailEvent) -> i32 {
@@ -240,9 +238,10 @@ fn ingest_other(
     if inserted.is_none() {
         return Err(concurrent_duplicate());
     }
-    if let (Some(campaign), Some(name)) = (&event.campaign_id, &event.campaign_name) {
+    if let Some(campaign) = &event.campaign_id {
         let campaign = clean(campaign.as_str());
-        campaign_names::note(db, user, &campaign, name, event.effective_time(), now)?;
+        let (labels, at) = (&event.campaign_labels, event.effective_time());
+        campaigns::note(db, user, &campaign, labels, at, now)?;
     }
     Ok(IngestOutcome::Kept {
         event_id: id_text(event_id),

@@ -37,7 +37,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250402_013_timed_dedupe_keys"),
     migration!("20250409_014_partial_lead_activity_indexes"),
     migration!("20250416_015_integer_keys"),
-    migration!("20250423_016_campaign_names"),
+    migration!("20250423_016_campaigns"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.

@@ -11,7 +11,7 @@ mod admin;
 mod analytics;
 mod backfill;
 mod blocking;
-mod campaign_names;
+mod campaigns;
 mod connection;
 mod copy;
 mod error;

@@ -13,7 +13,7 @@ use super::connection::{connect, read_pool, ReadPool};
 use super::projector::Projector;
 use super::session::{ReadConnection, Sql};
 use super::{
-    analytics, campaign_names, events, held, migrations, projection, tokens, users, StorageError,
+    analytics, campaigns, events, held, migrations, projection, tokens, users, StorageError,
     Writers,
 };
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
@@ -21,9 +21,9 @@ use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
 use crate::storage::location::PostgresUrl;
 use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
+use crate::storage::records::{CampaignLabelRow, User, WebhookTenant};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
-use crate::storage::records::{User, WebhookTenant};
 use crate::storage::rollup_counts::ALL_CAMPAIGNS;
 use crate::storage::{SeriesRow, StoreSettings};
 
@@ -268,13 +268,13 @@ impl PostgresStore {
             .await
     }
 
-    /// The names of those of the user's `campaigns` that have one.
-    pub async fn campaign_names(
+    /// The labels (name, status) of those of the user's `campaigns` that have any.
+    pub async fn campaign_labels(
         &self,
         user: UserId,
         campaigns: Vec<String>,
-    ) -> Result<HashMap<String, String>, StorageError> {
-        self.read(move |client| campaign_names::names(client, user, &campaigns))
+    ) -> Result<HashMap<String, CampaignLabelRow>, StorageError> {
+        self.read(move |client| campaigns::labels(client, user, &campaigns))
             .await
     }
 

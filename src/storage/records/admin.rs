@@ -41,7 +41,7 @@ pub const COPIED_TABLES: &[&str] = &[
     // Its row says the copied events include keys from before time-prefixed ones.
     "legacy_dedupe_keys",
     "smartlead_events",
-    "campaign_names",
+    "campaigns",
     "held_deliveries",
     "rest_backfills",
     "rollup_hourly",

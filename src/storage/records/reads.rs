@@ -15,6 +15,14 @@ pub struct MetricRow {
     pub last_at: String,
 }
 
+/// What a campaign is called and what state it is in, as its newest events said (either may be
+/// unknown).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CampaignLabelRow {
+    pub name: Option<String>,
+    pub status: Option<String>,
+}
+
 /// Whole hours `[from, to)` as rollup bucket starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HourRange {

@@ -2,13 +2,13 @@
 //! caller's transaction (the writer's savepoint), so a delivery is stored whole or not at all.
 //! What is derived from an email event (rollups, the lead's latest activity) is the
 //! projector's (`projection.rs`); a kept event's category is rare and stays here, and so does
-//! the campaign's name (a read per delivery, a write only when it changes).
+//! the campaign's name and status (a read per delivery, a write only when one changes).
 
 use std::sync::LazyLock;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::campaign_names;
+use super::campaigns;
 use super::keys::{lead_key, user_key, NEXT_LEAD_KEY_SQL};
 use super::payloads::Payloads;
 use super::projection::NEXT_SEQ_SQL;
@@ -79,9 +79,9 @@ fn ingest_email(
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
     // The same email's event, backfilled by a sync before this delivery arrived: the
-    // delivery's payload replaces the backfill's, which named no campaign.
+    // delivery's payload replaces the backfill's, which labelled no campaign.
     if let Some((event_id, seq)) = super::backfill::claim(conn, payloads, &user_id, event)? {
-        note_campaign_name(conn, &user_id, event, now)?;
+        note_campaign_labels(conn, &user_id, event, now)?;
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
     let lead_id = upsert_lead(conn, &user_id, &event.email, Some(&event.campaign_id), now)?;
@@ -105,27 +105,25 @@ fn ingest_email(
         ],
         |row| row.get(0),
     )?;
-    note_campaign_name(conn, &user_id, event, now)?;
+    note_campaign_labels(conn, &user_id, event, now)?;
     Ok(IngestOutcome::Stored { event_id, seq })
 }
 
-fn note_campaign_name(
+fn note_campaign_labels(
     conn: &Connection,
     user_id: &str,
     event: &EmailEvent,
     now: UtcTimestamp,
 ) -> Result<(), StorageError> {
-    match &event.campaign_name {
-        Some(name) => campaign_names::note(
-            conn,
-            user_id,
-            &event.campaign_id,
-            name,
-            event.occurred_at,
-            now,
-        ),
-        None => Ok(()),
-    }
+    let labels = &event.campaign_labels;
+    campaigns::note(
+        conn,
+        user_id,
+        &event.campaign_id,
+        labels,
+        event.occurred_at,
+        now,
+    )
 }
 
 fn ingest_other(
@@ -186,8 +184,9 @@ fn ingest_other(
         event.received_at.to_string(),
         event.dedupe_key,
     ])?;
-    if let (Some(campaign), Some(name)) = (&event.campaign_id, &event.campaign_name) {
-        campaign_names::note(conn, &user_id, campaign, name, event.effective_time(), now)?;
+    if let Some(campaign) = &event.campaign_id {
+        let at = event.effective_time();
+        campaigns::note(conn, &user_id, campaign, &event.campaign_labels, at, now)?;
     }
     Ok(IngestOutcome::Kept { event_id })
 }

@@ -63,13 +63,13 @@ static MIGRATIONS: LazyLock<Vec<(&str, M<'static>)>> = LazyLock::new(|| {
         migration!("20250409_014_partial_lead_activity_indexes"),
         migration!("20250416_015_integer_keys", rebuilds_tables),
         (
-            "20250423_016_campaign_names",
+            "20250423_016_campaigns",
             M::up_with_hook(
-                include_str!("../../../migrations/20250423_016_campaign_names.sql"),
-                super::campaign_names::name_stored_campaigns,
+                include_str!("../../../migrations/20250423_016_campaigns.sql"),
+                super::campaigns::label_stored_campaigns,
             )
             .down(include_str!(
-                "../../../migrations/20250423_016_campaign_names.down.sql"
+                "../../../migrations/20250423_016_campaigns.down.sql"
             )),
         ),
     ]

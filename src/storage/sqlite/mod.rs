@@ -10,7 +10,7 @@ mod admin;
 pub mod analytics;
 mod backfill;
 mod backup;
-pub mod campaign_names;
+pub mod campaigns;
 mod connection;
 mod copy;
 mod error;

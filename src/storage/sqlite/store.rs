@@ -11,15 +11,15 @@ use prometheus_client::metrics::counter::Counter;
 use rusqlite::Connection;
 
 use super::payloads::Payloads;
-use super::{analytics, campaign_names, events, held, integrity, projection, tokens, users};
+use super::{analytics, campaigns, events, held, integrity, projection, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
 use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
+use crate::storage::records::{CampaignLabelRow, User, WebhookTenant};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
-use crate::storage::records::{User, WebhookTenant};
 use crate::storage::{StorageFault, StoreSettings};
 
 use crate::storage::SeriesRow;
@@ -260,13 +260,13 @@ impl SqliteStore {
             .await
     }
 
-    /// The names of those of the user's `campaigns` that have one.
-    pub async fn campaign_names(
+    /// The labels (name, status) of those of the user's `campaigns` that have any.
+    pub async fn campaign_labels(
         &self,
         user: UserId,
         campaigns: Vec<String>,
-    ) -> Result<HashMap<String, String>, StorageError> {
-        self.read(move |conn| campaign_names::names(conn, user, &campaigns))
+    ) -> Result<HashMap<String, CampaignLabelRow>, StorageError> {
+        self.read(move |conn| campaigns::labels(conn, user, &campaigns))
             .await
     }
 

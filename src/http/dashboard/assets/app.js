@@ -1,6 +1,6 @@
 // The dashboard: a hash-routed page over the read API only (what it shows, a script can get).
 import { ApiError, get, token } from "./api.js";
-import { campaignPage } from "./campaign.js";
+import { campaignPage, campaignStatus } from "./campaign.js";
 import { leadPage, repliesPage, searchPage } from "./leads.js";
 import { KINDS, ago, count, empty, failure, h, loading, percent, rateCell, sizeBars, tiles } from "./ui.js";
 
@@ -152,6 +152,7 @@ function campaignTable(campaigns, sortBy = "sent", descending = true) {
   });
   const body = rows.map((c) => h("tr", {},
     h("th", { scope: "row" }, h("a", { href: `#/campaign/${encodeURIComponent(c.campaign_id)}` }, c.name ?? c.campaign_id),
+      c.status ? [" ", campaignStatus(c.status)] : null,
       c.name ? h("span", { class: "campaign-id muted" }, c.campaign_id) : null),
     h("td", { class: "num" }, count(c.stats.headline.sent.events)),
     h("td", { class: "num" }, count(c.stats.headline.sent.unique_leads)),

@@ -25,7 +25,8 @@ export async function campaignPage(id, params) {
     get("/api/kept-events", { campaign_id: id, limit: 20 }),
   ]);
   const content = h("div", {},
-    h("p", { class: "muted" }, campaign.name ? `Campaign ${id} · ` : "", "First event ", time(stats.first_event_at), " · last event ", time(stats.last_event_at)),
+    h("p", { class: "muted" }, campaign.status ? [campaignStatus(campaign.status), " "] : null,
+      campaign.name ? `Campaign ${id} · ` : "", "First event ", time(stats.first_event_at), " · last event ", time(stats.last_event_at)),
     tiles(stats),
     h("section", { "aria-labelledby": "activity" },
       h("div", { class: "bar-row" },
@@ -40,6 +41,12 @@ export async function campaignPage(id, params) {
     h("section", { "aria-labelledby": "leads" }, h("h2", { id: "leads" }, "Leads, newest activity first"), leadTable(leads.leads)),
     h("section", { "aria-labelledby": "kept" }, h("h2", { id: "kept" }, "Other Smartlead events"), keptList(kept.events)));
   return { title: campaign.name ?? `Campaign ${id}`, content };
+}
+
+/// Smartlead's status of a campaign (`PAUSED`, …) as a badge: as its newest event said.
+export function campaignStatus(status) {
+  const label = status.toLowerCase();
+  return h("span", { class: `badge status-${label}`, title: "Smartlead's status, as the campaign's newest event said" }, label);
 }
 
 const STEP_KINDS = [["sent", "Sent"], ["opened", "Opened"], ["clicked", "Clicked"], ["replied", "Replied"], ["bounced", "Bounced"], ["unsubscribed", "Unsub."]];

@@ -1,6 +1,6 @@
-//! Campaign names: what Smartlead calls a campaign in its events, shown by the campaign answers,
-//! the newest event's name winning whatever the arrival order; and migration 016 naming the
-//! campaigns stored before it. On both backends.
+//! Campaign labels: what Smartlead calls a campaign and what state it says it is in, from its
+//! events, shown by the campaign answers, each label the newest event's whatever the arrival
+//! order; and migration 016 labelling the campaigns stored before it. On both backends.
 
 use actix_web::http::StatusCode;
 use serde_json::Value;
@@ -12,7 +12,8 @@ use crate::helpers::{add_user, admin, fixture, ingest_in_batches, spawn_app_on, 
 
 const CAMPAIGN: &str = "3701245";
 
-/// A sent email of the fixtures' campaign at `at` to `email`, named `name` (or not at all).
+/// A sent email of the fixtures' campaign at `at` to `email`, named `name` (or not at all), in
+/// the fixture's status (`ACTIVE`).
 fn sent(campaign: &str, name: Option<&str>, at: &str, email: &str) -> Vec<u8> {
     let mut body: Value = serde_json::from_slice(&fixture("04_first_email_sent.json")).unwrap();
     body["campaign_id"] = campaign.into();
@@ -25,37 +26,52 @@ fn sent(campaign: &str, name: Option<&str>, at: &str, email: &str) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap()
 }
 
-/// Each campaign of the list as (id, name).
-async fn listed(app: &TestApp, token: &str) -> Vec<(String, Value)> {
+/// [`sent`] in another status (or none).
+fn sent_in(status: Option<&str>, name: Option<&str>, at: &str, email: &str) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&sent(CAMPAIGN, name, at, email)).unwrap();
+    match status {
+        Some(status) => body["campaign_status"] = status.into(),
+        None => drop(body.as_object_mut().unwrap().remove("campaign_status")),
+    }
+    serde_json::to_vec(&body).unwrap()
+}
+
+/// A campaign's (name, status), as the list and the campaign's own answer give them (checked
+/// to agree).
+async fn labels_of(app: &TestApp, token: &str, campaign: &str) -> (Value, Value) {
     let list = app.get_as(token, "/api/campaigns").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
-    list.body["campaigns"]
+    let listed = list.body["campaigns"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| {
-            (
-                c["campaign_id"].as_str().unwrap().to_owned(),
-                c["name"].clone(),
-            )
-        })
-        .collect()
-}
-
-async fn name_of(app: &TestApp, token: &str, campaign: &str) -> Value {
-    let listed = listed(app, token).await;
-    let (_, name) = listed.iter().find(|(id, _)| id == campaign).unwrap();
+        .find(|c| c["campaign_id"] == campaign)
+        .unwrap()
+        .clone();
     let stats = app
         .get_as(token, &format!("/api/campaigns/{campaign}/stats"))
         .await;
     assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
-    assert_eq!(&stats.body["name"], name, "the list and the campaign agree");
-    name.clone()
+    for label in ["name", "status"] {
+        assert_eq!(
+            stats.body[label], listed[label],
+            "the list and the campaign agree"
+        );
+    }
+    (listed["name"].clone(), listed["status"].clone())
+}
+
+async fn name_of(app: &TestApp, token: &str, campaign: &str) -> Value {
+    labels_of(app, token, campaign).await.0
+}
+
+async fn status_of(app: &TestApp, token: &str, campaign: &str) -> Value {
+    labels_of(app, token, campaign).await.1
 }
 
 fn named_at(app: &TestApp) -> String {
     let found = app.rows(
-        "SELECT named_at FROM campaign_names WHERE campaign_id = $1",
+        "SELECT named_at FROM campaigns WHERE campaign_id = $1",
         &[CAMPAIGN],
     );
     found[0][0].clone().unwrap()
@@ -78,7 +94,7 @@ on_both_backends! {
         let events = row.events(&CampaignId::parse(CAMPAIGN).unwrap()).unwrap();
         let org = OrgId::parse("sync-org").unwrap();
         admin(db).backfill_batch(user, &org, &events, true).unwrap();
-        let names = || rows(db, "SELECT name FROM campaign_names", &[]);
+        let names = || rows(db, "SELECT name FROM campaigns", &[]);
         assert!(names().is_empty(), "a backfill names nothing");
 
         let late = sent(CAMPAIGN, Some("Named by its webhook"), "2025-10-14T09:00:00Z", "a@x.example");
@@ -88,7 +104,7 @@ on_both_backends! {
         assert_eq!(names(), vec![vec![Some("Named by its webhook".to_owned())]]);
     }
 
-    async fn a_campaign_is_called_what_its_newest_event_calls_it(backend: Backend) {
+    async fn a_campaign_is_named_and_paused_as_its_newest_events_say(backend: Backend) {
         let app = spawn_app_on(backend).await;
         let token = app.token_for(app.user_id);
         let deliver = |body: Vec<u8>| async { app.post_signed(body).await.body["status"].clone() };
@@ -120,17 +136,31 @@ on_both_backends! {
         deliver(sent("43", Some("<img src=x onerror=alert(1)>"), "2025-10-14T09:00:00Z", "a@x.example")).await;
         assert_eq!(name_of(&app, &token, "43").await, "<img src=x onerror=alert(1)>");
 
-        // A kept event names its campaign too (this one has no time of its own: received now).
-        let mut status: Value = serde_json::from_slice(&fixture("25_campaign_status_changed.json")).unwrap();
-        status["campaign_name"] = "Q4 Ops — EU (paused)".into();
-        assert_eq!(deliver(serde_json::to_vec(&status).unwrap()).await, "kept");
-        assert_eq!(name_of(&app, &token, CAMPAIGN).await, "Q4 Ops — EU (paused)");
+        // A status change is a kept event with no time of its own (received now): it pauses
+        // the campaign and, here, renames it.
+        assert_eq!(status_of(&app, &token, CAMPAIGN).await, "ACTIVE");
+        let mut change: Value = serde_json::from_slice(&fixture("25_campaign_status_changed.json")).unwrap();
+        change["campaign_name"] = "Q4 Ops — EU (paused)".into();
+        assert_eq!(deliver(serde_json::to_vec(&change).unwrap()).await, "kept");
+        assert_eq!(
+            labels_of(&app, &token, CAMPAIGN).await,
+            (Value::from("Q4 Ops — EU (paused)"), Value::from("PAUSED"))
+        );
+        // An email from before the pause, delivered after it, says ACTIVE: the pause stands.
+        deliver(sent_in(Some("active"), None, "2025-10-15T09:00:00Z", "h@x.example")).await;
+        assert_eq!(status_of(&app, &token, CAMPAIGN).await, "PAUSED");
+        // A status that is not one word is not a status; the name alone is still taken.
+        let mut odd: Value = serde_json::from_slice(&sent("44", Some("Odd"), "2025-10-14T09:00:00Z", "a@x.example")).unwrap();
+        odd["campaign_status"] = "<b>ACTIVE</b>".into();
+        deliver(serde_json::to_vec(&odd).unwrap()).await;
+        assert_eq!(labels_of(&app, &token, "44").await, (Value::from("Odd"), Value::Null));
 
-        let stored = app.rows("SELECT count(*) FROM campaign_names", &[]);
-        assert_eq!(stored[0][0].as_deref(), Some("2"), "a row per named campaign: 3701245, 43");
+        // A row per campaign an event labelled: 42 has only its status.
+        let stored = app.rows("SELECT count(*) FROM campaigns", &[]);
+        assert_eq!(stored[0][0].as_deref(), Some("4"), "3701245, 42, 43, 44");
     }
 
-    async fn the_upgrade_names_the_campaigns_stored_before_it(backend: Backend) {
+    async fn the_upgrade_labels_the_campaigns_stored_before_it(backend: Backend) {
         let test_db = TestDb::new(backend);
         let db = &test_db.db;
         let user: UserId = add_user(db, "names@example.com", "names-org", None);
@@ -148,14 +178,18 @@ on_both_backends! {
             .collect();
         ingest_in_batches(db, &deliveries, 2);
         let names = || {
-            rows(db, "SELECT campaign_id, name FROM campaign_names ORDER BY campaign_id", &[])
+            rows(db, "SELECT campaign_id, name, status FROM campaigns ORDER BY campaign_id", &[])
         };
         let as_delivered = names();
+        let row = |id: &str, name: Option<&str>| {
+            vec![Some(id.to_owned()), name.map(str::to_owned), Some("ACTIVE".to_owned())]
+        };
         assert_eq!(
             as_delivered,
             vec![
-                vec![Some(CAMPAIGN.to_owned()), Some("New name".to_owned())],
-                vec![Some("42".to_owned()), Some("Named once".to_owned())],
+                row(CAMPAIGN, Some("New name")),
+                row("42", Some("Named once")),
+                row("43", None),
             ]
         );
 
@@ -163,18 +197,18 @@ on_both_backends! {
         let latest = admin.schema_version().unwrap();
         admin.migrate_to(latest - 1).unwrap();
         let tables = match backend {
-            Backend::Sqlite => "SELECT count(*) FROM sqlite_schema WHERE name = 'campaign_names'",
+            Backend::Sqlite => "SELECT count(*) FROM sqlite_schema WHERE name = 'campaigns'",
             Backend::Postgres => {
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'campaign_names'"
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'campaigns'"
             }
         };
         assert_eq!(rows(db, tables, &[])[0][0].as_deref(), Some("0"), "the way down drops it");
         admin.migrate_to_latest().unwrap();
-        // Named by each campaign's newest event: 42's newest names nothing, so it has no name
-        // now (a delivery that names it again names it); 43's name was blank.
+        // Labelled by each campaign's newest event: 42's newest names nothing, so it has no
+        // name now (a delivery that names it again names it); 43's name was blank.
         assert_eq!(
             names(),
-            vec![vec![Some(CAMPAIGN.to_owned()), Some("New name".to_owned())]]
+            vec![row(CAMPAIGN, Some("New name")), row("42", None), row("43", None)]
         );
     }
 }
