@@ -18,22 +18,22 @@ impl CampaignLabels {
 
 /// The longest name kept, in characters: Smartlead's own editor stops well short of it, and it
 /// bounds what a hostile payload can put on every page that lists campaigns.
-pub const MAX_CHARS: usize = 200;
+pub const MAX_NAME_CHARS: usize = 200;
 
-/// Trimmed, non-empty, at most [`MAX_CHARS`] characters, control characters replaced by spaces
+/// Trimmed, non-empty, at most [`MAX_NAME_CHARS`] characters, control characters replaced by spaces
 /// (a name is shown on one line).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CampaignName(String);
 
 impl CampaignName {
-    /// `None` for a name that is empty once trimmed. A longer name is cut at [`MAX_CHARS`]
+    /// `None` for a name that is empty once trimmed. A longer name is cut at [`MAX_NAME_CHARS`]
     /// rather than refused: it names the campaign, and its event is stored either way.
     pub fn parse(raw: &str) -> Option<Self> {
         let cleaned: String = raw
             .trim()
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
-            .take(MAX_CHARS)
+            .take(MAX_NAME_CHARS)
             .collect();
         let name = cleaned.trim_end();
         (!name.is_empty()).then(|| Self(name.to_owned()))
@@ -87,10 +87,10 @@ mod tests {
         );
         assert_eq!(CampaignName::parse("a\nb\t").unwrap().as_str(), "a b");
         assert!(CampaignName::parse(" \n ").is_none());
-        let long = "é".repeat(MAX_CHARS + 5);
+        let long = "é".repeat(MAX_NAME_CHARS + 5);
         assert_eq!(
             CampaignName::parse(&long).unwrap().as_str().chars().count(),
-            MAX_CHARS
+            MAX_NAME_CHARS
         );
     }
 

@@ -10,11 +10,11 @@
 //! renamed (or paused) and back within it, with the deliveries out of order, can keep the middle
 //! value until its next event.
 
-use crate::domain::{UtcTimestamp, HOUR_MILLIS};
+use crate::domain::{CampaignLabels, CampaignName, CampaignStatus, UtcTimestamp, HOUR_MILLIS};
 
 /// Whether an event of time `at` giving its campaign the label `value` replaces the stored
 /// `(value, time)` of that label.
-pub fn supersedes(stored: Option<(&str, UtcTimestamp)>, value: &str, at: UtcTimestamp) -> bool {
+fn supersedes(stored: Option<(&str, UtcTimestamp)>, value: &str, at: UtcTimestamp) -> bool {
     match stored {
         None => true,
         Some((stored_value, stored_at)) if stored_value == value => {
@@ -24,17 +24,31 @@ pub fn supersedes(stored: Option<(&str, UtcTimestamp)>, value: &str, at: UtcTime
     }
 }
 
-/// The labels one event gives its campaign that replace the stored ones (`None`: keep).
+/// The labels of `labels`, one event's of time `at`, that replace the stored ones (`None` in a
+/// field: keep the stored one); `None` when none does, and there is nothing to write.
 pub fn replaced<'a>(
     stored: &StoredLabels,
-    name: Option<&'a str>,
-    status: Option<&'a str>,
+    labels: &'a CampaignLabels,
     at: UtcTimestamp,
-) -> (Option<&'a str>, Option<&'a str>) {
+) -> Option<Replaced<'a>> {
     let newer = |stored: &Option<(String, UtcTimestamp)>, value: Option<&'a str>| {
         value.filter(|v| supersedes(stored.as_ref().map(|(s, t)| (s.as_str(), *t)), v, at))
     };
-    (newer(&stored.name, name), newer(&stored.status, status))
+    let replaced = Replaced {
+        name: newer(&stored.name, labels.name.as_ref().map(CampaignName::as_str)),
+        status: newer(
+            &stored.status,
+            labels.status.as_ref().map(CampaignStatus::as_str),
+        ),
+    };
+    (replaced.name.is_some() || replaced.status.is_some()).then_some(replaced)
+}
+
+/// What one event changes of its campaign's labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replaced<'a> {
+    pub name: Option<&'a str>,
+    pub status: Option<&'a str>,
 }
 
 /// A campaign's stored labels, each with the time of the event that gave it.
@@ -79,5 +93,39 @@ mod tests {
             "Q4",
             at("2025-10-16T11:00:00Z")
         ));
+    }
+
+    #[test]
+    fn each_label_is_judged_on_its_own() {
+        let t = at("2025-10-16T10:00:00Z");
+        let stored = StoredLabels {
+            name: Some(("Q4".into(), t)),
+            status: Some(("PAUSED".into(), at("2025-10-16T12:00:00Z"))),
+        };
+        let labels = |name: Option<&str>, status: Option<&str>| CampaignLabels {
+            name: name.and_then(CampaignName::parse),
+            status: status.and_then(CampaignStatus::parse),
+        };
+        // Newer than the name, older than the pause.
+        let later = at("2025-10-16T11:00:00Z");
+        let both = labels(Some("Q4 EU"), Some("ACTIVE"));
+        let expected = Replaced {
+            name: Some("Q4 EU"),
+            status: None,
+        };
+        assert_eq!(replaced(&stored, &both, later), Some(expected));
+        assert_eq!(
+            replaced(&stored, &labels(None, Some("ACTIVE")), later),
+            None
+        );
+        let first = labels(None, Some("ACTIVE"));
+        let expected = Replaced {
+            name: None,
+            status: Some("ACTIVE"),
+        };
+        assert_eq!(
+            replaced(&StoredLabels::default(), &first, t),
+            Some(expected)
+        );
     }
 }

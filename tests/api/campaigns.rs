@@ -149,6 +149,13 @@ on_both_backends! {
         // An email from before the pause, delivered after it, says ACTIVE: the pause stands.
         deliver(sent_in(Some("active"), None, "2025-10-15T09:00:00Z", "h@x.example")).await;
         assert_eq!(status_of(&app, &token, CAMPAIGN).await, "PAUSED");
+        // A newer event that names the campaign and says no status renames it and keeps the
+        // pause: each label on its own.
+        deliver(sent_in(None, Some("Q4 Ops — EU (archive)"), "2099-01-01T00:00:00Z", "i@x.example")).await;
+        assert_eq!(
+            labels_of(&app, &token, CAMPAIGN).await,
+            (Value::from("Q4 Ops — EU (archive)"), Value::from("PAUSED"))
+        );
         // A status that is not one word is not a status; the name alone is still taken.
         let mut odd: Value = serde_json::from_slice(&sent("44", Some("Odd"), "2025-10-14T09:00:00Z", "a@x.example")).unwrap();
         odd["campaign_status"] = "<b>ACTIVE</b>".into();

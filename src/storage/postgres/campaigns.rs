@@ -9,8 +9,8 @@ use postgres::Row;
 
 use super::session::Sql;
 use super::StorageError;
-use crate::domain::{CampaignLabels, CampaignName, CampaignStatus, UserId, UtcTimestamp};
-use crate::storage::campaigns::{replaced, StoredLabels};
+use crate::domain::{CampaignLabels, UserId, UtcTimestamp};
+use crate::storage::campaigns::{replaced, Replaced, StoredLabels};
 use crate::storage::records::CampaignLabelRow;
 
 /// Whether the row being inserted carries a newer `$label` than the stored one.
@@ -72,15 +72,9 @@ pub fn note(
         )?
         .map(|row| stored_labels(&row))
         .unwrap_or_default();
-    let (name, status) = replaced(
-        &stored,
-        labels.name.as_ref().map(CampaignName::as_str),
-        labels.status.as_ref().map(CampaignStatus::as_str),
-        at,
-    );
-    if name.is_none() && status.is_none() {
+    let Some(Replaced { name, status }) = replaced(&stored, labels, at) else {
         return Ok(());
-    }
+    };
     let at = at.as_datetime();
     db.execute(
         &UPSERT_SQL,

@@ -12,7 +12,7 @@ use super::payloads::Payloads;
 use super::StorageError;
 use crate::domain::{CampaignId, CampaignLabels, CampaignName, CampaignStatus};
 use crate::domain::{UserId, UtcTimestamp};
-use crate::storage::campaigns::{replaced, StoredLabels};
+use crate::storage::campaigns::{replaced, Replaced, StoredLabels};
 use crate::storage::records::CampaignLabelRow;
 
 const STORED_SQL: &str = "SELECT name, named_at, status, status_at FROM campaigns
@@ -46,15 +46,9 @@ pub fn note(
         .query_row(params![user_id, campaign.as_str()], stored_labels)
         .optional()?
         .unwrap_or_default();
-    let (name, status) = replaced(
-        &stored,
-        labels.name.as_ref().map(CampaignName::as_str),
-        labels.status.as_ref().map(CampaignStatus::as_str),
-        at,
-    );
-    if name.is_none() && status.is_none() {
+    let Some(Replaced { name, status }) = replaced(&stored, labels, at) else {
         return Ok(());
-    }
+    };
     let at = at.to_string();
     conn.prepare_cached(UPSERT_SQL)?.execute(params![
         user_id,
