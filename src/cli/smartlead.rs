@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::domain::{CampaignId, UserId};
+use crate::domain::{CampaignId, CampaignLabels, UserId};
 use crate::reconcile::check::{compare, MetricCheck};
 use crate::reconcile::client::{SmartleadClient, DEFAULT_BASE};
 use crate::reconcile::webhooks;
@@ -44,6 +44,7 @@ enum SmartleadAction {
     /// Backfill what webhooks missed: page Smartlead's per-email statistics and store every event
     /// missing here through the webhook's path (leads, rollups, dedupe). A later webhook delivery
     /// of a backfilled event is recognised, never counted twice. Safe to repeat and to resume.
+    /// Without `--campaign`, also takes each campaign's name and status from Smartlead's list.
     Sync {
         #[arg(long)]
         user: String,
@@ -190,24 +191,25 @@ pub(super) fn client_for(
     Ok(SmartleadClient::new(base, key))
 }
 
-/// The campaigns named, checked; or those of the account (`active`: only ACTIVE ones).
+/// The campaigns named, checked; or those of the account (`active`: only ACTIVE ones), each with
+/// the name and status Smartlead lists for it (none for a campaign named on the command line).
 pub(super) fn campaigns_of(
     client: &mut SmartleadClient,
     named: &[String],
     active: bool,
-) -> Result<Vec<CampaignId>, Box<dyn std::error::Error>> {
+) -> Result<Vec<(CampaignId, CampaignLabels)>, Box<dyn std::error::Error>> {
     if !named.is_empty() {
         return Ok(named
             .iter()
-            .map(|id| CampaignId::parse(id))
-            .collect::<Result<_, _>>()?);
+            .map(|id| Ok((CampaignId::parse(id)?, CampaignLabels::default())))
+            .collect::<Result<_, crate::domain::InvalidValue>>()?);
     }
     let all: Vec<Campaign> = client.get("/campaigns/")?;
     Ok(all
         .into_iter()
         .filter(|c| !active || c.status.as_deref() == Some("ACTIVE"))
-        .map(|c| CampaignId::parse(&c.id.to_string()))
-        .collect::<Result<_, _>>()?)
+        .map(|c| (c.campaign_id(), c.labels()))
+        .collect())
 }
 
 /// `url` is this service's webhook URL for the user's org.
@@ -243,7 +245,7 @@ fn webhooks(admin: &Admin, base: &str, action: WebhooksAction) -> CliResult {
             check_url(&url, org.as_deref())?;
             let mut client = client_for(admin, user, base)?;
             let mut done = Vec::new();
-            for campaign in campaigns_of(&mut client, &campaigns, all_active)? {
+            for (campaign, _) in campaigns_of(&mut client, &campaigns, all_active)? {
                 let outcome = webhooks::ensure(&mut client, campaign.as_str(), &url)?;
                 done.push(
                     serde_json::json!({"campaign_id": campaign.as_str(), "webhook": outcome}),
@@ -269,7 +271,7 @@ fn webhooks(admin: &Admin, base: &str, action: WebhooksAction) -> CliResult {
             let user: UserId = user.parse()?;
             let mut client = client_for(admin, user, base)?;
             let mut all = Vec::new();
-            for campaign in campaigns_of(&mut client, &campaigns, false)? {
+            for (campaign, _) in campaigns_of(&mut client, &campaigns, false)? {
                 let hooks = webhooks::list(&mut client, campaign.as_str())?;
                 if !json {
                     outln!("campaign {}: {} webhooks", campaign.as_str(), hooks.len());

@@ -1,12 +1,14 @@
 //! `smartlead sync`: Smartlead's per-email statistics, paged, turned into the events they stand
 //! for and stored where missing (storage::Admin::backfill_batch).
 
+use std::collections::HashSet;
+
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::smartlead::{campaigns_of, client_for};
 use super::CliResult;
-use crate::domain::{OrgId, UserId};
+use crate::domain::{OrgId, UserId, UtcTimestamp};
 use crate::reconcile::statistics::Pager;
 use crate::storage::records::BackfillOutcome;
 use crate::storage::Admin;
@@ -14,6 +16,8 @@ use crate::storage::Admin;
 #[derive(Debug, Default, Serialize)]
 struct CampaignSync {
     campaign_id: String,
+    /// Whether Smartlead's list gave the campaign a name or status it did not have here.
+    labels_updated: bool,
     /// Email rows Smartlead listed.
     rows: u64,
     /// Events those rows stand for.
@@ -48,10 +52,24 @@ pub fn run(
         ProgressStyle::with_template("{spinner} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
+    let listed_at = UtcTimestamp::now();
+    let listed = campaigns_of(&mut client, campaigns, false)?;
+    // The list is Smartlead's word on each campaign when it was asked for: its labels count as
+    // an event's of that moment, and a newer event's win over them as over any other.
+    let labelled: Vec<_> = listed
+        .iter()
+        .filter(|(_, labels)| !labels.is_empty())
+        .cloned()
+        .collect();
+    let relabelled: HashSet<_> = admin
+        .label_campaigns(user, &labelled, listed_at, !dry_run)?
+        .into_iter()
+        .collect();
     let mut report = Vec::new();
-    for campaign in campaigns_of(&mut client, campaigns, false)? {
+    for (campaign, _) in listed {
         let mut done = CampaignSync {
             campaign_id: campaign.as_str().to_owned(),
+            labels_updated: relabelled.contains(&campaign),
             ..CampaignSync::default()
         };
         let mut pager = Pager::new(&campaign, since.clone());
@@ -89,12 +107,17 @@ pub fn run(
     } else {
         for c in &report {
             outln!(
-                "campaign {}: {} emails, {} events: {} already here, {} backfilled{}",
+                "campaign {}: {} emails, {} events: {} already here, {} backfilled{}{}",
                 c.campaign_id,
                 c.rows,
                 c.events,
                 c.already_present,
                 c.backfilled,
+                if c.labels_updated {
+                    "; name or status updated"
+                } else {
+                    ""
+                },
                 if c.unreadable > 0 {
                     format!(
                         "; {} rows unreadable ({})",

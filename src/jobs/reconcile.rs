@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::domain::{CampaignId, OrgId, Period, UserId};
+use crate::domain::{CampaignId, CampaignLabels, OrgId, Period, UserId, UtcTimestamp};
 use crate::http::Metrics;
 use crate::reconcile::check::compare;
 use crate::reconcile::client::{ClientError, SmartleadClient};
@@ -66,7 +66,17 @@ async fn check_user(
     client: SmartleadClient,
     backfill: bool,
 ) -> Result<(), String> {
-    let (mut client, remote) = blocking(client, remote_counters).await?;
+    let (mut client, (listed_at, remote)) = blocking(client, remote_counters).await?;
+    // The list is Smartlead's word on each campaign when it was asked (see `smartlead sync`).
+    let labelled = remote
+        .iter()
+        .filter(|(_, labels, _)| !labels.is_empty())
+        .map(|(campaign, labels, _)| (campaign.clone(), labels.clone()))
+        .collect();
+    store
+        .label_campaigns(user, labelled, listed_at)
+        .await
+        .map_err(|e| e.to_string())?;
     // The local side is read from the rollups: the projector first reaches every event stored
     // so far, so that an event it has not applied yet is not taken for one Smartlead lost.
     let latest = store.latest_seq().await.map_err(|e| e.to_string())?;
@@ -80,7 +90,7 @@ async fn check_user(
             return Err(format!("the analytics are behind the events (at seq {as_of} of {latest}); compared next time"));
         }
     }
-    for (campaign, analytics) in remote {
+    for (campaign, _, analytics) in remote {
         let local = store
             .metrics(user, Some(campaign.clone()), None)
             .await
@@ -162,18 +172,24 @@ fn pager_next(
     Ok(pager.next(client)?.map(|rows| (rows, pager)))
 }
 
-/// Every campaign of the account with its analytics.
+/// Every campaign of the account with its labels and analytics, and when the list was asked for.
+#[allow(clippy::type_complexity)]
 fn remote_counters(
     client: &mut SmartleadClient,
-) -> Result<Vec<(CampaignId, CampaignAnalytics)>, ClientError> {
+) -> Result<
+    (
+        UtcTimestamp,
+        Vec<(CampaignId, CampaignLabels, CampaignAnalytics)>,
+    ),
+    ClientError,
+> {
+    let listed_at = UtcTimestamp::now();
     let campaigns: Vec<Campaign> = client.get("/campaigns/")?;
     let mut out = Vec::new();
     for campaign in campaigns {
-        let Ok(id) = CampaignId::parse(&campaign.id.to_string()) else {
-            continue;
-        };
+        let id = campaign.campaign_id();
         let analytics = client.get(&format!("/campaigns/{}/analytics", id.as_str()))?;
-        out.push((id, analytics));
+        out.push((id, campaign.labels(), analytics));
     }
-    Ok(out)
+    Ok((listed_at, out))
 }

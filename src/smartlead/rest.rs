@@ -6,7 +6,8 @@ use serde::{Deserialize, Deserializer};
 
 use super::mapping::SmartleadKind;
 use super::MappingError;
-use crate::domain::{CampaignId, CampaignLabels, EmailAddress, EmailEvent, UtcTimestamp};
+use crate::domain::{CampaignId, CampaignLabels, CampaignName, CampaignStatus};
+use crate::domain::{EmailAddress, EmailEvent, UtcTimestamp};
 
 /// A count or id sent as a number or as a string of digits.
 fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
@@ -35,6 +36,21 @@ pub struct Campaign {
     pub name: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+}
+
+impl Campaign {
+    pub fn campaign_id(&self) -> CampaignId {
+        CampaignId::parse(&self.id.to_string()).expect("a number is a campaign id")
+    }
+
+    /// The name and status the listing gives the campaign, read as a webhook's are: a name
+    /// that is blank, or a status that is not one word, is left out.
+    pub fn labels(&self) -> CampaignLabels {
+        CampaignLabels {
+            name: self.name.as_deref().and_then(CampaignName::parse),
+            status: self.status.as_deref().and_then(CampaignStatus::parse),
+        }
+    }
 }
 
 /// `GET /campaigns/{id}/analytics`: the campaign's all-time counters.
@@ -206,6 +222,34 @@ pub const WEBHOOK_EVENT_TYPES: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_campaign_is_labelled_as_a_webhook_would_label_it() {
+        let listed: Vec<Campaign> = serde_json::from_str(
+            r#"[{"id":"77","name":"  Q4\nEU ","status":"paused"},
+                {"id":78,"name":"","status":"on hold"},{"id":79}]"#,
+        )
+        .unwrap();
+        let labels: Vec<(String, Option<String>, Option<String>)> = listed
+            .iter()
+            .map(|c| {
+                let l = c.labels();
+                (
+                    c.campaign_id().to_string(),
+                    l.name.map(|n| n.to_string()),
+                    l.status.map(|s| s.as_str().to_owned()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("77".into(), Some("Q4 EU".into()), Some("PAUSED".into())),
+                ("78".into(), None, None),
+                ("79".into(), None, None),
+            ]
+        );
+    }
 
     #[test]
     fn a_statistics_row_stands_for_its_events() {

@@ -14,7 +14,7 @@ use super::Database;
 use super::StorageError;
 use crate::domain::UtcTimestamp;
 use crate::domain::{ApiToken, CampaignId, HeldId, Mapped, OrgId, SmartleadEvent, TokenId};
-use crate::domain::{EmailEvent, UserId};
+use crate::domain::{CampaignLabels, EmailEvent, UserId};
 
 pub struct Admin(Backend);
 
@@ -219,6 +219,18 @@ impl Admin {
         commit: bool,
     ) -> Result<Vec<BackfillOutcome>, StorageError> {
         on_backend!(&mut self.0, admin => admin.backfill_batch(user, org, events, commit))
+    }
+
+    /// Notes the campaigns' labels as Smartlead listed them at `at` (see
+    /// `Store::label_campaigns`), in one transaction; a dry run rolls it back.
+    pub fn label_campaigns(
+        &mut self,
+        user: UserId,
+        listed: &[(CampaignId, CampaignLabels)],
+        at: UtcTimestamp,
+        commit: bool,
+    ) -> Result<Vec<CampaignId>, StorageError> {
+        on_backend!(&mut self.0, admin => admin.label_campaigns(user, listed, at, commit))
     }
 
     /// Held deliveries (only those held for `reason`, if given), oldest first, no payloads.

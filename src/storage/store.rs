@@ -18,7 +18,7 @@ use super::sqlite::SqliteStore;
 use super::Database;
 use super::{StorageError, StorageFault, StorageMetrics, WriterSettings};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
+use crate::domain::{CampaignLabels, EmailEvent, SmartleadEvent, UnmappedDelivery};
 
 /// How the store opens the database and runs.
 #[derive(Debug, Clone)]
@@ -143,6 +143,18 @@ impl Store {
         events: Vec<EmailEvent>,
     ) -> Result<Vec<BackfillOutcome>, StorageError> {
         on_backend!(&self.0, store => store.backfill(user, org, events).await)
+    }
+
+    /// Notes the campaigns' names and statuses as Smartlead's campaign list gave them at `at`
+    /// (by the rule of `storage/campaigns.rs`, as if an event of that time carried them); the
+    /// campaigns whose labels changed. One writer job.
+    pub async fn label_campaigns(
+        &self,
+        user: UserId,
+        listed: Vec<(CampaignId, CampaignLabels)>,
+        at: UtcTimestamp,
+    ) -> Result<Vec<CampaignId>, StorageError> {
+        on_backend!(&self.0, store => store.label_campaigns(user, listed, at).await)
     }
 
     /// How much the store occupies (database, WAL, held deliveries), for `/metrics`.

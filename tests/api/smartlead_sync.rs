@@ -188,6 +188,15 @@ async fn serve_backfills_in_the_background() {
         "the background sync did not fill the gap"
     );
     assert_eq!(admin(&db).check_rollups().unwrap(), vec![]);
+    // The campaigns are named as Smartlead lists them (the webhooks named none).
+    let label = crate::helpers::inspect(&db)
+        .query_row(
+            "SELECT name, status FROM campaigns WHERE campaign_id = '3701245'",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )
+        .unwrap();
+    assert_eq!(label, ("Q4 Ops leaders".to_owned(), "ACTIVE".to_owned()));
 }
 
 on_both_backends! {
@@ -323,5 +332,90 @@ on_both_backends! {
             );
         }
         assert_eq!(admin(&app.db).check_rollups().unwrap(), vec![]);
+    }
+}
+
+on_both_backends! {
+    /// The sync takes each campaign's name and status from Smartlead's list, as of the moment
+    /// it asked: a later event's labels still win, an earlier one's do not undo them.
+    async fn the_sync_labels_campaigns_as_smartlead_lists_them(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        give_api_key(&app.db, app.user_id);
+        let (_fake, base) = fake_with_history();
+        let token = app.token_for(app.user_id);
+        // Leads outside the history, so that no delivery meets a backfilled row.
+        let deliver = |at: String, lead: usize, name: &str, status: &str| {
+            let body = json!({"event_type": "EMAIL_SENT", "event_timestamp": at, "campaign_id": 3701245,
+                              "campaign_name": name, "campaign_status": status, "sequence_number": 1,
+                              "stats_id": format!("label-{lead}"), "to_email": address(lead),
+                              "sl_email_lead_id": format!("{}", 4100 + lead), "secret_key": SECRET});
+            let app = &app;
+            async move {
+                let answer = app.post_webhook(ORG, body.to_string(), None).await;
+                assert_eq!(answer.body["status"], "stored", "{}", answer.body);
+            }
+        };
+        let labels = || async {
+            let stats = app
+                .get_as(&token, &format!("/api/campaigns/{CAMPAIGN}/stats"))
+                .await;
+            (stats.body["name"].clone(), stats.body["status"].clone())
+        };
+        let sync = |extra: &[&str]| {
+            let mut args: Vec<String> = ["smartlead", "sync", "--json", "--user"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+            args.extend([app.user_id.to_string(), "--smartlead-api-base".into(), base.clone()]);
+            args.extend(extra.iter().map(|s| s.to_string()));
+            let app = &app;
+            async move {
+                let (ok, out, err) = hub(app, args).await;
+                assert!(ok, "{err}");
+                let report: Value = serde_json::from_str(&out).unwrap();
+                let updated = |id: &str| {
+                    report
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|c| c["campaign_id"] == id)
+                        .unwrap_or_else(|| panic!("{id} not in {report}"))["labels_updated"]
+                        .clone()
+                };
+                (updated(CAMPAIGN), updated("3709999"))
+            }
+        };
+
+        // An email of October names the campaign as it was called then.
+        deliver("2026-10-05T09:00:00.123Z".into(), 11, "Q4 draft", "ACTIVE").await;
+        assert_eq!(labels().await, (json!("Q4 draft"), json!("ACTIVE")));
+
+        // A dry run says what would change and changes nothing.
+        assert_eq!(sync(&["--dry-run"]).await, (json!(true), json!(true)));
+        assert_eq!(labels().await, (json!("Q4 draft"), json!("ACTIVE")));
+
+        // The sync: Smartlead's names, and the status of a campaign with no events here yet.
+        assert_eq!(sync(&[]).await, (json!(true), json!(true)));
+        assert_eq!(labels().await, (json!("Q4 Ops leaders"), json!("ACTIVE")));
+        let paused = app.rows(
+            "SELECT name, status FROM campaigns WHERE campaign_id = $1",
+            &["3709999"],
+        );
+        assert_eq!(
+            paused,
+            vec![vec![Some("Paused one".to_owned()), Some("PAUSED".to_owned())]]
+        );
+        // Nothing new the second time (the same labels within the hour are not rewritten).
+        assert_eq!(sync(&[]).await, (json!(false), json!(false)));
+
+        // A late email from before the listing does not bring the old name back ...
+        deliver("2026-10-06T09:00:00.123Z".into(), 12, "Q4 draft", "ACTIVE").await;
+        assert_eq!(labels().await, (json!("Q4 Ops leaders"), json!("ACTIVE")));
+        // ... and one from after it wins.
+        let later = (chrono::Utc::now() + chrono::Duration::minutes(1))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        deliver(later, 13, "Q4 Ops leaders (EU)", "PAUSED").await;
+        assert_eq!(labels().await, (json!("Q4 Ops leaders (EU)"), json!("PAUSED")));
     }
 }

@@ -10,7 +10,7 @@ use super::blocking::{off_executor, DropOffExecutor};
 use super::session::{Session, StatementCache};
 use super::{connection, held, migrations, projection, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
-use crate::domain::{CampaignId, EmailEvent, UserId, UtcTimestamp};
+use crate::domain::{CampaignId, CampaignLabels, EmailEvent, UserId, UtcTimestamp};
 use crate::storage::location::PostgresUrl;
 use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{CopyPosition, RowBatch};
@@ -214,6 +214,19 @@ impl PostgresAdmin {
         let now = UtcTimestamp::now();
         self.write(commit, |db| {
             super::backfill::backfill_all(db, user, org, events, now)
+        })
+    }
+
+    pub fn label_campaigns(
+        &self,
+        user: UserId,
+        listed: &[(CampaignId, CampaignLabels)],
+        at: UtcTimestamp,
+        commit: bool,
+    ) -> Result<Vec<CampaignId>, StorageError> {
+        let now = UtcTimestamp::now();
+        self.write(commit, |db| {
+            super::campaigns::note_listed(db, user, listed, at, now)
         })
     }
 

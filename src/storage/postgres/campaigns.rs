@@ -9,7 +9,7 @@ use postgres::Row;
 
 use super::session::Sql;
 use super::StorageError;
-use crate::domain::{CampaignLabels, UserId, UtcTimestamp};
+use crate::domain::{CampaignId, CampaignLabels, UserId, UtcTimestamp};
 use crate::storage::campaigns::{replaced, Replaced, StoredLabels};
 use crate::storage::records::CampaignLabelRow;
 
@@ -50,9 +50,9 @@ static UPSERT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
-/// Notes the labels an event of time `at` gave the user's campaign. Several writers (and
-/// processes) may note the same campaign at once, so the upsert repeats the rule per label:
-/// whichever commits last, the newest value stays.
+/// Notes the labels an event of time `at` gave the user's campaign; whether its row was
+/// written. Several writers (and processes) may note the same campaign at once, so the upsert
+/// repeats the rule per label: whichever commits last, the newest value stays.
 pub fn note(
     db: &mut impl Sql,
     user: UserId,
@@ -60,9 +60,9 @@ pub fn note(
     labels: &CampaignLabels,
     at: UtcTimestamp,
     now: UtcTimestamp,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     if labels.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let stored = db
         .query_opt(
@@ -73,7 +73,7 @@ pub fn note(
         .map(|row| stored_labels(&row))
         .unwrap_or_default();
     let Some(Replaced { name, status }) = replaced(&stored, labels, at) else {
-        return Ok(());
+        return Ok(false);
     };
     let at = at.as_datetime();
     db.execute(
@@ -88,7 +88,25 @@ pub fn note(
             &now.as_datetime(),
         ],
     )?;
-    Ok(())
+    Ok(true)
+}
+
+/// Notes the labels of the user's campaigns as Smartlead listed them at `at`: the campaigns
+/// whose name or status changed.
+pub fn note_listed(
+    db: &mut impl Sql,
+    user: UserId,
+    listed: &[(CampaignId, CampaignLabels)],
+    at: UtcTimestamp,
+    now: UtcTimestamp,
+) -> Result<Vec<CampaignId>, StorageError> {
+    let mut changed = Vec::new();
+    for (campaign, labels) in listed {
+        if note(db, user, campaign.as_str(), labels, at, now)? {
+            changed.push(campaign.clone());
+        }
+    }
+    Ok(changed)
 }
 
 fn stored_labels(row: &Row) -> StoredLabels {

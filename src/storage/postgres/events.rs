@@ -109,7 +109,8 @@ fn note_campaign_labels(
     now: UtcTimestamp,
 ) -> Result<(), StorageError> {
     let labels = &event.campaign_labels;
-    campaigns::note(db, user, campaign, labels, event.occurred_at, now)
+    campaigns::note(db, user, campaign, labels, event.occurred_at, now)?;
+    Ok(())
 }
 
 fn step(event: &EmailEvent) -> i32 {

@@ -17,7 +17,7 @@ use super::{
     Writers,
 };
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
+use crate::domain::{CampaignLabels, EmailEvent, SmartleadEvent, UnmappedDelivery};
 use crate::storage::location::PostgresUrl;
 use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
@@ -198,6 +198,19 @@ impl PostgresStore {
         self.writers
             .of(user)
             .write(move |db| super::backfill::backfill_all(db, user, &org, &events, now))
+            .await
+    }
+
+    pub async fn label_campaigns(
+        &self,
+        user: UserId,
+        listed: Vec<(CampaignId, CampaignLabels)>,
+        at: UtcTimestamp,
+    ) -> Result<Vec<CampaignId>, StorageError> {
+        let now = UtcTimestamp::now();
+        self.writers
+            .of(user)
+            .write(move |db| super::campaigns::note_listed(db, user, &listed, at, now))
             .await
     }
 

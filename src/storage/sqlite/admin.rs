@@ -12,7 +12,7 @@ use super::DEFAULT_BUSY_TIMEOUT;
 use super::{held, migrations, open_read_write, projection, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::domain::{CampaignId, UtcTimestamp};
-use crate::domain::{EmailEvent, UserId};
+use crate::domain::{CampaignLabels, EmailEvent, UserId};
 use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
 use crate::storage::records::{CopyPosition, RowBatch};
@@ -258,6 +258,23 @@ impl SqliteAdmin {
             tx.commit()?;
         }
         Ok(outcomes)
+    }
+
+    pub fn label_campaigns(
+        &mut self,
+        user: UserId,
+        listed: &[(CampaignId, CampaignLabels)],
+        at: UtcTimestamp,
+        commit: bool,
+    ) -> Result<Vec<CampaignId>, StorageError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = super::campaigns::note_listed(&tx, user, listed, at, UtcTimestamp::now())?;
+        if commit {
+            tx.commit()?;
+        }
+        Ok(changed)
     }
 
     pub fn held_deliveries(&self, reason: Option<&str>) -> Result<Vec<HeldDelivery>, StorageError> {

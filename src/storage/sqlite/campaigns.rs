@@ -28,8 +28,9 @@ const UPSERT_SQL: &str =
          status_at = COALESCE(excluded.status_at, status_at),
          updated_at = excluded.updated_at";
 
-/// Notes the labels an event of time `at` gave the user's campaign. Only the writer writes this
-/// table, so the stored row read here is still the stored row when it is replaced.
+/// Notes the labels an event of time `at` gave the user's campaign; whether anything was
+/// written. Only the writer writes this table, so the stored row read here is still the stored
+/// row when it is replaced.
 pub fn note(
     conn: &Connection,
     user_id: &str,
@@ -37,9 +38,9 @@ pub fn note(
     labels: &CampaignLabels,
     at: UtcTimestamp,
     now: UtcTimestamp,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     if labels.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let stored = conn
         .prepare_cached(STORED_SQL)?
@@ -47,7 +48,7 @@ pub fn note(
         .optional()?
         .unwrap_or_default();
     let Some(Replaced { name, status }) = replaced(&stored, labels, at) else {
-        return Ok(());
+        return Ok(false);
     };
     let at = at.to_string();
     conn.prepare_cached(UPSERT_SQL)?.execute(params![
@@ -59,7 +60,26 @@ pub fn note(
         status.map(|_| &at),
         now.to_string()
     ])?;
-    Ok(())
+    Ok(true)
+}
+
+/// Notes the labels of the user's campaigns as Smartlead listed them at `at`: the campaigns
+/// whose name or status changed.
+pub fn note_listed(
+    conn: &Connection,
+    user: UserId,
+    listed: &[(CampaignId, CampaignLabels)],
+    at: UtcTimestamp,
+    now: UtcTimestamp,
+) -> Result<Vec<CampaignId>, StorageError> {
+    let user_id = user.to_string();
+    let mut changed = Vec::new();
+    for (campaign, labels) in listed {
+        if note(conn, &user_id, campaign, labels, at, now)? {
+            changed.push(campaign.clone());
+        }
+    }
+    Ok(changed)
 }
 
 fn stored_labels(row: &Row) -> rusqlite::Result<StoredLabels> {

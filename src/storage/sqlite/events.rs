@@ -123,7 +123,8 @@ fn note_campaign_labels(
         labels,
         event.occurred_at,
         now,
-    )
+    )?;
+    Ok(())
 }
 
 fn ingest_other(

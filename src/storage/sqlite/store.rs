@@ -14,7 +14,7 @@ use super::payloads::Payloads;
 use super::{analytics, campaigns, events, held, integrity, projection, tokens, users};
 use super::{migrations, open_read_write, rollups, ReadPool, StorageError, Writer};
 use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
-use crate::domain::{EmailEvent, SmartleadEvent, UnmappedDelivery};
+use crate::domain::{CampaignLabels, EmailEvent, SmartleadEvent, UnmappedDelivery};
 use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{CampaignLabelRow, User, WebhookTenant};
@@ -188,6 +188,19 @@ impl SqliteStore {
             .write(move |conn| {
                 super::backfill::backfill_all(conn, &payloads, user, &org, &events, now)
             })
+            .await
+    }
+
+    /// Notes the campaigns' labels as Smartlead listed them at `at`, as one writer job.
+    pub async fn label_campaigns(
+        &self,
+        user: UserId,
+        listed: Vec<(CampaignId, CampaignLabels)>,
+        at: UtcTimestamp,
+    ) -> Result<Vec<CampaignId>, StorageError> {
+        let now = UtcTimestamp::now();
+        self.writer
+            .write(move |conn| campaigns::note_listed(conn, user, &listed, at, now))
             .await
     }
 
