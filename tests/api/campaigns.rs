@@ -165,6 +165,29 @@ on_both_backends! {
         // A row per campaign an event labelled: 42 has only its status.
         let stored = app.rows("SELECT count(*) FROM campaigns", &[]);
         assert_eq!(stored[0][0].as_deref(), Some("4"), "3701245, 42, 43, 44");
+
+        // The events' answers name each event's campaign by its name now.
+        let now_named = |campaign: &str| match campaign {
+            CAMPAIGN => Value::from("Q4 Ops — EU (archive)"),
+            "43" => Value::from("<img src=x onerror=alert(1)>"),
+            "44" => Value::from("Odd"),
+            _ => Value::Null,
+        };
+        let found = app.get_as(&token, "/api/events?email=a@x.example").await;
+        let events = found.body["events"].as_array().unwrap().clone();
+        let mut campaigns: Vec<&str> = events.iter().map(|e| e["campaign_id"].as_str().unwrap()).collect();
+        campaigns.sort();
+        assert_eq!(campaigns, [CAMPAIGN, "42", "43", "44"], "{}", found.body);
+        for event in &events {
+            assert_eq!(event["campaign_name"], now_named(event["campaign_id"].as_str().unwrap()), "{event}");
+        }
+        let lead = events[0]["lead_id"].as_str().unwrap();
+        let timeline = app.get_as(&token, &format!("/api/leads/{lead}/events")).await;
+        for event in timeline.body["events"].as_array().unwrap() {
+            assert_eq!(event["campaign_name"], now_named(event["campaign_id"].as_str().unwrap()), "{event}");
+        }
+        let kept = app.get_as(&token, "/api/kept-events").await;
+        assert_eq!(kept.body["events"][0]["campaign_name"], now_named(CAMPAIGN), "{}", kept.body);
     }
 
     async fn the_upgrade_labels_the_campaigns_stored_before_it(backend: Backend) {

@@ -169,6 +169,9 @@ pub struct Event {
     pub event_type: String,
     pub timestamp: String,
     pub campaign_id: String,
+    /// The campaign's name now (not when the event happened), as in `/api/campaigns`; `null`
+    /// until an event or a sync names it.
+    pub campaign_name: Option<String>,
     pub message_id: String,
     pub email: String,
     pub lead_id: Option<String>,
@@ -178,13 +181,15 @@ pub struct Event {
     pub event_data: Box<RawValue>,
 }
 
-impl From<EventRow> for Event {
-    fn from(row: EventRow) -> Self {
+impl Event {
+    /// The answer for a stored event of a campaign called `campaign_name`.
+    pub fn named(row: EventRow, campaign_name: Option<String>) -> Self {
         Self {
             id: row.id,
             event_type: row.event_type,
             timestamp: row.timestamp,
             campaign_id: row.campaign_id,
+            campaign_name,
             message_id: row.message_id,
             email: row.email,
             lead_id: row.lead_id,
@@ -216,6 +221,8 @@ pub struct KeptEvent {
     /// Smartlead's name, upper-cased (`LEAD_CATEGORY_UPDATED`, …).
     pub event_type: String,
     pub campaign_id: Option<String>,
+    /// The campaign's name now, as in `/api/campaigns` (`null` when unknown).
+    pub campaign_name: Option<String>,
     pub email: Option<String>,
     pub lead_id: Option<String>,
     /// The payload's own time, when it has one.
@@ -226,12 +233,14 @@ pub struct KeptEvent {
     pub event_data: Box<RawValue>,
 }
 
-impl From<crate::storage::records::KeptEvent> for KeptEvent {
-    fn from(row: crate::storage::records::KeptEvent) -> Self {
+impl KeptEvent {
+    /// The answer for a kept event of a campaign called `campaign_name`.
+    pub fn named(row: crate::storage::records::KeptEvent, campaign_name: Option<String>) -> Self {
         Self {
             id: row.id,
             event_type: row.event_type,
             campaign_id: row.campaign_id,
+            campaign_name,
             email: row.email,
             lead_id: row.lead_id,
             event_timestamp: row.event_timestamp,

@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 
-use super::bodies::{EventList, KeptEventList};
+use super::bodies::{EventList, KeptEvent, KeptEventList};
+use super::campaign_names::{campaign_names, named_events};
 use super::params::encode_keyset;
 use super::queries::{EventSearchParams, KeptEventParams, Query};
 use crate::http::auth::AuthenticatedUser;
@@ -38,7 +39,7 @@ pub(crate) async fn search(
         .flatten();
     // Serialized straight to bytes: each stored event_data is copied, never re-parsed.
     Ok(HttpResponse::Ok().json(EventList {
-        events: events.into_iter().map(Into::into).collect(),
+        events: named_events(&state, user, events).await?,
         next_cursor,
     }))
 }
@@ -71,8 +72,16 @@ pub(crate) async fn kept(
     let next_cursor = more
         .then(|| events.last().map(|e| encode_keyset(&e.received_at, &e.id)))
         .flatten();
+    let campaigns = events.iter().filter_map(|e| e.campaign_id.as_deref());
+    let names = campaign_names(&state, user, campaigns).await?;
     Ok(HttpResponse::Ok().json(KeptEventList {
-        events: events.into_iter().map(Into::into).collect(),
+        events: events
+            .into_iter()
+            .map(|e| {
+                let name = e.campaign_id.as_ref().and_then(|c| names.get(c).cloned());
+                KeptEvent::named(e, name)
+            })
+            .collect(),
         next_cursor,
     }))
 }

@@ -2,6 +2,7 @@ use actix_web::{web, HttpResponse};
 
 use super::as_of::AsOf;
 use super::bodies::{LeadPage, Timeline};
+use super::campaign_names::named_events;
 use super::params::{encode_keyset, page};
 use super::queries::{LeadListParams, Query, TimelineParams};
 use crate::domain::LeadId;
@@ -89,7 +90,7 @@ pub(crate) async fn events(
         .flatten();
     Ok(HttpResponse::Ok().json(Timeline {
         lead_id: lead.to_string(),
-        events: events.into_iter().map(Into::into).collect(),
+        events: named_events(&state, user, events).await?,
         next_cursor,
     }))
 }

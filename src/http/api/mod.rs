@@ -3,6 +3,7 @@
 
 mod as_of;
 pub(crate) mod bodies;
+mod campaign_names;
 pub(crate) mod campaigns;
 pub(crate) mod events;
 pub(crate) mod leads;

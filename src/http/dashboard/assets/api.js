@@ -36,10 +36,3 @@ export async function get(path, params = {}) {
   }
   return body;
 }
-
-/// Campaign id → name, for pages that show events of several campaigns. From the campaign list
-/// (names are not in the events' answers); a failure leaves the ids showing, not the page broken.
-export async function campaignNames() {
-  const list = await get("/api/campaigns", { limit: 500 }).catch(() => ({ campaigns: [] }));
-  return new Map(list.campaigns.filter((c) => c.name).map((c) => [c.campaign_id, c.name]));
-}

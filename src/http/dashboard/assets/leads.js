@@ -1,5 +1,5 @@
 // A lead's timeline, search by email, and the replies feed.
-import { campaignNames, get } from "./api.js";
+import { get } from "./api.js";
 import { leadBadges } from "./campaign.js";
 import { badge, empty, h, time } from "./ui.js";
 
@@ -22,32 +22,31 @@ function detail(event) {
 }
 
 /// A link to the event's campaign, by its name when it has one.
-function campaignLink(event, names) {
-  return h("a", { href: `#/campaign/${encodeURIComponent(event.campaign_id)}` }, names.get(event.campaign_id) ?? event.campaign_id);
+function campaignLink(event) {
+  return h("a", { href: `#/campaign/${encodeURIComponent(event.campaign_id)}` }, event.campaign_name ?? event.campaign_id);
 }
 
-function eventItem(event, names) {
+function eventItem(event) {
   const kind = kindOf(event.event_type);
   const step = event.event_data?.sequence_number;
   return h("li", { class: `event ${kind}` },
     h("span", { class: "icon", "aria-hidden": "true" }, ICONS[kind] ?? "•"),
     h("div", {},
       h("div", {}, badge(event.event_type.replace(/^email_/, "").replaceAll("_", " "), kind), " ", time(event.timestamp)),
-      h("div", { class: "muted" }, "campaign ", campaignLink(event, names), step ? ` · step ${step}` : ""),
+      h("div", { class: "muted" }, "campaign ", campaignLink(event), step ? ` · step ${step}` : ""),
       detail(event)));
 }
 
 export async function leadPage(id) {
-  const [first, names] = await Promise.all([get(`/api/leads/${encodeURIComponent(id)}/events`, { limit: 20 }), campaignNames()]);
-  const item = (event) => eventItem(event, names);
-  const list = h("ol", { class: "timeline" }, first.events.map(item));
+  const first = await get(`/api/leads/${encodeURIComponent(id)}/events`, { limit: 20 });
+  const list = h("ol", { class: "timeline" }, first.events.map(eventItem));
   const email = first.events[0]?.email ?? "";
   const more = h("button", { type: "button", hidden: !first.next_cursor }, "Load more");
   let cursor = first.next_cursor;
   more.addEventListener("click", async () => {
     more.disabled = true;
     const page = await get(`/api/leads/${encodeURIComponent(id)}/events`, { limit: 20, cursor });
-    list.append(...page.events.map(item));
+    list.append(...page.events.map(eventItem));
     cursor = page.next_cursor;
     more.hidden = !cursor;
     more.disabled = false;
@@ -57,7 +56,7 @@ export async function leadPage(id) {
 
 export async function searchPage(email) {
   if (!email) return empty("Search a lead by email address (top right).");
-  const [found, names] = await Promise.all([get("/api/events", { email, limit: 100 }), campaignNames()]);
+  const found = await get("/api/events", { email, limit: 100 });
   if (found.events.length === 0) return empty(`No events for ${email}.`);
   const byLead = new Map();
   for (const event of found.events) {
@@ -69,16 +68,15 @@ export async function searchPage(email) {
     const lead = leads.leads.find((l) => l.id === leadId);
     return h("section", { class: "result" },
       h("h2", {}, h("a", { href: `#/lead/${leadId}` }, events[0].email), " ", lead ? leadBadges(lead) : null),
-      h("ol", { class: "timeline" }, events.slice(0, 5).map((event) => eventItem(event, names))),
+      h("ol", { class: "timeline" }, events.slice(0, 5).map(eventItem)),
       events.length > 5 ? h("a", { href: `#/lead/${leadId}` }, "Full timeline →") : null);
   }));
 }
 
 export async function repliesPage() {
-  const [first, followUps, names] = await Promise.all([
+  const [first, followUps] = await Promise.all([
     get("/api/events", { event_type: "email_replied", limit: 50 }),
     get("/api/events", { event_type: "email_follow_up_replied", limit: 50 }),
-    campaignNames(),
   ]);
   const replies = [...first.events, ...followUps.events].sort((a, b) => b.timestamp.localeCompare(a.timestamp)).slice(0, 50);
   if (replies.length === 0) return empty("No replies yet.");
@@ -86,6 +84,6 @@ export async function repliesPage() {
     h("span", { class: "icon", "aria-hidden": "true" }, ICONS.replied),
     h("div", {},
       h("div", {}, h("a", { href: event.lead_id ? `#/lead/${event.lead_id}` : "#/" }, event.email), " ", time(event.timestamp)),
-      h("div", { class: "muted" }, "campaign ", campaignLink(event, names)),
+      h("div", { class: "muted" }, "campaign ", campaignLink(event)),
       detail(event)))));
 }
