@@ -270,6 +270,11 @@ impl Store {
         on_backend!(&self.0, store => store.leads(user, filter, after, limit).await)
     }
 
+    /// One of the user's leads, with or without activity (`None` when it is not the user's).
+    pub async fn lead(&self, user: UserId, lead: LeadId) -> Result<Option<LeadRow>, StorageError> {
+        on_backend!(&self.0, store => store.lead(user, lead).await)
+    }
+
     /// A page of a lead's timeline, newest first (`None` when the lead is not the user's).
     pub async fn lead_events(
         &self,

@@ -337,6 +337,23 @@ async fn the_dashboard_shows_what_the_api_answers() {
         timeline["events"].as_array().unwrap().len()
     );
     let email = timeline["events"][0]["email"].as_str().unwrap().to_owned();
+    // The header says who the lead is and where they stand.
+    let lead = api(&base, &token, &format!("/api/leads/{lead_id}")).await["lead"].clone();
+    let header = eval(
+        &client,
+        "return document.querySelector('.lead-email').textContent",
+    )
+    .await;
+    let status = lead["last_email_event"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("email_")
+        .replace('_', " ");
+    let category = lead["smartlead_category"].as_str().unwrap_or_default();
+    assert_eq!(
+        header.as_str().unwrap(),
+        format!("{email} {status}{category}")
+    );
     // Its events name their campaign as the list does.
     let named = eval(
         &client,

@@ -159,6 +159,8 @@ async fn every_route_answers_as_documented() {
         ("/api/campaigns/{campaign_id}/timeseries", "/api/campaigns/999/timeseries".into()),
         ("/api/leads", "/api/leads?limit=1&order=recent".into()),
         ("/api/leads", "/api/leads?last_event=email_replied&campaign_id=3701245".into()),
+        ("/api/leads/{lead_id}", format!("/api/leads/{lead}")),
+        ("/api/leads/{lead_id}", "/api/leads/0192f0aa-0000-7000-8000-00000000ffff".into()),
         ("/api/leads/{lead_id}/events", format!("/api/leads/{lead}/events?limit=1")),
         ("/api/leads/{lead_id}/events", "/api/leads/0192f0aa-0000-7000-8000-00000000ffff/events".into()),
         ("/api/events", "/api/events?limit=2".into()),

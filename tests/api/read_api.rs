@@ -248,6 +248,16 @@ on_both_backends! {
             .map(|l| l["email"].as_str().unwrap().to_owned())
             .collect();
         assert_eq!(seen, expected);
+
+        // Each lead on its own is the lead as listed.
+        for listed in leads {
+            let one = app
+                .get_as(&token, &format!("/api/leads/{}", listed["id"].as_str().unwrap()))
+                .await;
+            assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+            assert_eq!(&one.body["lead"], listed);
+            assert!(one.body["as_of"].as_i64().unwrap() > 0);
+        }
     }
 
     async fn a_lead_timeline_is_newest_first_and_pages(backend: Backend) {

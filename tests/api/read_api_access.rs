@@ -146,6 +146,18 @@ on_both_backends! {
                 .status,
             StatusCode::NOT_FOUND
         );
+        // The lead itself, too.
+        let own = app.get_as(&token_a, &format!("/api/leads/{lead_a}")).await;
+        assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+        assert_eq!(own.body["lead"]["id"], lead_a.as_str());
+        let cross = app.get_as(&token_b, &format!("/api/leads/{lead_a}")).await;
+        let made_up = app
+            .get_as(&token_b, "/api/leads/00000000-0000-4000-8000-000000000000")
+            .await;
+        let malformed = app.get_as(&token_b, "/api/leads/not-a-lead").await;
+        assert_eq!(cross.status, StatusCode::NOT_FOUND);
+        assert_eq!(cross.body, made_up.body);
+        assert_eq!(cross.body, malformed.body);
 
         // A campaign only A has is B's 404.
         let only_a = String::from_utf8(fixture("05_email_open_seq1.json"))

@@ -611,5 +611,10 @@ mod read_paths {
             &plans::leads(&conn, user, &by_campaign).unwrap(),
             "idx_leads_user_campaign_last_event",
         );
+        // One lead: its id's unique key.
+        uses_an_index_without_scanning(
+            &plans::lead(&conn, user, lead).unwrap(),
+            "sqlite_autoindex_leads_1",
+        );
     }
 }

@@ -153,6 +153,14 @@ impl From<LeadRow> for Lead {
     }
 }
 
+/// `GET /api/leads/{lead_id}`.
+#[derive(Serialize, ToSchema)]
+pub struct LeadDetail {
+    /// Every event with `seq` at or below this is in the lead's activity (see `min_event`).
+    pub as_of: i64,
+    pub lead: Lead,
+}
+
 /// `GET /api/leads`.
 #[derive(Serialize, ToSchema)]
 pub struct LeadPage {

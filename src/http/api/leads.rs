@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::as_of::AsOf;
-use super::bodies::{LeadPage, Timeline};
+use super::bodies::{LeadDetail, LeadPage, Timeline};
 use super::campaign_names::named_events;
 use super::params::{encode_keyset, page};
 use super::queries::{LeadListParams, Query, TimelineParams};
@@ -55,6 +55,41 @@ pub(crate) async fn list(
     }))
 }
 
+/// One lead: its name, company, category and latest activity, with or without email activity.
+#[utoipa::path(
+    get,
+    path = "/api/leads/{lead_id}",
+    operation_id = "get_lead",
+    tag = "read",
+    security(("bearer" = [])),
+    params(("lead_id" = String, Path, description = "The lead's id (from /api/leads or an event)"), Projected),
+    responses(
+        (status = 200, description = "The lead", body = LeadDetail),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 404, description = "No such lead for this user", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now, or the lead activity has not reached `min_event` yet; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn lead(
+    AuthenticatedUser(user): AuthenticatedUser,
+    AsOf(as_of): AsOf,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    // A malformed id cannot name any lead: the same 404 as another user's lead.
+    let lead: LeadId = path.parse().map_err(|_| ApiError::NotFound("lead"))?;
+    let found = state
+        .store
+        .lead(user, lead)
+        .await?
+        .ok_or(ApiError::NotFound("lead"))?;
+    Ok(HttpResponse::Ok().json(LeadDetail {
+        as_of,
+        lead: found.into(),
+    }))
+}
+
 /// A lead's timeline, newest first.
 #[utoipa::path(
     get,
@@ -97,5 +132,6 @@ pub(crate) async fn events(
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_only("/api/leads", list))
+        .service(get_only("/api/leads/{lead_id}", lead))
         .service(get_only("/api/leads/{lead_id}/events", events));
 }

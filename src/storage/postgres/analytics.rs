@@ -209,9 +209,7 @@ pub fn leads(
     limit: usize,
 ) -> Result<Vec<LeadRow>, StorageError> {
     let mut query = Query::new(
-        "SELECT id, email, first_name, last_name, company, smartlead_campaign_id, smartlead_category,
-                last_email_event, last_event_timestamp
-         FROM leads WHERE user_id = $1 AND last_event_timestamp IS NOT NULL",
+        &format!("{LEAD_COLUMNS} WHERE user_id = $1 AND last_event_timestamp IS NOT NULL"),
         user,
     );
     if let Some(campaign) = &filter.campaign_id {
@@ -225,20 +223,39 @@ pub fn leads(
     }
     query.keyset("last_event_timestamp", after)?;
     let rows = query.finish("last_event_timestamp", limit).run(client)?;
-    Ok(rows
-        .iter()
-        .map(|r| LeadRow {
-            id: id_text(r.get(0)),
-            email: r.get(1),
-            first_name: r.get(2),
-            last_name: r.get(3),
-            company: r.get(4),
-            smartlead_campaign_id: r.get(5),
-            smartlead_category: r.get(6),
-            last_email_event: r.get(7),
-            last_event_timestamp: text_opt(r.get(8)),
-        })
-        .collect())
+    Ok(rows.iter().map(lead_row).collect())
+}
+
+/// One of the user's leads, with or without activity (`None` when it is not the user's).
+pub fn lead(
+    client: &mut impl Sql,
+    user: UserId,
+    lead: LeadId,
+) -> Result<Option<LeadRow>, StorageError> {
+    let row = client.query_opt(
+        &format!("{LEAD_COLUMNS} WHERE user_id = $1 AND id = $2"),
+        &[&user.as_uuid(), &lead.as_uuid()],
+    )?;
+    Ok(row.as_ref().map(lead_row))
+}
+
+const LEAD_COLUMNS: &str =
+    "SELECT id, email, first_name, last_name, company, smartlead_campaign_id, smartlead_category,
+            last_email_event, last_event_timestamp
+     FROM leads";
+
+fn lead_row(r: &Row) -> LeadRow {
+    LeadRow {
+        id: id_text(r.get(0)),
+        email: r.get(1),
+        first_name: r.get(2),
+        last_name: r.get(3),
+        company: r.get(4),
+        smartlead_campaign_id: r.get(5),
+        smartlead_category: r.get(6),
+        last_email_event: r.get(7),
+        last_event_timestamp: text_opt(r.get(8)),
+    }
 }
 
 const EVENT_COLUMNS: &str =

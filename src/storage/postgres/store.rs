@@ -362,6 +362,11 @@ impl PostgresStore {
             .await
     }
 
+    pub async fn lead(&self, user: UserId, lead: LeadId) -> Result<Option<LeadRow>, StorageError> {
+        self.read(move |client| analytics::lead(client, user, lead))
+            .await
+    }
+
     pub async fn lead_events(
         &self,
         user: UserId,

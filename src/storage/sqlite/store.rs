@@ -359,6 +359,11 @@ impl SqliteStore {
             .await
     }
 
+    pub async fn lead(&self, user: UserId, lead: LeadId) -> Result<Option<LeadRow>, StorageError> {
+        self.read(move |conn| analytics::lead(conn, user, lead))
+            .await
+    }
+
     /// A page of a lead's timeline, newest first (`None` when the lead is not the user's).
     pub async fn lead_events(
         &self,

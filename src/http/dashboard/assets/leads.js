@@ -38,20 +38,29 @@ function eventItem(event) {
 }
 
 export async function leadPage(id) {
-  const first = await get(`/api/leads/${encodeURIComponent(id)}/events`, { limit: 20 });
+  const path = `/api/leads/${encodeURIComponent(id)}`;
+  const [{ lead }, first] = await Promise.all([get(path), get(`${path}/events`, { limit: 20 })]);
   const list = h("ol", { class: "timeline" }, first.events.map(eventItem));
-  const email = first.events[0]?.email ?? "";
   const more = h("button", { type: "button", hidden: !first.next_cursor }, "Load more");
   let cursor = first.next_cursor;
   more.addEventListener("click", async () => {
     more.disabled = true;
-    const page = await get(`/api/leads/${encodeURIComponent(id)}/events`, { limit: 20, cursor });
+    const page = await get(`${path}/events`, { limit: 20, cursor });
     list.append(...page.events.map(eventItem));
     cursor = page.next_cursor;
     more.hidden = !cursor;
     more.disabled = false;
   });
-  return h("div", {}, h("p", { class: "lead-email" }, email), first.events.length ? list : empty("No events for this lead."), more);
+  return h("div", {}, leadHeader(lead), first.events.length ? list : empty("No events for this lead."), more);
+}
+
+/// Who the lead is: the address, the name and company Smartlead gave, where the lead stands.
+function leadHeader(lead) {
+  const name = [lead.first_name, lead.last_name].filter(Boolean).join(" ");
+  const who = [name, lead.company].filter(Boolean).join(" · ");
+  return h("header", { class: "lead-header" },
+    h("p", { class: "lead-email" }, lead.email, " ", leadBadges(lead)),
+    who ? h("p", { class: "muted lead-who" }, who) : null);
 }
 
 export async function searchPage(email) {
@@ -63,9 +72,11 @@ export async function searchPage(email) {
     if (!byLead.has(event.lead_id)) byLead.set(event.lead_id, []);
     byLead.get(event.lead_id).push(event);
   }
-  const leads = await get("/api/leads", { limit: 500 }).catch(() => ({ leads: [] }));
+  // Each lead as it stands now (a failure leaves its badges out, not the page broken).
+  const leads = new Map(await Promise.all([...byLead.keys()].map(async (leadId) =>
+    [leadId, leadId ? await get(`/api/leads/${encodeURIComponent(leadId)}`).then((found) => found.lead, () => null) : null])));
   return h("div", {}, [...byLead].map(([leadId, events]) => {
-    const lead = leads.leads.find((l) => l.id === leadId);
+    const lead = leads.get(leadId);
     return h("section", { class: "result" },
       h("h2", {}, h("a", { href: `#/lead/${leadId}` }, events[0].email), " ", lead ? leadBadges(lead) : null),
       h("ol", { class: "timeline" }, events.slice(0, 5).map(eventItem)),

@@ -1,11 +1,11 @@
-//! The query plans of the statements `lead_events` and `search_events` run, so that tests and
+//! The query plans of the statements `lead_events`, `search_events`, `leads` and `lead` run, so that tests and
 //! benchmarks can check that they stay index range scans.
 
 use rusqlite::{params_from_iter, Connection};
 
 use super::super::StorageError;
 use super::events::{lead_events_query, search_query};
-use super::leads::leads_query;
+use super::leads::{lead_query, leads_query};
 use super::query::Query;
 use crate::domain::{LeadId, UserId};
 use crate::storage::records::{EventFilter, Keyset, LeadFilter};
@@ -48,4 +48,8 @@ pub fn leads(
     filter: &LeadFilter,
 ) -> Result<Vec<String>, StorageError> {
     plan(conn, leads_query(user, filter, None, 50))
+}
+
+pub fn lead(conn: &Connection, user: UserId, lead: LeadId) -> Result<Vec<String>, StorageError> {
+    plan(conn, lead_query(user, lead))
 }
