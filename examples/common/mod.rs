@@ -10,7 +10,7 @@ use smartlead_hub::domain::{
     CampaignId, CampaignLabels, CampaignName, CampaignStatus, EmailAddress, EventType, OrgId,
     UserId, UtcTimestamp, DAY_MILLIS,
 };
-use smartlead_hub::domain::{EmailEvent, SmartleadEvent};
+use smartlead_hub::domain::{EmailEvent, LeadProfile, SmartleadEvent};
 use smartlead_hub::storage::records::{NewUser, SmartleadCredentials};
 use smartlead_hub::storage::{Admin, Database};
 
@@ -145,6 +145,7 @@ pub fn seed(
             let event = EmailEvent {
                 event_type,
                 email: EmailAddress::parse(&email).unwrap(),
+                lead_profile: LeadProfile::from_full_name(&format!("Lead {lead}")),
                 campaign_id: CampaignId::parse(&campaign).unwrap(),
                 campaign_labels: CampaignLabels {
                     name: CampaignName::parse(&format!("Benchmark campaign {campaign}")),

@@ -1,7 +1,7 @@
 //! The events the hub stores, as the rest of the service sees them: normalized from Smartlead's
 //! wire formats by `smartlead/`, stored by `storage/`.
 
-use super::{CampaignId, CampaignLabels, EmailAddress, EventType, UtcTimestamp};
+use super::{CampaignId, CampaignLabels, EmailAddress, EventType, LeadProfile, UtcTimestamp};
 
 /// One authenticated Smartlead event, normalized.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct EmailEvent {
     pub event_type: EventType,
     /// The targeted lead (for replies, the lead the campaign wrote to, not whoever answered).
     pub email: EmailAddress,
+    /// The lead's name and company as the payload gives them, when it does.
+    pub lead_profile: LeadProfile,
     pub campaign_id: CampaignId,
     /// The campaign's name and status as the payload gives them, when it does.
     pub campaign_labels: CampaignLabels,
@@ -43,6 +45,8 @@ pub struct OtherEvent {
     /// Empty without a campaign id.
     pub campaign_labels: CampaignLabels,
     pub email: Option<EmailAddress>,
+    /// Empty without an address.
+    pub lead_profile: LeadProfile,
     /// The payload's own time, when it has one.
     pub occurred_at: Option<UtcTimestamp>,
     pub received_at: UtcTimestamp,
@@ -74,8 +78,10 @@ pub struct UnmappedDelivery {
     pub received_at: UtcTimestamp,
 }
 
-/// What a delivery maps to: an event to store, or a delivery to hold.
+/// What a delivery maps to: an event to store, or a delivery to hold. (One per delivery, moved
+/// straight into the writer's job: boxing the larger variant would only add an allocation.)
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Mapped {
     Event(SmartleadEvent),
     Unmapped(UnmappedDelivery),

@@ -9,6 +9,7 @@ mod email;
 mod event;
 mod event_type;
 mod ids;
+mod lead_profile;
 mod period;
 mod timestamp;
 
@@ -19,6 +20,7 @@ pub use email::EmailAddress;
 pub use event::{EmailEvent, Mapped, OtherEvent, SmartleadEvent, UnmappedDelivery};
 pub use event_type::{EventType, Headline};
 pub use ids::{CampaignId, EventId, HeldId, LeadId, OrgId, TokenId, UserId};
+pub use lead_profile::{LeadProfile, ProfileText, MAX_PROFILE_CHARS};
 pub use period::Period;
 pub use timestamp::{UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 

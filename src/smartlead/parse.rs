@@ -6,8 +6,8 @@ use super::fields::Fields;
 use super::mapping::{classify, SmartleadKind};
 use super::{dedupe, strict_json, Delivery, MappingError, SmartleadError, WebhookSecret};
 use crate::domain::{
-    CampaignId, CampaignLabels, CampaignName, CampaignStatus, EmailAddress, EmailEvent, Mapped,
-    OtherEvent, SmartleadEvent, UnmappedDelivery, UtcTimestamp,
+    CampaignId, CampaignLabels, CampaignName, CampaignStatus, EmailAddress, EmailEvent,
+    LeadProfile, Mapped, OtherEvent, SmartleadEvent, UnmappedDelivery, UtcTimestamp,
 };
 
 /// The targeted lead's address, most specific first: for replies the lead the campaign wrote to
@@ -186,6 +186,7 @@ fn email_event(
     Ok(EmailEvent {
         event_type,
         email,
+        lead_profile: lead_profile(fields),
         campaign_id,
         campaign_labels: campaign_labels(fields, EMAIL_STATUS_FIELDS),
         step,
@@ -201,6 +202,26 @@ fn email_event(
 const EMAIL_STATUS_FIELDS: &[&str] = &["campaign_status"];
 /// A `CAMPAIGN_STATUS_CHANGED` says the new status twice; other kept events once.
 const OTHER_STATUS_FIELDS: &[&str] = &["current_status", "campaign_status"];
+
+/// The lead's first and last name and company as Smartlead's lead record has them (the
+/// category update's `lead_data`, the nested shape's `lead`).
+const LEAD_FIRST_NAME_FIELDS: &[&str] = &["lead_data.first_name", "lead.first_name"];
+const LEAD_LAST_NAME_FIELDS: &[&str] = &["lead_data.last_name", "lead.last_name"];
+const LEAD_COMPANY_FIELDS: &[&str] = &["lead_data.company_name", "lead.company_name"];
+/// The whole name, when the parts are not there (`lead_name` and `sl_lead_name` are older).
+const LEAD_FULL_NAME_FIELDS: &[&str] = &["to_name", "lead_name", "sl_lead_name"];
+
+/// The lead's name and company, read leniently like the campaign's labels: a field of another
+/// type is left in the payload.
+fn lead_profile(fields: &Fields<'_>) -> LeadProfile {
+    let text = |paths: &[&'static str]| fields.first_text(paths).ok().flatten().map(|(_, t)| t);
+    LeadProfile::from_parts(
+        text(LEAD_FIRST_NAME_FIELDS),
+        text(LEAD_LAST_NAME_FIELDS),
+        text(LEAD_COMPANY_FIELDS),
+    )
+    .or_full_name(text(LEAD_FULL_NAME_FIELDS))
+}
 
 /// The campaign's name and status, read leniently: they only label the campaign, so a value of
 /// another type (or a status that is not one word) is left in the payload rather than holding
@@ -267,6 +288,10 @@ fn other_event(
             .map(|_| campaign_labels(fields, OTHER_STATUS_FIELDS))
             .unwrap_or_default(),
         campaign_id,
+        lead_profile: email
+            .as_ref()
+            .map(|_| lead_profile(fields))
+            .unwrap_or_default(),
         email,
         occurred_at,
         received_at,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer};
 use super::mapping::SmartleadKind;
 use super::MappingError;
 use crate::domain::{CampaignId, CampaignLabels, CampaignName, CampaignStatus};
-use crate::domain::{EmailAddress, EmailEvent, UtcTimestamp};
+use crate::domain::{EmailAddress, EmailEvent, LeadProfile, UtcTimestamp};
 
 /// A count or id sent as a number or as a string of digits.
 fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
@@ -103,6 +103,9 @@ pub struct StatisticsPage {
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct StatisticsRow {
     pub lead_email: String,
+    /// The lead's whole name; read only when it is text.
+    #[serde(default)]
+    pub lead_name: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "number")]
     pub sequence_number: u64,
     #[serde(default)]
@@ -164,6 +167,8 @@ impl StatisticsRow {
         if let (Some(true), Some(time)) = (self.is_unsubscribed, latest) {
             found.push((SmartleadKind::Unsubscribed, time, true));
         }
+        let profile = LeadProfile::default()
+            .or_full_name(self.lead_name.as_ref().and_then(serde_json::Value::as_str));
         let step32 = u32::try_from(step).map_err(|_| MappingError::WrongType {
             field: "sequence_number",
             expected: "a step number",
@@ -184,6 +189,7 @@ impl StatisticsRow {
                 Some(EmailEvent {
                     event_type,
                     email: email.clone(),
+                    lead_profile: profile.clone(),
                     campaign_id: campaign.clone(),
                     campaign_labels: CampaignLabels::default(),
                     step: step32,

@@ -20,6 +20,7 @@ mod admin;
 pub mod campaigns;
 mod error;
 mod fault;
+pub mod lead_profiles;
 mod location;
 mod metrics;
 pub mod postgres;

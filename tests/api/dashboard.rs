@@ -354,6 +354,20 @@ async fn the_dashboard_shows_what_the_api_answers() {
         header.as_str().unwrap(),
         format!("{email} {status}{category}")
     );
+    // The demo names every lead and, with its category updates, their company.
+    let part = |field: &str| lead[field].as_str().unwrap_or_default().to_owned();
+    assert!(!part("last_name").is_empty(), "{lead}");
+    let name = format!("{} {}", part("first_name"), part("last_name"));
+    let who = eval(
+        &client,
+        "return document.querySelector('.lead-who').textContent",
+    )
+    .await;
+    let expected = match part("company").as_str() {
+        "" => name,
+        company => format!("{name} · {company}"),
+    };
+    assert_eq!(who.as_str().unwrap(), expected);
     // Its events name their campaign as the list does.
     let named = eval(
         &client,

@@ -18,6 +18,7 @@ mod import;
 mod ingestion;
 mod integer_keys;
 mod kept_events;
+mod lead_profiles;
 mod metrics;
 mod migrate_data;
 mod model;

@@ -104,7 +104,7 @@ fn statistics() -> Vec<Value> {
     let time = |t: Option<&str>| t.map(|t| format!("{}.000Z", t.replace('T', " ")));
     HISTORY
         .iter()
-        .map(|e| json!({"lead_name": "Lead", "lead_email": address(e.lead).to_lowercase(), "sequence_number": e.step,
+        .map(|e| json!({"lead_name": format!("Lead {}", e.lead), "lead_email": address(e.lead).to_lowercase(), "sequence_number": e.step,
                         "stats_id": format!("st-{}-{}", e.lead, e.step), "sent_time": time(Some(e.sent)),
                         "open_time": time(e.opened), "click_time": null, "reply_time": time(e.replied),
                         "open_count": if e.opened.is_some() { 1 } else { 0 }, "click_count": 0,
@@ -270,6 +270,12 @@ on_both_backends! {
         let (_, out, _) = hub(&app, command(&["smartlead", "sync", "--json"])).await;
         let again: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(again[0]["backfilled"], 0);
+        // Lead 4, known only through the sync, is named by the statistics' `lead_name`.
+        let named = app.rows(
+            "SELECT first_name, last_name FROM leads WHERE email = $1",
+            &[&address(4).to_lowercase()],
+        );
+        assert_eq!(named, vec![vec![Some("Lead".to_owned()), Some("4".to_owned())]]);
         let after_sync = counts(&app);
 
         // The dropped webhooks arrive hours late, with millisecond times: each is the event already

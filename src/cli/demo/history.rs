@@ -61,19 +61,35 @@ const FIRST_NAMES: [&str; 12] = [
     "Anna", "Zoë", "Lukas", "Maja", "Omar", "Chloé", "Jonas", "Sofia", "Pieter", "Inès", "Mateo",
     "Freya",
 ];
-const COMPANIES: [&str; 12] = [
-    "wisla-logistyka",
-    "mueller-soehne",
-    "nordfrakt",
-    "lyon-entrepots",
-    "brightcart",
-    "stahlwerk-ost",
-    "iberiacargo",
-    "havenhub",
-    "tradewind",
-    "kestrel-retail",
-    "alpaca-supply",
-    "delta-fulfil",
+/// Each company's address domain and the name it goes by.
+const COMPANIES: [(&str, &str); 12] = [
+    ("wisla-logistyka", "Wisła Logistyka"),
+    ("mueller-soehne", "Müller & Söhne"),
+    ("nordfrakt", "Nordfrakt"),
+    ("lyon-entrepots", "Lyon Entrepôts"),
+    ("brightcart", "BrightCart"),
+    ("stahlwerk-ost", "Stahlwerk Ost"),
+    ("iberiacargo", "IberiaCargo"),
+    ("havenhub", "HavenHub"),
+    ("tradewind", "Tradewind"),
+    ("kestrel-retail", "Kestrel Retail"),
+    ("alpaca-supply", "Alpaca Supply"),
+    ("delta-fulfil", "Delta Fulfil"),
+];
+/// Taken by the lead's number, not drawn: the draws (and so the demo's history) stay as they were.
+const LAST_NAMES: [&str; 12] = [
+    "Kowalska",
+    "Lefèvre",
+    "Becker",
+    "Nowak",
+    "Haddad",
+    "Martin",
+    "Berg",
+    "Rossi",
+    "de Vries",
+    "García",
+    "Fernández",
+    "Andersen",
 ];
 const CATEGORIES: [(&str, f64); 3] = [
     ("Interested", 0.40),
@@ -168,13 +184,15 @@ pub fn generate(plan: &Plan) -> History {
 struct Lead {
     number: usize,
     first_name: &'static str,
+    last_name: &'static str,
+    company: &'static str,
     email: String,
 }
 
 impl Lead {
     fn new(number: usize, rng: &mut Rng) -> Self {
         let first_name = FIRST_NAMES[rng.below(FIRST_NAMES.len() as u64) as usize];
-        let company = COMPANIES[rng.below(COMPANIES.len() as u64) as usize];
+        let (domain, company) = COMPANIES[rng.below(COMPANIES.len() as u64) as usize];
         let ascii: String = first_name
             .chars()
             .map(|c| match c {
@@ -187,7 +205,9 @@ impl Lead {
         Self {
             number,
             first_name,
-            email: format!("{ascii}.{number}@{company}.example"),
+            last_name: LAST_NAMES[(number * 7 + number / 12) % LAST_NAMES.len()],
+            company,
+            email: format!("{ascii}.{number}@{domain}.example"),
         }
     }
 }
@@ -256,7 +276,9 @@ fn lead_history(
             push_before(out, plan, replied, body.flat("EMAIL_REPLY", replied, reply));
             let categorized = replied.plus_millis(rng.below(3 * HOUR_MILLIS as u64) as i64);
             let category = pick_category(rng);
-            let update = json!({"lead_category": {"new_name": category}});
+            let update = json!({"lead_category": {"new_name": category},
+                                "lead_data": {"email": lead.email, "first_name": lead.first_name,
+                                              "last_name": lead.last_name, "company_name": lead.company}});
             push_before(
                 out,
                 plan,

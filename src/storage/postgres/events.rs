@@ -10,13 +10,13 @@
 
 use uuid::Uuid;
 
-use super::campaigns;
 use super::error::ConcurrentWrite;
 use super::session::Session;
 use super::session::Sql;
 use super::values::{clean, id_text, json};
 use super::StorageError;
-use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
+use super::{campaigns, leads};
+use crate::domain::{EmailAddress, EventId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, OtherEvent, SmartleadEvent};
 use crate::storage::records::IngestOutcome;
 
@@ -40,7 +40,9 @@ fn ingest_email(
     event: &EmailEvent,
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
-    let (lead, created) = find_lead(db, user, &event.email, Some(&event.campaign_id), now)?;
+    let profile = (&event.lead_profile, event.occurred_at);
+    let campaign = Some(&event.campaign_id);
+    let (lead, created) = leads::find_or_create(db, user, &event.email, campaign, profile, now)?;
     let campaign = clean(event.campaign_id.as_str());
     // A lead created just now has no events: nothing to dedupe against or claim.
     if !created {
@@ -185,7 +187,10 @@ fn ingest_other(
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
     let lead = match &event.email {
-        Some(email) => Some(find_lead(db, user, email, None, now)?.0),
+        Some(email) => {
+            let profile = (&event.lead_profile, event.effective_time());
+            Some(leads::find_or_create(db, user, email, None, profile, now)?.0)
+        }
         None => None,
     };
     if let Some(key) = &event.dedupe_key {
@@ -247,40 +252,4 @@ fn ingest_other(
     Ok(IngestOutcome::Kept {
         event_id: id_text(event_id),
     })
-}
-
-/// The id of the user's lead with this email, created (with the campaign) when missing; and
-/// whether it was created now. Not locked: nothing in the ingest reads the lead's other events
-/// any more (the first-seen walk is the projector's), and the unique keys settle races.
-fn find_lead(
-    db: &mut Session<'_, '_>,
-    user: UserId,
-    email: &EmailAddress,
-    campaign: Option<&CampaignId>,
-    now: UtcTimestamp,
-) -> Result<(Uuid, bool), StorageError> {
-    const FIND: &str = "SELECT id FROM leads WHERE user_id = $1 AND email = $2";
-    if let Some(row) = db.query_opt(FIND, &[&user.as_uuid(), &email.as_str()])? {
-        return Ok((row.get(0), false));
-    }
-    let id = LeadId::new().as_uuid();
-    let inserted = db.query_opt(
-        "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5)
-         ON CONFLICT (user_id, email) DO NOTHING
-         RETURNING id",
-        &[
-            &id,
-            &user.as_uuid(),
-            &email.as_str(),
-            &campaign.map(|c| clean(c.as_str()).into_owned()),
-            &now.as_datetime(),
-        ],
-    )?;
-    if let Some(row) = inserted {
-        return Ok((row.get(0), true));
-    }
-    // Another process inserted it meanwhile (and has committed: the insert waited for it).
-    let row = db.query_one(FIND, &[&user.as_uuid(), &email.as_str()])?;
-    Ok((row.get(0), false))
 }

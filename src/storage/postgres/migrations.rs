@@ -38,6 +38,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250409_014_partial_lead_activity_indexes"),
     migration!("20250416_015_integer_keys"),
     migration!("20250423_016_campaigns"),
+    migration!("20250430_017_lead_profiles"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.

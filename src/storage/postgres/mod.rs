@@ -17,6 +17,7 @@ mod copy;
 mod error;
 mod events;
 mod held;
+mod leads;
 pub mod migrations;
 mod projection;
 mod projector;

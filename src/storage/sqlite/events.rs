@@ -8,12 +8,12 @@ use std::sync::LazyLock;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::campaigns;
 use super::keys::{lead_key, user_key, NEXT_LEAD_KEY_SQL};
 use super::payloads::Payloads;
 use super::projection::NEXT_SEQ_SQL;
 use super::StorageError;
-use crate::domain::{CampaignId, EmailAddress, EventId, LeadId, OrgId, UserId, UtcTimestamp};
+use super::{campaigns, leads};
+use crate::domain::{CampaignId, EmailAddress, EventId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{EmailEvent, OtherEvent, SmartleadEvent};
 use crate::storage::records::IngestOutcome;
 
@@ -29,15 +29,6 @@ static INSERT_EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
          RETURNING seq",
         user_key("?2"),
         lead_key("?7"),
-    )
-});
-
-/// A new lead (id, user, email, campaign, time), given its key by the insert itself
-/// ([`NEXT_LEAD_KEY_SQL`]); run for every delivery from a lead not seen before.
-static INSERT_LEAD_SQL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at, lead_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, {NEXT_LEAD_KEY_SQL})"
     )
 });
 
@@ -82,9 +73,10 @@ fn ingest_email(
     // delivery's payload replaces the backfill's, which labelled no campaign.
     if let Some((event_id, seq)) = super::backfill::claim(conn, payloads, &user_id, event)? {
         note_campaign_labels(conn, &user_id, event, now)?;
+        note_lead(conn, &user_id, event, now)?;
         return Ok(IngestOutcome::Duplicate { event_id, seq });
     }
-    let lead_id = upsert_lead(conn, &user_id, &event.email, Some(&event.campaign_id), now)?;
+    let lead_id = note_lead(conn, &user_id, event, now)?;
     let event_id = EventId::new().to_string();
     let payload = payloads.encode(&event.payload)?;
     let seq: i64 = conn.prepare_cached(&INSERT_EVENT_SQL)?.query_row(
@@ -107,6 +99,18 @@ fn ingest_email(
     )?;
     note_campaign_labels(conn, &user_id, event, now)?;
     Ok(IngestOutcome::Stored { event_id, seq })
+}
+
+/// The event's lead (created when new, its profile noted).
+fn note_lead(
+    conn: &Connection,
+    user_id: &str,
+    event: &EmailEvent,
+    now: UtcTimestamp,
+) -> Result<String, StorageError> {
+    let profile = (&event.lead_profile, event.occurred_at);
+    let campaign = Some(&event.campaign_id);
+    leads::upsert(conn, user_id, &event.email, campaign, profile, now)
 }
 
 fn note_campaign_labels(
@@ -149,7 +153,10 @@ fn ingest_other(
     // The lead's campaign is that of its latest email event. A kept event does not set it: with
     // no order between kept events, the first to arrive would have decided it.
     let lead_id = match &event.email {
-        Some(email) => Some(upsert_lead(conn, &user_id, email, None, now)?),
+        Some(email) => {
+            let profile = (&event.lead_profile, event.effective_time());
+            Some(leads::upsert(conn, &user_id, email, None, profile, now)?)
+        }
         None => None,
     };
     if let (Some(lead_id), Some(category)) = (&lead_id, &event.new_category) {
@@ -229,32 +236,4 @@ fn stored_with_key(
 /// reads one index entry, not the table.
 pub fn next_lead_key_plan(conn: &Connection) -> Result<Vec<String>, StorageError> {
     super::analytics::plans::explain(conn, &format!("SELECT {NEXT_LEAD_KEY_SQL}"), [])
-}
-
-/// The id of the user's lead with this email, created (with the campaign) when missing.
-fn upsert_lead(
-    conn: &Connection,
-    user_id: &str,
-    email: &EmailAddress,
-    campaign: Option<&CampaignId>,
-    now: UtcTimestamp,
-) -> Result<String, StorageError> {
-    let existing = conn
-        .prepare_cached("SELECT id FROM leads WHERE user_id = ?1 AND email = ?2")?
-        .query_row(params![user_id, email.as_str()], |row| row.get(0))
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    // Nothing can insert the lead in between: this runs inside the writer's transaction, which
-    // holds the database's write lock (BEGIN IMMEDIATE) against every other connection.
-    let id = LeadId::new().to_string();
-    conn.prepare_cached(&INSERT_LEAD_SQL)?.execute(params![
-        id,
-        user_id,
-        email.as_str(),
-        campaign.map(CampaignId::as_str),
-        now.to_string()
-    ])?;
-    Ok(id)
 }

@@ -72,6 +72,7 @@ static MIGRATIONS: LazyLock<Vec<(&str, M<'static>)>> = LazyLock::new(|| {
                 "../../../migrations/20250423_016_campaigns.down.sql"
             )),
         ),
+        migration!("20250430_017_lead_profiles"),
     ]
 });
 

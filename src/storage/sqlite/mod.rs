@@ -19,6 +19,7 @@ mod files;
 pub mod held;
 pub mod integrity;
 mod keys;
+mod leads;
 pub mod migrations;
 pub mod payloads;
 pub mod projection;

@@ -70,7 +70,7 @@ impl<'a> Body<'a> {
             "stats_id": format!("demo-stats-{}-{}", self.lead.number, self.step),
             "from_email": "tomas@northpeak-growth.example",
             "to_email": self.lead.email,
-            "to_name": self.lead.first_name,
+            "to_name": format!("{} {}", self.lead.first_name, self.lead.last_name),
             "subject": SUBJECTS[(self.step as usize - 1) % SUBJECTS.len()],
             "sent_message": {"message_id": self.message_id()},
             "secret_key": self.secret,
@@ -89,7 +89,8 @@ impl<'a> Body<'a> {
             "campaign_id": self.campaign.id,
             "sequence_number": self.step,
             "lead_id": 4_100_000_000u64 + self.lead.number as u64,
-            "lead": {"email": self.lead.email, "first_name": self.lead.first_name},
+            "lead": {"email": self.lead.email, "first_name": self.lead.first_name,
+                     "last_name": self.lead.last_name},
             "email": {"message_id": self.message_id(), "subject": SUBJECTS[0]},
             "secret_key": self.secret,
         })

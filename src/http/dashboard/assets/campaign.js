@@ -132,6 +132,12 @@ function byType(stats) {
     h("tbody", {}, rows.map(([type, c]) => h("tr", {}, h("th", { scope: "row" }, type.replace(/^email_/, "").replaceAll("_", " ")), h("td", { class: "num" }, count(c.events)), h("td", { class: "num" }, count(c.unique_leads)))))));
 }
 
+/// Who the lead is, as Smartlead named them: "First Last · Company" (empty when unknown).
+export function leadWho(lead) {
+  const name = [lead.first_name, lead.last_name].filter(Boolean).join(" ");
+  return [name, lead.company].filter(Boolean).join(" · ");
+}
+
 export function leadBadges(lead) {
   const badges = [];
   if (lead.last_email_event) badges.push(badge(lead.last_email_event.replace(/^email_/, "").replaceAll("_", " "), lead.last_email_event.replace(/^email_(follow_up_)?/, "")));
@@ -144,7 +150,7 @@ function leadTable(leads) {
   return h("div", { class: "table-wrap" }, h("table", {},
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Lead"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Last activity"))),
     h("tbody", {}, leads.map((lead) => h("tr", {},
-      h("th", { scope: "row" }, h("a", { href: `#/lead/${lead.id}` }, lead.email)),
+      h("th", { scope: "row" }, h("a", { href: `#/lead/${lead.id}` }, lead.email), leadWho(lead) ? h("div", { class: "muted lead-who" }, leadWho(lead)) : null),
       h("td", {}, leadBadges(lead)),
       h("td", {}, time(lead.last_event_timestamp)))))));
 }

@@ -1,6 +1,6 @@
 // A lead's timeline, search by email, and the replies feed.
 import { get } from "./api.js";
-import { leadBadges } from "./campaign.js";
+import { leadBadges, leadWho } from "./campaign.js";
 import { badge, empty, h, time } from "./ui.js";
 
 // Symbols every system font has (no emoji font is assumed).
@@ -56,8 +56,7 @@ export async function leadPage(id) {
 
 /// Who the lead is: the address, the name and company Smartlead gave, where the lead stands.
 function leadHeader(lead) {
-  const name = [lead.first_name, lead.last_name].filter(Boolean).join(" ");
-  const who = [name, lead.company].filter(Boolean).join(" · ");
+  const who = leadWho(lead);
   return h("header", { class: "lead-header" },
     h("p", { class: "lead-email" }, lead.email, " ", leadBadges(lead)),
     who ? h("p", { class: "muted lead-who" }, who) : null);
@@ -79,6 +78,7 @@ export async function searchPage(email) {
     const lead = leads.get(leadId);
     return h("section", { class: "result" },
       h("h2", {}, h("a", { href: `#/lead/${leadId}` }, events[0].email), " ", lead ? leadBadges(lead) : null),
+      lead && leadWho(lead) ? h("p", { class: "muted lead-who" }, leadWho(lead)) : null,
       h("ol", { class: "timeline" }, events.slice(0, 5).map(eventItem)),
       events.length > 5 ? h("a", { href: `#/lead/${leadId}` }, "Full timeline →") : null);
   }));

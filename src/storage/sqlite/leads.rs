@@ -1,0 +1,99 @@
+//! A delivery's lead on SQLite: found by its address, created when new, and its name and company
+//! kept by the rule of `storage/lead_profiles.rs`, in the delivery's transaction.
+
+use std::sync::LazyLock;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::keys::NEXT_LEAD_KEY_SQL;
+use super::StorageError;
+use crate::domain::{CampaignId, EmailAddress, LeadId, LeadProfile, ProfileText, UtcTimestamp};
+use crate::storage::lead_profiles::{updated, StoredProfile};
+
+/// A new lead (id, user, email, campaign, time, profile), given its key by the insert itself
+/// ([`NEXT_LEAD_KEY_SQL`]); run for every delivery from a lead not seen before.
+static INSERT_LEAD_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO leads (id, user_id, email, smartlead_campaign_id, created_at, updated_at,
+                            first_name, last_name, company, profile_at, lead_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, {NEXT_LEAD_KEY_SQL})"
+    )
+});
+
+/// The id of the user's lead with this email, created (with the campaign) when missing; the
+/// profile an event of its time gives it noted either way.
+pub fn upsert(
+    conn: &Connection,
+    user_id: &str,
+    email: &EmailAddress,
+    campaign: Option<&CampaignId>,
+    (profile, at): (&LeadProfile, UtcTimestamp),
+    now: UtcTimestamp,
+) -> Result<String, StorageError> {
+    // The row is read for its id whatever the profile (the (user_id, email) key does not hold
+    // it), so comparing the profile costs no page more.
+    let existing = conn
+        .prepare_cached(
+            "SELECT id, first_name, last_name, company, profile_at
+             FROM leads WHERE user_id = ?1 AND email = ?2",
+        )?
+        .query_row(params![user_id, email.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, stored_profile(row)?))
+        })
+        .optional()?;
+    if let Some((id, stored)) = existing {
+        if let Some(profile) = updated(&stored, profile, at) {
+            conn.prepare_cached(
+                "UPDATE leads SET first_name = ?1, last_name = ?2, company = ?3, profile_at = ?4,
+                                  updated_at = ?5
+                 WHERE id = ?6",
+            )?
+            .execute(params![
+                profile.first_name,
+                profile.last_name,
+                profile.company,
+                profile.at.to_string(),
+                now.to_string(),
+                id
+            ])?;
+        }
+        return Ok(id);
+    }
+    // Nothing can insert the lead in between: this runs inside the writer's transaction, which
+    // holds the database's write lock (BEGIN IMMEDIATE) against every other connection.
+    let id = LeadId::new().to_string();
+    let part = |p: &Option<ProfileText>| p.as_ref().map(|t| t.as_str().to_owned());
+    conn.prepare_cached(&INSERT_LEAD_SQL)?.execute(params![
+        id,
+        user_id,
+        email.as_str(),
+        campaign.map(CampaignId::as_str),
+        now.to_string(),
+        part(&profile.first_name),
+        part(&profile.last_name),
+        part(&profile.company),
+        (!profile.is_empty()).then(|| at.to_string()),
+    ])?;
+    Ok(id)
+}
+
+fn stored_profile(row: &Row) -> rusqlite::Result<StoredProfile> {
+    let at = row
+        .get::<_, Option<String>>(4)?
+        .map(|at| {
+            UtcTimestamp::parse(&at).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    4,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(StoredProfile {
+        first_name: row.get(1)?,
+        last_name: row.get(2)?,
+        company: row.get(3)?,
+        at,
+    })
+}

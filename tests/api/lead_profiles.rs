@@ -1,0 +1,153 @@
+//! Lead profiles: each lead's name and company, from what Smartlead's events say about the
+//! lead (`to_name`, `lead_name`, the category update's `lead_data`, the nested shape's `lead`),
+//! the newest event's whatever the arrival order. On both backends.
+
+use actix_web::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::backends::on_both_backends;
+use crate::helpers::{fixture, spawn_app_on, TestApp};
+use crate::ingestion::{ANNA, EMAIL_FIXTURES, KWAME, ZOE};
+
+/// (first name, last name, company) of the lead with this address, from its own answer.
+async fn profile_of(app: &TestApp, token: &str, email: &str) -> (Value, Value, Value) {
+    let found = app
+        .get_as(token, &format!("/api/events?email={email}&limit=1"))
+        .await;
+    let lead_id = found.body["events"][0]["lead_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no event of {email}: {}", found.body))
+        .to_owned();
+    lead_profile(app, token, &lead_id).await
+}
+
+async fn lead_profile(app: &TestApp, token: &str, lead_id: &str) -> (Value, Value, Value) {
+    let lead = app.get_as(token, &format!("/api/leads/{lead_id}")).await;
+    assert_eq!(lead.status, StatusCode::OK, "{}", lead.body);
+    let lead = &lead.body["lead"];
+    (
+        lead["first_name"].clone(),
+        lead["last_name"].clone(),
+        lead["company"].clone(),
+    )
+}
+
+fn named(first: &str, last: &str, company: Option<&str>) -> (Value, Value, Value) {
+    (json!(first), json!(last), json!(company))
+}
+
+/// An email sent to `email` at `at`, its lead called `to_name`.
+fn sent(email: &str, at: &str, to_name: &str) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(&fixture("04_first_email_sent.json")).unwrap();
+    body["to_email"] = email.into();
+    body["event_timestamp"] = at.into();
+    body["to_name"] = to_name.into();
+    serde_json::to_vec(&body).unwrap()
+}
+
+on_both_backends! {
+    async fn every_shape_names_its_lead(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let token = app.token_for(app.user_id);
+        for (name, ..) in EMAIL_FIXTURES {
+            assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
+        }
+        for name in ["23_lead_category_updated_full_history.json", "26_manual_step_reached.json"] {
+            assert_eq!(app.deliver(name).await.body["status"], "kept", "{name}");
+        }
+        // `to_name` split at its first space; the category update's `lead_data` adds the
+        // company; the nested shape's `lead{}` names its parts.
+        assert_eq!(profile_of(&app, &token, ZOE).await, named("Zoë", "Lefèvre", Some("Müller & Söhne")));
+        assert_eq!(profile_of(&app, &token, KWAME).await, named("Kwame", "Osei", None));
+        assert_eq!(profile_of(&app, &token, ANNA).await, named("Anna", "Kowalska", None));
+        assert_eq!(
+            profile_of(&app, &token, "rahul.iyer@example.in").await,
+            named("Rahul", "Iyer", Some("Iyer & Sons"))
+        );
+        assert_eq!(
+            profile_of(&app, &token, "jp.martin@ancien-domaine.example").await,
+            named("Jean-Pierre", "Martin", None)
+        );
+        // A lead only a manual step names (no email activity: not in the list, but its own
+        // answer has it), its name's escaped line break a space.
+        let kept = app.get_as(&token, "/api/kept-events").await;
+        let manual = kept.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event_type"] == "MANUAL_STEP_REACHED")
+            .unwrap()
+            .clone();
+        let lead_id = manual["lead_id"].as_str().unwrap();
+        assert_eq!(lead_profile(&app, &token, lead_id).await, named("Siobhán", "Ní Bhriain", None));
+        // The list shows the same.
+        let listed = app.get_as(&token, "/api/leads").await;
+        let zoe = listed.body["leads"].as_array().unwrap().iter().find(|l| l["email"] == ZOE).unwrap().clone();
+        assert_eq!((zoe["first_name"].clone(), zoe["last_name"].clone(), zoe["company"].clone()),
+                   named("Zoë", "Lefèvre", Some("Müller & Söhne")));
+    }
+
+    async fn the_newest_event_names_the_lead_whatever_the_arrival_order(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let token = app.token_for(app.user_id);
+        let deliver = |body: Vec<u8>| async { app.post_signed(body).await.body["status"].clone() };
+        let lead = "mary.smith@acme.example";
+
+        assert_eq!(deliver(sent(lead, "2025-10-14T09:00:00Z", "Mary Ann Smith")).await, "stored");
+        assert_eq!(profile_of(&app, &token, lead).await, named("Mary", "Ann Smith", None));
+        // Renamed (married), then an email from before the rename arrives late: the rename stands.
+        deliver(sent(lead, "2025-10-16T09:00:00Z", "Mary Ann Jones")).await;
+        deliver(sent(lead, "2025-10-15T09:00:00Z", "Mary Ann Smith")).await;
+        assert_eq!(profile_of(&app, &token, lead).await, named("Mary", "Ann Jones", None));
+        // An older event that names the company (which the lead has none of) fills it in.
+        let mut category: Value =
+            serde_json::from_slice(&fixture("23_lead_category_updated_full_history.json")).unwrap();
+        for field in ["lead_email", "to_email"] {
+            category[field] = lead.into();
+        }
+        category["lead_data"] = json!({"email": lead, "first_name": "Mary Ann", "last_name": "Smith",
+                                       "company_name": "Acme Ltd"});
+        category["event_timestamp"] = "2025-10-15T12:00:00Z".into();
+        assert_eq!(deliver(serde_json::to_vec(&category).unwrap()).await, "kept");
+        assert_eq!(profile_of(&app, &token, lead).await, named("Mary", "Ann Jones", Some("Acme Ltd")));
+        // A newer record's parts replace the split name; no name at all changes nothing.
+        category["lead_data"]["last_name"] = "Jones".into();
+        category["event_timestamp"] = "2025-10-17T12:00:00Z".into();
+        assert_eq!(deliver(serde_json::to_vec(&category).unwrap()).await, "kept");
+        deliver(sent(lead, "2025-10-18T09:00:00Z", " ")).await;
+        assert_eq!(profile_of(&app, &token, lead).await, named("Mary Ann", "Jones", Some("Acme Ltd")));
+        // Markup is kept as text; an address in the name field is not a name.
+        deliver(sent("x@acme.example", "2025-10-14T09:00:00Z", "<b>X</b> Æ")).await;
+        assert_eq!(profile_of(&app, &token, "x@acme.example").await, named("<b>X</b>", "Æ", None));
+        deliver(sent("y@acme.example", "2025-10-14T09:00:00Z", "y@acme.example")).await;
+        assert_eq!(profile_of(&app, &token, "y@acme.example").await, (Value::Null, Value::Null, Value::Null));
+    }
+
+    /// Migration 017 adds `profile_at`; its way down drops it and keeps the names (the base
+    /// schema's columns), and the way up again names leads as before.
+    async fn the_profile_time_goes_down_and_up(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let token = app.token_for(app.user_id);
+        let lead = "mary.smith@acme.example";
+        app.post_signed(sent(lead, "2025-10-14T09:00:00Z", "Mary Smith")).await;
+        let mut admin = crate::helpers::admin(&app.db);
+        admin.migrate_to(17).unwrap();
+        let column = match backend {
+            crate::backends::Backend::Sqlite => {
+                "SELECT count(*) FROM pragma_table_info('leads') WHERE name = 'profile_at'"
+            }
+            crate::backends::Backend::Postgres => {
+                "SELECT count(*) FROM information_schema.columns
+                 WHERE table_name = 'leads' AND column_name = 'profile_at'"
+            }
+        };
+        assert_eq!(app.count(column), 0, "the way down drops profile_at");
+        let kept = app.rows("SELECT first_name, last_name FROM leads WHERE email = $1", &[lead]);
+        assert_eq!(kept, vec![vec![Some("Mary".to_owned()), Some("Smith".to_owned())]]);
+        admin.migrate_to_latest().unwrap();
+        assert_eq!(app.count(column), 1);
+        // Without a time, the stored name is replaced by the next event's, whatever its time.
+        app.post_signed(sent(lead, "2025-10-13T09:00:00Z", "Mary Jones")).await;
+        assert_eq!(profile_of(&app, &token, lead).await, named("Mary", "Jones", None));
+    }
+}
