@@ -5,19 +5,13 @@
 pub const MAX_PROFILE_CHARS: usize = 200;
 
 /// One line of text for a profile: trimmed, whitespace runs (line breaks included) made one
-/// space, at most [`MAX_PROFILE_CHARS`]; `None` when nothing is left. A backslash and `n`, `r`
-/// or `t` counts as the space it stands for: Smartlead's manual-step example carries a name
-/// with a template's escaped line break in it ("Siobhán \n        Ní Bhriain").
+/// space, at most [`MAX_PROFILE_CHARS`]; `None` when nothing is left.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProfileText(String);
 
 impl ProfileText {
     pub fn parse(raw: &str) -> Option<Self> {
-        let unescaped = raw
-            .replace("\\n", " ")
-            .replace("\\r", " ")
-            .replace("\\t", " ");
-        let words = unescaped.split(|c: char| c.is_whitespace() || c.is_control());
+        let words = raw.split(|c: char| c.is_whitespace() || c.is_control());
         let text: String = words
             .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
@@ -52,9 +46,9 @@ impl LeadProfile {
         }
     }
 
-    /// From a whole name (`to_name`, `lead_name`), which Smartlead writes as the first name, a
-    /// space and the last name: split at the first space, so that the two shown together are
-    /// the name as sent ("Mary Ann Smith" is "Mary" and "Ann Smith"). An address is not a name.
+    /// From a whole name written first name first: split at the first space, so that the two
+    /// parts shown together are the name as given ("Mary Ann Smith" is "Mary" and "Ann Smith").
+    /// An address is not a name.
     pub fn from_full_name(raw: &str) -> Self {
         let Some(name) = ProfileText::parse(raw).filter(|n| !n.0.contains('@')) else {
             return Self::default();
@@ -105,10 +99,6 @@ mod tests {
                 [Some("Mary"), Some("Ann Smith"), None],
             ),
             ("Cher", [Some("Cher"), None, None]),
-            (
-                "Siobhán \\n        Ní Bhriain",
-                [Some("Siobhán"), Some("Ní Bhriain"), None],
-            ),
             ("zoe@acme.example", [None, None, None]),
             (" \t ", [None, None, None]),
         ];

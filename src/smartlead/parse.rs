@@ -214,13 +214,25 @@ const LEAD_FULL_NAME_FIELDS: &[&str] = &["to_name", "lead_name", "sl_lead_name"]
 /// The lead's name and company, read leniently like the campaign's labels: a field of another
 /// type is left in the payload.
 fn lead_profile(fields: &Fields<'_>) -> LeadProfile {
-    let text = |paths: &[&'static str]| fields.first_text(paths).ok().flatten().map(|(_, t)| t);
+    let text = |paths: &[&'static str]| {
+        let (_, text) = fields.first_text(paths).ok().flatten()?;
+        Some(unescaped(text))
+    };
     LeadProfile::from_parts(
-        text(LEAD_FIRST_NAME_FIELDS),
-        text(LEAD_LAST_NAME_FIELDS),
-        text(LEAD_COMPANY_FIELDS),
+        text(LEAD_FIRST_NAME_FIELDS).as_deref(),
+        text(LEAD_LAST_NAME_FIELDS).as_deref(),
+        text(LEAD_COMPANY_FIELDS).as_deref(),
     )
-    .or_full_name(text(LEAD_FULL_NAME_FIELDS))
+    .or_full_name(text(LEAD_FULL_NAME_FIELDS).as_deref())
+}
+
+/// A backslash and `n`, `r` or `t` in a name is the space it stands for: Smartlead's
+/// manual-step example names its lead with a template's escaped line break in it
+/// ("Siobhán \\n        Ní Bhriain").
+fn unescaped(text: &str) -> String {
+    text.replace("\\n", " ")
+        .replace("\\r", " ")
+        .replace("\\t", " ")
 }
 
 /// The campaign's name and status, read leniently: they only label the campaign, so a value of
