@@ -14,6 +14,7 @@ mod credentials;
 mod deliveries;
 mod demo;
 mod import;
+mod leads;
 mod migrate;
 mod migrate_data;
 mod payloads;
@@ -61,6 +62,8 @@ enum Command {
     Tokens(tokens::TokensArgs),
     /// Rebuild or check the analytics rollups against email_events.
     Rollups(rollups::RollupsArgs),
+    /// Name the leads stored before lead names were kept, from their stored events.
+    Leads(leads::LeadsArgs),
     /// Copy the live database to a new file while the service keeps running.
     Backup(backup::BackupArgs),
     /// Clear the payloads of old events (counts, leads, dedupe keys and rollups stay).
@@ -100,6 +103,7 @@ impl Cli {
             Some(Command::Credentials(args)) => credentials::run(args),
             Some(Command::Tokens(args)) => tokens::run(args),
             Some(Command::Rollups(args)) => rollups::run(args),
+            Some(Command::Leads(args)) => leads::run(args),
             Some(Command::Backup(args)) => backup::run(args),
             Some(Command::Deliveries(args)) => deliveries::run(args),
             Some(Command::Import(args)) => import::run(args),

@@ -6,7 +6,7 @@ use super::postgres::PostgresAdmin;
 use super::records::WebhookTenant;
 use super::records::{BackfillOutcome, NewUser};
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
-use super::records::{CopyPosition, RowBatch};
+use super::records::{CopyPosition, RowBatch, UnnamedLead};
 use super::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
@@ -14,7 +14,7 @@ use super::Database;
 use super::StorageError;
 use crate::domain::UtcTimestamp;
 use crate::domain::{ApiToken, CampaignId, HeldId, Mapped, OrgId, SmartleadEvent, TokenId};
-use crate::domain::{CampaignLabels, EmailEvent, UserId};
+use crate::domain::{CampaignLabels, EmailEvent, LeadProfile, UserId};
 
 pub struct Admin(Backend);
 
@@ -231,6 +231,28 @@ impl Admin {
         commit: bool,
     ) -> Result<Vec<CampaignId>, StorageError> {
         on_backend!(&mut self.0, admin => admin.label_campaigns(user, listed, at, commit))
+    }
+
+    /// Up to `limit` leads with no profile time (stored before migration 017, or never named),
+    /// in id order after `after`, each with the payloads of its newest `events` email events.
+    pub fn unnamed_leads(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+        events: usize,
+    ) -> Result<Vec<UnnamedLead>, StorageError> {
+        on_backend!(&mut self.0, admin => admin.unnamed_leads(after, limit, events))
+    }
+
+    /// Notes each lead's profile as an event of its time gave it (the rule of
+    /// `storage/lead_profiles.rs`), in one transaction; how many were written. A dry run rolls
+    /// it back.
+    pub fn name_leads(
+        &mut self,
+        named: &[(String, LeadProfile, UtcTimestamp)],
+        commit: bool,
+    ) -> Result<usize, StorageError> {
+        on_backend!(&mut self.0, admin => admin.name_leads(named, commit))
     }
 
     /// Held deliveries (only those held for `reason`, if given), oldest first, no payloads.

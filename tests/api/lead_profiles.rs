@@ -150,4 +150,51 @@ on_both_backends! {
         app.post_signed(sent(lead, "2025-10-13T09:00:00Z", "Mary Jones")).await;
         assert_eq!(profile_of(&app, &token, lead).await, named("Mary", "Jones", None));
     }
+
+    /// `leads name`: the leads stored before migration 017 (no names, no profile time) are named
+    /// from their newest stored email event that names them; a dry run stores nothing, and a
+    /// second run finds nothing more to name.
+    async fn leads_stored_before_profiles_are_named_from_their_events(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let token = app.token_for(app.user_id);
+        for (name, ..) in EMAIL_FIXTURES {
+            assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
+        }
+        // Mary's newest email names nobody; an older one does.
+        let mary = "mary.smith@acme.example";
+        app.post_signed(sent(mary, "2025-10-14T09:00:00Z", "Mary Smith")).await;
+        let mut unnamed: Value = serde_json::from_slice(&sent(mary, "2025-10-15T09:00:00Z", "x")).unwrap();
+        unnamed.as_object_mut().unwrap().remove("to_name");
+        app.post_signed(serde_json::to_vec(&unnamed).unwrap()).await;
+        app.projected().await;
+        let forget = "UPDATE leads SET first_name = NULL, last_name = NULL, company = NULL, profile_at = NULL
+                      RETURNING id";
+        let leads = app.rows(forget, &[]).len();
+        assert_eq!(profile_of(&app, &token, mary).await, (Value::Null, Value::Null, Value::Null));
+
+        let run = |words: &[&str]| {
+            let args: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            let db = app.db.clone();
+            async move {
+                let (ok, out, err) = crate::smartlead_rest::hub(db, args).await;
+                assert!(ok, "{err}");
+                serde_json::from_str::<Value>(&out).unwrap()
+            }
+        };
+        let dry = run(&["leads", "name", "--dry-run", "--json", "--batch", "2"]).await;
+        assert_eq!(dry["read"], leads, "{dry}");
+        assert_eq!(dry["named"], leads, "every lead has an email that names it: {dry}");
+        assert_eq!(profile_of(&app, &token, mary).await, (Value::Null, Value::Null, Value::Null));
+
+        let done = run(&["leads", "name", "--json", "--batch", "2"]).await;
+        assert_eq!(done["named"], leads, "{done}");
+        assert_eq!(profile_of(&app, &token, mary).await, named("Mary", "Smith", None));
+        assert_eq!(profile_of(&app, &token, KWAME).await, named("Kwame", "Osei", None));
+        assert_eq!(
+            profile_of(&app, &token, "rahul.iyer@example.in").await,
+            named("Rahul", "Iyer", Some("Iyer & Sons"))
+        );
+        let again = run(&["leads", "name", "--json"]).await;
+        assert_eq!((again["read"].clone(), again["named"].clone()), (json!(0), json!(0)));
+    }
 }

@@ -10,10 +10,10 @@ use super::blocking::{off_executor, DropOffExecutor};
 use super::session::{Session, StatementCache};
 use super::{connection, held, migrations, projection, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
-use crate::domain::{CampaignId, CampaignLabels, EmailEvent, UserId, UtcTimestamp};
+use crate::domain::{CampaignId, CampaignLabels, EmailEvent, LeadProfile, UserId, UtcTimestamp};
 use crate::storage::location::PostgresUrl;
 use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
-use crate::storage::records::{CopyPosition, RowBatch};
+use crate::storage::records::{CopyPosition, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewUser};
 use crate::storage::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo};
 
@@ -227,6 +227,30 @@ impl PostgresAdmin {
         let now = UtcTimestamp::now();
         self.write(commit, |db| {
             super::campaigns::note_listed(db, user, listed, at, now)
+        })
+    }
+
+    pub fn unnamed_leads(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        events: usize,
+    ) -> Result<Vec<UnnamedLead>, StorageError> {
+        self.run(|client, _| super::leads::unnamed(client, after, limit, events))
+    }
+
+    pub fn name_leads(
+        &self,
+        named: &[(String, LeadProfile, UtcTimestamp)],
+        commit: bool,
+    ) -> Result<usize, StorageError> {
+        let now = UtcTimestamp::now();
+        self.write(commit, |db| {
+            let mut written = 0;
+            for (lead, profile, at) in named {
+                written += usize::from(super::leads::name(db, lead, profile, *at, now)?);
+            }
+            Ok(written)
         })
     }
 

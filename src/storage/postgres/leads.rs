@@ -6,14 +6,17 @@ use postgres::Row;
 use uuid::Uuid;
 
 use super::session::{Session, Sql};
-use super::values::clean;
+use super::values::{clean, id_text};
 use super::StorageError;
 use crate::domain::UtcTimestamp;
 use crate::domain::{CampaignId, EmailAddress, LeadId, LeadProfile, ProfileText, UserId};
 use crate::storage::lead_profiles::{updated, StoredProfile};
+use crate::storage::records::UnnamedLead;
 
 const FIND: &str = "SELECT id, first_name, last_name, company, profile_at
                     FROM leads WHERE user_id = $1 AND email = $2";
+const BY_ID: &str =
+    "SELECT id, first_name, last_name, company, profile_at FROM leads WHERE id = $1";
 
 /// The id of the user's lead with this email, created (with the campaign) when missing, and
 /// whether it was created now; the profile an event of its time gives it noted either way. Not
@@ -28,7 +31,8 @@ pub fn find_or_create(
     now: UtcTimestamp,
 ) -> Result<(Uuid, bool), StorageError> {
     if let Some(row) = db.query_opt(FIND, &[&user.as_uuid(), &email.as_str()])? {
-        return note(db, &row, profile, at, now).map(|id| (id, false));
+        note(db, &row, profile, at, now)?;
+        return Ok((row.get(0), false));
     }
     let id = LeadId::new().as_uuid();
     let part = |p: &Option<ProfileText>| p.as_ref().map(|t| clean(t.as_str()).into_owned());
@@ -55,19 +59,21 @@ pub fn find_or_create(
     }
     // Another process inserted it meanwhile (and has committed: the insert waited for it).
     let row = db.query_one(FIND, &[&user.as_uuid(), &email.as_str()])?;
-    note(db, &row, profile, at, now).map(|id| (id, false))
+    note(db, &row, profile, at, now)?;
+    Ok((row.get(0), false))
 }
 
-/// Writes the profile of a found lead (`row`, as [`FIND`] reads it) when the event changes it.
-/// Another process may change the same lead's profile in between: the update then finds the
-/// row's `profile_at` moved and matches nothing, and the rule runs again on the row as it is now.
+/// Writes the profile of a found lead (`row`, as [`BY_ID`] reads it) when the event changes
+/// it; whether it did. Another process may change the same lead's profile in between: the
+/// update then finds the row's `profile_at` moved and matches nothing, and the rule runs again
+/// on the row as it is now.
 fn note(
     db: &mut impl Sql,
     row: &Row,
     profile: &LeadProfile,
     at: UtcTimestamp,
     now: UtcTimestamp,
-) -> Result<Uuid, StorageError> {
+) -> Result<bool, StorageError> {
     let id: Uuid = row.get(0);
     let mut stored = stored_profile(row);
     // A few rounds at most: a race is rare, and a `profile_at` another tool wrote finer than a
@@ -91,15 +97,11 @@ fn note(
             ],
         )?;
         if written > 0 {
-            break;
+            return Ok(true);
         }
-        let now_stored = db.query_one(
-            "SELECT id, first_name, last_name, company, profile_at FROM leads WHERE id = $1",
-            &[&id],
-        )?;
-        stored = stored_profile(&now_stored);
+        stored = stored_profile(&db.query_one(BY_ID, &[&id])?);
     }
-    Ok(id)
+    Ok(false)
 }
 
 fn stored_profile(row: &Row) -> StoredProfile {
@@ -110,5 +112,62 @@ fn stored_profile(row: &Row) -> StoredProfile {
         at: row
             .get::<_, Option<DateTime<Utc>>>(4)
             .map(UtcTimestamp::from_datetime),
+    }
+}
+
+/// Leads with no profile time (stored before migration 017, or never named), in id order after
+/// `after`, each with the payloads of its newest `events` email events, newest first.
+pub fn unnamed(
+    client: &mut impl Sql,
+    after: Option<&str>,
+    limit: usize,
+    events: usize,
+) -> Result<Vec<UnnamedLead>, StorageError> {
+    let after = match after {
+        Some(id) => id
+            .parse::<Uuid>()
+            .map_err(|_| StorageError::Conflict(format!("`{id}` is not a lead id")))?,
+        None => Uuid::nil(),
+    };
+    let leads = client.query(
+        "SELECT id, user_id FROM leads WHERE profile_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
+        &[&after, &(limit as i64)],
+    )?;
+    let mut unnamed = Vec::with_capacity(leads.len());
+    for lead in leads {
+        let (id, user): (Uuid, Uuid) = (lead.get(0), lead.get(1));
+        let rows = client.query(
+            "SELECT \"timestamp\", event_data::text FROM email_events
+             WHERE user_id = $1 AND lead_id = $2 ORDER BY \"timestamp\" DESC LIMIT $3",
+            &[&user, &id, &(events as i64)],
+        )?;
+        unnamed.push(UnnamedLead {
+            lead_id: id_text(id),
+            payloads: rows
+                .iter()
+                .map(|row| {
+                    let at: DateTime<Utc> = row.get(0);
+                    (UtcTimestamp::from_datetime(at), row.get(1))
+                })
+                .collect(),
+        });
+    }
+    Ok(unnamed)
+}
+
+/// Notes the profile an event of time `at` gives the lead `lead_id`; whether it was written.
+pub fn name(
+    db: &mut impl Sql,
+    lead_id: &str,
+    profile: &LeadProfile,
+    at: UtcTimestamp,
+    now: UtcTimestamp,
+) -> Result<bool, StorageError> {
+    let Ok(id) = lead_id.parse::<Uuid>() else {
+        return Ok(false);
+    };
+    match db.query_opt(BY_ID, &[&id])? {
+        Some(row) => note(db, &row, profile, at, now),
+        None => Ok(false),
     }
 }

@@ -1,4 +1,7 @@
-//! The CLI's records: the start-up check, backups, migrate-data's copy, payload compression.
+//! The CLI's records: the start-up check, backups, migrate-data's copy, payload compression,
+//! leads to name.
+
+use crate::domain::UtcTimestamp;
 
 /// How much of the file is read before the service listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,4 +113,12 @@ pub struct PayloadFormUsage {
     pub form: String,
     pub events: u64,
     pub bytes: u64,
+}
+
+/// A lead stored without a profile time, and the payloads of its newest email events (newest
+/// first, each with its event's time), for `leads name` to read its name from.
+#[derive(Debug, Clone)]
+pub struct UnnamedLead {
+    pub lead_id: String,
+    pub payloads: Vec<(UtcTimestamp, String)>,
 }

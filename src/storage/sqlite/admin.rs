@@ -12,10 +12,10 @@ use super::DEFAULT_BUSY_TIMEOUT;
 use super::{held, migrations, open_read_write, projection, rollups, tokens, users, StorageError};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::domain::{CampaignId, UtcTimestamp};
-use crate::domain::{CampaignLabels, EmailEvent, UserId};
+use crate::domain::{CampaignLabels, EmailEvent, LeadProfile, UserId};
 use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
-use crate::storage::records::{CopyPosition, RowBatch};
+use crate::storage::records::{CopyPosition, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
 use crate::storage::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 
@@ -275,6 +275,35 @@ impl SqliteAdmin {
             tx.commit()?;
         }
         Ok(changed)
+    }
+
+    pub fn unnamed_leads(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+        events: usize,
+    ) -> Result<Vec<UnnamedLead>, StorageError> {
+        let payloads = self.payloads()?;
+        super::leads::unnamed(&self.conn, &payloads, after, limit, events)
+    }
+
+    pub fn name_leads(
+        &mut self,
+        named: &[(String, LeadProfile, UtcTimestamp)],
+        commit: bool,
+    ) -> Result<usize, StorageError> {
+        let now = UtcTimestamp::now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut written = 0;
+        for (lead, profile, at) in named {
+            written += usize::from(super::leads::name(&tx, lead, profile, *at, now)?);
+        }
+        if commit {
+            tx.commit()?;
+        }
+        Ok(written)
     }
 
     pub fn held_deliveries(&self, reason: Option<&str>) -> Result<Vec<HeldDelivery>, StorageError> {

@@ -6,9 +6,11 @@ use std::sync::LazyLock;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::keys::NEXT_LEAD_KEY_SQL;
+use super::payloads::Payloads;
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, LeadId, LeadProfile, ProfileText, UtcTimestamp};
-use crate::storage::lead_profiles::{updated, StoredProfile};
+use crate::storage::lead_profiles::{updated, StoredProfile, UpdatedProfile};
+use crate::storage::records::UnnamedLead;
 
 /// A new lead (id, user, email, campaign, time, profile), given its key by the insert itself
 /// ([`NEXT_LEAD_KEY_SQL`]); run for every delivery from a lead not seen before.
@@ -43,19 +45,7 @@ pub fn upsert(
         .optional()?;
     if let Some((id, stored)) = existing {
         if let Some(profile) = updated(&stored, profile, at) {
-            conn.prepare_cached(
-                "UPDATE leads SET first_name = ?1, last_name = ?2, company = ?3, profile_at = ?4,
-                                  updated_at = ?5
-                 WHERE id = ?6",
-            )?
-            .execute(params![
-                profile.first_name,
-                profile.last_name,
-                profile.company,
-                profile.at.to_string(),
-                now.to_string(),
-                id
-            ])?;
+            write(conn, &id, &profile, now)?;
         }
         return Ok(id);
     }
@@ -75,6 +65,87 @@ pub fn upsert(
         (!profile.is_empty()).then(|| at.to_string()),
     ])?;
     Ok(id)
+}
+
+fn write(
+    conn: &Connection,
+    id: &str,
+    profile: &UpdatedProfile,
+    now: UtcTimestamp,
+) -> Result<(), StorageError> {
+    conn.prepare_cached(
+        "UPDATE leads SET first_name = ?1, last_name = ?2, company = ?3, profile_at = ?4,
+                          updated_at = ?5
+         WHERE id = ?6",
+    )?
+    .execute(params![
+        profile.first_name,
+        profile.last_name,
+        profile.company,
+        profile.at.to_string(),
+        now.to_string(),
+        id
+    ])?;
+    Ok(())
+}
+
+/// Leads with no profile time (stored before migration 017, or never named), in id order after
+/// `after`, each with the payloads of its newest `events` email events, newest first.
+pub fn unnamed(
+    conn: &Connection,
+    payloads: &Payloads,
+    after: Option<&str>,
+    limit: usize,
+    events: usize,
+) -> Result<Vec<UnnamedLead>, StorageError> {
+    let leads: Vec<(String, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT id, lead_key FROM leads WHERE profile_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+        )?
+        .query_map(params![after.unwrap_or(""), limit as i64], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut newest = conn.prepare_cached(
+        "SELECT event_data, timestamp FROM email_event_rows
+         WHERE lead_key = ?1 ORDER BY timestamp DESC LIMIT ?2",
+    )?;
+    let mut unnamed = Vec::with_capacity(leads.len());
+    for (lead_id, key) in leads {
+        let mut rows = newest.query(params![key, events as i64])?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            let at = UtcTimestamp::parse(&row.get::<_, String>(1)?)
+                .map_err(|e| StorageError::Conflict(e.to_string()))?;
+            found.push((at, payloads.decode(conn, row.get_ref(0)?)?));
+        }
+        unnamed.push(UnnamedLead {
+            lead_id,
+            payloads: found,
+        });
+    }
+    Ok(unnamed)
+}
+
+/// Notes the profile an event of time `at` gives the lead `lead_id`; whether it was written.
+pub fn name(
+    conn: &Connection,
+    lead_id: &str,
+    profile: &LeadProfile,
+    at: UtcTimestamp,
+    now: UtcTimestamp,
+) -> Result<bool, StorageError> {
+    let stored = conn
+        .prepare_cached(
+            "SELECT id, first_name, last_name, company, profile_at FROM leads WHERE id = ?1",
+        )?
+        .query_row(params![lead_id], stored_profile)
+        .optional()?;
+    let Some(profile) = stored.and_then(|stored| updated(&stored, profile, at)) else {
+        return Ok(false);
+    };
+    write(conn, lead_id, &profile, now)?;
+    Ok(true)
 }
 
 fn stored_profile(row: &Row) -> rusqlite::Result<StoredProfile> {

@@ -1,0 +1,98 @@
+//! `leads name`: names the leads stored before lead profiles (migration 017) from their own
+//! stored events, each read as the webhook reads a delivery. Otherwise such a lead is named by
+//! its next delivery, and a lead with none to come stays an address. Safe to stop and to repeat:
+//! each batch is one transaction, and a named lead is not read again.
+
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::CliResult;
+use crate::config::DbArgs;
+use crate::domain::{LeadProfile, SmartleadEvent, UtcTimestamp};
+use crate::smartlead::parse_delivery;
+use crate::storage::records::UnnamedLead;
+use crate::storage::Admin;
+
+/// How many of a lead's newest events are read for a name: the newest that names the lead wins
+/// (most shapes carry `to_name`; a lead whose newest few do not is left to its next delivery).
+const EVENTS_PER_LEAD: usize = 5;
+
+#[derive(Debug, Args)]
+pub struct LeadsArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    action: LeadsAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum LeadsAction {
+    /// Name the leads that have no name yet (stored before migration 017) from their newest
+    /// stored events: first and last name, company.
+    Name {
+        /// Leads per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Report how many would be named; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(args: LeadsArgs) -> CliResult {
+    let mut admin = Admin::open(&args.db.db)?;
+    match args.action {
+        LeadsAction::Name {
+            batch,
+            dry_run,
+            json,
+        } => name(&mut admin, batch.max(1), dry_run, json),
+    }
+}
+
+fn name(admin: &mut Admin, batch: usize, dry_run: bool, json: bool) -> CliResult {
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let (mut read, mut named) = (0usize, 0usize);
+    let mut after: Option<String> = None;
+    loop {
+        let leads = admin.unnamed_leads(after.as_deref(), batch, EVENTS_PER_LEAD)?;
+        let Some(last) = leads.last() else { break };
+        after = Some(last.lead_id.clone());
+        read += leads.len();
+        let profiles: Vec<_> = leads.iter().filter_map(newest_profile).collect();
+        named += admin.name_leads(&profiles, !dry_run)?;
+        bar.set_message(format!("{read} leads without a name read, {named} named"));
+    }
+    bar.finish_and_clear();
+    if json {
+        outln!(
+            "{}",
+            serde_json::json!({"read": read, "named": named, "dry_run": dry_run})
+        );
+    } else {
+        outln!("{read} leads without a name read, {named} named");
+        if dry_run {
+            outln!("dry run: nothing was stored");
+        }
+    }
+    Ok(())
+}
+
+/// The profile of the newest of the lead's events that names the lead, and that event's time.
+fn newest_profile(lead: &UnnamedLead) -> Option<(String, LeadProfile, UtcTimestamp)> {
+    lead.payloads.iter().find_map(|(at, payload)| {
+        let delivery = parse_delivery(payload.as_bytes()).ok()?;
+        let SmartleadEvent::Email(event) = delivery.event(*at).ok()? else {
+            return None;
+        };
+        (!event.lead_profile.is_empty()).then(|| {
+            let at = event.occurred_at;
+            (lead.lead_id.clone(), event.lead_profile, at)
+        })
+    })
+}
