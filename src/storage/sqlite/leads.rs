@@ -115,8 +115,9 @@ pub fn unnamed(
         let mut rows = newest.query(params![key, events as i64])?;
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {
+            // A time that does not parse: the file was changed by hand or damaged.
             let at = UtcTimestamp::parse(&row.get::<_, String>(1)?)
-                .map_err(|e| StorageError::Conflict(e.to_string()))?;
+                .map_err(|e| StorageError::Database(format!("a stored event time: {e}").into()))?;
             found.push((at, payloads.decode(conn, row.get_ref(0)?)?));
         }
         unnamed.push(UnnamedLead {
