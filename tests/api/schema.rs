@@ -616,5 +616,15 @@ mod read_paths {
             &plans::lead(&conn, user, lead).unwrap(),
             "sqlite_autoindex_leads_1",
         );
+        // Kept events: a campaign's by its own index (filter and order), all by the user's.
+        for cursor in [None, Some(&after)] {
+            let plan = plans::kept_events(&conn, user, Some("c-1"), cursor).unwrap();
+            uses_an_index_without_scanning(&plan, "idx_smartlead_events_user_campaign_received");
+            assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
+        }
+        uses_an_index_without_scanning(
+            &plans::kept_events(&conn, user, None, None).unwrap(),
+            "idx_smartlead_events_user_received",
+        );
     }
 }

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250416_015_integer_keys"),
     migration!("20250423_016_campaigns"),
     migration!("20250430_017_lead_profiles"),
+    migration!("20250507_018_kept_events_by_campaign"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.

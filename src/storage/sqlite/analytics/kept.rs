@@ -9,15 +9,14 @@ use super::query::Query;
 use crate::domain::UserId;
 use crate::storage::records::{KeptEvent, Keyset, PAGE_DATA_BYTES};
 
-/// The user's kept events (of `campaign`, if given), newest received first: a page of at most
-/// `limit` rows and [`PAGE_DATA_BYTES`] of payload, and whether more follow.
-pub fn kept_events(
-    conn: &Connection,
+/// With a campaign, `idx_smartlead_events_user_campaign_received` (migration 018) serves the
+/// filter and the order; without, `idx_smartlead_events_user_received`.
+pub(super) fn kept_query(
     user: UserId,
     campaign: Option<&str>,
     after: Option<&Keyset>,
     limit: usize,
-) -> Result<(Vec<KeptEvent>, bool), StorageError> {
+) -> Query {
     let mut query = Query::new(
         "SELECT id, event_type, campaign_id, email, lead_id, event_timestamp, received_at, event_data
          FROM smartlead_events WHERE user_id = ?1",
@@ -27,7 +26,19 @@ pub fn kept_events(
         query.and(" AND campaign_id = ?", campaign.to_owned());
     }
     query.keyset("received_at", after);
-    let query = query.finish("received_at", limit + 1);
+    query.finish("received_at", limit)
+}
+
+/// The user's kept events (of `campaign`, if given), newest received first: a page of at most
+/// `limit` rows and [`PAGE_DATA_BYTES`] of payload, and whether more follow.
+pub fn kept_events(
+    conn: &Connection,
+    user: UserId,
+    campaign: Option<&str>,
+    after: Option<&Keyset>,
+    limit: usize,
+) -> Result<(Vec<KeptEvent>, bool), StorageError> {
+    let query = kept_query(user, campaign, after, limit + 1);
     let mut statement = conn.prepare_cached(&query.sql)?;
     let mut rows = statement.query(params_from_iter(query.params))?;
     let (mut events, mut bytes) = (Vec::new(), 0);

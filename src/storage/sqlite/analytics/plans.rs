@@ -1,10 +1,11 @@
-//! The query plans of the statements `lead_events`, `search_events`, `leads` and `lead` run, so that tests and
-//! benchmarks can check that they stay index range scans.
+//! The query plans of the statements `lead_events`, `search_events`, `leads`, `lead` and
+//! `kept_events` run, so that tests and benchmarks can check that they stay index range scans.
 
 use rusqlite::{params_from_iter, Connection};
 
 use super::super::StorageError;
 use super::events::{lead_events_query, search_query};
+use super::kept::kept_query;
 use super::leads::{lead_query, leads_query};
 use super::query::Query;
 use crate::domain::{LeadId, UserId};
@@ -52,4 +53,13 @@ pub fn leads(
 
 pub fn lead(conn: &Connection, user: UserId, lead: LeadId) -> Result<Vec<String>, StorageError> {
     plan(conn, lead_query(user, lead))
+}
+
+pub fn kept_events(
+    conn: &Connection,
+    user: UserId,
+    campaign: Option<&str>,
+    after: Option<&Keyset>,
+) -> Result<Vec<String>, StorageError> {
+    plan(conn, kept_query(user, campaign, after, 50))
 }

@@ -1,0 +1,1 @@
+DROP INDEX idx_smartlead_events_user_campaign_received;
