@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::postgres::PostgresStore;
-use super::records::CampaignLabelRow;
 use super::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount, WebhookTenant};
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
+use super::records::{CampaignLabelRow, LeadNameRow};
 use super::records::{HeldLimits, PruneCursor, PruneStep, Readiness, StorageUsage};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
@@ -268,6 +268,15 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<LeadRow>, StorageError> {
         on_backend!(&self.0, store => store.leads(user, filter, after, limit).await)
+    }
+
+    /// The names and companies of those of `leads` that are the user's.
+    pub async fn lead_names(
+        &self,
+        user: UserId,
+        leads: Vec<String>,
+    ) -> Result<HashMap<String, LeadNameRow>, StorageError> {
+        on_backend!(&self.0, store => store.lead_names(user, leads).await)
     }
 
     /// One of the user's leads, with or without activity (`None` when it is not the user's).

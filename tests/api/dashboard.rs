@@ -417,6 +417,32 @@ async fn the_dashboard_shows_what_the_api_answers() {
     )
     .await;
     assert!(replies.as_u64().unwrap() > 0);
+    // Each reply says who wrote it, as the events' answer names its lead.
+    let shown = eval(
+        &client,
+        "return [...document.querySelectorAll('.replies li')].map(li => li.querySelector('a').textContent + li.querySelector('.reply-who').textContent)",
+    )
+    .await;
+    let answer = api(
+        &base,
+        &token,
+        "/api/events?event_type=email_replied&limit=50",
+    )
+    .await;
+    for event in answer["events"].as_array().unwrap() {
+        let name = event["lead_name"]
+            .as_str()
+            .expect("the demo names its leads");
+        let company = event["lead_company"]
+            .as_str()
+            .map(|c| format!(" · {c}"))
+            .unwrap_or_default();
+        let expected = format!("{name} · {}{company}", event["email"].as_str().unwrap());
+        assert!(
+            shown.as_array().unwrap().iter().any(|s| s == &expected),
+            "{expected} not among {shown}"
+        );
+    }
     screenshots(&client, "replies").await;
 
     // An error shows the API's code (the error boundary), with a retry.

@@ -80,6 +80,21 @@ on_both_backends! {
             .clone();
         let lead_id = manual["lead_id"].as_str().unwrap();
         assert_eq!(lead_profile(&app, &token, lead_id).await, named("Siobhán", "Ní Bhriain", None));
+        // The events' answers name their lead as it is now.
+        let found = app.get_as(&token, &format!("/api/events?email={ZOE}")).await;
+        for event in found.body["events"].as_array().unwrap() {
+            assert_eq!(event["lead_name"], "Zoë Lefèvre", "{event}");
+            assert_eq!(event["lead_company"], "Müller & Söhne", "{event}");
+        }
+        let kept = app.get_as(&token, "/api/kept-events").await;
+        for event in kept.body["events"].as_array().unwrap() {
+            let expected = match event["event_type"].as_str().unwrap() {
+                "MANUAL_STEP_REACHED" => json!("Siobhán Ní Bhriain"),
+                "LEAD_CATEGORY_UPDATED" => json!("Zoë Lefèvre"),
+                _ => Value::Null,
+            };
+            assert_eq!(event["lead_name"], expected, "{event}");
+        }
         // The list shows the same.
         let listed = app.get_as(&token, "/api/leads").await;
         let zoe = listed.body["leads"].as_array().unwrap().iter().find(|l| l["email"] == ZOE).unwrap().clone();

@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
+use super::names::LeadName;
+
 use super::params::ShownRange;
 use super::stats_view::StatsView;
 use crate::storage::records::{EventRow, IngestOutcome, LeadRow};
@@ -183,6 +185,11 @@ pub struct Event {
     pub message_id: String,
     pub email: String,
     pub lead_id: Option<String>,
+    /// The lead's name now ("First Last", as `/api/leads/{lead_id}` has its parts); `null` when
+    /// unknown.
+    pub lead_name: Option<String>,
+    /// The lead's company now; `null` when unknown.
+    pub lead_company: Option<String>,
     /// The payload as Smartlead sent it, without its `secret_key` (`{"pruned":true}` once
     /// retention cleared it). Passed through as stored, never re-parsed.
     #[schema(value_type = Object)]
@@ -190,8 +197,8 @@ pub struct Event {
 }
 
 impl Event {
-    /// The answer for a stored event of a campaign called `campaign_name`.
-    pub fn named(row: EventRow, campaign_name: Option<String>) -> Self {
+    /// The answer for a stored event of a campaign called `campaign_name`, of the lead `lead`.
+    pub(crate) fn named(row: EventRow, campaign_name: Option<String>, lead: LeadName) -> Self {
         Self {
             id: row.id,
             event_type: row.event_type,
@@ -201,6 +208,8 @@ impl Event {
             message_id: row.message_id,
             email: row.email,
             lead_id: row.lead_id,
+            lead_name: lead.name,
+            lead_company: lead.company,
             event_data: row.event_data,
         }
     }
@@ -233,6 +242,10 @@ pub struct KeptEvent {
     pub campaign_name: Option<String>,
     pub email: Option<String>,
     pub lead_id: Option<String>,
+    /// The lead's name now ("First Last"); `null` when unknown.
+    pub lead_name: Option<String>,
+    /// The lead's company now; `null` when unknown.
+    pub lead_company: Option<String>,
     /// The payload's own time, when it has one.
     pub event_timestamp: Option<String>,
     pub received_at: String,
@@ -242,8 +255,12 @@ pub struct KeptEvent {
 }
 
 impl KeptEvent {
-    /// The answer for a kept event of a campaign called `campaign_name`.
-    pub fn named(row: crate::storage::records::KeptEvent, campaign_name: Option<String>) -> Self {
+    /// The answer for a kept event of a campaign called `campaign_name`, of the lead `lead`.
+    pub(crate) fn named(
+        row: crate::storage::records::KeptEvent,
+        campaign_name: Option<String>,
+        lead: LeadName,
+    ) -> Self {
         Self {
             id: row.id,
             event_type: row.event_type,
@@ -251,6 +268,8 @@ impl KeptEvent {
             campaign_name,
             email: row.email,
             lead_id: row.lead_id,
+            lead_name: lead.name,
+            lead_company: lead.company,
             event_timestamp: row.event_timestamp,
             received_at: row.received_at,
             event_data: row.event_data,

@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 
-use super::bodies::{EventList, KeptEvent, KeptEventList};
-use super::campaign_names::{campaign_names, named_events};
+use super::bodies::{EventList, KeptEventList};
+use super::names::{named_events, named_kept_events};
 use super::params::encode_keyset;
 use super::queries::{EventSearchParams, KeptEventParams, Query};
 use crate::http::auth::AuthenticatedUser;
@@ -72,16 +72,8 @@ pub(crate) async fn kept(
     let next_cursor = more
         .then(|| events.last().map(|e| encode_keyset(&e.received_at, &e.id)))
         .flatten();
-    let campaigns = events.iter().filter_map(|e| e.campaign_id.as_deref());
-    let names = campaign_names(&state, user, campaigns).await?;
     Ok(HttpResponse::Ok().json(KeptEventList {
-        events: events
-            .into_iter()
-            .map(|e| {
-                let name = e.campaign_id.as_ref().and_then(|c| names.get(c).cloned());
-                KeptEvent::named(e, name)
-            })
-            .collect(),
+        events: named_kept_events(&state, user, events).await?,
         next_cursor,
     }))
 }

@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 
 use super::as_of::AsOf;
 use super::bodies::{LeadDetail, LeadPage, Timeline};
-use super::campaign_names::named_events;
+use super::names::named_events;
 use super::params::{encode_keyset, page};
 use super::queries::{LeadListParams, Query, TimelineParams};
 use crate::domain::LeadId;

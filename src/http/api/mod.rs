@@ -3,11 +3,11 @@
 
 mod as_of;
 pub(crate) mod bodies;
-mod campaign_names;
 pub(crate) mod campaigns;
 pub(crate) mod events;
 pub(crate) mod leads;
 pub(crate) mod me;
+mod names;
 pub(crate) mod params;
 mod queries;
 pub(crate) mod stats_view;

@@ -2,6 +2,8 @@
 //! keyset-paginated range scans bounded in rows and bytes. Every function takes the tenant
 //! first; none can return another user's rows.
 
+use std::collections::HashMap;
+
 use postgres::types::ToSql;
 use postgres::Row;
 use serde_json::value::RawValue;
@@ -13,7 +15,7 @@ use super::StorageError;
 use crate::domain::{LeadId, UserId};
 use crate::storage::records::PAGE_DATA_BYTES;
 use crate::storage::records::{Bucket, EventFilter, EventPage, EventRow, HourRange, KeptEvent};
-use crate::storage::records::{Keyset, LeadFilter, LeadRow, MetricRow, StepCount};
+use crate::storage::records::{Keyset, LeadFilter, LeadNameRow, LeadRow, MetricRow, StepCount};
 
 fn metric_row(row: &Row) -> MetricRow {
     MetricRow {
@@ -237,6 +239,33 @@ pub fn lead(
         &[&user.as_uuid(), &lead.as_uuid()],
     )?;
     Ok(row.as_ref().map(lead_row))
+}
+
+/// The names of those of `leads` that are the user's, in one probe of the primary key.
+pub fn lead_names(
+    client: &mut impl Sql,
+    user: UserId,
+    leads: &[String],
+) -> Result<HashMap<String, LeadNameRow>, StorageError> {
+    let ids: Vec<Uuid> = leads.iter().filter_map(|id| id.parse().ok()).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = client.query(
+        "SELECT id, first_name, last_name, company FROM leads WHERE user_id = $1 AND id = ANY($2)",
+        &[&user.as_uuid(), &ids],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let name = LeadNameRow {
+                first_name: row.get(1),
+                last_name: row.get(2),
+                company: row.get(3),
+            };
+            (id_text(row.get(0)), name)
+        })
+        .collect())
 }
 
 const LEAD_COLUMNS: &str =

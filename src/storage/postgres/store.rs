@@ -21,7 +21,7 @@ use crate::domain::{CampaignLabels, EmailEvent, SmartleadEvent, UnmappedDelivery
 use crate::storage::location::PostgresUrl;
 use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
-use crate::storage::records::{CampaignLabelRow, User, WebhookTenant};
+use crate::storage::records::{CampaignLabelRow, LeadNameRow, User, WebhookTenant};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
 use crate::storage::rollup_counts::ALL_CAMPAIGNS;
@@ -359,6 +359,15 @@ impl PostgresStore {
         limit: usize,
     ) -> Result<Vec<LeadRow>, StorageError> {
         self.read(move |client| analytics::leads(client, user, &filter, after.as_ref(), limit))
+            .await
+    }
+
+    pub async fn lead_names(
+        &self,
+        user: UserId,
+        leads: Vec<String>,
+    ) -> Result<HashMap<String, LeadNameRow>, StorageError> {
+        self.read(move |client| analytics::lead_names(client, user, &leads))
             .await
     }
 

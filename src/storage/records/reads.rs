@@ -23,6 +23,14 @@ pub struct CampaignLabelRow {
     pub status: Option<String>,
 }
 
+/// Who a lead is, for answers that list events of several leads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadNameRow {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+}
+
 /// Whole hours `[from, to)` as rollup bucket starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HourRange {

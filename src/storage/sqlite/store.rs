@@ -17,7 +17,7 @@ use crate::domain::{ApiToken, CampaignId, LeadId, OrgId, UserId, UtcTimestamp};
 use crate::domain::{CampaignLabels, EmailEvent, SmartleadEvent, UnmappedDelivery};
 use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
-use crate::storage::records::{CampaignLabelRow, User, WebhookTenant};
+use crate::storage::records::{CampaignLabelRow, LeadNameRow, User, WebhookTenant};
 use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
 use crate::storage::{StorageFault, StoreSettings};
@@ -356,6 +356,15 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<LeadRow>, StorageError> {
         self.read(move |conn| analytics::leads(conn, user, &filter, after.as_ref(), limit))
+            .await
+    }
+
+    pub async fn lead_names(
+        &self,
+        user: UserId,
+        leads: Vec<String>,
+    ) -> Result<HashMap<String, LeadNameRow>, StorageError> {
+        self.read(move |conn| analytics::lead_names(conn, user, &leads))
             .await
     }
 

@@ -94,7 +94,9 @@ export async function repliesPage() {
   return h("ol", { class: "timeline replies" }, replies.map((event) => h("li", { class: "event replied" },
     h("span", { class: "icon", "aria-hidden": "true" }, ICONS.replied),
     h("div", {},
-      h("div", {}, h("a", { href: event.lead_id ? `#/lead/${event.lead_id}` : "#/" }, event.email), " ", time(event.timestamp)),
+      h("div", {}, h("a", { href: event.lead_id ? `#/lead/${event.lead_id}` : "#/" }, event.lead_name ?? event.email),
+        h("span", { class: "muted reply-who" }, [event.lead_name ? event.email : null, event.lead_company].filter(Boolean).map((part) => ` · ${part}`).join("")),
+        " ", time(event.timestamp)),
       h("div", { class: "muted" }, "campaign ", campaignLink(event)),
       detail(event)))));
 }

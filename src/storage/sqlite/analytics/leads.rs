@@ -1,11 +1,13 @@
 //! The lead list (the user's leads with email activity, newest activity first) and one lead.
 
-use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::super::StorageError;
 use super::query::Query;
 use crate::domain::{LeadId, UserId};
-use crate::storage::records::{Keyset, LeadFilter, LeadRow};
+use crate::storage::records::{Keyset, LeadFilter, LeadNameRow, LeadRow};
 
 const LEAD_COLUMNS: &str =
     "SELECT id, email, first_name, last_name, company, smartlead_campaign_id, smartlead_category,
@@ -82,4 +84,33 @@ fn lead_row(r: &Row) -> rusqlite::Result<LeadRow> {
         last_email_event: r.get(7)?,
         last_event_timestamp: r.get(8)?,
     })
+}
+
+/// The names of those of `leads` that are the user's (one primary-key probe each: a page of
+/// events' leads, never the table).
+pub fn names(
+    conn: &Connection,
+    user: UserId,
+    leads: &[String],
+) -> Result<HashMap<String, LeadNameRow>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT first_name, last_name, company FROM leads WHERE id = ?1 AND user_id = ?2",
+    )?;
+    let user = user.to_string();
+    let mut names = HashMap::new();
+    for lead in leads {
+        let found = stmt
+            .query_row(params![lead, user], |row| {
+                Ok(LeadNameRow {
+                    first_name: row.get(0)?,
+                    last_name: row.get(1)?,
+                    company: row.get(2)?,
+                })
+            })
+            .optional()?;
+        if let Some(found) = found {
+            names.insert(lead.clone(), found);
+        }
+    }
+    Ok(names)
 }

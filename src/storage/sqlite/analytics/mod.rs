@@ -10,5 +10,5 @@ mod stats;
 
 pub use events::{lead_events, search_events};
 pub use kept::kept_events;
-pub use leads::{lead, leads};
+pub use leads::{lead, leads, names as lead_names};
 pub use stats::{campaign_exists, campaign_steps, campaigns, scope_metrics, timeseries};
