@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use rusqlite_migration::{HookError, HookResult};
 
 use super::payloads::Payloads;
+use super::values::stored_time;
 use super::StorageError;
 use crate::domain::{CampaignId, CampaignLabels, CampaignName, CampaignStatus};
 use crate::domain::{UserId, UtcTimestamp};
@@ -84,20 +85,8 @@ pub fn note_listed(
 
 fn stored_labels(row: &Row) -> rusqlite::Result<StoredLabels> {
     let label = |value: usize| -> rusqlite::Result<Option<(String, UtcTimestamp)>> {
-        let (Some(text), Some(at)) = (
-            row.get::<_, Option<String>>(value)?,
-            row.get::<_, Option<String>>(value + 1)?,
-        ) else {
-            return Ok(None);
-        };
-        let at = UtcTimestamp::parse(&at).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(
-                value + 1,
-                rusqlite::types::Type::Text,
-                Box::new(e),
-            )
-        })?;
-        Ok(Some((text, at)))
+        let text = row.get::<_, Option<String>>(value)?;
+        Ok(text.zip(stored_time(row, value + 1)?))
     };
     Ok(StoredLabels {
         name: label(0)?,

@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::keys::NEXT_LEAD_KEY_SQL;
 use super::payloads::Payloads;
+use super::values::stored_time;
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, LeadId, LeadProfile, ProfileText, UtcTimestamp};
 use crate::storage::lead_profiles::{updated, StoredProfile, UpdatedProfile};
@@ -115,9 +116,12 @@ pub fn unnamed(
         let mut rows = newest.query(params![key, events as i64])?;
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {
-            // A time that does not parse: the file was changed by hand or damaged.
-            let at = UtcTimestamp::parse(&row.get::<_, String>(1)?)
-                .map_err(|e| StorageError::Database(format!("a stored event time: {e}").into()))?;
+            // The column is NOT NULL: a NULL here is as damaged as an unparsable time.
+            let at = stored_time(row, 1)?.ok_or(rusqlite::Error::InvalidColumnType(
+                1,
+                "timestamp".into(),
+                rusqlite::types::Type::Null,
+            ))?;
             found.push((at, payloads.decode(conn, row.get_ref(0)?)?));
         }
         unnamed.push(UnnamedLead {
@@ -150,22 +154,10 @@ pub fn name(
 }
 
 fn stored_profile(row: &Row) -> rusqlite::Result<StoredProfile> {
-    let at = row
-        .get::<_, Option<String>>(4)?
-        .map(|at| {
-            UtcTimestamp::parse(&at).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    4,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })
-        })
-        .transpose()?;
     Ok(StoredProfile {
         first_name: row.get(1)?,
         last_name: row.get(2)?,
         company: row.get(3)?,
-        at,
+        at: stored_time(row, 4)?,
     })
 }

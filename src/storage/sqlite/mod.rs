@@ -29,6 +29,7 @@ mod serve_lock;
 mod store;
 pub mod tokens;
 pub mod users;
+mod values;
 mod write;
 
 pub use admin::SqliteAdmin;
