@@ -152,19 +152,29 @@ fn measure(
                 }),
             ),
             ("lead timeline (limit 10)", Box::new(move |rng: &mut Rng| format!("/api/leads/{}/events", leads[rng.below(leads.len() as u64) as usize]))),
-            ("event search by email (limit 50)", Box::new(move |rng: &mut Rng| format!("/api/events?email={}", emails[rng.below(emails.len() as u64) as usize]))),
+            ("event search by email (limit 50)", Box::new({
+                let emails = emails.clone();
+                move |rng: &mut Rng| format!("/api/events?email={}", emails[rng.below(emails.len() as u64) as usize])
+            })),
+            // A search that one lead matches reads every lead of the user (a scan); one that
+            // many match stops at the page's 50th.
+            ("lead search, one match (scan)", Box::new(move |rng: &mut Rng| format!("/api/leads?q={}", emails[rng.below(emails.len() as u64) as usize]))),
+            ("lead search, many match (limit 50)", Box::new(|rng: &mut Rng| format!("/api/leads?q=bench-{}", 1 + rng.below(9)))),
         ];
         for (name, path) in cases {
+            // A scan takes ~a thousand times a probe's time: fewer of them measure it as well.
+            let requests = if name.contains("(scan)") { (args.requests / 50).max(20) } else { args.requests };
+            let warm_up = requests.min(100);
             // Warm-up, then measure.
-            let mut samples = Vec::with_capacity(args.requests);
-            for i in 0..args.requests + 100 {
+            let mut samples = Vec::with_capacity(requests);
+            for i in 0..requests + warm_up {
                 let url = format!("{base}{}", path(&mut rng));
                 let started = Instant::now();
                 let mut response = client.get(url).bearer_auth(&token).send().await.unwrap();
                 let body = response.body().limit(16 * 1024 * 1024).await.unwrap();
                 let elapsed = started.elapsed();
                 assert!(response.status().is_success(), "{name}: {} {}", response.status(), String::from_utf8_lossy(&body));
-                if i >= 100 {
+                if i >= warm_up {
                     samples.push(elapsed);
                 }
             }

@@ -10,6 +10,7 @@ mod event;
 mod event_type;
 mod ids;
 mod lead_profile;
+mod lead_search;
 mod period;
 mod timestamp;
 
@@ -21,6 +22,7 @@ pub use event::{EmailEvent, Mapped, OtherEvent, SmartleadEvent, UnmappedDelivery
 pub use event_type::{EventType, Headline};
 pub use ids::{CampaignId, EventId, HeldId, LeadId, OrgId, TokenId, UserId};
 pub use lead_profile::{LeadProfile, ProfileText, MAX_PROFILE_CHARS};
+pub use lead_search::{LeadSearch, MAX_SEARCH_CHARS};
 pub use period::Period;
 pub use timestamp::{UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 

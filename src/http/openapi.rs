@@ -71,6 +71,9 @@ pub mod query {
         campaign_id: Option<String>,
         /// Only leads whose latest email event has this type (`email_opened`, …).
         last_event: Option<String>,
+        /// Only leads with this text (1–100 characters, any case) in their address, their name
+        /// ("First Last") or their company. A scan of the user's leads in the list's order.
+        q: Option<String>,
         /// `recent` (the only order: newest activity first).
         order: Option<String>,
     }

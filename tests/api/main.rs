@@ -19,6 +19,7 @@ mod ingestion;
 mod integer_keys;
 mod kept_events;
 mod lead_profiles;
+mod lead_search;
 mod metrics;
 mod migrate_data;
 mod model;

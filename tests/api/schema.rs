@@ -454,7 +454,7 @@ fn the_database_file_is_private_to_its_owner() {
 }
 
 mod read_paths {
-    use smartlead_hub::domain::{EventType, LeadId, UserId};
+    use smartlead_hub::domain::{EventType, LeadId, LeadSearch, UserId};
     use smartlead_hub::storage::records::{EventFilter, Keyset, LeadFilter};
     use smartlead_hub::storage::sqlite::analytics::plans;
 
@@ -605,12 +605,40 @@ mod read_paths {
         );
         let by_campaign = LeadFilter {
             campaign_id: Some("c-1".into()),
-            last_event: None,
+            ..LeadFilter::default()
         };
         uses_an_index_without_scanning(
             &plans::leads(&conn, user, &by_campaign).unwrap(),
             "idx_leads_user_campaign_last_event",
         );
+        // A search reads the newest leads through the list's index first, then, when those
+        // do not answer it, the whole table in its own order (quicker than a look-up per
+        // lead), or a campaign's leads through the campaign's index.
+        let search = LeadSearch::parse("Kowalska").unwrap();
+        for (campaign, index) in [
+            (None, "idx_leads_user_last_event"),
+            (Some("c-1"), "idx_leads_user_campaign_last_event"),
+        ] {
+            let filter = LeadFilter {
+                campaign_id: campaign.map(Into::into),
+                ..LeadFilter::default()
+            };
+            let (window, table) = plans::lead_search(&conn, user, &filter, &search).unwrap();
+            assert!(
+                window
+                    .iter()
+                    .any(|l| l.starts_with("SEARCH leads USING INDEX") && l.contains(index)),
+                "{window:?}"
+            );
+            assert!(
+                !window.iter().any(|l| l.starts_with("SCAN leads")),
+                "{window:?}"
+            );
+            match campaign {
+                None => assert!(table.iter().any(|l| l == "SCAN leads"), "{table:?}"),
+                Some(_) => uses_an_index_without_scanning(&table, index),
+            }
+        }
         // One lead: its id's unique key.
         uses_an_index_without_scanning(
             &plans::lead(&conn, user, lead).unwrap(),

@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::params::{Params, ShownRange};
-use crate::domain::{Echo, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
+use crate::domain::{Echo, LeadSearch, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::ApiError;
 use crate::storage::records::{Bucket, EventFilter, HourRange, Keyset, LeadFilter};
 
@@ -98,7 +98,7 @@ impl FromParams for TimeSeriesParams {
     }
 }
 
-/// `GET /api/leads?campaign_id=&last_event=&order=recent&limit=&cursor=`.
+/// `GET /api/leads?campaign_id=&last_event=&q=&order=recent&limit=&cursor=`.
 pub struct LeadListParams {
     pub filter: LeadFilter,
     pub limit: usize,
@@ -117,6 +117,10 @@ impl FromParams for LeadListParams {
             filter: LeadFilter {
                 campaign_id: params.campaign_id()?,
                 last_event: params.event_type("last_event")?,
+                search: params
+                    .text("q")
+                    .map(|raw| LeadSearch::parse(raw).map_err(|e| invalid("q", e.0)))
+                    .transpose()?,
             },
             limit: params.limit(50)?,
             after: params.keyset_cursor()?,

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use postgres::types::ToSql;
 use postgres::Row;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use super::query::Query;
 use super::session::Sql;
-use super::values::{clean, id, id_text, text, text_opt, time};
+use super::values::{clean, id_text, text, text_opt, time};
 use super::StorageError;
 use crate::domain::{LeadId, UserId};
 use crate::storage::records::PAGE_DATA_BYTES;
@@ -154,62 +154,12 @@ pub fn campaign_steps(
         .collect())
 }
 
-/// SQL with its parameters, built from only the filters present, so the planner can pick the
-/// index that matches them.
-struct Query {
-    sql: String,
-    params: Vec<Box<dyn ToSql + Sync>>,
-}
-
-impl Query {
-    fn new(select: &str, user: UserId) -> Self {
-        Self {
-            sql: select.to_owned(),
-            params: vec![Box::new(user.as_uuid())],
-        }
-    }
-
-    /// Appends `condition`, whose `$?` stands for `value`.
-    fn and(&mut self, condition: &str, value: impl ToSql + Sync + 'static) {
-        self.params.push(Box::new(value));
-        let n = self.params.len();
-        self.sql
-            .push_str(&condition.replace("$?", &format!("${n}")));
-    }
-
-    fn keyset(&mut self, column: &str, after: Option<&Keyset>) -> Result<(), StorageError> {
-        if let Some(after) = after {
-            self.params.push(Box::new(time(&after.at)?));
-            self.params.push(Box::new(id(&after.id)?));
-            let (t, i) = (self.params.len() - 1, self.params.len());
-            self.sql
-                .push_str(&format!(" AND ({column}, id) < (${t}, ${i})"));
-        }
-        Ok(())
-    }
-
-    fn finish(mut self, column: &str, limit: usize) -> Self {
-        self.params.push(Box::new(limit as i64));
-        self.sql.push_str(&format!(
-            " ORDER BY {column} DESC, id DESC LIMIT ${}",
-            self.params.len()
-        ));
-        self
-    }
-
-    fn run(&self, client: &mut impl Sql) -> Result<Vec<Row>, StorageError> {
-        let params: Vec<&(dyn ToSql + Sync)> = self.params.iter().map(|p| p.as_ref()).collect();
-        client.query(&self.sql, &params)
-    }
-}
-
-pub fn leads(
-    client: &mut impl Sql,
+/// The list's conditions, with its keyset, over `leads`; the caller adds any more and the order.
+pub(super) fn leads_where(
     user: UserId,
     filter: &LeadFilter,
     after: Option<&Keyset>,
-    limit: usize,
-) -> Result<Vec<LeadRow>, StorageError> {
+) -> Result<Query, StorageError> {
     let mut query = Query::new(
         &format!("{LEAD_COLUMNS} WHERE user_id = $1 AND last_event_timestamp IS NOT NULL"),
         user,
@@ -224,8 +174,30 @@ pub fn leads(
         query.and(" AND last_email_event = $?", event_type.as_str());
     }
     query.keyset("last_event_timestamp", after)?;
-    let rows = query.finish("last_event_timestamp", limit).run(client)?;
-    Ok(rows.iter().map(lead_row).collect())
+    Ok(query)
+}
+
+/// The user's leads with email activity, newest activity first (a search is
+/// [`super::lead_search`]'s).
+pub fn leads(
+    client: &mut impl Sql,
+    user: UserId,
+    filter: &LeadFilter,
+    after: Option<&Keyset>,
+    limit: usize,
+) -> Result<Vec<LeadRow>, StorageError> {
+    if let Some(search) = &filter.search {
+        return super::lead_search::search(client, user, filter, search, after, limit);
+    }
+    let query = leads_where(user, filter, after)?.finish("last_event_timestamp", limit);
+    lead_rows(client, &query)
+}
+
+pub(super) fn lead_rows(
+    client: &mut impl Sql,
+    query: &Query,
+) -> Result<Vec<LeadRow>, StorageError> {
+    Ok(query.run(client)?.iter().map(lead_row).collect())
 }
 
 /// One of the user's leads, with or without activity (`None` when it is not the user's).

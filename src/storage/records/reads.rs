@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::domain::EventType;
+use crate::domain::{EventType, LeadSearch};
 
 /// One metric's numbers in a scope: events, distinct leads, first and last event time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,6 +119,8 @@ pub struct LeadRow {
 pub struct LeadFilter {
     pub campaign_id: Option<String>,
     pub last_event: Option<EventType>,
+    /// Only leads with this text in their address, "First Last" or company (any case).
+    pub search: Option<LeadSearch>,
 }
 
 /// A position in a list ordered by (time DESC, id DESC): the last row of the previous page.

@@ -3,6 +3,8 @@ use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::config::DbConfig;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use super::files::create_if_missing;
@@ -53,7 +55,26 @@ fn configure(conn: &Connection, query_only: bool, busy_timeout: Duration) -> rus
     // 64 MiB of page cache per connection keeps the hot index pages in memory.
     conn.pragma_update(None, "cache_size", -65_536)?;
     conn.pragma_update(None, "query_only", query_only)?;
+    register_fold_case(conn)?;
     Ok(())
+}
+
+/// `fold_case(text)`: the text lower-cased as Rust lower-cases it, every script's letters
+/// (SQLite's own `lower()` and `LIKE` fold ASCII only, so "LEFÈVRE" would not find
+/// "Lefèvre"). A lead search compares each lead's fields through it with the searched text,
+/// which [`crate::domain::LeadSearch`] lower-cased the same way.
+fn register_fold_case(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "fold_case",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Text(bytes) => Some(String::from_utf8_lossy(bytes).to_lowercase()),
+                _ => None,
+            })
+        },
+    )
 }
 
 /// Opens the read-write connection: the writer thread's, the migrator's and the CLI's.

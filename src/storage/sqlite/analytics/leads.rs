@@ -11,17 +11,20 @@ use crate::storage::records::{Keyset, LeadFilter, LeadNameRow, LeadRow};
 
 const LEAD_COLUMNS: &str =
     "SELECT id, email, first_name, last_name, company, smartlead_campaign_id, smartlead_category,
-            last_email_event, last_event_timestamp
-     FROM leads";
+            last_email_event, last_event_timestamp";
 
-pub(super) fn leads_query(
+/// The list's conditions, with its keyset, from `from` (`leads`, or a scan of it); the caller
+/// adds any more and the order.
+pub(super) fn leads_where(
+    from: &str,
     user: UserId,
     filter: &LeadFilter,
     after: Option<&Keyset>,
-    limit: usize,
 ) -> Query {
     let mut query = Query::new(
-        &format!("{LEAD_COLUMNS} WHERE user_id = ?1 AND last_event_timestamp IS NOT NULL"),
+        &format!(
+            "{LEAD_COLUMNS} FROM {from} WHERE user_id = ?1 AND last_event_timestamp IS NOT NULL"
+        ),
         user.to_string(),
     );
     if let Some(campaign) = &filter.campaign_id {
@@ -31,7 +34,17 @@ pub(super) fn leads_query(
         query.and(" AND last_email_event = ?", event_type.as_str().to_owned());
     }
     query.keyset("last_event_timestamp", after);
-    query.finish("last_event_timestamp", limit)
+    query
+}
+
+/// The list's page without a search (a search is [`super::lead_search`]'s).
+pub(super) fn leads_query(
+    user: UserId,
+    filter: &LeadFilter,
+    after: Option<&Keyset>,
+    limit: usize,
+) -> Query {
+    leads_where("leads", user, filter, after).finish("last_event_timestamp", limit)
 }
 
 /// The user's leads with email activity, newest activity first.
@@ -42,7 +55,13 @@ pub fn leads(
     after: Option<&Keyset>,
     limit: usize,
 ) -> Result<Vec<LeadRow>, StorageError> {
-    let query = leads_query(user, filter, after, limit);
+    match &filter.search {
+        Some(search) => super::lead_search::search(conn, user, filter, search, after, limit),
+        None => run(conn, leads_query(user, filter, after, limit)),
+    }
+}
+
+pub(super) fn run(conn: &Connection, query: Query) -> Result<Vec<LeadRow>, StorageError> {
     let rows = conn
         .prepare_cached(&query.sql)?
         .query_map(params_from_iter(query.params), lead_row)?
@@ -52,7 +71,7 @@ pub fn leads(
 
 pub(super) fn lead_query(user: UserId, lead: LeadId) -> Query {
     let mut query = Query::new(
-        &format!("{LEAD_COLUMNS} WHERE user_id = ?1"),
+        &format!("{LEAD_COLUMNS} FROM leads WHERE user_id = ?1"),
         user.to_string(),
     );
     query.and(" AND id = ?", lead.to_string());

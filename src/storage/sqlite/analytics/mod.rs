@@ -3,6 +3,7 @@
 
 mod events;
 mod kept;
+mod lead_search;
 mod leads;
 pub mod plans;
 mod query;

@@ -1,14 +1,15 @@
-//! The query plans of the statements `lead_events`, `search_events`, `leads`, `lead` and
-//! `kept_events` run, so that tests and benchmarks can check that they stay index range scans.
+//! The query plans of the statements `lead_events`, `search_events`, `leads`, a lead search,
+//! `lead` and `kept_events` run, so that tests and benchmarks can check that they stay index range scans.
 
 use rusqlite::{params_from_iter, Connection};
 
 use super::super::StorageError;
 use super::events::{lead_events_query, search_query};
 use super::kept::kept_query;
+use super::lead_search::{table_query, window_query};
 use super::leads::{lead_query, leads_query};
 use super::query::Query;
-use crate::domain::{LeadId, UserId};
+use crate::domain::{LeadId, LeadSearch, UserId};
 use crate::storage::records::{EventFilter, Keyset, LeadFilter};
 
 fn plan(conn: &Connection, query: Query) -> Result<Vec<String>, StorageError> {
@@ -49,6 +50,20 @@ pub fn leads(
     filter: &LeadFilter,
 ) -> Result<Vec<String>, StorageError> {
     plan(conn, leads_query(user, filter, None, 50))
+}
+
+/// The two statements a lead search may run: the newest leads in the list's order, then, when
+/// those do not answer it, the table (see `lead_search`).
+pub fn lead_search(
+    conn: &Connection,
+    user: UserId,
+    filter: &LeadFilter,
+    search: &LeadSearch,
+) -> Result<(Vec<String>, Vec<String>), StorageError> {
+    Ok((
+        plan(conn, window_query(user, filter, search, None, 50))?,
+        plan(conn, table_query(user, filter, search, None, 50))?,
+    ))
 }
 
 pub fn lead(conn: &Connection, user: UserId, lead: LeadId) -> Result<Vec<String>, StorageError> {
