@@ -395,17 +395,57 @@ async fn the_dashboard_shows_what_the_api_answers() {
     }
     screenshots(&client, "lead").await;
 
-    // Search by email finds that lead.
-    let input = client.find(Locator::Css("#search-email")).await.unwrap();
-    input.send_keys(&email).await.unwrap();
-    click(&client, "#search button").await;
-    ready(&client, "Search").await;
-    let found = eval(
+    // The search finds that lead alone by its address, with its latest events; by its last
+    // name, the leads the API finds, in its order, each linking to its page.
+    let search = |q: String| {
+        let client = client.clone();
+        async move {
+            let input = client.find(Locator::Css("#search-q")).await.unwrap();
+            input.clear().await.unwrap();
+            input.send_keys(&q).await.unwrap();
+            // Not ready until this search's page has rendered (the last one's was, too).
+            eval(
+                &client,
+                "document.querySelector('main').dataset.ready = '0'",
+            )
+            .await;
+            click(&client, "#search button").await;
+            ready(&client, "Search").await;
+            eval(
+                &client,
+                "return [...document.querySelectorAll('.result h2 a, tbody th a')].map(a => a.getAttribute('href'))",
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        search(email.clone()).await,
+        json!([format!("#/lead/{lead_id}")])
+    );
+    let events = eval(
         &client,
-        "return [...document.querySelectorAll('.result h2 a')].map(a => a.getAttribute('href'))",
+        "return document.querySelectorAll('.result .timeline li').length",
     )
     .await;
-    assert_eq!(found, json!([format!("#/lead/{lead_id}")]));
+    assert_eq!(
+        events,
+        json!(timeline["events"].as_array().unwrap().len().min(5))
+    );
+    screenshots(&client, "search-one").await;
+    let last_name = part("last_name");
+    let answer = api(&base, &token, &format!("/api/leads?q={last_name}&limit=25")).await;
+    let expected: Vec<String> = answer["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| format!("#/lead/{}", l["id"].as_str().unwrap()))
+        .collect();
+    assert!(
+        expected.len() > 1,
+        "the demo has leads of one last name: {answer}"
+    );
+    assert!(expected.contains(&format!("#/lead/{lead_id}")), "{answer}");
+    assert_eq!(search(last_name).await, json!(expected));
     screenshots(&client, "search").await;
 
     // The replies feed.

@@ -181,7 +181,8 @@ export async function route() {
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "campaign" && parts[1]) return render(`Campaign ${parts[1]}`, () => campaignPage(parts[1], params));
   if (parts[0] === "lead" && parts[1]) return render("Lead", () => leadPage(parts[1]));
-  if (parts[0] === "search") return render("Search", () => searchPage(params.get("email") ?? ""));
+  // `email=` is what the search links said before it searched names too.
+  if (parts[0] === "search") return render("Search", () => searchPage(params.get("q") ?? params.get("email") ?? ""));
   if (parts[0] === "replies") return render("Replies", () => repliesPage());
   return overview(params);
 }
@@ -189,8 +190,8 @@ export async function route() {
 document.getElementById("sign-out").addEventListener("click", () => signIn("Signed out."));
 document.getElementById("search").addEventListener("submit", (event) => {
   event.preventDefault();
-  const email = event.currentTarget.email.value.trim();
-  if (email) location.hash = `#/search?email=${encodeURIComponent(email)}`;
+  const q = event.currentTarget.q.value.trim();
+  if (q) location.hash = `#/search?q=${encodeURIComponent(q)}`;
 });
 window.addEventListener("hashchange", route);
 route();

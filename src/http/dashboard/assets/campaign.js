@@ -145,12 +145,17 @@ export function leadBadges(lead) {
   return badges;
 }
 
-function leadTable(leads) {
+export function leadTable(leads) {
   if (leads.length === 0) return empty("No leads yet.");
   return h("div", { class: "table-wrap" }, h("table", {},
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Lead"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Last activity"))),
-    h("tbody", {}, leads.map((lead) => h("tr", {},
-      h("th", { scope: "row" }, h("a", { href: `#/lead/${lead.id}` }, lead.email), leadWho(lead) ? h("div", { class: "muted lead-who" }, leadWho(lead)) : null),
-      h("td", {}, leadBadges(lead)),
-      h("td", {}, time(lead.last_event_timestamp)))))));
+    h("tbody", {}, leads.map(leadRow))));
+}
+
+/// A lead's row: its address (to its page) and who it is, its badges, its latest activity.
+export function leadRow(lead) {
+  return h("tr", {},
+    h("th", { scope: "row" }, h("a", { href: `#/lead/${lead.id}` }, lead.email), leadWho(lead) ? h("div", { class: "muted lead-who" }, leadWho(lead)) : null),
+    h("td", {}, leadBadges(lead)),
+    h("td", {}, time(lead.last_event_timestamp)));
 }

@@ -1,6 +1,6 @@
-// A lead's timeline, search by email, and the replies feed.
+// A lead's timeline, the lead search, and the replies feed.
 import { get } from "./api.js";
-import { leadBadges, leadWho } from "./campaign.js";
+import { leadBadges, leadRow, leadTable, leadWho } from "./campaign.js";
 import { badge, empty, h, time } from "./ui.js";
 
 // Symbols every system font has (no emoji font is assumed).
@@ -62,26 +62,42 @@ function leadHeader(lead) {
     who ? h("p", { class: "muted lead-who" }, who) : null);
 }
 
-export async function searchPage(email) {
-  if (!email) return empty("Search a lead by email address (top right).");
-  const found = await get("/api/events", { email, limit: 100 });
-  if (found.events.length === 0) return empty(`No events for ${email}.`);
-  const byLead = new Map();
-  for (const event of found.events) {
-    if (!byLead.has(event.lead_id)) byLead.set(event.lead_id, []);
-    byLead.get(event.lead_id).push(event);
+/// Leads whose address, name or company holds `q`, newest activity first, a page at a time;
+/// a lead found alone with its latest events.
+export async function searchPage(q) {
+  if (!q) return empty("Search leads by name, company or email address (top right).");
+  const first = await get("/api/leads", { q, limit: 25 });
+  if (first.leads.length === 0) return empty(`No lead matches “${q}”.`);
+  if (first.leads.length === 1) {
+    const [lead] = first.leads;
+    const timeline = await get(`/api/leads/${encodeURIComponent(lead.id)}/events`, { limit: 5 }).catch(() => null);
+    return searchResult(lead, timeline);
   }
-  // Each lead as it stands now (a failure leaves its badges out, not the page broken).
-  const leads = new Map(await Promise.all([...byLead.keys()].map(async (leadId) =>
-    [leadId, leadId ? await get(`/api/leads/${encodeURIComponent(leadId)}`).then((found) => found.lead, () => null) : null])));
-  return h("div", {}, [...byLead].map(([leadId, events]) => {
-    const lead = leads.get(leadId);
-    return h("section", { class: "result" },
-      h("h2", {}, h("a", { href: `#/lead/${leadId}` }, events[0].email), " ", lead ? leadBadges(lead) : null),
-      lead && leadWho(lead) ? h("p", { class: "muted lead-who" }, leadWho(lead)) : null,
-      h("ol", { class: "timeline" }, events.slice(0, 5).map(eventItem)),
-      events.length > 5 ? h("a", { href: `#/lead/${leadId}` }, "Full timeline →") : null);
-  }));
+  const table = leadTable(first.leads);
+  const more = h("button", { type: "button", hidden: !first.next_cursor }, "More leads");
+  let cursor = first.next_cursor;
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    const page = await get("/api/leads", { q, limit: 25, cursor });
+    table.querySelector("tbody").append(...page.leads.map(leadRow));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    more.disabled = false;
+  });
+  return h("section", { "aria-labelledby": "found" },
+    h("h2", { id: "found" }, `Leads matching “${q}”, newest activity first`), table, more);
+}
+
+/// The one lead found: who it is, where it stands, its latest events.
+function searchResult(lead, timeline) {
+  const href = `#/lead/${encodeURIComponent(lead.id)}`;
+  return h("section", { class: "result" },
+    h("h2", {}, h("a", { href }, lead.email), " ", leadBadges(lead)),
+    leadWho(lead) ? h("p", { class: "muted lead-who" }, leadWho(lead)) : null,
+    timeline?.events.length
+      ? h("ol", { class: "timeline" }, timeline.events.map(eventItem))
+      : h("p", { class: "muted" }, "last activity ", time(lead.last_event_timestamp)),
+    h("a", { href }, "Full timeline →"));
 }
 
 export async function repliesPage() {
