@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::smartlead::{campaigns_of, client_for};
 use super::CliResult;
-use crate::domain::{OrgId, UserId, UtcTimestamp};
+use crate::domain::{CampaignId, CampaignLabels, OrgId, UserId, UtcTimestamp};
+use crate::reconcile::client::SmartleadClient;
 use crate::reconcile::statistics::Pager;
 use crate::storage::records::BackfillOutcome;
 use crate::storage::Admin;
@@ -27,6 +28,30 @@ struct CampaignSync {
     /// Rows that could not be read (a bad address or time), with the first reason.
     unreadable: u64,
     first_problem: Option<String>,
+}
+
+/// The campaigns to sync, each with the name and status Smartlead's list gives it: all of the
+/// account's, or those named. The list is read either way, so that a named campaign is labelled
+/// as well (one it does not hold is synced unlabelled).
+fn campaigns_to_sync(
+    client: &mut SmartleadClient,
+    named: &[String],
+) -> Result<Vec<(CampaignId, CampaignLabels)>, Box<dyn std::error::Error>> {
+    let listed = campaigns_of(client, &[], false)?;
+    if named.is_empty() {
+        return Ok(listed);
+    }
+    let mut chosen = Vec::new();
+    for id in named {
+        let id = CampaignId::parse(id)?;
+        let labels = listed
+            .iter()
+            .find(|(campaign, _)| *campaign == id)
+            .map(|(_, labels)| labels.clone())
+            .unwrap_or_default();
+        chosen.push((id, labels));
+    }
+    Ok(chosen)
 }
 
 pub fn run(
@@ -53,7 +78,7 @@ pub fn run(
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     let listed_at = UtcTimestamp::now();
-    let listed = campaigns_of(&mut client, campaigns, false)?;
+    let listed = campaigns_to_sync(&mut client, campaigns)?;
     // The list is Smartlead's word on each campaign when it was asked for: its labels count as
     // an event's of that moment, and a newer event's win over them as over any other.
     let labelled: Vec<_> = listed

@@ -425,3 +425,37 @@ on_both_backends! {
         assert_eq!(labels().await, (json!("Q4 Ops leaders (EU)"), json!("PAUSED")));
     }
 }
+
+on_both_backends! {
+    /// `sync --campaign` labels the campaigns it names from Smartlead's list too, and only
+    /// those; one the list does not hold is synced unlabelled.
+    async fn a_named_sync_labels_the_campaigns_it_names(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        give_api_key(&app.db, app.user_id);
+        let (_fake, base) = fake_with_history();
+        let mut args: Vec<String> = ["smartlead", "sync", "--json", "--user"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        args.extend([app.user_id.to_string(), "--smartlead-api-base".into(), base]);
+        args.extend(["--campaign", "3709999", "--campaign", "3700001"].map(String::from));
+        let (ok, out, err) = hub(&app, args).await;
+        assert!(ok, "{err}");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        let updated: Vec<_> = report
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["campaign_id"].clone(), c["labels_updated"].clone()))
+            .collect();
+        assert_eq!(
+            updated,
+            [(json!("3709999"), json!(true)), (json!("3700001"), json!(false))]
+        );
+        let labelled = app.rows("SELECT campaign_id, name, status FROM campaigns", &[]);
+        let row = |id: &str, name: &str, status: &str| {
+            vec![Some(id.to_owned()), Some(name.to_owned()), Some(status.to_owned())]
+        };
+        assert_eq!(labelled, vec![row("3709999", "Paused one", "PAUSED")]);
+    }
+}
