@@ -1,7 +1,11 @@
 //! `leads name`: names the leads stored before lead profiles (migration 017) from their own
 //! stored events, each read as the webhook reads a delivery. Otherwise such a lead is named by
-//! its next delivery, and a lead with none to come stays an address. Safe to stop and to repeat:
-//! each batch is one transaction, and a named lead is not read again.
+//! its next delivery, and a lead with none to come stays an address. Two passes: each unnamed
+//! lead's newest email events (names), then every kept event of a lead (a category update's
+//! `lead_data` is the only source of a company most leads have), each noted by the delivery's
+//! rule, so the newest event's parts win and any event fills a missing one whatever the order.
+//! Safe to stop and to repeat: each batch is one transaction, a named lead is not read again,
+//! and a kept event already noted changes nothing.
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -10,7 +14,7 @@ use super::CliResult;
 use crate::config::DbArgs;
 use crate::domain::{LeadProfile, SmartleadEvent, UtcTimestamp};
 use crate::smartlead::parse_delivery;
-use crate::storage::records::UnnamedLead;
+use crate::storage::records::{KeptPayload, UnnamedLead};
 use crate::storage::Admin;
 
 /// How many of a lead's newest events are read for a name: the newest that names the lead wins
@@ -57,7 +61,7 @@ fn name(admin: &mut Admin, batch: usize, dry_run: bool, json: bool) -> CliResult
         ProgressStyle::with_template("{spinner} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    let (mut read, mut named) = (0usize, 0usize);
+    let (mut read, mut kept, mut named) = (0usize, 0usize, 0usize);
     let mut after: Option<String> = None;
     loop {
         let leads = admin.unnamed_leads(after.as_deref(), batch, EVENTS_PER_LEAD)?;
@@ -68,19 +72,45 @@ fn name(admin: &mut Admin, batch: usize, dry_run: bool, json: bool) -> CliResult
         named += admin.name_leads(&profiles, !dry_run)?;
         bar.set_message(format!("{read} leads without a name read, {named} named"));
     }
+    after = None;
+    loop {
+        let events = admin.kept_payloads(after.as_deref(), batch)?;
+        let Some(last) = events.last() else { break };
+        after = Some(last.id.clone());
+        kept += events.len();
+        let profiles: Vec<_> = events.iter().filter_map(kept_profile).collect();
+        named += admin.name_leads(&profiles, !dry_run)?;
+        bar.set_message(format!(
+            "{kept} kept events read, {named} leads named or completed"
+        ));
+    }
     bar.finish_and_clear();
     if json {
         outln!(
             "{}",
-            serde_json::json!({"read": read, "named": named, "dry_run": dry_run})
+            serde_json::json!({"read": read, "kept_events_read": kept, "named": named, "dry_run": dry_run})
         );
     } else {
-        outln!("{read} leads without a name read, {named} named");
+        outln!(
+            "{read} leads without a name read, {kept} kept events read; {named} names or companies written"
+        );
         if dry_run {
             outln!("dry run: nothing was stored");
         }
     }
     Ok(())
+}
+
+/// The name and company a kept event gives its lead, and the event's time.
+fn kept_profile(kept: &KeptPayload) -> Option<(String, LeadProfile, UtcTimestamp)> {
+    let delivery = parse_delivery(kept.payload.as_bytes()).ok()?;
+    let SmartleadEvent::Other(event) = delivery.event(kept.received_at).ok()? else {
+        return None;
+    };
+    (!event.lead_profile.is_empty()).then(|| {
+        let at = event.effective_time();
+        (kept.lead_id.clone(), event.lead_profile, at)
+    })
 }
 
 /// The profile of the newest of the lead's events that names the lead, and that event's time.

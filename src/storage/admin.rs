@@ -6,7 +6,7 @@ use super::postgres::PostgresAdmin;
 use super::records::WebhookTenant;
 use super::records::{BackfillOutcome, NewUser};
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
-use super::records::{CopyPosition, RowBatch, UnnamedLead};
+use super::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use super::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
@@ -242,6 +242,16 @@ impl Admin {
         events: usize,
     ) -> Result<Vec<UnnamedLead>, StorageError> {
         on_backend!(&mut self.0, admin => admin.unnamed_leads(after, limit, events))
+    }
+
+    /// Kept (non-email) events that belong to a lead, in id order after `after`, with their
+    /// payloads: what `leads name` reads companies from.
+    pub fn kept_payloads(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<KeptPayload>, StorageError> {
+        on_backend!(&self.0, admin => admin.kept_payloads(after, limit))
     }
 
     /// Notes each lead's profile as an event of its time gave it (the rule of

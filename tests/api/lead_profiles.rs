@@ -167,13 +167,17 @@ on_both_backends! {
     }
 
     /// `leads name`: the leads stored before migration 017 (no names, no profile time) are named
-    /// from their newest stored email event that names them; a dry run stores nothing, and a
-    /// second run finds nothing more to name.
+    /// from their newest stored email event that names them, and completed from their kept
+    /// events (the company a category update gives, a lead only a manual step knows); a dry run
+    /// stores nothing, and a second run finds nothing more to name.
     async fn leads_stored_before_profiles_are_named_from_their_events(backend: Backend) {
         let app = spawn_app_on(backend).await;
         let token = app.token_for(app.user_id);
         for (name, ..) in EMAIL_FIXTURES {
             assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
+        }
+        for name in ["23_lead_category_updated_full_history.json", "26_manual_step_reached.json"] {
+            assert_eq!(app.deliver(name).await.body["status"], "kept", "{name}");
         }
         // Mary's newest email names nobody; an older one does.
         let mary = "mary.smith@acme.example";
@@ -196,19 +200,35 @@ on_both_backends! {
                 serde_json::from_str::<Value>(&out).unwrap()
             }
         };
+        let siobhan = || async {
+            let manual = app.rows(
+                "SELECT lead_id FROM smartlead_events WHERE event_type = 'MANUAL_STEP_REACHED'",
+                &[],
+            );
+            let lead = manual[0][0].clone().expect("the manual step's lead");
+            lead_profile(&app, &token, &lead).await
+        };
+        assert_eq!(siobhan().await, (Value::Null, Value::Null, Value::Null));
+
+        // Every lead with email activity has an email that names it (Siobhán has none); then the
+        // category update gives Zoë her company and the manual step names Siobhán.
         let dry = run(&["leads", "name", "--dry-run", "--json", "--batch", "2"]).await;
         assert_eq!(dry["read"], leads, "{dry}");
-        assert_eq!(dry["named"], leads, "every lead has an email that names it: {dry}");
+        assert_eq!(dry["kept_events_read"], 2, "{dry}");
+        assert_eq!(dry["named"], leads + 1, "{dry}");
         assert_eq!(profile_of(&app, &token, mary).await, (Value::Null, Value::Null, Value::Null));
 
         let done = run(&["leads", "name", "--json", "--batch", "2"]).await;
-        assert_eq!(done["named"], leads, "{done}");
+        assert_eq!(done["named"], leads + 1, "{done}");
         assert_eq!(profile_of(&app, &token, mary).await, named("Mary", "Smith", None));
         assert_eq!(profile_of(&app, &token, KWAME).await, named("Kwame", "Osei", None));
         assert_eq!(
             profile_of(&app, &token, "rahul.iyer@example.in").await,
             named("Rahul", "Iyer", Some("Iyer & Sons"))
         );
+        // As the deliveries named them (`every_shape_names_its_lead`).
+        assert_eq!(profile_of(&app, &token, ZOE).await, named("Zoë", "Lefèvre", Some("Müller & Söhne")));
+        assert_eq!(siobhan().await, named("Siobhán", "Ní Bhriain", None));
         let again = run(&["leads", "name", "--json"]).await;
         assert_eq!((again["read"].clone(), again["named"].clone()), (json!(0), json!(0)));
     }

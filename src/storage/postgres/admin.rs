@@ -13,7 +13,7 @@ use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEven
 use crate::domain::{CampaignId, CampaignLabels, EmailEvent, LeadProfile, UserId, UtcTimestamp};
 use crate::storage::location::PostgresUrl;
 use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
-use crate::storage::records::{CopyPosition, RowBatch, UnnamedLead};
+use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewUser};
 use crate::storage::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo};
 
@@ -237,6 +237,14 @@ impl PostgresAdmin {
         events: usize,
     ) -> Result<Vec<UnnamedLead>, StorageError> {
         self.run(|client, _| super::leads::unnamed(client, after, limit, events))
+    }
+
+    pub fn kept_payloads(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<KeptPayload>, StorageError> {
+        self.run(|client, _| super::leads::kept_payloads(client, after, limit))
     }
 
     pub fn name_leads(

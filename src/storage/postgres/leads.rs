@@ -11,7 +11,7 @@ use super::StorageError;
 use crate::domain::UtcTimestamp;
 use crate::domain::{CampaignId, EmailAddress, LeadId, LeadProfile, ProfileText, UserId};
 use crate::storage::lead_profiles::{updated, StoredProfile};
-use crate::storage::records::UnnamedLead;
+use crate::storage::records::{KeptPayload, UnnamedLead};
 
 const FIND: &str = "SELECT id, first_name, last_name, company, profile_at
                     FROM leads WHERE user_id = $1 AND email = $2";
@@ -123,12 +123,7 @@ pub fn unnamed(
     limit: usize,
     events: usize,
 ) -> Result<Vec<UnnamedLead>, StorageError> {
-    let after = match after {
-        Some(id) => id
-            .parse::<Uuid>()
-            .map_err(|_| StorageError::Conflict(format!("`{id}` is not a lead id")))?,
-        None => Uuid::nil(),
-    };
+    let after = after_id(after)?;
     let leads = client.query(
         "SELECT id, user_id FROM leads WHERE profile_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
         &[&after, &(limit as i64)],
@@ -153,6 +148,39 @@ pub fn unnamed(
         });
     }
     Ok(unnamed)
+}
+
+/// Kept events that belong to a lead, in id order after `after`, with their payloads.
+pub fn kept_payloads(
+    client: &mut impl Sql,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<KeptPayload>, StorageError> {
+    let after = after_id(after)?;
+    let rows = client.query(
+        "SELECT id, lead_id, received_at, event_data::text FROM smartlead_events
+         WHERE lead_id IS NOT NULL AND id > $1 ORDER BY id LIMIT $2",
+        &[&after, &(limit as i64)],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|row| KeptPayload {
+            id: id_text(row.get(0)),
+            lead_id: id_text(row.get(1)),
+            received_at: UtcTimestamp::from_datetime(row.get(2)),
+            payload: row.get(3),
+        })
+        .collect())
+}
+
+/// A page's position: the id after which it starts (the nil id for the first page).
+fn after_id(after: Option<&str>) -> Result<Uuid, StorageError> {
+    match after {
+        Some(id) => id
+            .parse::<Uuid>()
+            .map_err(|_| StorageError::Conflict(format!("`{id}` is not an id"))),
+        None => Ok(Uuid::nil()),
+    }
 }
 
 /// Notes the profile an event of time `at` gives the lead `lead_id`; whether it was written.

@@ -122,3 +122,13 @@ pub struct UnnamedLead {
     pub lead_id: String,
     pub payloads: Vec<(UtcTimestamp, String)>,
 }
+
+/// A kept (non-email) event of a lead, for `leads name` to read the lead's name and company
+/// from (a category update's `lead_data` is the only source of a company most leads have).
+#[derive(Debug, Clone)]
+pub struct KeptPayload {
+    pub id: String,
+    pub lead_id: String,
+    pub received_at: UtcTimestamp,
+    pub payload: String,
+}

@@ -15,7 +15,7 @@ use crate::domain::{CampaignId, UtcTimestamp};
 use crate::domain::{CampaignLabels, EmailEvent, LeadProfile, UserId};
 use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
-use crate::storage::records::{CopyPosition, RowBatch, UnnamedLead};
+use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
 use crate::storage::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 
@@ -285,6 +285,14 @@ impl SqliteAdmin {
     ) -> Result<Vec<UnnamedLead>, StorageError> {
         let payloads = self.payloads()?;
         super::leads::unnamed(&self.conn, &payloads, after, limit, events)
+    }
+
+    pub fn kept_payloads(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<KeptPayload>, StorageError> {
+        super::leads::kept_payloads(&self.conn, after, limit)
     }
 
     pub fn name_leads(

@@ -11,7 +11,7 @@ use super::values::stored_time;
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, LeadId, LeadProfile, ProfileText, UtcTimestamp};
 use crate::storage::lead_profiles::{updated, StoredProfile, UpdatedProfile};
-use crate::storage::records::UnnamedLead;
+use crate::storage::records::{KeptPayload, UnnamedLead};
 
 /// A new lead (id, user, email, campaign, time, profile), given its key by the insert itself
 /// ([`NEXT_LEAD_KEY_SQL`]); run for every delivery from a lead not seen before.
@@ -130,6 +130,35 @@ pub fn unnamed(
         });
     }
     Ok(unnamed)
+}
+
+/// Kept events that belong to a lead, in id order after `after`, with their payloads.
+pub fn kept_payloads(
+    conn: &Connection,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<KeptPayload>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, lead_id, received_at, event_data FROM smartlead_events
+         WHERE lead_id IS NOT NULL AND id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let mut rows = stmt.query(params![after.unwrap_or(""), limit as i64])?;
+    let mut kept = Vec::new();
+    while let Some(row) = rows.next()? {
+        // The column is NOT NULL: a NULL here is as damaged as an unparsable time.
+        let received_at = stored_time(row, 2)?.ok_or(rusqlite::Error::InvalidColumnType(
+            2,
+            "received_at".into(),
+            rusqlite::types::Type::Null,
+        ))?;
+        kept.push(KeptPayload {
+            id: row.get(0)?,
+            lead_id: row.get(1)?,
+            received_at,
+            payload: row.get(3)?,
+        });
+    }
+    Ok(kept)
 }
 
 /// Notes the profile an event of time `at` gives the lead `lead_id`; whether it was written.
