@@ -10,6 +10,7 @@ mod dashboard;
 mod dedupe;
 mod deliveries_cli;
 mod demo;
+mod foreign_keys;
 mod hardening;
 mod health;
 mod held;

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250423_016_campaigns"),
     migration!("20250430_017_lead_profiles"),
     migration!("20250507_018_kept_events_by_campaign"),
+    migration!("20250514_019_foreign_key_indexes"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.
