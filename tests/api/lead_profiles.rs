@@ -37,7 +37,7 @@ fn named(first: &str, last: &str, company: Option<&str>) -> (Value, Value, Value
 }
 
 /// An email sent to `email` at `at`, its lead called `to_name`.
-fn sent(email: &str, at: &str, to_name: &str) -> Vec<u8> {
+pub fn sent(email: &str, at: &str, to_name: &str) -> Vec<u8> {
     let mut body: Value = serde_json::from_slice(&fixture("04_first_email_sent.json")).unwrap();
     body["to_email"] = email.into();
     body["event_timestamp"] = at.into();

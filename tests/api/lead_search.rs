@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::backends::on_both_backends;
 use crate::helpers::{add_user, fixture, ingest_in_batches, spawn_app_on, TestApp, ORG, SECRET};
 use crate::ingestion::{ANNA, EMAIL_FIXTURES, KWAME, ZOE};
+use crate::lead_profiles::sent;
 
 const RAHUL: &str = "rahul.iyer@example.in";
 const JEAN_PIERRE: &str = "jp.martin@ancien-domaine.example";
@@ -167,15 +168,6 @@ on_both_backends! {
         let longest = app.get_as(&token, &format!("/api/leads?q={}", "a".repeat(100))).await;
         assert_eq!(longest.status, StatusCode::OK, "{}", longest.body);
     }
-}
-
-/// An email sent to `email` at `at`, its lead called `to_name`.
-fn sent(email: &str, at: &str, to_name: &str) -> Vec<u8> {
-    let mut body: Value = serde_json::from_slice(&fixture("04_first_email_sent.json")).unwrap();
-    body["to_email"] = email.into();
-    body["event_timestamp"] = at.into();
-    body["to_name"] = to_name.into();
-    serde_json::to_vec(&body).unwrap()
 }
 
 on_both_backends! {

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::keys::NEXT_LEAD_KEY_SQL;
 use super::payloads::Payloads;
-use super::values::stored_time;
+use super::values::{required_time, stored_time};
 use super::StorageError;
 use crate::domain::{CampaignId, EmailAddress, LeadId, LeadProfile, ProfileText, UtcTimestamp};
 use crate::storage::lead_profiles::{updated, StoredProfile, UpdatedProfile};
@@ -116,12 +116,7 @@ pub fn unnamed(
         let mut rows = newest.query(params![key, events as i64])?;
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {
-            // The column is NOT NULL: a NULL here is as damaged as an unparsable time.
-            let at = stored_time(row, 1)?.ok_or(rusqlite::Error::InvalidColumnType(
-                1,
-                "timestamp".into(),
-                rusqlite::types::Type::Null,
-            ))?;
+            let at = required_time(row, 1)?;
             found.push((at, payloads.decode(conn, row.get_ref(0)?)?));
         }
         unnamed.push(UnnamedLead {
@@ -145,16 +140,10 @@ pub fn kept_payloads(
     let mut rows = stmt.query(params![after.unwrap_or(""), limit as i64])?;
     let mut kept = Vec::new();
     while let Some(row) = rows.next()? {
-        // The column is NOT NULL: a NULL here is as damaged as an unparsable time.
-        let received_at = stored_time(row, 2)?.ok_or(rusqlite::Error::InvalidColumnType(
-            2,
-            "received_at".into(),
-            rusqlite::types::Type::Null,
-        ))?;
         kept.push(KeptPayload {
             id: row.get(0)?,
             lead_id: row.get(1)?,
-            received_at,
+            received_at: required_time(row, 2)?,
             payload: row.get(3)?,
         });
     }

@@ -19,3 +19,13 @@ pub fn stored_time(row: &Row, index: usize) -> rusqlite::Result<Option<UtcTimest
         })
         .transpose()
 }
+
+/// The time stored in the NOT NULL column `index`: a NULL there is as damaged as an unparsable
+/// time.
+pub fn required_time(row: &Row, index: usize) -> rusqlite::Result<UtcTimestamp> {
+    stored_time(row, index)?.ok_or(rusqlite::Error::InvalidColumnType(
+        index,
+        row.as_ref().column_name(index)?.to_owned(),
+        rusqlite::types::Type::Null,
+    ))
+}
