@@ -125,6 +125,73 @@ async fn screenshots(client: &Client, name: &str) {
     client.set_window_size(1280, 1000).await.unwrap();
 }
 
+/// The ids of the leads `/api/leads?{query}` answers, as the dashboard links them.
+async fn lead_links(base: &str, token: &str, query: &str) -> (Value, bool) {
+    let answer = api(base, token, &format!("/api/leads?{query}")).await;
+    let links = answer["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| json!(format!("#/lead/{}", l["id"].as_str().unwrap())))
+        .collect();
+    (Value::Array(links), !answer["next_cursor"].is_null())
+}
+
+/// Waits until `script` returns `expected` (a page's own fetch, outside `render`).
+async fn shows(client: &Client, script: &str, expected: &Value) {
+    let mut shown = Value::Null;
+    for _ in 0..200 {
+        shown = eval(client, script).await;
+        if &shown == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(&shown, expected, "{script}");
+}
+
+/// A campaign's lead table: the API's first 25, the next on "More leads", and a search among
+/// them (`q` with the campaign).
+async fn campaign_leads(client: &Client, base: &str, token: &str, campaign: &str) {
+    let rows = "return [...document.querySelectorAll('section[aria-labelledby=leads] tbody th a')].map(a => a.getAttribute('href'))";
+    let (first, more) = lead_links(base, token, &format!("campaign_id={campaign}&limit=25")).await;
+    assert_eq!(eval(client, rows).await, first);
+    assert!(more, "the demo's campaign has more than 25 leads");
+    click(client, "section[aria-labelledby=leads] button.more").await;
+    let (fifty, _) = lead_links(base, token, &format!("campaign_id={campaign}&limit=50")).await;
+    shows(client, rows, &fifty).await;
+
+    let lead = &api(
+        base,
+        token,
+        &format!("/api/leads?campaign_id={campaign}&limit=1"),
+    )
+    .await["leads"][0];
+    let last_name = lead["last_name"]
+        .as_str()
+        .expect("the demo names its leads");
+    let input = client
+        .find(Locator::Css(".lead-filter input"))
+        .await
+        .unwrap();
+    input.send_keys(last_name).await.unwrap();
+    click(client, ".lead-filter button").await;
+    let (found, _) = lead_links(
+        base,
+        token,
+        &format!(
+            "campaign_id={campaign}&q={}&limit=25",
+            crate::lead_search::encoded(last_name)
+        ),
+    )
+    .await;
+    assert!(found
+        .as_array()
+        .unwrap()
+        .contains(&json!(format!("#/lead/{}", lead["id"].as_str().unwrap()))));
+    shows(client, rows, &found).await;
+}
+
 async fn api(base: &str, token: &str, path: &str) -> Value {
     let mut response = awc::Client::default()
         .get(format!("{base}{path}"))
@@ -306,6 +373,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     }
     let chart = eval(&client, "return !!document.querySelector('.chart canvas')").await;
     assert_eq!(chart, true, "the activity chart drew");
+    campaign_leads(&client, &base, &token, &campaign).await;
     screenshots(&client, "campaign").await;
 
     // A lead's timeline, from the campaign's lead list.
@@ -433,7 +501,15 @@ async fn the_dashboard_shows_what_the_api_answers() {
     );
     screenshots(&client, "search-one").await;
     let last_name = part("last_name");
-    let answer = api(&base, &token, &format!("/api/leads?q={last_name}&limit=25")).await;
+    let answer = api(
+        &base,
+        &token,
+        &format!(
+            "/api/leads?q={}&limit=25",
+            crate::lead_search::encoded(&last_name)
+        ),
+    )
+    .await;
     let expected: Vec<String> = answer["leads"]
         .as_array()
         .unwrap()

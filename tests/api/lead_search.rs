@@ -14,7 +14,7 @@ const RAHUL: &str = "rahul.iyer@example.in";
 const JEAN_PIERRE: &str = "jp.martin@ancien-domaine.example";
 
 /// `text` as a query-string value: every byte but an ASCII letter or digit percent-encoded.
-fn encoded(text: &str) -> String {
+pub fn encoded(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => char::from(b).to_string(),

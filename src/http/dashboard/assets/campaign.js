@@ -1,6 +1,6 @@
 // A campaign: its numbers, activity chart, funnel, breakdown by type, and its leads.
 import { get } from "./api.js";
-import { badge, count, empty, h, percent, tiles, time } from "./ui.js";
+import { badge, count, empty, failure, h, percent, tiles, time } from "./ui.js";
 
 const SERIES = [
   ["sent", "Sent", "#4c6ef5"],
@@ -38,7 +38,7 @@ export async function campaignPage(id, params) {
       h("section", { "aria-labelledby": "funnel" }, h("h2", { id: "funnel" }, "Funnel"), funnel(stats)),
       h("section", { "aria-labelledby": "types" }, h("h2", { id: "types" }, "By event type"), byType(stats))),
     h("section", { "aria-labelledby": "steps" }, h("h2", { id: "steps" }, "Sequence steps"), stepTable(steps.steps)),
-    h("section", { "aria-labelledby": "leads" }, h("h2", { id: "leads" }, "Leads, newest activity first"), leadTable(leads.leads)),
+    leadsSection(id, leads),
     h("section", { "aria-labelledby": "kept" }, h("h2", { id: "kept" }, "Other Smartlead events"), keptList(kept.events)));
   return { title: campaign.name ?? `Campaign ${id}`, content };
 }
@@ -143,6 +143,52 @@ export function leadBadges(lead) {
   if (lead.last_email_event) badges.push(badge(lead.last_email_event.replace(/^email_/, "").replaceAll("_", " "), lead.last_email_event.replace(/^email_(follow_up_)?/, "")));
   if (lead.smartlead_category) badges.push(badge(lead.smartlead_category, "category"));
   return badges;
+}
+
+/// The campaign's leads, 25 at a time, and a search among them (the list's `q`).
+function leadsSection(id, first) {
+  const params = { campaign_id: id, limit: 25 };
+  const holder = h("div", {}, leadPages(first, params, "No leads yet."));
+  const input = h("input", { type: "search", name: "q", placeholder: "Name, company or email", maxlength: "100", "aria-label": "Find a lead of this campaign" });
+  const form = h("form", { class: "lead-filter", role: "search" }, input, h("button", { type: "submit" }, "Find"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = input.value.trim();
+    const query = q ? { ...params, q } : params;
+    holder.dataset.ready = "0";
+    try {
+      const found = await get("/api/leads", query);
+      holder.replaceChildren(leadPages(found, query, q ? `No lead of this campaign matches “${q}”.` : "No leads yet."));
+    } catch (error) {
+      holder.replaceChildren(failure(error, () => form.requestSubmit()));
+    }
+    holder.dataset.ready = "1";
+  });
+  return h("section", { "aria-labelledby": "leads" },
+    h("div", { class: "bar-row" }, h("h2", { id: "leads" }, "Leads, newest activity first"), form),
+    holder);
+}
+
+/// The leads of `first` (a page of `/api/leads?…params`) as a table, the next page on demand.
+export function leadPages(first, params, none) {
+  if (first.leads.length === 0) return empty(none);
+  const table = leadTable(first.leads);
+  const more = h("button", { type: "button", class: "more", hidden: !first.next_cursor }, "More leads");
+  let cursor = first.next_cursor;
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      const page = await get("/api/leads", { ...params, cursor });
+      table.querySelector("tbody").append(...page.leads.map(leadRow));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      more.textContent = "More leads";
+    } catch {
+      more.textContent = "More leads (that failed: try again)";
+    }
+    more.disabled = false;
+  });
+  return h("div", {}, table, more);
 }
 
 export function leadTable(leads) {

@@ -1,6 +1,6 @@
 // A lead's timeline, the lead search, and the replies feed.
 import { get } from "./api.js";
-import { leadBadges, leadRow, leadTable, leadWho } from "./campaign.js";
+import { leadBadges, leadPages, leadWho } from "./campaign.js";
 import { badge, empty, h, time } from "./ui.js";
 
 // Symbols every system font has (no emoji font is assumed).
@@ -73,19 +73,9 @@ export async function searchPage(q) {
     const timeline = await get(`/api/leads/${encodeURIComponent(lead.id)}/events`, { limit: 5 }).catch(() => null);
     return searchResult(lead, timeline);
   }
-  const table = leadTable(first.leads);
-  const more = h("button", { type: "button", hidden: !first.next_cursor }, "More leads");
-  let cursor = first.next_cursor;
-  more.addEventListener("click", async () => {
-    more.disabled = true;
-    const page = await get("/api/leads", { q, limit: 25, cursor });
-    table.querySelector("tbody").append(...page.leads.map(leadRow));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    more.disabled = false;
-  });
   return h("section", { "aria-labelledby": "found" },
-    h("h2", { id: "found" }, `Leads matching “${q}”, newest activity first`), table, more);
+    h("h2", { id: "found" }, `Leads matching “${q}”, newest activity first`),
+    leadPages(first, { q, limit: 25 }, `No lead matches “${q}”.`));
 }
 
 /// The one lead found: who it is, where it stands, its latest events.
