@@ -45,16 +45,25 @@ pub fn sent(email: &str, at: &str, to_name: &str) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap()
 }
 
+/// Every email fixture, the category update (Zoë's company) and the manual step (a lead only
+/// it knows), for `ORG`.
+pub async fn deliver_every_naming_fixture(app: &TestApp) {
+    for (name, ..) in EMAIL_FIXTURES {
+        assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
+    }
+    for name in [
+        "23_lead_category_updated_full_history.json",
+        "26_manual_step_reached.json",
+    ] {
+        assert_eq!(app.deliver(name).await.body["status"], "kept", "{name}");
+    }
+}
+
 on_both_backends! {
     async fn every_shape_names_its_lead(backend: Backend) {
         let app = spawn_app_on(backend).await;
         let token = app.token_for(app.user_id);
-        for (name, ..) in EMAIL_FIXTURES {
-            assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
-        }
-        for name in ["23_lead_category_updated_full_history.json", "26_manual_step_reached.json"] {
-            assert_eq!(app.deliver(name).await.body["status"], "kept", "{name}");
-        }
+        deliver_every_naming_fixture(&app).await;
         // `to_name` split at its first space; the category update's `lead_data` adds the
         // company; the nested shape's `lead{}` names its parts.
         assert_eq!(profile_of(&app, &token, ZOE).await, named("Zoë", "Lefèvre", Some("Müller & Söhne")));
@@ -173,12 +182,7 @@ on_both_backends! {
     async fn leads_stored_before_profiles_are_named_from_their_events(backend: Backend) {
         let app = spawn_app_on(backend).await;
         let token = app.token_for(app.user_id);
-        for (name, ..) in EMAIL_FIXTURES {
-            assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
-        }
-        for name in ["23_lead_category_updated_full_history.json", "26_manual_step_reached.json"] {
-            assert_eq!(app.deliver(name).await.body["status"], "kept", "{name}");
-        }
+        deliver_every_naming_fixture(&app).await;
         // Mary's newest email names nobody; an older one does.
         let mary = "mary.smith@acme.example";
         app.post_signed(sent(mary, "2025-10-14T09:00:00Z", "Mary Smith")).await;
