@@ -37,13 +37,17 @@ fn campaigns_to_sync(
     client: &mut SmartleadClient,
     named: &[String],
 ) -> Result<Vec<(CampaignId, CampaignLabels)>, Box<dyn std::error::Error>> {
+    // A malformed id fails before any request.
+    let named = named
+        .iter()
+        .map(|id| CampaignId::parse(id))
+        .collect::<Result<Vec<_>, _>>()?;
     let listed = campaigns_of(client, &[], false)?;
     if named.is_empty() {
         return Ok(listed);
     }
     let mut chosen = Vec::new();
     for id in named {
-        let id = CampaignId::parse(id)?;
         let labels = listed
             .iter()
             .find(|(campaign, _)| *campaign == id)

@@ -9,10 +9,7 @@ use super::query::Query;
 use super::session::Sql;
 use super::StorageError;
 use crate::domain::{LeadSearch, UserId};
-use crate::storage::records::{Keyset, LeadFilter, LeadRow};
-
-/// How many of the newest leads a search reads in the list's order before it reads them all.
-const WINDOW: usize = 2_000;
+use crate::storage::records::{Keyset, LeadFilter, LeadRow, LEAD_SEARCH_WINDOW as WINDOW};
 
 /// As on SQLite: the fields joined by a line break, which a search cannot hold; `lower()` folds
 /// what the database's locale folds (every script's letters under a UTF-8 locale, ASCII only

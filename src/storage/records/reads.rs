@@ -115,6 +115,10 @@ pub struct LeadRow {
     pub last_event_timestamp: Option<String>,
 }
 
+/// How many of the newest leads a lead search reads in the list's order before it reads all of
+/// the user's (each backend's `lead_search` says why; BENCHMARKS.md, "Lead search").
+pub const LEAD_SEARCH_WINDOW: usize = 2_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct LeadFilter {
     pub campaign_id: Option<String>,

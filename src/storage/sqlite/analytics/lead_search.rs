@@ -15,10 +15,7 @@ use super::super::StorageError;
 use super::leads::{leads_where, run};
 use super::query::Query;
 use crate::domain::{LeadSearch, UserId};
-use crate::storage::records::{Keyset, LeadFilter, LeadRow};
-
-/// How many of the newest leads a search reads in the list's order before it reads the table.
-pub(super) const WINDOW: usize = 2_000;
+use crate::storage::records::{Keyset, LeadFilter, LeadRow, LEAD_SEARCH_WINDOW as WINDOW};
 
 /// The lead's fields joined by a line break, which a search cannot hold, so that a search never
 /// matches across two of them; "First Last" is one field, as the dashboard shows it. Lower-cased
