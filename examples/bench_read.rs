@@ -151,6 +151,14 @@ fn measure(
                     format!("/api/campaigns/{}/timeseries?bucket=day&from=2026-04-01&to=2026-06-30", campaign(rng))
                 }),
             ),
+            (
+                "7-day hourly series",
+                Box::new(move |rng: &mut Rng| {
+                    format!("/api/campaigns/{}/timeseries?bucket=hour&from=2026-06-20&to=2026-06-27", campaign(rng))
+                }),
+            ),
+            ("user 90-day daily series", Box::new(|_: &mut Rng| "/api/timeseries?bucket=day&from=2026-04-01&to=2026-06-30".to_owned())),
+            ("user 7-day hourly series", Box::new(|_: &mut Rng| "/api/timeseries?bucket=hour&from=2026-06-20&to=2026-06-27".to_owned())),
             ("lead timeline (limit 10)", Box::new(move |rng: &mut Rng| format!("/api/leads/{}/events", leads[rng.below(leads.len() as u64) as usize]))),
             ("event search by email (limit 50)", Box::new({
                 let emails = emails.clone();

@@ -34,6 +34,16 @@ pub fn headline_case_sql() -> String {
     format!("CASE event_type{arms} END")
 }
 
+/// `('email_opened', …, 'sent', …)`: every metric a rollup row can hold, for `metric IN` in a
+/// read of a scope's hours or days. The rollup keys put the metric before the time, so naming
+/// every metric lets the read seek each metric's range instead of reading all of the scope's rows.
+pub fn every_metric_sql() -> String {
+    let mut all: Vec<&str> = EventType::ALL.into_iter().flat_map(metrics).collect();
+    all.sort_unstable();
+    all.dedup();
+    format!("('{}')", all.join("', '"))
+}
+
 /// (user, campaign or [`ALL_CAMPAIGNS`], metric): the key shared by every rollup table.
 pub type Scope = (String, String, &'static str);
 

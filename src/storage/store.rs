@@ -226,11 +226,12 @@ impl Store {
         on_backend!(&self.0, store => store.metrics(user, campaign, range).await)
     }
 
-    /// A campaign's counts per bucket over `range` (`None` when the user has no events in it).
+    /// A campaign's counts per bucket over `range` (`None` when the user has no events in it),
+    /// or, without a campaign, the user's across all campaigns.
     pub async fn timeseries(
         &self,
         user: UserId,
-        campaign: CampaignId,
+        campaign: Option<CampaignId>,
         bucket: Bucket,
         range: HourRange,
     ) -> Result<Option<Vec<SeriesRow>>, StorageError> {

@@ -49,6 +49,7 @@ async fn a_wrong_method_on_any_route_is_405() {
         "/api/campaigns/7/stats",
         "/api/campaigns/7/timeseries",
         "/api/stats",
+        "/api/timeseries",
         "/api/leads",
         "/api/leads/0192f0c1-0000-7000-8000-000000000000",
         "/api/leads/0192f0c1-0000-7000-8000-000000000000/events",

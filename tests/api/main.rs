@@ -1,6 +1,7 @@
 //! One integration-test binary (fast to link): the real server on a random port, a real SQLite
 //! file or a real PostgreSQL database per test (`backends`), real Smartlead payload fixtures.
 
+mod activity;
 mod admin_cli;
 mod backends;
 mod body_memory;

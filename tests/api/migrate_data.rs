@@ -79,6 +79,7 @@ async fn answers(db: &Database, token: &str) -> Vec<(String, Value)> {
         "/api/stats?period=90d".to_owned(),
         format!("/api/campaigns/{campaign}/stats"),
         format!("/api/campaigns/{campaign}/timeseries?bucket=day"),
+        "/api/timeseries?bucket=hour".to_owned(),
         format!("/api/campaigns/{campaign}/steps"),
         "/api/leads?limit=100".to_owned(),
         format!("/api/leads/{lead}/events"),

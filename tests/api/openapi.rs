@@ -157,6 +157,8 @@ async fn every_route_answers_as_documented() {
         ("/api/stats", "/api/stats?from=yesterday".into()),
         ("/api/campaigns/{campaign_id}/timeseries", "/api/campaigns/3701245/timeseries?bucket=hour&from=2025-10-14T00:00:00Z&to=2025-10-15T00:00:00Z".into()),
         ("/api/campaigns/{campaign_id}/timeseries", "/api/campaigns/999/timeseries".into()),
+        ("/api/timeseries", "/api/timeseries?bucket=day&from=2025-10-01&to=2025-11-01".into()),
+        ("/api/timeseries", "/api/timeseries?bucket=minute".into()),
         ("/api/leads", "/api/leads?limit=1&order=recent".into()),
         ("/api/leads", "/api/leads?last_event=email_replied&campaign_id=3701245".into()),
         ("/api/leads/{lead_id}", format!("/api/leads/{lead}")),

@@ -35,7 +35,7 @@ fn expected_by_type() -> BTreeMap<&'static str, (i64, i64)> {
         .collect()
 }
 
-fn headline_of(event_type: &str) -> Option<&'static str> {
+pub(crate) fn headline_of(event_type: &str) -> Option<&'static str> {
     Some(match event_type {
         "email_sent" => "sent",
         "email_opened" | "email_follow_up_opened" => "opened",

@@ -10,6 +10,7 @@ const PATHS: &[&str] = &[
     "/api/me",
     "/api/campaigns",
     "/api/stats",
+    "/api/timeseries",
     "/api/leads",
     "/api/events",
     "/api/campaigns/3701245/stats",

@@ -100,6 +100,7 @@ on_both_backends! {
             "/api/campaigns/3701245/stats",
             "/api/leads?limit=100",
             "/api/campaigns/3701245/timeseries?bucket=day&from=2025-10-01&to=2025-11-01",
+            "/api/timeseries?bucket=day&from=2025-10-01&to=2025-11-01",
         ];
         let mut before = Vec::new();
         for path in paths {

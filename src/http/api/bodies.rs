@@ -91,6 +91,20 @@ pub struct TimeSeries {
     pub to: String,
 }
 
+/// `GET /api/timeseries`: the user's counts per bucket, every campaign summed.
+#[derive(Serialize, ToSchema)]
+pub struct UserTimeSeries {
+    /// Every event with `seq` at or below this is counted (see `min_event`).
+    pub as_of: i64,
+    /// `hour` or `day`.
+    #[schema(value_type = String)]
+    pub bucket: &'static str,
+    pub from: String,
+    pub series: Vec<SeriesBucket>,
+    pub to: String,
+    pub user_id: String,
+}
+
 /// One sequence step of `GET /api/campaigns/{id}/steps`: events of each headline kind whose
 /// email was that step (follow-up variants folded in), e.g. opens of the step-2 email.
 #[derive(Serialize, ToSchema, Default)]

@@ -7,13 +7,13 @@ use actix_web::{web, HttpResponse};
 use super::as_of::AsOf;
 use super::bodies::{
     CampaignList, CampaignStats, CampaignSteps, CampaignSummary, SeriesBucket, StepStats,
-    TimeSeries, UserStats,
+    TimeSeries, UserStats, UserTimeSeries,
 };
 use super::params::{encode_campaign_cursor, page};
 use super::queries::{CampaignListParams, Query, StatsParams, TimeSeriesParams};
 use super::stats_view::StatsView;
 
-use crate::domain::{CampaignId, UtcTimestamp};
+use crate::domain::{CampaignId, UserId, UtcTimestamp};
 use crate::http::auth::AuthenticatedUser;
 use crate::http::error::ErrorBody;
 use crate::http::openapi::query::{Page, Projected, Range, Series};
@@ -182,14 +182,79 @@ pub(crate) async fn timeseries(
     AuthenticatedUser(user): AuthenticatedUser,
     AsOf(as_of): AsOf,
     path: web::Path<String>,
-    Query(series): Query<TimeSeriesParams>,
+    Query(params): Query<TimeSeriesParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let campaign = campaign_id(&path)?;
-    let (bucket, unit, default_span) = (series.bucket, series.unit, series.default_span);
-    let (from, to) = (series.from, series.to);
-    let to = to.unwrap_or_else(UtcTimestamp::now).ceil_to(unit);
-    let from = from
+    let series = series(&state, user, Some(campaign.clone()), params)
+        .await?
+        .ok_or(ApiError::NotFound("campaign"))?;
+    Ok(HttpResponse::Ok().json(TimeSeries {
+        as_of,
+        bucket: series.bucket,
+        campaign_id: campaign.as_str().to_owned(),
+        from: series.from,
+        series: series.buckets,
+        to: series.to,
+    }))
+}
+
+/// `GET /api/timeseries?bucket=hour|day&from=&to=`: the user's counts per bucket per metric,
+/// every campaign summed, every bucket of the range present. Without `from`/`to` the last 30
+/// days (daily) or 48 hours (hourly) up to now.
+#[utoipa::path(
+    get,
+    path = "/api/timeseries",
+    operation_id = "get_user_timeseries",
+    tag = "read",
+    security(("bearer" = [])),
+    params(Series, Range, Projected),
+    responses(
+        (status = 200, description = "Counts per bucket across the user's campaigns", body = UserTimeSeries),
+        (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
+        (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now, or the analytics have not reached `min_event` yet; retry", body = ErrorBody),
+    )
+)]
+pub(crate) async fn user_timeseries(
+    AuthenticatedUser(user): AuthenticatedUser,
+    AsOf(as_of): AsOf,
+    Query(params): Query<TimeSeriesParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let series = series(&state, user, None, params)
+        .await?
+        .expect("the user-wide scope always answers");
+    Ok(HttpResponse::Ok().json(UserTimeSeries {
+        as_of,
+        bucket: series.bucket,
+        from: series.from,
+        series: series.buckets,
+        to: series.to,
+        user_id: user.to_string(),
+    }))
+}
+
+/// A series as both answers show it.
+struct SeriesAnswer {
+    bucket: &'static str,
+    from: String,
+    to: String,
+    buckets: Vec<SeriesBucket>,
+}
+
+/// The buckets of a campaign's range (`None` when the user has no events in it), or of the
+/// user's across campaigns: every bucket of the range, empty ones with no counts.
+async fn series(
+    state: &AppState,
+    user: UserId,
+    campaign: Option<CampaignId>,
+    params: TimeSeriesParams,
+) -> Result<Option<SeriesAnswer>, ApiError> {
+    let (bucket, unit, default_span) = (params.bucket, params.unit, params.default_span);
+    let to = params.to.unwrap_or_else(UtcTimestamp::now).ceil_to(unit);
+    let from = params
+        .from
         .unwrap_or_else(|| to.plus_millis(-default_span))
         .floor_to(unit);
     if (to.millis() - from.millis()) / unit > MAX_BUCKETS {
@@ -204,35 +269,33 @@ pub(crate) async fn timeseries(
         from: from.to_string(),
         to: to.to_string(),
     };
-    let rows = state
+    let Some(rows) = state
         .store
-        .timeseries(user, campaign.clone(), bucket, range.clone())
+        .timeseries(user, campaign, bucket, range.clone())
         .await?
-        .ok_or(ApiError::NotFound("campaign"))?;
-
+    else {
+        return Ok(None);
+    };
     let mut by_bucket: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for (start, metric, events) in rows {
         by_bucket.entry(start).or_default().insert(metric, events);
     }
-    let mut series = Vec::new();
+    let mut buckets = Vec::new();
     let mut start = from;
     while start < to {
         let key = start.to_string();
         let counts = by_bucket.remove(&key).unwrap_or_default();
-        series.push(SeriesBucket { counts, start: key });
+        buckets.push(SeriesBucket { counts, start: key });
         start = start.plus_millis(unit);
     }
-    Ok(HttpResponse::Ok().json(TimeSeries {
-        as_of,
-        bucket: if bucket == Bucket::Hour {
-            "hour"
-        } else {
-            "day"
+    Ok(Some(SeriesAnswer {
+        bucket: match bucket {
+            Bucket::Hour => "hour",
+            Bucket::Day => "day",
         },
-        campaign_id: campaign.as_str().to_owned(),
         from: range.from,
-        series,
         to: range.to,
+        buckets,
     }))
 }
 
@@ -300,5 +363,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             timeseries,
         ))
         .service(get_only("/api/campaigns/{campaign_id}/steps", steps))
-        .service(get_only("/api/stats", user_stats));
+        .service(get_only("/api/stats", user_stats))
+        .service(get_only("/api/timeseries", user_timeseries));
 }

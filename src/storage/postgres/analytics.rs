@@ -3,6 +3,7 @@
 //! first; none can return another user's rows.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use postgres::Row;
 use serde_json::value::RawValue;
@@ -16,6 +17,7 @@ use crate::domain::{LeadId, UserId};
 use crate::storage::records::PAGE_DATA_BYTES;
 use crate::storage::records::{Bucket, EventFilter, EventPage, EventRow, HourRange, KeptEvent};
 use crate::storage::records::{Keyset, LeadFilter, LeadNameRow, LeadRow, MetricRow, StepCount};
+use crate::storage::rollup_counts::every_metric_sql;
 
 fn metric_row(row: &Row) -> MetricRow {
     MetricRow {
@@ -100,6 +102,20 @@ pub fn campaigns(
     Ok(campaigns)
 }
 
+/// The hourly and daily series statements, naming every metric so that the read seeks each
+/// metric's range of the rollup key (as SQLite's do).
+static HOURLY_SQL: LazyLock<String> = LazyLock::new(|| series_sql("rollup_hourly", "hour"));
+static DAILY_SQL: LazyLock<String> = LazyLock::new(|| series_sql("rollup_daily", "day"));
+
+fn series_sql(table: &str, at: &str) -> String {
+    format!(
+        "SELECT {at}, metric, events FROM {table}
+         WHERE user_id = $1 AND campaign_id = $2 AND metric IN {} AND {at} >= $3 AND {at} < $4
+         ORDER BY {at}, metric",
+        every_metric_sql()
+    )
+}
+
 pub fn timeseries(
     client: &mut impl Sql,
     user: UserId,
@@ -108,16 +124,8 @@ pub fn timeseries(
     range: &HourRange,
 ) -> Result<Vec<(String, String, i64)>, StorageError> {
     let sql = match bucket {
-        Bucket::Hour => {
-            "SELECT hour, metric, events FROM rollup_hourly
-             WHERE user_id = $1 AND campaign_id = $2 AND hour >= $3 AND hour < $4
-             ORDER BY hour, metric"
-        }
-        Bucket::Day => {
-            "SELECT day, metric, events FROM rollup_daily
-             WHERE user_id = $1 AND campaign_id = $2 AND day >= $3 AND day < $4
-             ORDER BY day, metric"
-        }
+        Bucket::Hour => &*HOURLY_SQL,
+        Bucket::Day => &*DAILY_SQL,
     };
     let rows = client.query(
         sql,

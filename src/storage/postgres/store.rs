@@ -310,15 +310,16 @@ impl PostgresStore {
     pub async fn timeseries(
         &self,
         user: UserId,
-        campaign: CampaignId,
+        campaign: Option<CampaignId>,
         bucket: Bucket,
         range: HourRange,
     ) -> Result<Option<Vec<SeriesRow>>, StorageError> {
         self.read(move |client| {
-            if !analytics::campaign_exists(client, user, campaign.as_str())? {
+            let scope = campaign.as_ref().map_or(ALL_CAMPAIGNS, CampaignId::as_str);
+            if campaign.is_some() && !analytics::campaign_exists(client, user, scope)? {
                 return Ok(None);
             }
-            analytics::timeseries(client, user, campaign.as_str(), bucket, &range).map(Some)
+            analytics::timeseries(client, user, scope, bucket, &range).map(Some)
         })
         .await
     }

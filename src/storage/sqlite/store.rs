@@ -303,19 +303,23 @@ impl SqliteStore {
         .await
     }
 
-    /// A campaign's counts per bucket over `range` (`None` when the user has no events in it).
+    /// A campaign's counts per bucket over `range` (`None` when the user has no events in it),
+    /// or, without a campaign, the user's across campaigns.
     pub async fn timeseries(
         &self,
         user: UserId,
-        campaign: CampaignId,
+        campaign: Option<CampaignId>,
         bucket: Bucket,
         range: HourRange,
     ) -> Result<Option<Vec<SeriesRow>>, StorageError> {
         self.read(move |conn| {
-            if !analytics::campaign_exists(conn, user, campaign.as_str())? {
+            let scope = campaign
+                .as_ref()
+                .map_or(rollups::ALL_CAMPAIGNS, CampaignId::as_str);
+            if campaign.is_some() && !analytics::campaign_exists(conn, user, scope)? {
                 return Ok(None);
             }
-            analytics::timeseries(conn, user, campaign.as_str(), bucket, &range).map(Some)
+            analytics::timeseries(conn, user, scope, bucket, &range).map(Some)
         })
         .await
     }

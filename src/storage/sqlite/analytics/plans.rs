@@ -1,5 +1,5 @@
 //! The query plans of the statements `lead_events`, `search_events`, `leads`, a lead search,
-//! `lead` and `kept_events` run, so that tests and benchmarks can check that they stay index range scans.
+//! `lead`, `kept_events` and a time series run, so that tests and benchmarks can check that they stay index range scans.
 
 use rusqlite::{params_from_iter, Connection};
 
@@ -9,8 +9,9 @@ use super::kept::kept_query;
 use super::lead_search::{table_query, window_query};
 use super::leads::{lead_query, leads_query};
 use super::query::Query;
+use super::stats::series_statement;
 use crate::domain::{LeadId, LeadSearch, UserId};
-use crate::storage::records::{EventFilter, Keyset, LeadFilter};
+use crate::storage::records::{Bucket, EventFilter, Keyset, LeadFilter};
 
 fn plan(conn: &Connection, query: Query) -> Result<Vec<String>, StorageError> {
     explain(conn, &query.sql, params_from_iter(query.params))
@@ -77,4 +78,19 @@ pub fn kept_events(
     after: Option<&Keyset>,
 ) -> Result<Vec<String>, StorageError> {
     plan(conn, kept_query(user, campaign, after, 50))
+}
+
+/// A time series of a scope (a campaign, or the user's every campaign): the rollup's key.
+pub fn timeseries(
+    conn: &Connection,
+    user: UserId,
+    scope: &str,
+    bucket: Bucket,
+) -> Result<Vec<String>, StorageError> {
+    let range = ("2025-01-01T00:00:00.000Z", "2025-01-03T00:00:00.000Z");
+    explain(
+        conn,
+        series_statement(bucket),
+        rusqlite::params![user.to_string(), scope, range.0, range.1],
+    )
 }
