@@ -192,6 +192,48 @@ async fn campaign_leads(client: &Client, base: &str, token: &str, campaign: &str
     shows(client, rows, &found).await;
 }
 
+/// The overview's activity chart: each line's total is the API's series over the chart's own
+/// range, and the tiles' number for the same period.
+async fn overview_activity(client: &Client, base: &str, token: &str, bucket: &str) {
+    let script =
+        "const c = document.querySelector('#main .chart'); return c ? c.dataset.bucket : null";
+    shows(client, script, &json!(bucket)).await;
+    ready(client, "Overview").await;
+    let chart = eval(client, "const c = document.querySelector('#main .chart'); return [c.dataset.from, c.dataset.to, JSON.parse(c.dataset.totals)]").await;
+    let (from, to) = (chart[0].as_str().unwrap(), chart[1].as_str().unwrap());
+    let series = api(
+        base,
+        token,
+        &format!("/api/timeseries?bucket={bucket}&from={from}&to={to}"),
+    )
+    .await;
+    let tiles = if eval(client, "return location.hash").await == "#/" {
+        api(base, token, "/api/stats").await
+    } else {
+        api(base, token, &format!("/api/stats?from={from}&to={to}")).await
+    };
+    for kind in ["sent", "opened", "clicked", "replied", "bounced"] {
+        let total: i64 = series["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["counts"][kind].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(chart[2][kind], total, "{bucket} chart: {kind}");
+        assert_eq!(
+            chart[2][kind], tiles["stats"]["headline"][kind]["events"],
+            "{bucket} chart: {kind} against the tiles"
+        );
+    }
+    assert!(chart[2]["sent"].as_i64().unwrap() > 0, "{chart}");
+    shows(
+        client,
+        "return !!document.querySelector('#main .chart canvas')",
+        &json!(true),
+    )
+    .await;
+}
+
 async fn api(base: &str, token: &str, path: &str) -> Value {
     let mut response = awc::Client::default()
         .get(format!("{base}{path}"))
@@ -312,6 +354,8 @@ async fn the_dashboard_shows_what_the_api_answers() {
     )
     .await;
     assert_eq!(refresh, "1", "the auto-refresh choice is kept for the tab");
+    // The chart: all time per day, as the tiles count it; the last 7 days per hour.
+    overview_activity(&client, &base, &token, "day").await;
     screenshots(&client, "overview").await;
 
     // Sorting by a column reorders the rows (keyboard-reachable buttons in the headers).
@@ -322,6 +366,9 @@ async fn the_dashboard_shows_what_the_api_answers() {
     )
     .await;
     assert_eq!(sorted, "replied");
+    eval(&client, "location.hash = '#/?range=7'").await;
+    overview_activity(&client, &base, &token, "hour").await;
+    screenshots(&client, "overview-7-days").await;
 
     // A campaign is shown by the name Smartlead gave it, its id beside; its page is titled so.
     let link = eval(

@@ -1,6 +1,6 @@
 // The dashboard: a hash-routed page over the read API only (what it shows, a script can get).
 import { ApiError, get, token } from "./api.js";
-import { campaignPage, campaignStatus } from "./campaign.js";
+import { campaignPage, campaignStatus, chart } from "./campaign.js";
 import { leadPage, repliesPage, searchPage } from "./leads.js";
 import { KINDS, ago, count, empty, failure, h, loading, percent, rateCell, sizeBars, tiles } from "./ui.js";
 
@@ -68,13 +68,28 @@ function rangeParams(choice, customFrom, customTo) {
   return { from: start.toISOString(), to: end.toISOString() };
 }
 
+/// The overview chart's series: the period's hours for 7 days, its days otherwise; all time (or
+/// an open start) runs from the first event, at most 400 days back.
+function activityRange(choice, range, all) {
+  const DAY = 86400000;
+  // A period ends tomorrow (so that today counts); its chart ends within the hour, not at zeros.
+  const end = range.to ? new Date(Math.min(new Date(range.to).getTime(), Date.now() + 3600000)) : new Date(new Date(all.last_event_at ?? Date.now()).getTime() + 3600000);
+  const first = range.from ? new Date(range.from) : new Date(all.first_event_at ?? end.getTime() - DAY);
+  const start = new Date(Math.min(end.getTime() - DAY, Math.max(first.getTime(), end.getTime() - 400 * DAY)));
+  return { bucket: choice === "7" ? "hour" : "day", from: start.toISOString(), to: end.toISOString() };
+}
+
 function overview(params) {
   // All time by default: within a period, a rate compares leads first seen doing each thing in
   // that period, which is not what a first look at a campaign is about.
   const choice = params.get("range") ?? "all";
   return render("Overview", async () => {
     const range = rangeParams(choice, params.get("from"), params.get("to"));
-    const [stats, campaigns] = await Promise.all([get("/api/stats", range), get("/api/campaigns", { limit: 500 })]);
+    const [stats, all, campaigns] = await Promise.all([
+      get("/api/stats", range),
+      range.from || range.to ? get("/api/stats") : null,
+      get("/api/campaigns", { limit: 500 }),
+    ]).then(([stats, all, campaigns]) => [stats, all ?? stats, campaigns]);
     if (!stats.stats.last_event_at && campaigns.campaigns.length === 0) {
       return empty("No events yet.", h("span", {}, "Point a Smartlead webhook at this service, or try ", h("code", {}, "smartlead-hub serve --demo"), "."));
     }
@@ -90,12 +105,15 @@ function overview(params) {
         h("label", { for: "from" }, "From"), h("input", { id: "from", name: "from", type: "date", value: params.get("from") ?? "" }),
         h("label", { for: "to" }, "To"), h("input", { id: "to", name: "to", type: "date", value: params.get("to") ?? "" }),
       ] : null);
-    const all = await get("/api/stats");
+    const series = await get("/api/timeseries", activityRange(choice, range, all.stats));
     return h("div", {},
       h("div", { class: "bar-row" }, picker,
         h("p", { class: "muted", id: "last-event" }, `Last event ${ago(all.stats.last_event_at)}`),
         autoRefresh()),
       tiles(stats.stats),
+      h("section", { "aria-labelledby": "activity" },
+        h("h2", { id: "activity" }, "Activity ", h("span", { class: "muted" }, series.bucket === "hour" ? "(per hour)" : "(per day)")),
+        chart(series)),
       h("h2", {}, "Campaigns ", h("span", { class: "muted" }, "(all time)")),
       campaignTable(campaigns.campaigns));
   });

@@ -87,11 +87,18 @@ function keptList(events) {
       h("td", {}, time(event.event_timestamp ?? event.received_at)))))));
 }
 
-function chart(series) {
-  const holder = h("div", { class: "chart", role: "img", "aria-label": "Events per bucket, one line per kind" });
+/// A time series (a campaign's or the user's) as one line per kind. The holder names the range
+/// and each line's total, for screen readers (its label) and scripts (`data-*`).
+export function chart(series) {
   const x = series.series.map((b) => new Date(b.start).getTime() / 1000);
   const kind = (name) => (b) => (b.counts[`email_${name}`] ?? 0) + (b.counts[`email_follow_up_${name}`] ?? 0);
   const data = [x, ...SERIES.map(([name]) => series.series.map(kind(name)))];
+  const totals = Object.fromEntries(SERIES.map(([name], i) => [name, data[i + 1].reduce((sum, n) => sum + n, 0)]));
+  const holder = h("div", {
+    class: "chart", role: "img",
+    "aria-label": `Events per ${series.bucket}: ${SERIES.map(([name, label]) => `${label.toLowerCase()} ${count(totals[name])}`).join(", ")}`,
+    "data-bucket": series.bucket, "data-from": series.from, "data-to": series.to, "data-totals": JSON.stringify(totals),
+  });
   // uPlot needs the holder's width: draw once it is in the document.
   requestAnimationFrame(() => {
     if (!window.uPlot || !holder.isConnected) return;
