@@ -108,6 +108,27 @@ impl Headline {
             Headline::Unsubscribed => "unsubscribed",
         }
     }
+
+    /// The event types this headline counts: `replied` is a first reply or a follow-up's.
+    pub fn event_types(self) -> impl Iterator<Item = EventType> {
+        EventType::ALL
+            .into_iter()
+            .filter(move |t| t.headline() == Some(self))
+    }
+}
+
+impl FromStr for Headline {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Headline::ALL
+            .into_iter()
+            .find(|h| h.as_str() == s)
+            .ok_or_else(|| {
+                let all: Vec<&str> = Headline::ALL.iter().map(|h| h.as_str()).collect();
+                InvalidValue(format!("`{}` is not one of {}", Echo(s), all.join(", ")))
+            })
+    }
 }
 
 impl fmt::Display for EventType {

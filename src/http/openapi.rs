@@ -88,6 +88,10 @@ pub mod query {
         email: Option<String>,
         /// One of the eleven normalized types (`email_replied`, …).
         event_type: Option<String>,
+        /// A headline kind: `sent`, `opened`, `clicked`, `replied`, `bounced` or `unsubscribed`,
+        /// the event types it counts (`replied`: `email_replied` and `email_follow_up_replied`).
+        /// With `event_type` too, both must hold.
+        kind: Option<String>,
         campaign_id: Option<String>,
     }
 

@@ -11,6 +11,7 @@ mod dashboard;
 mod dedupe;
 mod deliveries_cli;
 mod demo;
+mod event_kinds;
 mod foreign_keys;
 mod hardening;
 mod health;

@@ -166,6 +166,8 @@ async fn every_route_answers_as_documented() {
         ("/api/leads/{lead_id}/events", format!("/api/leads/{lead}/events?limit=1")),
         ("/api/leads/{lead_id}/events", "/api/leads/0192f0aa-0000-7000-8000-00000000ffff/events".into()),
         ("/api/events", "/api/events?limit=2".into()),
+        ("/api/events", "/api/events?kind=replied&limit=2".into()),
+        ("/api/events", "/api/events?kind=answered".into()),
         ("/api/campaigns/{campaign_id}/steps", "/api/campaigns/3701245/steps".into()),
         ("/api/campaigns/{campaign_id}/steps", "/api/campaigns/999/steps".into()),
         ("/api/kept-events", "/api/kept-events?campaign_id=3701245&limit=1".into()),

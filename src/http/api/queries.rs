@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::params::{Params, ShownRange};
-use crate::domain::{Echo, LeadSearch, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
+use crate::domain::{Echo, InvalidValue, LeadSearch, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::ApiError;
 use crate::storage::records::{Bucket, EventFilter, HourRange, Keyset, LeadFilter};
 
@@ -166,7 +166,7 @@ impl FromParams for KeptEventParams {
     }
 }
 
-/// `GET /api/events?email=&event_type=&campaign_id=&from=&to=&limit=&cursor=`.
+/// `GET /api/events?email=&event_type=&kind=&campaign_id=&from=&to=&limit=&cursor=`.
 pub struct EventSearchParams {
     pub filter: EventFilter,
     pub limit: usize,
@@ -184,6 +184,10 @@ impl FromParams for EventSearchParams {
             filter: EventFilter {
                 email: email.map(|e| e.as_str().to_owned()),
                 event_type: params.event_type("event_type")?,
+                kind: params
+                    .text("kind")
+                    .map(|raw| raw.parse().map_err(|e: InvalidValue| invalid("kind", e.0)))
+                    .transpose()?,
                 campaign_id: params.campaign_id()?,
                 from: from.map(|t| t.to_string()),
                 to: to.map(|t| t.to_string()),

@@ -345,6 +345,10 @@ pub fn search_events(
     if let Some(event_type) = filter.event_type {
         query.and(" AND event_type = $?", event_type.as_str());
     }
+    if let Some(kind) = filter.kind {
+        let types: Vec<&str> = kind.event_types().map(|t| t.as_str()).collect();
+        query.and(" AND event_type = ANY($?)", types);
+    }
     if let Some(campaign) = &filter.campaign_id {
         query.and(" AND campaign_id = $?", clean(campaign).into_owned());
     }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::domain::{EventType, LeadSearch};
+use crate::domain::{EventType, Headline, LeadSearch};
 
 /// One metric's numbers in a scope: events, distinct leads, first and last event time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,6 +97,8 @@ pub struct EventPage {
 pub struct EventFilter {
     pub email: Option<String>,
     pub event_type: Option<EventType>,
+    /// Events of any type this headline counts (`replied`: first replies and follow-ups').
+    pub kind: Option<Headline>,
     pub campaign_id: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
