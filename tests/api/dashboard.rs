@@ -574,27 +574,37 @@ async fn the_dashboard_shows_what_the_api_answers() {
     // The replies feed.
     click(&client, "nav a[href='#/replies']").await;
     ready(&client, "Replies").await;
-    let replies = eval(
-        &client,
-        "return document.querySelectorAll('.timeline li').length",
-    )
-    .await;
-    assert!(replies.as_u64().unwrap() > 0);
-    // Each reply says who wrote it, as the events' answer names its lead.
+    // The replies feed is /api/events?kind=replied (first replies and follow-ups'), 20 at a
+    // time, in order, each saying who wrote it as the events' answer names its lead.
+    let rows = "return [...document.querySelectorAll('.replies li')].map(li => li.dataset.event)";
+    let ids = |answer: &Value| -> Value {
+        answer["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].clone())
+            .collect()
+    };
+    let answer = api(&base, &token, "/api/events?kind=replied&limit=20").await;
+    assert_eq!(eval(&client, rows).await, ids(&answer));
+    assert!(
+        !answer["next_cursor"].is_null(),
+        "the demo has more than 20 replies: {answer}"
+    );
+    click(&client, "button.more").await;
+    let forty = api(&base, &token, "/api/events?kind=replied&limit=40").await;
+    shows(&client, rows, &ids(&forty)).await;
     let shown = eval(
         &client,
         "return [...document.querySelectorAll('.replies li')].map(li => li.querySelector('a').textContent + li.querySelector('.reply-who').textContent)",
     )
     .await;
-    let answer = api(
-        &base,
-        &token,
-        "/api/events?event_type=email_replied&limit=50",
-    )
-    .await;
-    let replied = answer["events"].as_array().unwrap();
-    assert!(!replied.is_empty(), "the demo has replies: {answer}");
-    for event in replied {
+    for (event, shown) in forty["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(shown.as_array().unwrap())
+    {
         let name = event["lead_name"]
             .as_str()
             .expect("the demo names its leads");
@@ -602,10 +612,9 @@ async fn the_dashboard_shows_what_the_api_answers() {
             .as_str()
             .map(|c| format!(" · {c}"))
             .unwrap_or_default();
-        let expected = format!("{name} · {}{company}", event["email"].as_str().unwrap());
-        assert!(
-            shown.as_array().unwrap().iter().any(|s| s == &expected),
-            "{expected} not among {shown}"
+        assert_eq!(
+            shown,
+            &format!("{name} · {}{company}", event["email"].as_str().unwrap())
         );
     }
     screenshots(&client, "replies").await;

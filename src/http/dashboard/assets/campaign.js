@@ -1,6 +1,6 @@
 // A campaign: its numbers, activity chart, funnel, breakdown by type, and its leads.
 import { get } from "./api.js";
-import { badge, count, empty, failure, h, percent, tiles, time } from "./ui.js";
+import { badge, count, empty, failure, h, moreButton, percent, tiles, time } from "./ui.js";
 
 const SERIES = [
   ["sent", "Sent", "#4c6ef5"],
@@ -180,22 +180,11 @@ function leadsSection(id, first) {
 export function leadPages(first, params, none) {
   if (first.leads.length === 0) return empty(none);
   const table = leadTable(first.leads);
-  const more = h("button", { type: "button", class: "more", hidden: !first.next_cursor }, "More leads");
-  let cursor = first.next_cursor;
-  more.addEventListener("click", async () => {
-    more.disabled = true;
-    try {
-      const page = await get("/api/leads", { ...params, cursor });
-      table.querySelector("tbody").append(...page.leads.map(leadRow));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-      more.textContent = "More leads";
-    } catch {
-      more.textContent = "More leads (that failed: try again)";
-    }
-    more.disabled = false;
-  });
-  return h("div", {}, table, more);
+  return h("div", {}, table, moreButton("More leads", first.next_cursor, async (cursor) => {
+    const page = await get("/api/leads", { ...params, cursor });
+    table.querySelector("tbody").append(...page.leads.map(leadRow));
+    return page.next_cursor;
+  }));
 }
 
 export function leadTable(leads) {

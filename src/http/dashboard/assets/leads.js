@@ -1,7 +1,7 @@
 // A lead's timeline, the lead search, and the replies feed.
 import { get } from "./api.js";
 import { leadBadges, leadPages, leadWho } from "./campaign.js";
-import { badge, empty, h, time } from "./ui.js";
+import { badge, empty, h, moreButton, time } from "./ui.js";
 
 // Symbols every system font has (no emoji font is assumed).
 const ICONS = { sent: "✉", opened: "◉", clicked: "↗", replied: "↩", bounced: "⚠", unsubscribed: "⊘", delivered: "✓", spam_reported: "✖" };
@@ -90,19 +90,26 @@ function searchResult(lead, timeline) {
     h("a", { href }, "Full timeline →"));
 }
 
+/// Replies to any step of a sequence, newest first, 20 at a time.
 export async function repliesPage() {
-  const [first, followUps] = await Promise.all([
-    get("/api/events", { event_type: "email_replied", limit: 50 }),
-    get("/api/events", { event_type: "email_follow_up_replied", limit: 50 }),
-  ]);
-  const replies = [...first.events, ...followUps.events].sort((a, b) => b.timestamp.localeCompare(a.timestamp)).slice(0, 50);
-  if (replies.length === 0) return empty("No replies yet.");
-  return h("ol", { class: "timeline replies" }, replies.map((event) => h("li", { class: "event replied" },
+  const params = { kind: "replied", limit: 20 };
+  const first = await get("/api/events", params);
+  if (first.events.length === 0) return empty("No replies yet.");
+  const list = h("ol", { class: "timeline replies" }, first.events.map(replyItem));
+  return h("div", {}, list, moreButton("More replies", first.next_cursor, async (cursor) => {
+    const page = await get("/api/events", { ...params, cursor });
+    list.append(...page.events.map(replyItem));
+    return page.next_cursor;
+  }));
+}
+
+function replyItem(event) {
+  return h("li", { class: "event replied", "data-event": event.id },
     h("span", { class: "icon", "aria-hidden": "true" }, ICONS.replied),
     h("div", {},
       h("div", {}, h("a", { href: event.lead_id ? `#/lead/${event.lead_id}` : "#/" }, event.lead_name ?? event.email),
         h("span", { class: "muted reply-who" }, [event.lead_name ? event.email : null, event.lead_company].filter(Boolean).map((part) => ` · ${part}`).join("")),
         " ", time(event.timestamp)),
       h("div", { class: "muted" }, "campaign ", campaignLink(event)),
-      detail(event)))));
+      detail(event)));
 }

@@ -95,3 +95,21 @@ export function failure(error, retry) {
 export function badge(text, kind) {
   return h("span", { class: `badge ${kind ?? ""}` }, text);
 }
+
+/// A "More …" button under a list: on a click, `next(cursor)` fetches and shows the page after
+/// `cursor` and returns the cursor after it (null on the last page, which hides the button).
+export function moreButton(label, cursor, next) {
+  const more = h("button", { type: "button", class: "more", hidden: !cursor }, label);
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      cursor = await next(cursor);
+      more.hidden = !cursor;
+      more.textContent = label;
+    } catch {
+      more.textContent = `${label} (that failed: try again)`;
+    }
+    more.disabled = false;
+  });
+  return more;
+}
