@@ -79,6 +79,19 @@ pub mod query {
         order: Option<String>,
     }
 
+    /// `GET /api/leads/export`: the lead list's filters.
+    #[derive(IntoParams)]
+    #[into_params(parameter_in = Query)]
+    #[allow(dead_code)]
+    pub struct LeadExport {
+        /// Only leads whose latest email event was in this campaign.
+        campaign_id: Option<String>,
+        /// Only leads whose latest email event has this type (`email_opened`, …).
+        last_event: Option<String>,
+        /// Only leads with this text in their address, name or company, as `/api/leads` reads it.
+        q: Option<String>,
+    }
+
     /// `GET /api/events`.
     #[derive(IntoParams)]
     #[into_params(parameter_in = Query)]
@@ -130,6 +143,7 @@ pub mod query {
         api::campaigns::user_stats,
         api::campaigns::user_timeseries,
         api::leads::list,
+        api::lead_export::export,
         api::leads::lead,
         api::leads::events,
         api::events::search,

@@ -6,6 +6,7 @@
 //! [`PostgresStore`], whichever the [`Database`] named.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use super::postgres::PostgresStore;
@@ -269,6 +270,18 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<LeadRow>, StorageError> {
         on_backend!(&self.0, store => store.leads(user, filter, after, limit).await)
+    }
+
+    /// Every lead the list shows for `filter` (every page of it), in its order, read in one
+    /// statement (one snapshot) and handed to `each` one at a time until it breaks: an export
+    /// of any size in bounded memory. It holds a read connection until it ends.
+    pub async fn export_leads(
+        &self,
+        user: UserId,
+        filter: LeadFilter,
+        each: impl FnMut(LeadRow) -> ControlFlow<()> + Send + 'static,
+    ) -> Result<(), StorageError> {
+        on_backend!(&self.0, store => store.export_leads(user, filter, each).await)
     }
 
     /// The names and companies of those of `leads` that are the user's.

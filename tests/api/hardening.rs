@@ -51,6 +51,7 @@ async fn a_wrong_method_on_any_route_is_405() {
         "/api/stats",
         "/api/timeseries",
         "/api/leads",
+        "/api/leads/export",
         "/api/leads/0192f0c1-0000-7000-8000-000000000000",
         "/api/leads/0192f0c1-0000-7000-8000-000000000000/events",
         "/api/events",

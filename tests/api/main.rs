@@ -21,6 +21,7 @@ mod import;
 mod ingestion;
 mod integer_keys;
 mod kept_events;
+mod lead_export;
 mod lead_profiles;
 mod lead_search;
 mod metrics;

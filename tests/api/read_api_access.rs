@@ -12,6 +12,7 @@ const PATHS: &[&str] = &[
     "/api/stats",
     "/api/timeseries",
     "/api/leads",
+    "/api/leads/export",
     "/api/events",
     "/api/campaigns/3701245/stats",
 ];

@@ -132,6 +132,8 @@ pub(crate) async fn events(
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_only("/api/leads", list))
+        // Before `{lead_id}`, which would take `export` for a malformed id.
+        .service(get_only("/api/leads/export", super::lead_export::export))
         .service(get_only("/api/leads/{lead_id}", lead))
         .service(get_only("/api/leads/{lead_id}/events", events));
 }

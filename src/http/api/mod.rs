@@ -5,6 +5,7 @@ mod as_of;
 pub(crate) mod bodies;
 pub(crate) mod campaigns;
 pub(crate) mod events;
+pub(crate) mod lead_export;
 pub(crate) mod leads;
 pub(crate) mod me;
 mod names;

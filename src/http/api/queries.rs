@@ -114,16 +114,34 @@ impl FromParams for LeadListParams {
             ));
         }
         Ok(Self {
-            filter: LeadFilter {
-                campaign_id: params.campaign_id()?,
-                last_event: params.event_type("last_event")?,
-                search: params
-                    .text("q")
-                    .map(|raw| LeadSearch::parse(raw).map_err(|e| invalid("q", e.0)))
-                    .transpose()?,
-            },
+            filter: lead_filter(params)?,
             limit: params.limit(50)?,
             after: params.keyset_cursor()?,
+        })
+    }
+}
+
+/// The lead list's filters, as `/api/leads` and its export take them.
+fn lead_filter(params: &Params) -> Result<LeadFilter, ApiError> {
+    Ok(LeadFilter {
+        campaign_id: params.campaign_id()?,
+        last_event: params.event_type("last_event")?,
+        search: params
+            .text("q")
+            .map(|raw| LeadSearch::parse(raw).map_err(|e| invalid("q", e.0)))
+            .transpose()?,
+    })
+}
+
+/// `GET /api/leads/export?campaign_id=&last_event=&q=`: the list's filters; every page.
+pub struct LeadExportParams {
+    pub filter: LeadFilter,
+}
+
+impl FromParams for LeadExportParams {
+    fn from_params(params: &Params) -> Result<Self, ApiError> {
+        Ok(Self {
+            filter: lead_filter(params)?,
         })
     }
 }

@@ -253,7 +253,7 @@ const LEAD_COLUMNS: &str =
             last_email_event, last_event_timestamp
      FROM leads";
 
-fn lead_row(r: &Row) -> LeadRow {
+pub(super) fn lead_row(r: &Row) -> LeadRow {
     LeadRow {
         id: id_text(r.get(0)),
         email: r.get(1),

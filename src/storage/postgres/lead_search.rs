@@ -35,16 +35,27 @@ pub(super) fn search(
     if found.len() >= limit || !window_is_full(client, user, filter, after)? {
         return Ok(found);
     }
-    // Every match (materialized, so that the planner reads the table rather than walk the
-    // list's index), then sorted.
+    lead_rows(
+        client,
+        &every_match(user, filter, search, after)?.finish(ORDER, limit),
+    )
+}
+
+/// Every match after the cursor (materialized, so that the planner reads the table rather than
+/// walk the list's index), to be sorted by the caller's `finish`.
+pub(super) fn every_match(
+    user: UserId,
+    filter: &LeadFilter,
+    search: &LeadSearch,
+    after: Option<&Keyset>,
+) -> Result<Query, StorageError> {
     let mut matches = leads_where(user, filter, after)?;
     matches.and(MATCHES, search.as_str().to_owned());
-    let query = wrap(
+    Ok(wrap(
         matches,
         "WITH matches AS MATERIALIZED (",
         ") SELECT * FROM matches WHERE true",
-    );
-    lead_rows(client, &query.finish(ORDER, limit))
+    ))
 }
 
 /// Whether the list holds [`WINDOW`] leads or more after the cursor.

@@ -17,6 +17,7 @@ mod copy;
 mod error;
 mod events;
 mod held;
+mod lead_export;
 mod lead_search;
 mod leads;
 pub mod migrations;

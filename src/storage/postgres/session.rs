@@ -6,6 +6,7 @@
 //! [`ReadConnection`], or a plain client or transaction (the CLI's, uncached).
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, Row, Statement, Transaction};
@@ -121,6 +122,35 @@ impl Sql for ReadConnection {
 
     fn batch(&mut self, sql: &str) -> Result<(), StorageError> {
         Ok(self.client.batch_execute(sql)?)
+    }
+}
+
+impl ReadConnection {
+    /// Runs `sql` in a read-only transaction through a portal, handing its rows to `each`
+    /// `fetch` at a time as the server gives them (one statement, one snapshot, bounded memory),
+    /// until `each` breaks or the rows end.
+    pub fn for_each_row(
+        &mut self,
+        sql: &str,
+        params: &[Box<dyn ToSql + Sync>],
+        fetch: i32,
+        mut each: impl FnMut(&Row) -> ControlFlow<()>,
+    ) -> Result<(), StorageError> {
+        let statement = self.cache.prepared(&mut self.client, sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+        let mut transaction = self.client.build_transaction().read_only(true).start()?;
+        let portal = transaction.bind(&statement, &params)?;
+        loop {
+            let rows = transaction.query_portal(&portal, fetch)?;
+            for row in &rows {
+                if each(row).is_break() {
+                    return Ok(transaction.commit()?);
+                }
+            }
+            if rows.len() < fetch as usize {
+                return Ok(transaction.commit()?);
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! blocks the async executor (the `postgres` client must never run on it).
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -360,6 +361,16 @@ impl PostgresStore {
         limit: usize,
     ) -> Result<Vec<LeadRow>, StorageError> {
         self.read(move |client| analytics::leads(client, user, &filter, after.as_ref(), limit))
+            .await
+    }
+
+    pub async fn export_leads(
+        &self,
+        user: UserId,
+        filter: LeadFilter,
+        each: impl FnMut(LeadRow) -> ControlFlow<()> + Send + 'static,
+    ) -> Result<(), StorageError> {
+        self.read(move |conn| super::lead_export::export(conn, user, &filter, each))
             .await
     }
 

@@ -121,6 +121,10 @@ pub struct LeadRow {
 /// the user's (each backend's `lead_search` says why; BENCHMARKS.md, "Lead search").
 pub const LEAD_SEARCH_WINDOW: usize = 2_000;
 
+/// A list query's limit when every row is wanted (an export): a bound no list reaches that
+/// both backends take as a LIMIT (SQLite would read `usize::MAX` as -1, PostgreSQL refuse it).
+pub const EVERY_ROW: usize = i64::MAX as usize;
+
 #[derive(Debug, Clone, Default)]
 pub struct LeadFilter {
     pub campaign_id: Option<String>,

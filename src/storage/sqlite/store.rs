@@ -3,6 +3,7 @@
 //! connections, so nothing blocks the async executor.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -360,6 +361,16 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<LeadRow>, StorageError> {
         self.read(move |conn| analytics::leads(conn, user, &filter, after.as_ref(), limit))
+            .await
+    }
+
+    pub async fn export_leads(
+        &self,
+        user: UserId,
+        filter: LeadFilter,
+        each: impl FnMut(LeadRow) -> ControlFlow<()> + Send + 'static,
+    ) -> Result<(), StorageError> {
+        self.read(move |conn| analytics::export_leads(conn, user, &filter, each))
             .await
     }
 

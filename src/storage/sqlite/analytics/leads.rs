@@ -91,7 +91,7 @@ pub fn lead(
         .optional()?)
 }
 
-fn lead_row(r: &Row) -> rusqlite::Result<LeadRow> {
+pub(super) fn lead_row(r: &Row) -> rusqlite::Result<LeadRow> {
     Ok(LeadRow {
         id: r.get(0)?,
         email: r.get(1)?,

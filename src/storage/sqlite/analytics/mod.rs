@@ -3,6 +3,7 @@
 
 mod events;
 mod kept;
+mod lead_export;
 mod lead_search;
 mod leads;
 pub mod plans;
@@ -11,5 +12,6 @@ mod stats;
 
 pub use events::{lead_events, search_events};
 pub use kept::kept_events;
+pub use lead_export::export as export_leads;
 pub use leads::{lead, leads, names as lead_names};
 pub use stats::{campaign_exists, campaign_steps, campaigns, scope_metrics, timeseries};
