@@ -190,6 +190,42 @@ async fn campaign_leads(client: &Client, base: &str, token: &str, campaign: &str
         .unwrap()
         .contains(&json!(format!("#/lead/{}", lead["id"].as_str().unwrap()))));
     shows(client, rows, &found).await;
+
+    // "Download CSV" saves the export of what the table lists: the campaign, the search.
+    let (name, csv) = downloaded(client, "section[aria-labelledby=leads] button.download").await;
+    assert_eq!(name, format!("leads-{campaign}-search.csv"));
+    let query = format!(
+        "campaign_id={campaign}&q={}",
+        crate::lead_search::encoded(last_name)
+    );
+    let expected = text(base, token, &format!("/api/leads/export?{query}")).await;
+    assert_eq!(csv, expected);
+    assert!(csv.lines().count() > 1, "{csv}");
+}
+
+/// Clicks the download button `css` and returns the file's name and text, as the page handed
+/// them to the browser (the object URL's blob and the link's `download`).
+async fn downloaded(client: &Client, css: &str) -> (String, String) {
+    eval(client, "window.saved = []; const blobUrl = URL.createObjectURL; URL.createObjectURL = (blob) => { window.saved.push(blob); return blobUrl(blob); }; HTMLAnchorElement.prototype.click = function () { window.savedAs = this.download; };").await;
+    click(client, css).await;
+    shows(client, "return window.saved.length", &json!(1)).await;
+    let csv = eval(client, "return window.saved[0].text()").await;
+    let name = eval(client, "return window.savedAs").await;
+    (
+        name.as_str().unwrap().to_owned(),
+        csv.as_str().unwrap().to_owned(),
+    )
+}
+
+async fn text(base: &str, token: &str, path: &str) -> String {
+    let mut response = awc::Client::default()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let body = response.body().limit(8 << 20).await.unwrap();
+    String::from_utf8(body.to_vec()).unwrap()
 }
 
 /// The overview's activity chart: each line's total is the API's series over the chart's own

@@ -17,22 +17,40 @@ export class ApiError extends Error {
   }
 }
 
-export async function get(path, params = {}) {
+function urlOf(path, params) {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== "") query.set(name, value);
   }
-  const url = query.toString() ? `${path}?${query}` : path;
+  return query.toString() ? `${path}?${query}` : path;
+}
+
+async function request(path, params) {
   let response;
   try {
-    response = await fetch(url, { headers: { Authorization: `Bearer ${token.get() ?? ""}` } });
+    response = await fetch(urlOf(path, params), { headers: { Authorization: `Bearer ${token.get() ?? ""}` } });
   } catch {
     throw new ApiError(0, "network", "The service could not be reached.");
   }
-  const body = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = body?.error ?? {};
+    const error = (await response.json().catch(() => null))?.error ?? {};
     throw new ApiError(response.status, error.code ?? "unknown", error.message ?? response.statusText);
   }
-  return body;
+  return response;
+}
+
+export async function get(path, params = {}) {
+  const response = await request(path, params);
+  return response.json().catch(() => null);
+}
+
+/// Saves what `path` answers (a CSV export) as the file `filename`: the token goes in a header,
+/// which a plain link cannot send, so the page fetches it and hands the browser the result.
+export async function download(path, params, filename) {
+  const blob = await (await request(path, params)).blob();
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
 }

@@ -1,5 +1,5 @@
 // A campaign: its numbers, activity chart, funnel, breakdown by type, and its leads.
-import { get } from "./api.js";
+import { download, get } from "./api.js";
 import { badge, count, empty, failure, h, moreButton, percent, tiles, time } from "./ui.js";
 
 const SERIES = [
@@ -180,11 +180,31 @@ function leadsSection(id, first) {
 export function leadPages(first, params, none) {
   if (first.leads.length === 0) return empty(none);
   const table = leadTable(first.leads);
-  return h("div", {}, table, moreButton("More leads", first.next_cursor, async (cursor) => {
-    const page = await get("/api/leads", { ...params, cursor });
-    table.querySelector("tbody").append(...page.leads.map(leadRow));
-    return page.next_cursor;
-  }));
+  return h("div", {}, table, h("div", { class: "list-actions" },
+    moreButton("More leads", first.next_cursor, async (cursor) => {
+      const page = await get("/api/leads", { ...params, cursor });
+      table.querySelector("tbody").append(...page.leads.map(leadRow));
+      return page.next_cursor;
+    }),
+    exportButton(params)));
+}
+
+/// "Download CSV": every lead of the list (all pages), as `/api/leads/export` writes them.
+function exportButton(params) {
+  const { campaign_id, q } = params;
+  const name = `leads${campaign_id ? `-${campaign_id}` : ""}${q ? "-search" : ""}.csv`;
+  const button = h("button", { type: "button", class: "download" }, "Download CSV");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await download("/api/leads/export", { campaign_id, q }, name);
+      button.textContent = "Download CSV";
+    } catch {
+      button.textContent = "Download CSV (that failed: try again)";
+    }
+    button.disabled = false;
+  });
+  return button;
 }
 
 export function leadTable(leads) {
