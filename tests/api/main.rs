@@ -47,6 +47,7 @@ mod retention;
 mod rollups;
 mod rollups_both;
 mod schema;
+mod search_reach;
 mod smartlead_rest;
 mod smartlead_sync;
 mod steps;

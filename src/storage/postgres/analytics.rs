@@ -14,6 +14,7 @@ use super::session::Sql;
 use super::values::{clean, id_text, text, text_opt, time};
 use super::StorageError;
 use crate::domain::{LeadId, UserId};
+use crate::storage::records::SearchReach;
 use crate::storage::records::PAGE_DATA_BYTES;
 use crate::storage::records::{Bucket, EventFilter, EventPage, EventRow, HourRange, KeptEvent};
 use crate::storage::records::{Keyset, LeadFilter, LeadNameRow, LeadRow, MetricRow, StepCount};
@@ -357,6 +358,11 @@ pub fn search_events(
     }
     if let Some(to) = &filter.to {
         query.and(" AND \"timestamp\" < $?", time(to)?);
+    }
+    match super::search_reach::search_reach(client, user, filter)? {
+        SearchReach::Nothing => return Ok(EventPage::default()),
+        SearchReach::From(floor) => query.and(" AND \"timestamp\" >= $?", time(&floor)?),
+        SearchReach::Everything => {}
     }
     query.keyset("\"timestamp\"", after)?;
     let rows = query.finish("\"timestamp\"", limit + 1).run(client)?;

@@ -26,6 +26,7 @@ mod projector;
 mod query;
 mod retention;
 mod rollups;
+mod search_reach;
 mod session;
 mod store;
 mod tls;

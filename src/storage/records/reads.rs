@@ -88,6 +88,7 @@ pub struct KeptEvent {
 }
 
 /// A page of events, and whether more follow (its last row is then the next cursor).
+#[derive(Default)]
 pub struct EventPage {
     pub events: Vec<EventRow>,
     pub more: bool,
@@ -102,6 +103,35 @@ pub struct EventFilter {
     pub campaign_id: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+}
+
+impl EventFilter {
+    /// The types a type filter (`event_type`, `kind` or both) lets through, and the rollup
+    /// metric that counts exactly those; `None` without one.
+    pub fn typed(&self) -> Option<(&'static str, Vec<EventType>)> {
+        match (self.event_type, self.kind) {
+            (Some(t), kind) => {
+                let types = match kind {
+                    Some(kind) if t.headline() != Some(kind) => Vec::new(),
+                    _ => vec![t],
+                };
+                Some((t.as_str(), types))
+            }
+            (None, Some(kind)) => Some((kind.as_str(), kind.event_types().collect())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// How far back an event search's walk of the user's times must go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchReach {
+    /// To the user's first event.
+    Everything,
+    /// To this time: no matching event is older.
+    From(String),
+    /// Nowhere: no event matches.
+    Nothing,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -9,8 +9,10 @@ use super::super::keys::{lead_id_of, lead_key, user_key};
 use super::super::payloads::Payloads;
 use super::super::StorageError;
 use super::query::Query;
+use super::search_reach::search_reach;
 use crate::domain::{LeadId, UserId};
-use crate::storage::records::{EventFilter, EventPage, EventRow, Keyset, PAGE_DATA_BYTES};
+use crate::storage::records::PAGE_DATA_BYTES;
+use crate::storage::records::{EventFilter, EventPage, EventRow, Keyset, SearchReach};
 
 /// The rows' columns; the lead's id through a subquery, so that only the rows' own indexes
 /// drive the scan (and `id` in the keyset stays the event's).
@@ -94,9 +96,12 @@ pub fn lead_events(
     event_rows(conn, payloads, lead_events_query(lead, after, limit), limit).map(Some)
 }
 
+/// The search's statement; `floor`, when known, is the oldest time a matching event can have
+/// (see `search_reach`), which ends the walk of the user's times there.
 pub(super) fn search_query(
     user: UserId,
     filter: &EventFilter,
+    floor: Option<&str>,
     after: Option<&Keyset>,
     limit: usize,
 ) -> Query {
@@ -138,6 +143,9 @@ pub(super) fn search_query(
     if let Some(from) = &filter.from {
         query.and(" AND timestamp >= ?", from.clone());
     }
+    if let Some(floor) = floor {
+        query.and(" AND timestamp >= ?", floor.to_owned());
+    }
     if let Some(to) = &filter.to {
         query.and(" AND timestamp < ?", to.clone());
     }
@@ -154,10 +162,11 @@ pub fn search_events(
     after: Option<&Keyset>,
     limit: usize,
 ) -> Result<EventPage, StorageError> {
-    event_rows(
-        conn,
-        payloads,
-        search_query(user, filter, after, limit + 1),
-        limit,
-    )
+    let floor = match search_reach(conn, user, filter)? {
+        SearchReach::Nothing => return Ok(EventPage::default()),
+        SearchReach::From(floor) => Some(floor),
+        SearchReach::Everything => None,
+    };
+    let query = search_query(user, filter, floor.as_deref(), after, limit + 1);
+    event_rows(conn, payloads, query, limit)
 }

@@ -8,6 +8,7 @@ mod lead_search;
 mod leads;
 pub mod plans;
 mod query;
+mod search_reach;
 mod stats;
 
 pub use events::{lead_events, search_events};

@@ -42,7 +42,7 @@ pub fn search_events(
     filter: &EventFilter,
     after: Option<&Keyset>,
 ) -> Result<Vec<String>, StorageError> {
-    plan(conn, search_query(user, filter, after, 50))
+    plan(conn, search_query(user, filter, None, after, 50))
 }
 
 pub fn leads(
@@ -93,4 +93,15 @@ pub fn timeseries(
         series_statement(bucket),
         rusqlite::params![user.to_string(), scope, range.0, range.1],
     )
+}
+
+/// The probe of an event search by type for the matching events not projected yet.
+pub fn search_pending(
+    conn: &Connection,
+    user: UserId,
+    types: &[crate::domain::EventType],
+    campaign: Option<&str>,
+) -> Result<Vec<String>, StorageError> {
+    let (sql, params) = super::search_reach::pending_query(0, user, types, campaign);
+    explain(conn, &sql, params_from_iter(params))
 }
