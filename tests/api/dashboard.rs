@@ -270,6 +270,51 @@ async fn overview_activity(client: &Client, base: &str, token: &str, bucket: &st
     .await;
 }
 
+/// The ids of a page of events, in order.
+fn event_ids(answer: &Value) -> Value {
+    answer["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect()
+}
+
+/// 25 category updates of `campaign` for the demo's user, stored beside the running service as
+/// the webhook would store them: more than the campaign page shows at once.
+fn keep_more_events_than_a_page(db: &Path, demo_out: &str, campaign: &str) {
+    let user: smartlead_hub::domain::UserId = demo_out
+        .lines()
+        .find_map(|l| l.strip_prefix("demo user "))
+        .and_then(|l| l.split(' ').next())
+        .expect("the demo names its user")
+        .parse()
+        .unwrap();
+    let deliveries: Vec<_> = (0..25)
+        .map(|i| {
+            let mut body: Value = serde_json::from_slice(&crate::helpers::fixture(
+                "23_lead_category_updated_full_history.json",
+            ))
+            .unwrap();
+            let at = format!("2026-01-01T10:{i:02}:00.000Z");
+            let email = format!("kept{i}@dashboard.example");
+            body["campaign_id"] = campaign.parse::<u64>().unwrap().into();
+            for field in ["created_at", "event_timestamp"] {
+                body[field] = at.clone().into();
+            }
+            for field in ["to", "lead_email", "to_email"] {
+                body[field] = email.clone().into();
+            }
+            (
+                user,
+                "demo-org".to_owned(),
+                serde_json::to_vec(&body).unwrap(),
+            )
+        })
+        .collect();
+    crate::helpers::ingest_in_batches(db, &deliveries, 25);
+}
+
 async fn api(base: &str, token: &str, path: &str) -> Value {
     let mut response = awc::Client::default()
         .get(format!("{base}{path}"))
@@ -414,6 +459,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     .await;
     let campaign = link[0].as_str().unwrap().trim_start_matches("#/campaign/");
     let campaign = campaign.to_owned();
+    keep_more_events_than_a_page(&db, &out, &campaign);
     let expected = api(&base, &token, &format!("/api/campaigns/{campaign}/stats")).await;
     let name = expected["name"]
         .as_str()
@@ -457,6 +503,24 @@ async fn the_dashboard_shows_what_the_api_answers() {
     let chart = eval(&client, "return !!document.querySelector('.chart canvas')").await;
     assert_eq!(chart, true, "the activity chart drew");
     campaign_leads(&client, &base, &token, &campaign).await;
+    // Its other Smartlead events: the API's first 20, the next 20 on "More events".
+    let kept_rows = "return [...document.querySelectorAll('section[aria-labelledby=kept] tbody tr')].map(tr => tr.dataset.event)";
+    let kept = api(
+        &base,
+        &token,
+        &format!("/api/kept-events?campaign_id={campaign}&limit=20"),
+    )
+    .await;
+    assert_eq!(eval(&client, kept_rows).await, event_ids(&kept));
+    assert!(!kept["next_cursor"].is_null(), "{kept}");
+    click(&client, "section[aria-labelledby=kept] button.more").await;
+    let forty = api(
+        &base,
+        &token,
+        &format!("/api/kept-events?campaign_id={campaign}&limit=40"),
+    )
+    .await;
+    shows(&client, kept_rows, &event_ids(&forty)).await;
     screenshots(&client, "campaign").await;
 
     // A lead's timeline, from the campaign's lead list.
@@ -613,23 +677,15 @@ async fn the_dashboard_shows_what_the_api_answers() {
     // The replies feed is /api/events?kind=replied (first replies and follow-ups'), 20 at a
     // time, in order, each saying who wrote it as the events' answer names its lead.
     let rows = "return [...document.querySelectorAll('.replies li')].map(li => li.dataset.event)";
-    let ids = |answer: &Value| -> Value {
-        answer["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].clone())
-            .collect()
-    };
     let answer = api(&base, &token, "/api/events?kind=replied&limit=20").await;
-    assert_eq!(eval(&client, rows).await, ids(&answer));
+    assert_eq!(eval(&client, rows).await, event_ids(&answer));
     assert!(
         !answer["next_cursor"].is_null(),
         "the demo has more than 20 replies: {answer}"
     );
     click(&client, "button.more").await;
     let forty = api(&base, &token, "/api/events?kind=replied&limit=40").await;
-    shows(&client, rows, &ids(&forty)).await;
+    shows(&client, rows, &event_ids(&forty)).await;
     let shown = eval(
         &client,
         "return [...document.querySelectorAll('.replies li')].map(li => li.querySelector('a').textContent + li.querySelector('.reply-who').textContent)",

@@ -39,7 +39,7 @@ export async function campaignPage(id, params) {
       h("section", { "aria-labelledby": "types" }, h("h2", { id: "types" }, "By event type"), byType(stats))),
     h("section", { "aria-labelledby": "steps" }, h("h2", { id: "steps" }, "Sequence steps"), stepTable(steps.steps)),
     leadsSection(id, leads),
-    h("section", { "aria-labelledby": "kept" }, h("h2", { id: "kept" }, "Other Smartlead events"), keptList(kept.events)));
+    h("section", { "aria-labelledby": "kept" }, h("h2", { id: "kept" }, "Other Smartlead events"), keptPages(id, kept)));
   return { title: campaign.name ?? `Campaign ${id}`, content };
 }
 
@@ -76,15 +76,27 @@ function keptSummary(event) {
   return "";
 }
 
-function keptList(events) {
-  if (events.length === 0) return empty("No other events.");
-  return h("div", { class: "table-wrap" }, h("table", {},
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Event"), h("th", { scope: "col" }, "Lead"), h("th", { scope: "col" }, "What"), h("th", { scope: "col" }, "When"))),
-    h("tbody", {}, events.map((event) => h("tr", {},
-      h("th", { scope: "row" }, event.event_type.toLowerCase().replaceAll("_", " ")),
-      h("td", {}, event.lead_id ? h("a", { href: `#/lead/${event.lead_id}` }, event.email) : event.email ?? "—"),
-      h("td", {}, keptSummary(event)),
-      h("td", {}, time(event.event_timestamp ?? event.received_at)))))));
+/// The campaign's kept events (`first`, a page of `/api/kept-events`), 20 at a time.
+function keptPages(campaign, first) {
+  if (first.events.length === 0) return empty("No other events.");
+  const body = h("tbody", {}, first.events.map(keptRow));
+  return h("div", {},
+    h("div", { class: "table-wrap" }, h("table", {},
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Event"), h("th", { scope: "col" }, "Lead"), h("th", { scope: "col" }, "What"), h("th", { scope: "col" }, "When"))),
+      body)),
+    moreButton("More events", first.next_cursor, async (cursor) => {
+      const page = await get("/api/kept-events", { campaign_id: campaign, limit: 20, cursor });
+      body.append(...page.events.map(keptRow));
+      return page.next_cursor;
+    }));
+}
+
+function keptRow(event) {
+  return h("tr", { "data-event": event.id },
+    h("th", { scope: "row" }, event.event_type.toLowerCase().replaceAll("_", " ")),
+    h("td", {}, event.lead_id ? h("a", { href: `#/lead/${event.lead_id}` }, event.email) : event.email ?? "—"),
+    h("td", {}, keptSummary(event)),
+    h("td", {}, time(event.event_timestamp ?? event.received_at)));
 }
 
 /// A time series (a campaign's or the user's) as one line per kind. The holder names the range

@@ -41,15 +41,10 @@ export async function leadPage(id) {
   const path = `/api/leads/${encodeURIComponent(id)}`;
   const [{ lead }, first] = await Promise.all([get(path), get(`${path}/events`, { limit: 20 })]);
   const list = h("ol", { class: "timeline" }, first.events.map(eventItem));
-  const more = h("button", { type: "button", hidden: !first.next_cursor }, "Load more");
-  let cursor = first.next_cursor;
-  more.addEventListener("click", async () => {
-    more.disabled = true;
+  const more = moreButton("More events", first.next_cursor, async (cursor) => {
     const page = await get(`${path}/events`, { limit: 20, cursor });
     list.append(...page.events.map(eventItem));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    more.disabled = false;
+    return page.next_cursor;
   });
   return h("div", {}, leadHeader(lead), first.events.length ? list : empty("No events for this lead."), more);
 }
