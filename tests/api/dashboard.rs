@@ -209,6 +209,13 @@ async fn downloaded(client: &Client, css: &str) -> (String, String) {
     eval(client, "window.saved = []; const blobUrl = URL.createObjectURL; URL.createObjectURL = (blob) => { window.saved.push(blob); return blobUrl(blob); }; HTMLAnchorElement.prototype.click = function () { window.savedAs = this.download; };").await;
     click(client, css).await;
     shows(client, "return window.saved.length", &json!(1)).await;
+    // A byte-order mark first, for Excel (`text()` decodes it away).
+    let bom = eval(
+        client,
+        "return window.saved[0].slice(0, 3).arrayBuffer().then(b => [...new Uint8Array(b)])",
+    )
+    .await;
+    assert_eq!(bom, json!([0xEF, 0xBB, 0xBF]));
     let csv = eval(client, "return window.saved[0].text()").await;
     let name = eval(client, "return window.savedAs").await;
     (

@@ -45,9 +45,12 @@ export async function get(path, params = {}) {
 }
 
 /// Saves what `path` answers (a CSV export) as the file `filename`: the token goes in a header,
-/// which a plain link cannot send, so the page fetches it and hands the browser the result.
+/// which a plain link cannot send, so the page fetches it and hands the browser the result. The
+/// file starts with a byte-order mark: without one Excel reads UTF-8 as the system's code page
+/// and garbles every "Müller" (the API's own answer has none, for programs).
 export async function download(path, params, filename) {
-  const blob = await (await request(path, params)).blob();
+  const answer = await (await request(path, params)).blob();
+  const blob = new Blob(["\uFEFF", answer], { type: answer.type });
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
   link.download = filename;
