@@ -44,7 +44,17 @@ const CHUNKS_QUEUED: usize = 4;
 /// of its database connection).
 const STALLED_AFTER: Duration = Duration::from_secs(60);
 
-type Chunk = Result<Bytes, StorageError>;
+type Chunk = Result<Bytes, ExportError>;
+
+/// Why an export ended early, once its answer has begun: the transfer is cut short without its
+/// final chunk, so that no client takes a partial file for a whole one.
+#[derive(Debug, thiserror::Error)]
+enum ExportError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the client took nothing for {} s", STALLED_AFTER.as_secs())]
+    Stalled,
+}
 
 /// Every lead `/api/leads` lists for the same filters, all pages, in its order, as CSV.
 #[utoipa::path(
@@ -89,33 +99,35 @@ pub(crate) async fn export(
                 // The first row goes at once: it tells the handler the read has begun.
                 if batch.rows == 1 || batch.bytes() >= CHUNK_BYTES {
                     let chunk = batch.take();
-                    return batch.hand_over(&rows, chunk);
+                    return batch.hand_over(&rows, chunk, STALLED_AFTER);
                 }
                 ControlFlow::Continue(())
             })
             .await;
         let last = {
             let mut batch = batch.lock().expect("the batch lock");
-            if batch.stalled {
-                return;
+            match read {
+                _ if batch.stalled => Err(ExportError::Stalled),
+                Ok(()) => Ok(batch.take()),
+                Err(err) => Err(err.into()),
             }
-            read.map(|()| batch.take())
         };
-        // Nothing to do if the client has gone.
+        // Nothing to do if the client has gone; a stalled one gets the end once it reads on.
         let _ = sender.send(last).await;
     });
 
     // An error before the first chunk is still an error answer; after it, the transfer ends.
     let first = match receiver.recv().await {
-        Some(Err(err)) => return Err(err.into()),
+        Some(Err(ExportError::Storage(err))) => return Err(err.into()),
+        // The queue is empty before the first chunk: it cannot have stalled.
+        Some(Err(ExportError::Stalled)) | None => Bytes::new(),
         Some(Ok(chunk)) => chunk,
-        None => Bytes::new(),
     };
     let rest = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });
     let body = futures_util::StreamExt::chain(
-        futures_util::stream::once(async move { Ok::<_, StorageError>(first) }),
+        futures_util::stream::once(async move { Ok::<_, ExportError>(first) }),
         rest,
     );
     Ok(HttpResponse::Ok()
@@ -125,9 +137,7 @@ pub(crate) async fn export(
             parameters: vec![DispositionParam::Filename("leads.csv".into())],
         })
         .insert_header(("x-as-of", as_of.to_string()))
-        .streaming(futures_util::StreamExt::map(body, |chunk| {
-            chunk.map_err(ApiError::from)
-        })))
+        .streaming(body))
 }
 
 /// The CSV gathered since the last chunk went out.
@@ -135,7 +145,8 @@ struct Batch {
     writer: csv::Writer<Vec<u8>>,
     campaign_names: HashMap<String, String>,
     rows: u64,
-    /// The client took nothing for [`STALLED_AFTER`]: the read stopped and nothing more is sent.
+    /// The client took nothing for [`STALLED_AFTER`]: the read stopped, and the transfer ends
+    /// with [`ExportError::Stalled`].
     stalled: bool,
 }
 
@@ -184,15 +195,21 @@ impl Batch {
     }
 
     /// Queues `chunk` for the client, waiting (this is the read's blocking thread) while the
-    /// queue is full; breaks the read when the client has gone or has stalled.
-    fn hand_over(&mut self, sender: &mpsc::Sender<Chunk>, chunk: Bytes) -> ControlFlow<()> {
+    /// queue is full; breaks the read when the client has gone or has taken nothing for
+    /// `patience`.
+    fn hand_over(
+        &mut self,
+        sender: &mpsc::Sender<Chunk>,
+        chunk: Bytes,
+        patience: Duration,
+    ) -> ControlFlow<()> {
         let started = Instant::now();
         let mut chunk = Ok(chunk);
         loop {
             match sender.try_send(chunk) {
                 Ok(()) => return ControlFlow::Continue(()),
                 Err(TrySendError::Closed(_)) => return ControlFlow::Break(()),
-                Err(TrySendError::Full(back)) if started.elapsed() < STALLED_AFTER => {
+                Err(TrySendError::Full(back)) if started.elapsed() < patience => {
                     chunk = back;
                     std::thread::sleep(Duration::from_millis(5));
                 }
@@ -228,6 +245,59 @@ fn inert(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_waits_for_room_and_gives_up_on_a_client_gone_or_stalled() {
+        let patience = Duration::from_millis(50);
+        let mut batch = Batch::new(HashMap::new());
+        let (sender, mut receiver) = mpsc::channel::<Chunk>(1);
+        let chunk = || Bytes::from_static(b"a,b\n");
+        assert!(batch.hand_over(&sender, chunk(), patience).is_continue());
+        // Room again once the client takes one.
+        let taker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            let taken = receiver.blocking_recv().unwrap().unwrap();
+            (taken, receiver)
+        });
+        assert!(batch.hand_over(&sender, chunk(), patience).is_continue());
+        let (taken, receiver) = taker.join().unwrap();
+        assert_eq!(taken, chunk());
+        assert!(!batch.stalled);
+        // Full, and nobody takes: stalled.
+        assert!(batch.hand_over(&sender, chunk(), patience).is_break());
+        assert!(batch.stalled);
+        // Gone: the read stops, not stalled.
+        let mut batch = Batch::new(HashMap::new());
+        drop(receiver);
+        assert!(batch.hand_over(&sender, chunk(), patience).is_break());
+        assert!(!batch.stalled);
+    }
+
+    #[test]
+    fn rows_are_csv_after_the_header_with_campaign_names() {
+        let names = HashMap::from([("7".to_owned(), "Q4, EU".to_owned())]);
+        let mut batch = Batch::new(names);
+        batch.push(&LeadRow {
+            id: "id-1".into(),
+            email: "a@b.example".into(),
+            first_name: Some("=cmd".into()),
+            last_name: Some("O\"Neil".into()),
+            company: None,
+            smartlead_campaign_id: Some("7".into()),
+            smartlead_category: None,
+            last_email_event: Some("email_sent".into()),
+            last_event_timestamp: Some("2025-10-14T09:12:44.218Z".into()),
+        });
+        let text = String::from_utf8(batch.take().to_vec()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{}\nid-1,a@b.example,'=cmd,\"O\"\"Neil\",,7,\"Q4, EU\",,email_sent,2025-10-14T09:12:44.218Z\n",
+                HEADER.join(",")
+            )
+        );
+        assert!(batch.take().is_empty(), "taken once");
+    }
 
     #[test]
     fn formulas_are_made_inert_and_plain_text_is_kept() {
