@@ -1,0 +1,204 @@
+//! What the dashboard test checks page by page, each against the read API's answer: a
+//! campaign's lead table (paging, search, CSV download), the overview's chart, and the API
+//! reads it compares with.
+
+use std::path::Path;
+
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+
+use crate::browser::{click, eval, ready, shows};
+
+/// The ids of the leads `/api/leads?{query}` answers, as the dashboard links them.
+pub(crate) async fn lead_links(base: &str, token: &str, query: &str) -> (Value, bool) {
+    let answer = api(base, token, &format!("/api/leads?{query}")).await;
+    let links = answer["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| json!(format!("#/lead/{}", l["id"].as_str().unwrap())))
+        .collect();
+    (Value::Array(links), !answer["next_cursor"].is_null())
+}
+
+/// A campaign's lead table: the API's first 25, the next on "More leads", and a search among
+/// them (`q` with the campaign).
+pub(crate) async fn campaign_leads(client: &Client, base: &str, token: &str, campaign: &str) {
+    let rows = "return [...document.querySelectorAll('section[aria-labelledby=leads] tbody th a')].map(a => a.getAttribute('href'))";
+    let (first, more) = lead_links(base, token, &format!("campaign_id={campaign}&limit=25")).await;
+    assert_eq!(eval(client, rows).await, first);
+    assert!(more, "the demo's campaign has more than 25 leads");
+    click(client, "section[aria-labelledby=leads] button.more").await;
+    let (fifty, _) = lead_links(base, token, &format!("campaign_id={campaign}&limit=50")).await;
+    shows(client, rows, &fifty).await;
+
+    let lead = &api(
+        base,
+        token,
+        &format!("/api/leads?campaign_id={campaign}&limit=1"),
+    )
+    .await["leads"][0];
+    let last_name = lead["last_name"]
+        .as_str()
+        .expect("the demo names its leads");
+    let input = client
+        .find(Locator::Css(".lead-filter input"))
+        .await
+        .unwrap();
+    input.send_keys(last_name).await.unwrap();
+    click(client, ".lead-filter button").await;
+    let (found, _) = lead_links(
+        base,
+        token,
+        &format!(
+            "campaign_id={campaign}&q={}&limit=25",
+            crate::lead_search::encoded(last_name)
+        ),
+    )
+    .await;
+    assert!(found
+        .as_array()
+        .unwrap()
+        .contains(&json!(format!("#/lead/{}", lead["id"].as_str().unwrap()))));
+    shows(client, rows, &found).await;
+
+    // "Download CSV" saves the export of what the table lists: the campaign, the search.
+    let (name, csv) = downloaded(client, "section[aria-labelledby=leads] button.download").await;
+    assert_eq!(name, format!("leads-{campaign}-search.csv"));
+    let query = format!(
+        "campaign_id={campaign}&q={}",
+        crate::lead_search::encoded(last_name)
+    );
+    let expected = text(base, token, &format!("/api/leads/export?{query}")).await;
+    assert_eq!(csv, expected);
+    assert!(csv.lines().count() > 1, "{csv}");
+}
+
+/// Clicks the download button `css` and returns the file's name and text, as the page handed
+/// them to the browser (the object URL's blob and the link's `download`).
+pub(crate) async fn downloaded(client: &Client, css: &str) -> (String, String) {
+    eval(client, "window.saved = []; const blobUrl = URL.createObjectURL; URL.createObjectURL = (blob) => { window.saved.push(blob); return blobUrl(blob); }; HTMLAnchorElement.prototype.click = function () { window.savedAs = this.download; };").await;
+    click(client, css).await;
+    shows(client, "return window.saved.length", &json!(1)).await;
+    // A byte-order mark first, for Excel (`text()` decodes it away).
+    let bom = eval(
+        client,
+        "return window.saved[0].slice(0, 3).arrayBuffer().then(b => [...new Uint8Array(b)])",
+    )
+    .await;
+    assert_eq!(bom, json!([0xEF, 0xBB, 0xBF]));
+    let csv = eval(client, "return window.saved[0].text()").await;
+    let name = eval(client, "return window.savedAs").await;
+    (
+        name.as_str().unwrap().to_owned(),
+        csv.as_str().unwrap().to_owned(),
+    )
+}
+
+pub(crate) async fn text(base: &str, token: &str, path: &str) -> String {
+    let mut response = awc::Client::default()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let body = response.body().limit(8 << 20).await.unwrap();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+/// The overview's activity chart: each line's total is the API's series over the chart's own
+/// range, and the tiles' number for the same period.
+pub(crate) async fn overview_activity(client: &Client, base: &str, token: &str, bucket: &str) {
+    let script =
+        "const c = document.querySelector('#main .chart'); return c ? c.dataset.bucket : null";
+    shows(client, script, &json!(bucket)).await;
+    ready(client, "Overview").await;
+    let chart = eval(client, "const c = document.querySelector('#main .chart'); return [c.dataset.from, c.dataset.to, JSON.parse(c.dataset.totals)]").await;
+    let (from, to) = (chart[0].as_str().unwrap(), chart[1].as_str().unwrap());
+    let series = api(
+        base,
+        token,
+        &format!("/api/timeseries?bucket={bucket}&from={from}&to={to}"),
+    )
+    .await;
+    let tiles = if eval(client, "return location.hash").await == "#/" {
+        api(base, token, "/api/stats").await
+    } else {
+        api(base, token, &format!("/api/stats?from={from}&to={to}")).await
+    };
+    for kind in ["sent", "opened", "clicked", "replied", "bounced"] {
+        let total: i64 = series["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["counts"][kind].as_i64().unwrap_or(0))
+            .sum();
+        assert_eq!(chart[2][kind], total, "{bucket} chart: {kind}");
+        assert_eq!(
+            chart[2][kind], tiles["stats"]["headline"][kind]["events"],
+            "{bucket} chart: {kind} against the tiles"
+        );
+    }
+    assert!(chart[2]["sent"].as_i64().unwrap() > 0, "{chart}");
+    shows(
+        client,
+        "return !!document.querySelector('#main .chart canvas')",
+        &json!(true),
+    )
+    .await;
+}
+
+/// The ids of a page of events, in order.
+pub(crate) fn event_ids(answer: &Value) -> Value {
+    answer["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect()
+}
+
+/// 25 category updates of `campaign` for the demo's user, stored beside the running service as
+/// the webhook would store them: more than the campaign page shows at once.
+pub(crate) fn keep_more_events_than_a_page(db: &Path, demo_out: &str, campaign: &str) {
+    let user: smartlead_hub::domain::UserId = demo_out
+        .lines()
+        .find_map(|l| l.strip_prefix("demo user "))
+        .and_then(|l| l.split(' ').next())
+        .expect("the demo names its user")
+        .parse()
+        .unwrap();
+    let deliveries: Vec<_> = (0..25)
+        .map(|i| {
+            let mut body: Value = serde_json::from_slice(&crate::helpers::fixture(
+                "23_lead_category_updated_full_history.json",
+            ))
+            .unwrap();
+            let at = format!("2026-01-01T10:{i:02}:00.000Z");
+            let email = format!("kept{i}@dashboard.example");
+            body["campaign_id"] = campaign.parse::<u64>().unwrap().into();
+            for field in ["created_at", "event_timestamp"] {
+                body[field] = at.clone().into();
+            }
+            for field in ["to", "lead_email", "to_email"] {
+                body[field] = email.clone().into();
+            }
+            (
+                user,
+                "demo-org".to_owned(),
+                serde_json::to_vec(&body).unwrap(),
+            )
+        })
+        .collect();
+    crate::helpers::ingest_in_batches(db, &deliveries, 25);
+}
+
+pub(crate) async fn api(base: &str, token: &str, path: &str) -> Value {
+    let mut response = awc::Client::default()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    response.json().limit(8 << 20).await.unwrap()
+}
