@@ -293,3 +293,34 @@ pub fn execute(db: &Database, sql: &str) {
         }),
     }
 }
+
+/// The PostgreSQL projector's turn (its advisory lock, `storage/postgres/projection.rs`), held
+/// by a session of the test's own on a thread of its own until released: nothing is projected
+/// meanwhile, and deliveries go on.
+pub struct ProjectorTurn {
+    release: std::sync::mpsc::Sender<()>,
+    holder: std::thread::JoinHandle<()>,
+}
+
+impl ProjectorTurn {
+    pub fn take(url: &str) -> Self {
+        let url = url.to_owned();
+        let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&0x5348_5052_4f4a_4543_i64])
+                .unwrap();
+            held_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        held_rx.recv().unwrap();
+        Self { release, holder }
+    }
+
+    pub fn release(self) {
+        self.release.send(()).unwrap();
+        self.holder.join().unwrap();
+    }
+}

@@ -95,6 +95,7 @@ pub(crate) async fn downloaded(client: &Client, css: &str) -> (String, String) {
     )
 }
 
+/// What the API answers at `path` for `token`, as text.
 pub(crate) async fn text(base: &str, token: &str, path: &str) -> String {
     let mut response = awc::Client::default()
         .get(format!("{base}{path}"))
@@ -193,12 +194,7 @@ pub(crate) fn keep_more_events_than_a_page(db: &Path, demo_out: &str, campaign: 
     crate::helpers::ingest_in_batches(db, &deliveries, 25);
 }
 
+/// What the API answers at `path` for `token`, as JSON.
 pub(crate) async fn api(base: &str, token: &str, path: &str) -> Value {
-    let mut response = awc::Client::default()
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    response.json().limit(8 << 20).await.unwrap()
+    serde_json::from_str(&text(base, token, path).await).unwrap()
 }

@@ -281,26 +281,13 @@ async fn a_read_waiting_for_a_projector_that_cannot_run_is_a_503_not_a_short_ans
     let Database::Postgres(url) = app.db.clone() else {
         unreachable!()
     };
-    // The projector's advisory lock key (storage/postgres/projection.rs), held by a session of
-    // the test's own on a thread of its own until told to let go.
-    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        let mut client = postgres::Client::connect(url.expose(), postgres::NoTls).unwrap();
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&0x5348_5052_4f4a_4543_i64])
-            .unwrap();
-        held_tx.send(()).unwrap();
-        release_rx.recv().unwrap();
-    });
-    held_rx.recv().unwrap();
+    let turn = crate::backends::ProjectorTurn::take(url.expose());
 
     let stored = app.deliver("05_email_open_seq1.json").await;
     let seq = stored.body["seq"].as_i64().unwrap();
     assert_behind_after_the_wait(&app, &token, seq).await;
 
-    release_tx.send(()).unwrap();
-    holder.join().unwrap();
+    turn.release();
     let answer = app
         .get_as_is(&token, &format!("/api/stats?min_event={seq}"))
         .await;

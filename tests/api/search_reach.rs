@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use serde_json::Value;
 use smartlead_hub::storage::Database;
 
-use crate::backends::on_both_backends;
+use crate::backends::{on_both_backends, ProjectorTurn};
 use crate::helpers::{fixture, spawn_app_on, TestApp};
 use crate::ingestion::EMAIL_FIXTURES;
 
@@ -28,17 +28,14 @@ fn reply(n: usize, step: u32, at: &str) -> Vec<u8> {
 /// The projector's turn, taken from outside until dropped.
 enum Held {
     Sqlite(rusqlite::Connection),
-    Postgres(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>),
+    Postgres(ProjectorTurn),
 }
 
 impl Held {
     fn release(self) {
         match self {
             Held::Sqlite(lock) => lock.execute_batch("ROLLBACK").unwrap(),
-            Held::Postgres(release, holder) => {
-                release.send(()).unwrap();
-                holder.join().unwrap();
-            }
+            Held::Postgres(turn) => turn.release(),
         }
     }
 }
@@ -50,19 +47,9 @@ impl Held {
 /// Also says how many pairs it delivered.
 async fn unprojected_replies(app: &TestApp) -> (Held, [String; 2], usize) {
     if let Database::Postgres(url) = app.db.clone() {
-        let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let holder = std::thread::spawn(move || {
-            let mut client = postgres::Client::connect(url.expose(), postgres::NoTls).unwrap();
-            client
-                .execute("SELECT pg_advisory_lock($1)", &[&0x5348_5052_4f4a_4543_i64])
-                .unwrap();
-            held_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-        });
-        held_rx.recv().unwrap();
+        let turn = ProjectorTurn::take(url.expose());
         let ids = deliver_pair(app, 0).await.1;
-        return (Held::Postgres(release_tx, holder), ids, 1);
+        return (Held::Postgres(turn), ids, 1);
     }
     for n in 0..50 {
         let (seq, ids) = deliver_pair(app, n).await;

@@ -16,12 +16,10 @@ pub(super) fn search_reach(
     user: UserId,
     filter: &EventFilter,
 ) -> Result<SearchReach, StorageError> {
-    let Some((metric, types)) = filter.typed().filter(|_| filter.email.is_none()) else {
-        return Ok(SearchReach::Everything);
+    let (metric, types) = match filter.reach_by_type() {
+        Ok(typed) => typed,
+        Err(reach) => return Ok(reach),
     };
-    if types.is_empty() {
-        return Ok(SearchReach::Nothing);
-    }
     // The queue first: an event it no longer holds when the rollups are read next was projected
     // before, and is counted there. (One committed after this read was acknowledged after the
     // search began, which may leave it out.)

@@ -108,7 +108,7 @@ pub struct EventFilter {
 impl EventFilter {
     /// The types a type filter (`event_type`, `kind` or both) lets through, and the rollup
     /// metric that counts exactly those; `None` without one.
-    pub fn typed(&self) -> Option<(&'static str, Vec<EventType>)> {
+    fn typed(&self) -> Option<(&'static str, Vec<EventType>)> {
         match (self.event_type, self.kind) {
             (Some(t), kind) => {
                 let types = match kind {
@@ -119,6 +119,18 @@ impl EventFilter {
             }
             (None, Some(kind)) => Some((kind.as_str(), kind.event_types().collect())),
             (None, None) => None,
+        }
+    }
+
+    /// A search by type without an address: its rollup metric and the types it lets through,
+    /// to find how far back it must read; otherwise how far that is already (an address reads
+    /// its lead's own index, all of it; types that contradict each other match nothing).
+    pub fn reach_by_type(&self) -> Result<(&'static str, Vec<EventType>), SearchReach> {
+        match self.typed() {
+            _ if self.email.is_some() => Err(SearchReach::Everything),
+            None => Err(SearchReach::Everything),
+            Some((_, types)) if types.is_empty() => Err(SearchReach::Nothing),
+            Some(typed) => Ok(typed),
         }
     }
 }
@@ -168,4 +180,41 @@ pub struct LeadFilter {
 pub struct Keyset {
     pub at: String,
     pub id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Headline;
+
+    #[test]
+    fn a_search_by_type_names_its_metric_and_types() {
+        let by = |event_type, kind| EventFilter {
+            event_type,
+            kind,
+            ..EventFilter::default()
+        };
+        assert_eq!(
+            by(None, Some(Headline::Replied)).reach_by_type(),
+            Ok((
+                "replied",
+                vec![EventType::Replied, EventType::FollowUpReplied]
+            ))
+        );
+        assert_eq!(
+            by(Some(EventType::FollowUpReplied), Some(Headline::Replied)).reach_by_type(),
+            Ok(("email_follow_up_replied", vec![EventType::FollowUpReplied]))
+        );
+        // Contradictory: nothing; no type, or an address: the whole walk (or the lead's).
+        assert_eq!(
+            by(Some(EventType::Opened), Some(Headline::Replied)).reach_by_type(),
+            Err(SearchReach::Nothing)
+        );
+        assert_eq!(by(None, None).reach_by_type(), Err(SearchReach::Everything));
+        let address = EventFilter {
+            email: Some("a@b.example".into()),
+            ..by(Some(EventType::Opened), None)
+        };
+        assert_eq!(address.reach_by_type(), Err(SearchReach::Everything));
+    }
 }

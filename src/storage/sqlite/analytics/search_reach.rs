@@ -20,13 +20,10 @@ pub(super) fn search_reach(
     user: UserId,
     filter: &EventFilter,
 ) -> Result<SearchReach, StorageError> {
-    // An address reads its lead's events through the lead's own index: few, whatever the type.
-    let Some((metric, types)) = filter.typed().filter(|_| filter.email.is_none()) else {
-        return Ok(SearchReach::Everything);
+    let (metric, types) = match filter.reach_by_type() {
+        Ok(typed) => typed,
+        Err(reach) => return Ok(reach),
     };
-    if types.is_empty() {
-        return Ok(SearchReach::Nothing);
-    }
     // The watermark first: the events above it then include every one the rollups read next
     // may not have counted (it only rises, and SQLite's one writer gives out seqs in order).
     let through = watermark(conn)?;
