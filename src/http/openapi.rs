@@ -71,6 +71,10 @@ pub mod query {
         campaign_id: Option<String>,
         /// Only leads whose latest email event has this type (`email_opened`, …).
         last_event: Option<String>,
+        /// Only leads whose latest email event is of a type this headline kind counts (`sent`,
+        /// `opened`, `clicked`, `replied`, `bounced`, `unsubscribed`; `replied`: `email_replied`
+        /// or `email_follow_up_replied`).
+        last_kind: Option<String>,
         /// Only leads with this text (1–100 characters, any case) in their address, their name
         /// ("First Last") or their company. No index serves it: a search that the newest 2,000
         /// leads do not answer reads all of the user's (~0.5 µs a lead).
@@ -88,6 +92,8 @@ pub mod query {
         campaign_id: Option<String>,
         /// Only leads whose latest email event has this type (`email_opened`, …).
         last_event: Option<String>,
+        /// Only leads whose latest email event is of a type this headline kind counts.
+        last_kind: Option<String>,
         /// Only leads with this text in their address, name or company, as `/api/leads` reads it.
         q: Option<String>,
     }

@@ -1,13 +1,14 @@
 //! `GET /api/events?kind=`: the events a headline kind counts (`replied`: first replies and
 //! follow-ups' replies), in one newest-first list with its cursor, as the replies feed reads
-//! them. On both backends.
+//! them; and `GET /api/leads?last_kind=`, the leads whose latest event is of such a type. On
+//! both backends.
 
 use actix_web::http::StatusCode;
 use serde_json::Value;
 
 use crate::backends::{on_both_backends, Backend};
 use crate::helpers::{fixture, spawn_app_on, TestApp};
-use crate::ingestion::EMAIL_FIXTURES;
+use crate::ingestion::{EMAIL_FIXTURES, ZOE};
 use crate::read_api::headline_of;
 
 const KINDS: [&str; 6] = [
@@ -89,6 +90,36 @@ on_both_backends! {
         assert_eq!(both.len(), 1);
         assert!(every_event(&app, &token, "kind=replied&event_type=email_opened").await.is_empty());
         assert!(every_event(&app, &token, "kind=replied&campaign_id=999").await.is_empty());
+    }
+
+    async fn a_lead_list_by_last_kind_holds_every_type_it_counts(backend: Backend) {
+        let (app, token) = app_with_replies(backend).await;
+        let emails = |answer: &Value| -> Vec<String> {
+            answer["leads"].as_array().unwrap().iter().map(|l| l["email"].as_str().unwrap().to_owned()).collect()
+        };
+        for kind in KINDS {
+            let listed = app.get_as(&token, &format!("/api/leads?last_kind={kind}&limit=500")).await;
+            assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+            let mut expected = Vec::new();
+            let all = app.get_as(&token, "/api/leads?limit=500").await;
+            for lead in all.body["leads"].as_array().unwrap() {
+                if headline_of(lead["last_email_event"].as_str().unwrap()) == Some(kind) {
+                    expected.push(lead["email"].as_str().unwrap().to_owned());
+                }
+            }
+            assert_eq!(emails(&listed.body), expected, "{kind}, in the list's order");
+        }
+        // Zoë's latest is the follow-up's reply: a replied lead, not one whose last is a first reply.
+        let replied = app.get_as(&token, "/api/leads?last_kind=replied").await;
+        assert!(emails(&replied.body).contains(&ZOE.to_owned()), "{}", replied.body);
+        let first_replies = app.get_as(&token, "/api/leads?last_event=email_replied").await;
+        assert!(!emails(&first_replies.body).contains(&ZOE.to_owned()));
+        // With the list's other filters (the export's are compared in `lead_export`).
+        let both = app.get_as(&token, "/api/leads?last_kind=replied&campaign_id=3701245").await;
+        assert_eq!(emails(&both.body), emails(&replied.body));
+        let bad = app.get_as(&token, "/api/leads?last_kind=email_replied").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+        assert!(bad.body["error"]["message"].as_str().unwrap().contains("last_kind"));
     }
 
     async fn an_unknown_or_repeated_kind_is_a_coded_400(backend: Backend) {

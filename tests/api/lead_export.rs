@@ -147,6 +147,8 @@ on_both_backends! {
         for query in [
             "campaign_id=3701245",
             "last_event=email_replied",
+            "last_kind=replied",
+            "last_kind=replied&q=zoe",
             "q=names.example",
             &format!("q={}", encoded("Müller")),
             "q=ania&campaign_id=3701245",

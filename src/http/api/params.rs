@@ -5,7 +5,7 @@ use actix_web::web;
 use serde::Serialize;
 use std::collections::HashMap;
 
-use crate::domain::{CampaignId, EventType, UtcTimestamp, HOUR_MILLIS};
+use crate::domain::{CampaignId, EventType, Headline, UtcTimestamp, HOUR_MILLIS};
 use crate::http::ApiError;
 use crate::storage::records::{HourRange, Keyset};
 
@@ -116,6 +116,16 @@ impl Params {
     }
 
     pub fn event_type(&self, name: &str) -> Result<Option<EventType>, ApiError> {
+        self.text(name)
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|e: crate::domain::InvalidValue| invalid(name, e.0))
+            })
+            .transpose()
+    }
+
+    /// A headline kind (`sent`, `opened`, `clicked`, `replied`, `bounced`, `unsubscribed`).
+    pub fn headline(&self, name: &str) -> Result<Option<Headline>, ApiError> {
         self.text(name)
             .map(|raw| {
                 raw.parse()

@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
 use super::params::{Params, ShownRange};
-use crate::domain::{Echo, InvalidValue, LeadSearch, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
+use crate::domain::{Echo, LeadSearch, UtcTimestamp, DAY_MILLIS, HOUR_MILLIS};
 use crate::http::ApiError;
 use crate::storage::records::{Bucket, EventFilter, HourRange, Keyset, LeadFilter};
 
@@ -98,7 +98,7 @@ impl FromParams for TimeSeriesParams {
     }
 }
 
-/// `GET /api/leads?campaign_id=&last_event=&q=&order=recent&limit=&cursor=`.
+/// `GET /api/leads?campaign_id=&last_event=&last_kind=&q=&order=recent&limit=&cursor=`.
 pub struct LeadListParams {
     pub filter: LeadFilter,
     pub limit: usize,
@@ -126,6 +126,7 @@ fn lead_filter(params: &Params) -> Result<LeadFilter, ApiError> {
     Ok(LeadFilter {
         campaign_id: params.campaign_id()?,
         last_event: params.event_type("last_event")?,
+        last_kind: params.headline("last_kind")?,
         search: params
             .text("q")
             .map(|raw| LeadSearch::parse(raw).map_err(|e| invalid("q", e.0)))
@@ -133,7 +134,7 @@ fn lead_filter(params: &Params) -> Result<LeadFilter, ApiError> {
     })
 }
 
-/// `GET /api/leads/export?campaign_id=&last_event=&q=`: the list's filters; every page.
+/// `GET /api/leads/export?campaign_id=&last_event=&last_kind=&q=`: the list's filters; every page.
 pub struct LeadExportParams {
     pub filter: LeadFilter,
 }
@@ -202,10 +203,7 @@ impl FromParams for EventSearchParams {
             filter: EventFilter {
                 email: email.map(|e| e.as_str().to_owned()),
                 event_type: params.event_type("event_type")?,
-                kind: params
-                    .text("kind")
-                    .map(|raw| raw.parse().map_err(|e: InvalidValue| invalid("kind", e.0)))
-                    .transpose()?,
+                kind: params.headline("kind")?,
                 campaign_id: params.campaign_id()?,
                 from: from.map(|t| t.to_string()),
                 to: to.map(|t| t.to_string()),

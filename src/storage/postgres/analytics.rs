@@ -182,6 +182,10 @@ pub(super) fn leads_where(
     if let Some(event_type) = filter.last_event {
         query.and(" AND last_email_event = $?", event_type.as_str());
     }
+    if let Some(kind) = filter.last_kind {
+        let types: Vec<&str> = kind.event_types().map(|t| t.as_str()).collect();
+        query.and(" AND last_email_event = ANY($?)", types);
+    }
     query.keyset("last_event_timestamp", after)?;
     Ok(query)
 }

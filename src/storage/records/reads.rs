@@ -171,6 +171,9 @@ pub const EVERY_ROW: usize = i64::MAX as usize;
 pub struct LeadFilter {
     pub campaign_id: Option<String>,
     pub last_event: Option<EventType>,
+    /// Only leads whose latest email event is of a type this headline counts (`replied`: a
+    /// reply to the first email or to a follow-up).
+    pub last_kind: Option<Headline>,
     /// Only leads with this text in their address, "First Last" or company (any case).
     pub search: Option<LeadSearch>,
 }
