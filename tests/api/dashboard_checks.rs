@@ -72,12 +72,52 @@ pub(crate) async fn campaign_leads(client: &Client, base: &str, token: &str, cam
     let expected = text(base, token, &format!("/api/leads/export?{query}")).await;
     assert_eq!(csv, expected);
     assert!(csv.lines().count() > 1, "{csv}");
+
+    // The latest-activity filter: the leads whose last event is a reply (first or follow-up's),
+    // and their export.
+    input.clear().await.unwrap();
+    let (replied, _) = lead_links(
+        base,
+        token,
+        &format!("campaign_id={campaign}&last_kind=replied&limit=25"),
+    )
+    .await;
+    assert!(
+        !replied.as_array().unwrap().is_empty(),
+        "the demo's campaign has leads who replied"
+    );
+    client
+        .find(Locator::Css(".lead-filter select"))
+        .await
+        .unwrap()
+        .select_by_value("replied")
+        .await
+        .unwrap();
+    shows(client, rows, &replied).await;
+    let (name, csv) = downloaded(client, "section[aria-labelledby=leads] button.download").await;
+    assert_eq!(name, format!("leads-{campaign}-replied.csv"));
+    let expected = text(
+        base,
+        token,
+        &format!("/api/leads/export?campaign_id={campaign}&last_kind=replied"),
+    )
+    .await;
+    assert_eq!(csv, expected);
+    // Any activity again: the table is the campaign's first page, as at first.
+    client
+        .find(Locator::Css(".lead-filter select"))
+        .await
+        .unwrap()
+        .select_by_value("")
+        .await
+        .unwrap();
+    shows(client, rows, &first).await;
 }
 
 /// Clicks the download button `css` and returns the file's name and text, as the page handed
 /// them to the browser (the object URL's blob and the link's `download`).
 pub(crate) async fn downloaded(client: &Client, css: &str) -> (String, String) {
-    eval(client, "window.saved = []; const blobUrl = URL.createObjectURL; URL.createObjectURL = (blob) => { window.saved.push(blob); return blobUrl(blob); }; HTMLAnchorElement.prototype.click = function () { window.savedAs = this.download; };").await;
+    eval(client, "if (!window.savedHooked) { const blobUrl = URL.createObjectURL; URL.createObjectURL = (blob) => { window.saved.push(blob); return blobUrl(blob); }; HTMLAnchorElement.prototype.click = function () { window.savedAs = this.download; }; window.savedHooked = true; } window.saved = [];").await;
     click(client, css).await;
     shows(client, "return window.saved.length", &json!(1)).await;
     // A byte-order mark first, for Excel (`text()` decodes it away).

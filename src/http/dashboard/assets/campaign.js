@@ -169,15 +169,20 @@ function leadsSection(id, first) {
   const params = { campaign_id: id, limit: 25 };
   const holder = h("div", {}, leadPages(first, params, "No leads yet."));
   const input = h("input", { type: "search", name: "q", placeholder: "Name, company or email", maxlength: "100", "aria-label": "Find a lead of this campaign" });
-  const form = h("form", { class: "lead-filter", role: "search" }, input, h("button", { type: "submit" }, "Find"));
+  const kind = h("select", { name: "last_kind", "aria-label": "Latest activity" },
+    h("option", { value: "" }, "Any activity"),
+    LAST_KINDS.map(([value, label]) => h("option", { value }, label)));
+  const form = h("form", { class: "lead-filter", role: "search" }, kind, input, h("button", { type: "submit" }, "Find"));
+  kind.addEventListener("change", () => form.requestSubmit());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const q = input.value.trim();
-    const query = q ? { ...params, q } : params;
+    const query = { ...params, ...(q ? { q } : {}), ...(kind.value ? { last_kind: kind.value } : {}) };
+    const none = q || kind.value ? "No lead of this campaign matches." : "No leads yet.";
     holder.dataset.ready = "0";
     try {
       const found = await get("/api/leads", query);
-      holder.replaceChildren(leadPages(found, query, q ? `No lead of this campaign matches “${q}”.` : "No leads yet."));
+      holder.replaceChildren(leadPages(found, query, none));
     } catch (error) {
       holder.replaceChildren(failure(error, () => form.requestSubmit()));
     }
@@ -201,15 +206,18 @@ export function leadPages(first, params, none) {
     exportButton(params)));
 }
 
+/// A lead's latest activity, as the campaign's lead filter offers it (`last_kind`).
+const LAST_KINDS = [["replied", "Replied"], ["opened", "Opened"], ["clicked", "Clicked"], ["sent", "Sent"], ["bounced", "Bounced"], ["unsubscribed", "Unsubscribed"]];
+
 /// "Download CSV": every lead of the list (all pages), as `/api/leads/export` writes them.
 function exportButton(params) {
-  const { campaign_id, q } = params;
-  const name = `leads${campaign_id ? `-${campaign_id}` : ""}${q ? "-search" : ""}.csv`;
+  const { campaign_id, q, last_kind } = params;
+  const name = `leads${campaign_id ? `-${campaign_id}` : ""}${last_kind ? `-${last_kind}` : ""}${q ? "-search" : ""}.csv`;
   const button = h("button", { type: "button", class: "download" }, "Download CSV");
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      await download("/api/leads/export", { campaign_id, q }, name);
+      await download("/api/leads/export", { campaign_id, q, last_kind }, name);
       button.textContent = "Download CSV";
     } catch {
       button.textContent = "Download CSV (that failed: try again)";
