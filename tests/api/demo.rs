@@ -43,7 +43,7 @@ async fn the_demo_fills_the_api_and_a_second_run_doubles_nothing() {
     let token = token_in(&out);
     assert_eq!(
         out.matches("curl -H 'Authorization: Bearer ").count(),
-        3,
+        4,
         "{out}"
     );
     let first = totals(&db);
@@ -67,6 +67,35 @@ async fn the_demo_fills_the_api_and_a_second_run_doubles_nothing() {
         8,
         "{campaigns}"
     );
+    // The last printed line: the leads who replied, as CSV, one row each.
+    let export = out
+        .lines()
+        .last()
+        .and_then(|l| l.split('\'').nth(3))
+        .expect("the export's URL, quoted");
+    assert!(
+        export.ends_with("/api/leads/export?last_kind=replied"),
+        "{export}"
+    );
+    let path = &export[export.find("/api/").unwrap()..];
+    let mut response = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csv = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    let mut response = client
+        .get(format!("{base}/api/leads?last_kind=replied&limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let replied: Value = response.json().await.unwrap();
+    let replied = replied["leads"].as_array().unwrap().len();
+    assert!(replied > 0);
+    assert_eq!(csv.lines().count(), 1 + replied, "{csv}");
     let mut response = client
         .get(format!("{base}/api/stats"))
         .bearer_auth(&token)

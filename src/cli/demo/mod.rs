@@ -172,5 +172,6 @@ pub fn print_welcome(outcome: &DemoOutcome, bind: SocketAddr) -> CliResult {
     outln!("  curl -H 'Authorization: Bearer {token}' {base}/api/campaigns");
     outln!("  curl -H 'Authorization: Bearer {token}' {base}/api/stats");
     outln!("  curl -H 'Authorization: Bearer {token}' '{base}/api/leads?limit=5'");
+    outln!("  curl -H 'Authorization: Bearer {token}' '{base}/api/leads/export?last_kind=replied' -o replied.csv");
     Ok(())
 }
