@@ -51,7 +51,9 @@ async fn exported(app: &TestApp, token: &str, query: &str) -> Vec<Vec<String>> {
         "attachment; filename=\"leads.csv\""
     );
     assert!(header("x-as-of").unwrap().parse::<i64>().is_ok());
+    let length = header("content-length").expect("the file's length, known before it is sent");
     let body = response.body().limit(64 << 20).await.unwrap();
+    assert_eq!(length, body.len().to_string());
     let mut reader = csv::Reader::from_reader(body.as_ref());
     assert_eq!(reader.headers().unwrap(), HEADER.as_slice(), "{query}");
     reader
