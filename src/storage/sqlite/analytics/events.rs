@@ -129,13 +129,10 @@ pub(super) fn search_query(
         query.and(" AND event_type = ?", event_type.as_str().to_owned());
     }
     if let Some(kind) = filter.kind {
-        let mut types = kind.event_types();
-        let first = types.next().expect("every headline counts a type");
-        query.and(" AND event_type IN (?", first.as_str().to_owned());
-        for other in types {
-            query.and(", ?", other.as_str().to_owned());
-        }
-        query.sql.push(')');
+        query.and_in(
+            "event_type",
+            kind.event_types().map(|t| t.as_str().to_owned()),
+        );
     }
     if let Some(campaign) = &filter.campaign_id {
         query.and(" AND campaign_id = ?", campaign.clone());

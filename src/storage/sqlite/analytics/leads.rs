@@ -34,13 +34,10 @@ pub(super) fn leads_where(
         query.and(" AND last_email_event = ?", event_type.as_str().to_owned());
     }
     if let Some(kind) = filter.last_kind {
-        let mut types = kind.event_types();
-        let first = types.next().expect("every headline counts a type");
-        query.and(" AND last_email_event IN (?", first.as_str().to_owned());
-        for other in types {
-            query.and(", ?", other.as_str().to_owned());
-        }
-        query.sql.push(')');
+        query.and_in(
+            "last_email_event",
+            kind.event_types().map(|t| t.as_str().to_owned()),
+        );
     }
     query.keyset("last_event_timestamp", after);
     query

@@ -28,6 +28,20 @@ impl Query {
             .push_str(&condition.replacen('?', &format!("?{}", self.params.len()), 1));
     }
 
+    /// Appends ` AND {column} IN (…)`, one parameter per value (at least one).
+    pub(super) fn and_in(&mut self, column: &str, values: impl IntoIterator<Item = String>) {
+        let placeholders: Vec<String> = values
+            .into_iter()
+            .map(|value| {
+                self.params.push(value.into());
+                format!("?{}", self.params.len())
+            })
+            .collect();
+        assert!(!placeholders.is_empty(), "IN () matches nothing");
+        self.sql
+            .push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
+    }
+
     pub(super) fn keyset(&mut self, time_column: &str, after: Option<&Keyset>) {
         if let Some(after) = after {
             self.params.push(after.at.clone().into());
