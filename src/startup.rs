@@ -70,6 +70,9 @@ impl Application {
             body_timeout: settings.body_timeout(),
             metrics,
             metrics_token: settings.metrics_token.clone(),
+            export_turns: Arc::new(tokio::sync::Semaphore::new(
+                (settings.read_connections as usize / 2).max(1),
+            )),
         });
 
         if let Some(every) = settings.reconcile_every {

@@ -22,4 +22,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The bearer token `/metrics` asks for, if any.
     pub metrics_token: Option<String>,
+    /// Turns to read a lead export: each holds a read connection for as long as its read takes
+    /// (~1.7 s for 500,000 leads), so exports get at most half of them and wait for the rest.
+    pub export_turns: Arc<tokio::sync::Semaphore>,
 }

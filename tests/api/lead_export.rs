@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use serde_json::Value;
 
 use crate::backends::on_both_backends;
-use crate::helpers::{add_user, ingest_in_batches, spawn_app_on, TestApp, ORG};
+use crate::helpers::{add_user, ingest_in_batches, spawn_app_on, spawn_app_on_with, TestApp, ORG};
 use crate::lead_profiles::{deliver_every_naming_fixture, sent};
 use crate::lead_search::encoded;
 
@@ -179,6 +179,19 @@ on_both_backends! {
             assert_eq!(answer.error_code(), "invalid_query_parameter");
             assert!(answer.body["error"]["message"].as_str().unwrap().contains(name), "{}", answer.body);
         }
+    }
+
+    async fn concurrent_exports_take_turns_and_all_finish(backend: Backend) {
+        // Two read connections: one export reads at a time, the others wait for its turn.
+        let app = spawn_app_on_with(backend, |settings| settings.read_connections = 2).await;
+        let token = app.token_for(app.user_id);
+        deliver_every_naming_fixture(&app).await;
+        let exports = (0..5).map(|_| exported(&app, &token, ""));
+        let all = futures_util::future::join_all(exports).await;
+        assert_eq!(all[0].len(), 5, "{:?}", all[0]);
+        assert!(all.iter().all(|rows| rows == &all[0]));
+        // And the reads around them go on.
+        assert_eq!(app.get_as(&token, "/api/stats").await.status, StatusCode::OK);
     }
 
     async fn a_large_export_streams_in_order(backend: Backend) {

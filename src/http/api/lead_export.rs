@@ -64,6 +64,12 @@ pub(crate) async fn export(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let names = campaign_names(&state, user).await?;
+    // Held until the rows are in the file (not while they are sent).
+    let turn = state
+        .export_turns
+        .acquire()
+        .await
+        .expect("the export semaphore is never closed");
     let spool = web::block(move || Spool::new(names))
         .await
         .map_err(internal)?
@@ -88,6 +94,7 @@ pub(crate) async fn export(
         .await
         .map_err(internal)?
         .map_err(internal)?;
+    drop(turn);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(ContentDisposition {
