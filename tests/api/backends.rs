@@ -324,3 +324,24 @@ impl ProjectorTurn {
         self.holder.join().unwrap();
     }
 }
+
+/// SQLite's write lock on the file at `path`, taken from outside, if the projector has not
+/// reached `seq` by then (so that nothing from `seq` on is projected while it is held); `None`
+/// when it had, for the caller to deliver again.
+pub fn write_lock_before_projection(
+    path: &std::path::Path,
+    seq: i64,
+) -> Option<rusqlite::Connection> {
+    let lock = rusqlite::Connection::open(path).unwrap();
+    lock.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let through: i64 = lock
+        .query_row("SELECT through FROM projection_watermark", [], |r| r.get(0))
+        .unwrap();
+    if through < seq {
+        return Some(lock);
+    }
+    lock.execute_batch("ROLLBACK").unwrap();
+    None
+}

@@ -230,16 +230,9 @@ async fn a_read_waiting_for_a_projector_kept_from_the_write_lock_is_a_503_not_a_
         let stored = app.post_signed(backlog_event(n)).await;
         assert_eq!(stored.status, StatusCode::OK, "{}", stored.body);
         let seq = stored.body["seq"].as_i64().unwrap();
-        let lock = rusqlite::Connection::open(&app.db_path).unwrap();
-        lock.busy_timeout(Duration::from_secs(5)).unwrap();
-        lock.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let through: i64 = lock
-            .query_row("SELECT through FROM projection_watermark", [], |r| r.get(0))
-            .unwrap();
-        if through < seq {
+        if let Some(lock) = crate::backends::write_lock_before_projection(&app.db_path, seq) {
             break (seq, lock);
         }
-        lock.execute_batch("ROLLBACK").unwrap();
         n += 1;
         assert!(
             n < 50,

@@ -3,13 +3,11 @@
 //! projector off so that some matching events are acknowledged but not projected: they must be
 //! found all the same, older than every projected one or of a type nothing projected has.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use serde_json::Value;
 use smartlead_hub::storage::Database;
 
-use crate::backends::{on_both_backends, ProjectorTurn};
+use crate::backends::{on_both_backends, write_lock_before_projection, ProjectorTurn};
 use crate::helpers::{fixture, spawn_app_on, TestApp};
 use crate::ingestion::EMAIL_FIXTURES;
 
@@ -53,16 +51,9 @@ async fn unprojected_replies(app: &TestApp) -> (Held, [String; 2], usize) {
     }
     for n in 0..50 {
         let (seq, ids) = deliver_pair(app, n).await;
-        let lock = rusqlite::Connection::open(&app.db_path).unwrap();
-        lock.busy_timeout(Duration::from_secs(5)).unwrap();
-        lock.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let through: i64 = lock
-            .query_row("SELECT through FROM projection_watermark", [], |r| r.get(0))
-            .unwrap();
-        if through < seq {
+        if let Some(lock) = write_lock_before_projection(&app.db_path, seq) {
             return (Held::Sqlite(lock), ids, n + 1);
         }
-        lock.execute_batch("ROLLBACK").unwrap();
     }
     panic!("the projector reached every pair before the lock was taken");
 }
