@@ -398,6 +398,37 @@ async fn the_dashboard_shows_what_the_api_answers() {
             &format!("{name} · {}{company}", event["email"].as_str().unwrap())
         );
     }
+    // One campaign's replies: the campaign with the most, chosen in the feed's picker.
+    let campaigns = api(&base, &token, "/api/campaigns?limit=500").await;
+    let busiest = campaigns["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|c| {
+            c["stats"]["headline"]["replied"]["events"]
+                .as_i64()
+                .unwrap()
+        })
+        .unwrap()["campaign_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client
+        .find(Locator::Css("#replies-campaign"))
+        .await
+        .unwrap()
+        .select_by_value(&busiest)
+        .await
+        .unwrap();
+    let theirs = api(
+        &base,
+        &token,
+        &format!("/api/events?kind=replied&campaign_id={busiest}&limit=20"),
+    )
+    .await;
+    assert!(!event_ids(&theirs).as_array().unwrap().is_empty());
+    shows(&client, rows, &event_ids(&theirs)).await;
+    ready(&client, "Replies").await;
     screenshots(&client, "replies").await;
 
     // An error shows the API's code (the error boundary), with a retry.

@@ -201,7 +201,7 @@ export async function route() {
   if (parts[0] === "lead" && parts[1]) return render("Lead", () => leadPage(parts[1]));
   // `email=` is what the search links said before it searched names too.
   if (parts[0] === "search") return render("Search", () => searchPage(params.get("q") ?? params.get("email") ?? ""));
-  if (parts[0] === "replies") return render("Replies", () => repliesPage());
+  if (parts[0] === "replies") return render("Replies", () => repliesPage(params));
   return overview(params);
 }
 

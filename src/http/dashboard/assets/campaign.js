@@ -26,7 +26,8 @@ export async function campaignPage(id, params) {
   ]);
   const content = h("div", {},
     h("p", { class: "muted" }, campaign.status ? [campaignStatus(campaign.status), " "] : null,
-      campaign.name ? `Campaign ${id} · ` : "", "First event ", time(stats.first_event_at), " · last event ", time(stats.last_event_at)),
+      campaign.name ? `Campaign ${id} · ` : "", "First event ", time(stats.first_event_at), " · last event ", time(stats.last_event_at),
+      " · ", h("a", { href: `#/replies?campaign=${encodeURIComponent(id)}` }, "its replies")),
     tiles(stats),
     h("section", { "aria-labelledby": "activity" },
       h("div", { class: "bar-row" },

@@ -85,14 +85,24 @@ function searchResult(lead, timeline) {
     h("a", { href }, "Full timeline →"));
 }
 
-/// Replies to any step of a sequence, newest first, 20 at a time.
-export async function repliesPage() {
-  const params = { kind: "replied", limit: 20 };
-  const first = await get("/api/events", params);
-  if (first.events.length === 0) return empty("No replies yet.");
+/// Replies to any step of a sequence, newest first, 20 at a time; of one campaign when chosen.
+export async function repliesPage(params) {
+  const campaign = params.get("campaign") ?? "";
+  const query = { kind: "replied", limit: 20, campaign_id: campaign };
+  const [first, listed] = await Promise.all([get("/api/events", query), get("/api/campaigns", { limit: 500 })]);
+  const named = (c) => c.name ?? c.campaign_id;
+  const campaigns = [...listed.campaigns].sort((a, b) => named(a).localeCompare(named(b)));
+  const picker = h("select", { id: "replies-campaign", "aria-label": "Campaign", onchange: (event) => {
+    const chosen = event.currentTarget.value;
+    location.hash = chosen ? `#/replies?campaign=${encodeURIComponent(chosen)}` : "#/replies";
+  } },
+    h("option", { value: "" }, "All campaigns"),
+    campaigns.map((c) => h("option", { value: c.campaign_id, selected: c.campaign_id === campaign }, named(c))));
+  const bar = h("div", { class: "bar-row" }, picker);
+  if (first.events.length === 0) return h("div", {}, bar, empty(campaign ? "No replies in this campaign yet." : "No replies yet."));
   const list = h("ol", { class: "timeline replies" }, first.events.map(replyItem));
-  return h("div", {}, list, moreButton("More replies", first.next_cursor, async (cursor) => {
-    const page = await get("/api/events", { ...params, cursor });
+  return h("div", {}, bar, list, moreButton("More replies", first.next_cursor, async (cursor) => {
+    const page = await get("/api/events", { ...query, cursor });
     list.append(...page.events.map(replyItem));
     return page.next_cursor;
   }));
