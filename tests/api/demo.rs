@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::helpers::{admin, inspect, run_hub, serve_file};
+use crate::helpers::{admin, inspect, read, run_hub, serve_file};
 
 fn demo(db: &Path, args: &[&str]) -> (bool, String, String) {
     run_hub(&[&["demo"], args].concat(), Some(db))
@@ -53,15 +53,9 @@ async fn the_demo_fills_the_api_and_a_second_run_doubles_nothing() {
     // The printed token answers the read API of a service on that file.
     let served = serve_file(&db, |_| {});
     let base = served.base.clone();
-    let client = awc::Client::default();
-    let mut response = client
-        .get(format!("{base}/api/campaigns"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let campaigns: Value = response.json().await.unwrap();
+    let (status, campaigns) = read(&base, &token, "/api/campaigns").await;
+    assert_eq!(status, 200);
+    let campaigns: Value = serde_json::from_str(&campaigns).unwrap();
     assert_eq!(
         campaigns["campaigns"].as_array().unwrap().len(),
         8,
@@ -77,32 +71,16 @@ async fn the_demo_fills_the_api_and_a_second_run_doubles_nothing() {
         export.ends_with("/api/leads/export?last_kind=replied"),
         "{export}"
     );
-    let path = &export[export.find("/api/").unwrap()..];
-    let mut response = client
-        .get(format!("{base}{path}"))
-        .bearer_auth(&token)
-        .send()
+    let (status, csv) = read(&base, &token, &export[export.find("/api/").unwrap()..]).await;
+    assert_eq!(status, 200);
+    let replied = read(&base, &token, "/api/leads?last_kind=replied&limit=500")
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let csv = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
-    let mut response = client
-        .get(format!("{base}/api/leads?last_kind=replied&limit=500"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    let replied: Value = response.json().await.unwrap();
+        .1;
+    let replied: Value = serde_json::from_str(&replied).unwrap();
     let replied = replied["leads"].as_array().unwrap().len();
     assert!(replied > 0);
     assert_eq!(csv.lines().count(), 1 + replied, "{csv}");
-    let mut response = client
-        .get(format!("{base}/api/stats"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    let stats: Value = response.json().await.unwrap();
+    let stats: Value = serde_json::from_str(&read(&base, &token, "/api/stats").await.1).unwrap();
     let headline = &stats["stats"]["headline"];
     let sent = headline["sent"]["events"].as_f64().unwrap();
     let opened = headline["opened"]["events"].as_f64().unwrap();

@@ -376,6 +376,18 @@ pub fn run_hub_on(args: &[&str], db: Option<&Database>) -> (bool, String, String
 }
 
 /// Posts a fixture file, as stored, for `ORG` to the service at `base`: its answer's status.
+/// A GET of `path` on the service at `base` with `token`: its status and its body as text.
+pub async fn read(base: &str, token: &str, path: &str) -> (StatusCode, String) {
+    let mut response = awc::Client::default()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request sent");
+    let body = response.body().limit(64 << 20).await.unwrap();
+    (response.status(), String::from_utf8(body.to_vec()).unwrap())
+}
+
 pub async fn post_fixture(base: &str, name: &str) -> String {
     post_body(base, fixture(name)).await
 }

@@ -222,9 +222,10 @@ pub(crate) async fn user_timeseries(
     Query(params): Query<TimeSeriesParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    // The user-wide scope has no "not found": every user has one, empty or not.
     let series = series(&state, user, None, params)
         .await?
-        .expect("the user-wide scope always answers");
+        .ok_or_else(|| ApiError::Internal("the user-wide series answered no scope".into()))?;
     Ok(HttpResponse::Ok().json(UserTimeSeries {
         as_of,
         bucket: series.bucket,
