@@ -166,6 +166,13 @@ pub struct Settings {
         default_value_t = 30
     )]
     pub shutdown_timeout_secs: u64,
+
+    /// SQLite: after a storage fault that a restart repairs (a failed fsync, the WAL deleted and
+    /// written back), stop gracefully and exit with status 75, for a supervisor (systemd's
+    /// `Restart=on-failure`) to start the service again, instead of answering 503 until someone
+    /// restarts it. Other faults keep the service up, so that `/health` says why.
+    #[arg(long, env = "SMARTLEAD_HUB_EXIT_ON_STORAGE_FAULT")]
+    pub exit_on_storage_fault: bool,
 }
 
 /// `--startup-check`'s values.

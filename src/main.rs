@@ -1,4 +1,5 @@
 use clap::Parser;
+use smartlead_hub::cli::serve::{StoppedForRestart, EXIT_FOR_RESTART};
 use smartlead_hub::cli::{is_closed_output, Cli};
 use smartlead_hub::telemetry;
 
@@ -8,6 +9,10 @@ fn main() -> std::process::ExitCode {
     match cli.run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) if is_closed_output(err.as_ref()) => std::process::ExitCode::SUCCESS,
+        Err(err) if err.is::<StoppedForRestart>() => {
+            eprintln!("error: {err}");
+            std::process::ExitCode::from(EXIT_FOR_RESTART)
+        }
         Err(err) => {
             eprintln!("error: {err}");
             let mut source = err.source();

@@ -124,6 +124,11 @@ impl Application {
         self.port
     }
 
+    /// The service's store (for watching its faults).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Stops the server: `handle.stop(true)` lets in-flight requests finish.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()

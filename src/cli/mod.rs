@@ -20,7 +20,7 @@ mod migrate_data;
 mod payloads;
 mod prune;
 mod rollups;
-mod serve;
+pub mod serve;
 mod smartlead;
 mod smartlead_sync;
 mod tokens;

@@ -29,6 +29,23 @@ pub enum StorageFault {
     Malformed(String),
 }
 
+impl StorageFault {
+    /// Whether starting the process again repairs this fault: after a failed fsync SQLite
+    /// recovers the WAL from what is on disk, and a deleted WAL has been written back by then.
+    /// A restart would not repair the others: a replaced file would be served as if it were the
+    /// database (a deleted one recreated empty, losing the copy this process still holds open),
+    /// and a malformed file is refused at start.
+    pub fn cleared_by_restart(&self) -> bool {
+        match self {
+            StorageFault::SyncFailed(_) => true,
+            StorageFault::FileChanged { file, change } => {
+                *file == "-wal" && *change == FileChange::Deleted
+            }
+            StorageFault::Malformed(_) => false,
+        }
+    }
+}
+
 impl std::fmt::Display for FileChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -44,6 +61,9 @@ pub struct Faults(Arc<Inner>);
 
 struct Inner {
     fault: OnceLock<StorageFault>,
+    /// Set by the writer once it has dealt with the fault (a deleted WAL written back or not):
+    /// whether a restart now repairs it.
+    restart_repairs: OnceLock<bool>,
     /// Tells the writer, so that it acts on the fault even when no more work arrives.
     wake: Box<dyn Fn() + Send + Sync>,
 }
@@ -52,12 +72,24 @@ impl Faults {
     pub(super) fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
         Self(Arc::new(Inner {
             fault: OnceLock::new(),
+            restart_repairs: OnceLock::new(),
             wake: Box::new(wake),
         }))
     }
 
     pub fn current(&self) -> Option<&StorageFault> {
         self.0.fault.get()
+    }
+
+    /// Whether starting the process again repairs the fault in force: `None` while there is
+    /// none, or while the writer has not yet dealt with it.
+    pub fn restart_repairs(&self) -> Option<bool> {
+        self.0.restart_repairs.get().copied()
+    }
+
+    /// The writer's word, once, on the fault it has dealt with.
+    pub(super) fn settle(&self, restart_repairs: bool) {
+        let _ = self.0.restart_repairs.set(restart_repairs);
     }
 
     /// Records `fault` unless one is already recorded, logs it once, and returns the one in force.
@@ -72,5 +104,43 @@ impl Faults {
             (self.0.wake)();
         }
         kept.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_failed_fsync_and_a_deleted_wal_are_repaired_by_a_restart() {
+        let changed = |file, change| StorageFault::FileChanged { file, change };
+        let repaired: Vec<bool> = [
+            StorageFault::SyncFailed("EIO".into()),
+            changed("-wal", FileChange::Deleted),
+            changed("-wal", FileChange::Replaced),
+            changed("database", FileChange::Deleted),
+            changed("database", FileChange::Replaced),
+            changed("-shm", FileChange::Deleted),
+            StorageFault::Malformed("database disk image is malformed".into()),
+        ]
+        .iter()
+        .map(StorageFault::cleared_by_restart)
+        .collect();
+        assert_eq!(repaired, [true, true, false, false, false, false, false]);
+    }
+
+    #[test]
+    fn the_writer_s_word_is_kept_once() {
+        let faults = Faults::new(|| {});
+        assert_eq!(faults.restart_repairs(), None);
+        faults.raise(StorageFault::SyncFailed("EIO".into()));
+        assert_eq!(
+            faults.restart_repairs(),
+            None,
+            "not before the writer has dealt with it"
+        );
+        faults.settle(false);
+        faults.settle(true);
+        assert_eq!(faults.restart_repairs(), Some(false));
     }
 }

@@ -71,6 +71,13 @@ impl Store {
         on_backend!(&self.0, store => store.fault())
     }
 
+    /// Whether starting the process again repairs the fault that stopped every write: `true` for
+    /// a failed fsync or a deleted WAL once written back, `false` for the faults a restart would
+    /// hide or be refused on; `None` while there is no fault or the writer has not dealt with it.
+    pub fn restart_repairs_fault(&self) -> Option<bool> {
+        on_backend!(&self.0, store => store.restart_repairs_fault())
+    }
+
     pub async fn schema_version(&self) -> Result<usize, StorageError> {
         on_backend!(&self.0, store => store.schema_version().await)
     }

@@ -45,6 +45,7 @@ mod read_api_access;
 mod read_api_bounds;
 mod readme;
 mod reliability;
+mod restart_on_fault;
 mod retention;
 mod rollups;
 mod rollups_both;

@@ -87,6 +87,33 @@ impl HubProcess {
         self.child.id()
     }
 
+    /// Waits up to `limit` for the service to exit by itself; its status, or `None` if it still
+    /// runs.
+    pub fn exit_within(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits up to `limit` for a log line holding `text`; whether one came.
+    pub fn logged_within(&self, text: &str, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while !self.log().contains(text) {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
     /// SIGKILL: no chance to finish anything.
     pub fn kill9(mut self) {
         self.child.kill().unwrap();

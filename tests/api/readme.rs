@@ -143,3 +143,50 @@ fn every_documented_environment_variable_is_read() {
         );
     }
 }
+
+/// The systemd unit under "Running as a service": its `ExecStart` runs as written (its file and
+/// address moved to a temporary folder and a free port), serves until SIGTERM and stops with
+/// status 0; systemd restarts it on the status `--exit-on-storage-fault` exits with, and waits
+/// longer than the service's own grace period before killing it.
+#[actix_web::test]
+async fn the_readme_s_systemd_unit_runs_as_written() {
+    let readme = readme();
+    let unit: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("# /etc/systemd/system/smartlead-hub.service"))
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    let setting = |key: &str| {
+        unit.iter()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("the unit sets {key}"))
+    };
+    assert_eq!(setting("Restart"), "on-failure");
+    let stop_timeout: u64 = setting("TimeoutStopSec").parse().unwrap();
+    let grace: u64 = Settings::augment_args(Cli::new("smartlead-hub"))
+        .get_arguments()
+        .find(|a| a.get_long() == Some("shutdown-timeout-secs"))
+        .and_then(|a| a.get_default_values().first()?.to_str()?.parse().ok())
+        .unwrap();
+    assert!(stop_timeout > grace, "{stop_timeout} s against {grace} s");
+
+    let words: Vec<&str> = setting("ExecStart").split_whitespace().collect();
+    assert_eq!(words[..2], ["/usr/local/bin/smartlead-hub", "serve"]);
+    assert!(words.contains(&"--exit-on-storage-fault"));
+    // --db and --bind are the test's own (HubProcess passes them); everything else as written.
+    let mut extra = Vec::new();
+    let mut rest = words[2..].iter();
+    while let Some(word) = rest.next() {
+        match *word {
+            "--db" | "--bind" => {
+                rest.next();
+            }
+            word => extra.push(word),
+        }
+    }
+    let (_dir, db) = crate::process::prepared_db();
+    let hub = crate::process::HubProcess::start(&db, &extra);
+    let ready = format!("http://127.0.0.1:{}/ready", hub.port);
+    assert_eq!(crate::outside_commands::get(ready, None).await.0, 200);
+    assert!(hub.terminate().success());
+}

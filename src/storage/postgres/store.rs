@@ -101,6 +101,11 @@ impl PostgresStore {
         None
     }
 
+    /// There is no fault to repair (above).
+    pub fn restart_repairs_fault(&self) -> Option<bool> {
+        None
+    }
+
     pub async fn schema_version(&self) -> Result<usize, StorageError> {
         self.read(migrations::current_version).await
     }

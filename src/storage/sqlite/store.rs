@@ -90,6 +90,11 @@ impl SqliteStore {
         self.writer.fault()
     }
 
+    /// Whether a restart repairs the fault in force, once the writer has dealt with it.
+    pub fn restart_repairs_fault(&self) -> Option<bool> {
+        self.writer.restart_repairs_fault()
+    }
+
     pub async fn schema_version(&self) -> Result<usize, StorageError> {
         self.read(migrations::current_version).await
     }

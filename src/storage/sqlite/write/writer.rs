@@ -217,6 +217,11 @@ impl Writer {
         self.faults.current().cloned()
     }
 
+    /// Whether a restart repairs the fault in force, once this writer has dealt with it.
+    pub fn restart_repairs_fault(&self) -> Option<bool> {
+        self.faults.restart_repairs()
+    }
+
     /// Records a fault seen outside the writer (a read that found the file malformed).
     pub fn raise(&self, fault: StorageFault) {
         self.faults.raise(fault);
@@ -336,7 +341,7 @@ impl Thread {
                     job.finish(Err(failure.clone()));
                 }
                 if !fault_handled {
-                    handle_fault(&self.files, fault);
+                    handle_fault(&self.files, &self.faults, fault);
                     fault_handled = true;
                 }
                 continue;
@@ -367,7 +372,7 @@ impl Thread {
         match self.faults.current() {
             Some(fault) => {
                 if !fault_handled {
-                    handle_fault(&self.files, fault);
+                    handle_fault(&self.files, &self.faults, fault);
                 }
                 skip_checkpoint_on_close(&self.conn);
             }
@@ -384,8 +389,11 @@ impl Thread {
 }
 
 /// What the writer does once, when it first sees a fault: with nothing being written any more,
-/// a WAL deleted or replaced under it is copied back from the file it still has open.
-fn handle_fault(files: &DatabaseFiles, fault: &StorageFault) {
+/// a WAL deleted or replaced under it is copied back from the file it still has open. Then it
+/// records whether a restart repairs the fault (not if the deleted WAL could not be written back:
+/// its commits are then only in this process's open file, for an operator to copy out).
+fn handle_fault(files: &DatabaseFiles, faults: &Faults, fault: &StorageFault) {
+    let mut restart_repairs = fault.cleared_by_restart();
     if let StorageFault::FileChanged {
         file: "-wal",
         change,
@@ -400,9 +408,13 @@ fn handle_fault(files: &DatabaseFiles, fault: &StorageFault) {
                 path = %path.display(),
                 "another file took the WAL's name; this process's commits were saved beside it for an operator"
             ),
-            Err(err) => tracing::error!(error = %err, "the deleted WAL could not be written back"),
+            Err(err) => {
+                restart_repairs = false;
+                tracing::error!(error = %err, "the deleted WAL could not be written back")
+            }
         }
     }
+    faults.settle(restart_repairs);
 }
 
 /// After a fault the WAL this connection sees may not be the database's: closing it must not
