@@ -61,6 +61,7 @@ pub struct Metrics {
     wal_bytes: Gauge,
     held_deliveries: Gauge,
     held_bytes: Gauge,
+    storage_fault: Gauge,
     smartlead_drift: Family<DriftLabels, Gauge>,
     reconcile_failures: Family<UserLabels, Counter>,
 }
@@ -81,6 +82,7 @@ impl Metrics {
             wal_bytes: Gauge::default(),
             held_deliveries: Gauge::default(),
             held_bytes: Gauge::default(),
+            storage_fault: Gauge::default(),
             smartlead_drift: Family::default(),
             reconcile_failures: Family::default(),
             registry: Registry::default(),
@@ -124,6 +126,11 @@ impl Metrics {
             "Payload bytes of the held deliveries",
             Unit::Bytes,
             metrics.held_bytes.clone(),
+        );
+        registry.register(
+            "smartlead_hub_storage_fault",
+            "1 once a storage fault has stopped every write until a restart (the reason is on /health)",
+            metrics.storage_fault.clone(),
         );
         registry.register(
             "smartlead_hub_smartlead_drift",
@@ -190,7 +197,7 @@ impl Metrics {
     responses(
         (status = 200, description = "Prometheus/OpenMetrics text", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
         (status = 401, description = "`--metrics-token` is set and was not presented", body = ErrorBody),
-        (status = 503, description = "The database cannot answer now", body = ErrorBody),
+        (status = 503, description = "The database cannot answer now (never after a storage fault: `smartlead_hub_storage_fault` says so)", body = ErrorBody),
     )
 )]
 pub(crate) async fn metrics(
@@ -208,16 +215,21 @@ pub(crate) async fn metrics(
             return Err(ApiError::Unauthorized(super::error::AuthFailure::Metrics));
         }
     }
-    let usage = state
-        .store
-        .usage()
-        .await
-        .map_err(|err| ApiError::unavailable(err.into()))?;
     let metrics = &state.metrics;
-    metrics.database_bytes.set(usage.database_bytes as i64);
-    metrics.wal_bytes.set(usage.wal_bytes as i64);
-    metrics.held_deliveries.set(usage.held_deliveries as i64);
-    metrics.held_bytes.set(usage.held_bytes as i64);
+    let fault = state.store.fault();
+    metrics.storage_fault.set(i64::from(fault.is_some()));
+    match state.store.usage().await {
+        Ok(usage) => {
+            metrics.database_bytes.set(usage.database_bytes as i64);
+            metrics.wal_bytes.set(usage.wal_bytes as i64);
+            metrics.held_deliveries.set(usage.held_deliveries as i64);
+            metrics.held_bytes.set(usage.held_bytes as i64);
+        }
+        // A faulted store still answers the scrape (sizes as last read), so that the alert on
+        // the fault fires rather than the one on a failed scrape.
+        Err(err) if fault.is_none() => return Err(ApiError::unavailable(err.into())),
+        Err(err) => tracing::debug!(error = %err, "sizes not read after a storage fault"),
+    }
     let mut text = String::new();
     encode(&mut text, &metrics.registry).map_err(|err| ApiError::Internal(Box::new(err)))?;
     Ok(HttpResponse::Ok()

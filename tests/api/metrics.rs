@@ -131,6 +131,10 @@ async fn metrics_count_known_traffic() {
     );
     assert!(value(&scrape, "smartlead_hub_wal_bytes", &[]).unwrap() > 0.0);
     assert_eq!(
+        value(&scrape, "smartlead_hub_storage_fault", &[]),
+        Some(0.0)
+    );
+    assert_eq!(
         value(
             &scrape,
             "smartlead_hub_build_info",

@@ -66,7 +66,8 @@ async fn a_deleted_wal_stops_the_service_for_a_restart_that_loses_nothing() {
 }
 
 /// A malformed file is not repaired by a restart (it would be refused at start): with the flag
-/// the service still stays up, answering 503 `storage_fault` with the reason, and says so.
+/// the service still stays up, answering 503 `storage_fault` with the reason, says so, and
+/// `/metrics` shows the fault.
 #[actix_web::test]
 async fn a_fault_a_restart_does_not_repair_leaves_the_service_up() {
     let (_dir, db) = prepared_db();
@@ -105,5 +106,17 @@ async fn a_fault_a_restart_does_not_repair_leaves_the_service_up() {
         .as_str()
         .unwrap()
         .contains("malformed"));
+    // Prometheus sees it too: the scrape still answers, with the fault.
+    let mut response = client
+        .get(format!("http://127.0.0.1:{}/metrics", hub.port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
+    assert!(
+        text.lines().any(|l| l == "smartlead_hub_storage_fault 1"),
+        "{text}"
+    );
     hub.kill9();
 }
