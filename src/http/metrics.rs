@@ -180,6 +180,13 @@ impl Metrics {
         self.reconcile_failures.get_or_create(&labels).inc();
     }
 
+    /// The text `GET /metrics` answers: every registered family, encoded.
+    pub fn exposition(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+
     pub fn read(&self, route: &str, took: Duration) {
         self.read_seconds
             .get_or_create(&RouteLabels {
@@ -230,8 +237,9 @@ pub(crate) async fn metrics(
         Err(err) if fault.is_none() => return Err(ApiError::unavailable(err.into())),
         Err(err) => tracing::debug!(error = %err, "sizes not read after a storage fault"),
     }
-    let mut text = String::new();
-    encode(&mut text, &metrics.registry).map_err(|err| ApiError::Internal(Box::new(err)))?;
+    let text = metrics
+        .exposition()
+        .map_err(|err| ApiError::Internal(Box::new(err)))?;
     Ok(HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(text))

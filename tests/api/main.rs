@@ -3,6 +3,7 @@
 
 mod activity;
 mod admin_cli;
+mod alerts;
 mod backends;
 mod body_memory;
 mod browser;
