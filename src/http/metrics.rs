@@ -62,6 +62,7 @@ pub struct Metrics {
     held_deliveries: Gauge,
     held_bytes: Gauge,
     storage_fault: Gauge,
+    last_acknowledged: Gauge,
     smartlead_drift: Family<DriftLabels, Gauge>,
     reconcile_failures: Family<UserLabels, Counter>,
 }
@@ -83,6 +84,7 @@ impl Metrics {
             held_deliveries: Gauge::default(),
             held_bytes: Gauge::default(),
             storage_fault: Gauge::default(),
+            last_acknowledged: Gauge::default(),
             smartlead_drift: Family::default(),
             reconcile_failures: Family::default(),
             registry: Registry::default(),
@@ -132,6 +134,12 @@ impl Metrics {
             "1 once a storage fault has stopped every write until a restart (the reason is on /health)",
             metrics.storage_fault.clone(),
         );
+        registry.register_with_unit(
+            "smartlead_hub_last_acknowledged_delivery_timestamp",
+            "When this process last acknowledged a delivery (Unix time; 0: none since it started)",
+            Unit::Seconds,
+            metrics.last_acknowledged.clone(),
+        );
         registry.register(
             "smartlead_hub_smartlead_drift",
             "Smartlead's count minus the hub's, per compared metric (--reconcile-every)",
@@ -154,8 +162,16 @@ impl Metrics {
         }
     }
 
-    /// Counts one delivery's answer.
+    /// Counts one delivery's answer; an acknowledged one (anything but `rejected`) also marks
+    /// the time, so that a webhook that went quiet (a URL or secret changed in Smartlead, a
+    /// campaign stopped) can be noticed.
     pub fn delivery(&self, outcome: &'static str, code: &str) {
+        if outcome != "rejected" {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs());
+            self.last_acknowledged.set(now as i64);
+        }
         let labels = DeliveryLabels {
             outcome,
             code: code.to_owned(),

@@ -134,6 +134,21 @@ async fn metrics_count_known_traffic() {
         value(&scrape, "smartlead_hub_storage_fault", &[]),
         Some(0.0)
     );
+    // The last acknowledgement was during this test (a second either side for the clock).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let last = value(
+        &scrape,
+        "smartlead_hub_last_acknowledged_delivery_timestamp_seconds",
+        &[],
+    )
+    .unwrap();
+    assert!(
+        (now - 120.0..=now + 1.0).contains(&last),
+        "{last} against {now}"
+    );
     assert_eq!(
         value(
             &scrape,
@@ -143,6 +158,26 @@ async fn metrics_count_known_traffic() {
         Some(1.0)
     );
     assert!(scrape.docs.contains_key("smartlead_hub_deliveries"));
+}
+
+/// A webhook gone quiet shows as an old last acknowledgement; a refusal is not one.
+#[actix_web::test]
+async fn refusals_do_not_move_the_last_acknowledgement() {
+    let app = spawn_app().await;
+    let last = "smartlead_hub_last_acknowledged_delivery_timestamp_seconds";
+    assert_eq!(app.post_signed("{").await.error_code(), "invalid_json");
+    assert_eq!(
+        app.post_webhook(ORG, "{}", None).await.error_code(),
+        "unauthorized"
+    );
+    assert_eq!(value(&scrape(&app).await, last, &[]), Some(0.0));
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    app.deliver("05_email_open_seq1.json").await;
+    let at = value(&scrape(&app).await, last, &[]).unwrap();
+    assert!(at >= before as f64 && at <= before as f64 + 60.0, "{at}");
 }
 
 #[actix_web::test]
