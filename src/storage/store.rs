@@ -13,7 +13,7 @@ use super::postgres::PostgresStore;
 use super::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount, WebhookTenant};
 use super::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use super::records::{CampaignLabelRow, LeadNameRow};
-use super::records::{HeldLimits, PruneCursor, PruneStep, Readiness, StorageUsage};
+use super::records::{HeldLimits, HeldReason, PruneCursor, PruneStep, Readiness, StorageUsage};
 use super::records::{LeadFilter, LeadRow, MetricRow, StartupCheck, TokenOwner, User};
 use super::sqlite::SqliteStore;
 use super::Database;
@@ -254,6 +254,11 @@ impl Store {
         campaign: CampaignId,
     ) -> Result<Option<Vec<StepCount>>, StorageError> {
         on_backend!(&self.0, store => store.campaign_steps(user, campaign).await)
+    }
+
+    /// The user's held deliveries (authentic, but not mappable when received) by reason.
+    pub async fn held_reasons(&self, user: UserId) -> Result<Vec<HeldReason>, StorageError> {
+        on_backend!(&self.0, store => store.held_reasons(user).await)
     }
 
     /// A page of the user's kept (non-email) events, of one campaign if given, newest received

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::browser::{browser, click, eval, ready, screenshots, shows, start_driver};
 use crate::dashboard_checks::{
-    api, campaign_leads, event_ids, keep_more_events_than_a_page, overview_activity,
+    api, campaign_leads, event_ids, held_deliveries_notice, keep_more_events_than_a_page,
+    overview_activity,
 };
 use crate::helpers::{admin, serve_file};
 
@@ -139,6 +140,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     eval(&client, "location.hash = '#/?range=7'").await;
     overview_activity(&client, &base, &token, "hour").await;
     screenshots(&client, "overview-7-days").await;
+    held_deliveries_notice(&client, &base, &token, &db).await;
 
     // A campaign is shown by the name Smartlead gave it, its id beside; its page is titled so.
     // The one checked is the first listed with leads whose latest event is a reply (its lead

@@ -230,3 +230,39 @@ pub(crate) fn keep_more_events_than_a_page(db: &Path, demo_out: &str, campaign: 
 pub(crate) async fn api(base: &str, token: &str, path: &str) -> Value {
     serde_json::from_str(&text(base, token, path).await).unwrap()
 }
+
+/// The overview says when deliveries are held, not counted: no notice at first; two posted
+/// through the webhook with the demo org's secret (authentic, but without a lead address) show
+/// as one notice naming them, as `/api/held-deliveries` counts them.
+pub(crate) async fn held_deliveries_notice(client: &Client, base: &str, token: &str, db: &Path) {
+    let notice = "const n = document.getElementById('held-notice'); return n && n.textContent";
+    assert_eq!(eval(client, notice).await, Value::Null);
+    let secret: String = rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT json_extract(credentials, '$.webhook_secret') FROM integration_credentials
+             WHERE provider = 'smartlead'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let sender = awc::Client::default();
+    for n in 0..2 {
+        let body = format!(
+            r#"{{"secret_key":"{secret}","event_type":"EMAIL_OPEN","campaign_id":7,"event_timestamp":"2025-10-14T11:47:09Z","note":{n}}}"#
+        );
+        let mut response = sender
+            .post(format!("{base}/api/webhooks/smartlead?org_id=demo-org"))
+            .send_body(body)
+            .await
+            .unwrap();
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["status"], "held", "{answer}");
+    }
+    assert_eq!(api(base, token, "/api/held-deliveries").await["total"], 2);
+    eval(client, "location.hash = '#/'").await;
+    let says = "const n = document.getElementById('held-notice'); return !!n && n.textContent.startsWith('2 deliveries from Smartlead held, not counted') && n.textContent.includes('no lead address (2)') && n.textContent.includes('deliveries replay --all')";
+    shows(client, says, &json!(true)).await;
+    ready(client, "Overview").await;
+    crate::browser::screenshots(client, "overview-held").await;
+}

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use serde_json::Value;
 
 use crate::backends::on_both_backends;
-use crate::helpers::{fixture, sign, spawn_app_on, spawn_app_with, TestApp, ORG, SECRET};
+use crate::helpers::{add_user, fixture, sign, spawn_app_on, spawn_app_with, TestApp, ORG, SECRET};
 
 /// A signed email open for `ORG`; `edit` breaks it.
 fn open(edit: impl Fn(String) -> String) -> String {
@@ -155,6 +155,49 @@ on_both_backends! {
         let again = app.post_signed(body).await;
         assert_eq!(first.body["held_id"], again.body["held_id"]);
         assert_eq!(app.held_count(), 1);
+    }
+
+    /// The user sees what is held for them, by reason, and nothing held for another user.
+    async fn the_user_sees_their_held_deliveries_by_reason(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let token = app.token_for(app.user_id);
+        let none = app.get_as(&token, "/api/held-deliveries").await;
+        assert_eq!(none.status, StatusCode::OK);
+        assert_eq!(none.body, serde_json::json!({"total": 0, "reasons": []}));
+
+        for body in [
+            open(|b| b.replace("\"a@b.io\"", "\"not-an-address\"")),
+            open(|b| b.replace("\"to_email\":\"a@b.io\",", "")),
+            open(|b| b.replace("\"to_email\":\"a@b.io\",", "\"note\":1,")),
+        ] {
+            assert_eq!(app.post_signed(body).await.body["status"], "held");
+        }
+        let other_org = "held-other-org";
+        let other = add_user(&app.db, "held-other@example.com", other_org, Some(SECRET));
+        let theirs = open(|b| b.replace("\"campaign_id\":7,", ""));
+        let answer = app.post_webhook(other_org, theirs, None).await;
+        assert_eq!(answer.body["status"], "held", "{}", answer.body);
+
+        let mine = app.get_as(&token, "/api/held-deliveries").await;
+        assert_eq!(mine.body["total"], 3, "{}", mine.body);
+        let reasons: Vec<(&str, i64)> = mine.body["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["reason"].as_str().unwrap(), r["count"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [("missing_lead_email", 2), ("invalid_lead_email", 1)]
+        );
+        let latest = mine.body["reasons"][0]["latest_received_at"].as_str().unwrap();
+        assert!(latest.ends_with('Z') && latest.len() == 24, "{latest}");
+
+        let theirs = app
+            .get_as(&app.token_for(other), "/api/held-deliveries")
+            .await;
+        assert_eq!(theirs.body["total"], 1);
+        assert_eq!(theirs.body["reasons"][0]["reason"], "missing_campaign_id");
     }
 
     async fn the_held_answer_is_durable_json(backend: Backend) {

@@ -193,6 +193,7 @@ async fn every_route_answers_as_documented() {
         ("/api/campaigns/{campaign_id}/steps", "/api/campaigns/999/steps".into()),
         ("/api/kept-events", "/api/kept-events?campaign_id=3701245&limit=1".into()),
         ("/api/kept-events", "/api/kept-events?cursor=zz".into()),
+        ("/api/held-deliveries", "/api/held-deliveries".into()),
         ("/api/events", "/api/events?email=zoe.lefevre@mueller-soehne.example&event_type=email_opened&from=2025-10-01T00:00:00Z".into()),
     ];
     for (template, path) in &gets {

@@ -24,6 +24,27 @@ pub struct Me {
     pub smartlead_org_name: Option<String>,
 }
 
+/// `GET /api/held-deliveries`: deliveries Smartlead sent for this user that were authentic but
+/// could not be read as an event (held, not counted), by reason.
+#[derive(Serialize, ToSchema)]
+pub struct HeldDeliveries {
+    /// How many are held (0: none).
+    pub total: i64,
+    /// The commonest reason first.
+    pub reasons: Vec<HeldReason>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HeldReason {
+    /// The reason's code (README, "Held deliveries"): `missing_event_type`,
+    /// `missing_lead_email`, `invalid_lead_email`, `missing_campaign_id`, `invalid_timestamp`,
+    /// `invalid_field_type`.
+    pub reason: String,
+    pub count: i64,
+    /// When the newest of them was received.
+    pub latest_received_at: String,
+}
+
 /// `GET /api/campaigns/{id}/stats`.
 #[derive(Serialize, ToSchema)]
 pub struct CampaignStats {

@@ -5,6 +5,7 @@ mod as_of;
 pub(crate) mod bodies;
 pub(crate) mod campaigns;
 pub(crate) mod events;
+pub(crate) mod held;
 pub(crate) mod lead_export;
 pub(crate) mod leads;
 pub(crate) mod me;
@@ -21,5 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(me::configure)
         .configure(campaigns::configure)
         .configure(leads::configure)
-        .configure(events::configure);
+        .configure(events::configure)
+        .configure(held::configure);
 }

@@ -11,7 +11,7 @@ use super::session::Sql;
 use super::values::{clean, id, id_text, json, text};
 use super::StorageError;
 use crate::domain::{HeldId, OrgId, UnmappedDelivery, UserId};
-use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome};
+use crate::storage::records::{HeldDelivery, HeldLimits, HeldReason, IngestOutcome};
 
 pub struct Held {
     pub outcome: IngestOutcome,
@@ -111,6 +111,23 @@ pub fn totals(client: &mut impl Sql) -> Result<(u64, u64), StorageError> {
         &[],
     )?;
     Ok((row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64))
+}
+
+/// The user's held deliveries by reason, the commonest first (the SQLite twin's).
+pub fn reasons(client: &mut impl Sql, user: UserId) -> Result<Vec<HeldReason>, StorageError> {
+    let rows = client.query(
+        "SELECT reason, count(*), max(received_at) FROM held_deliveries WHERE user_id = $1
+         GROUP BY reason ORDER BY count(*) DESC, reason",
+        &[&user.as_uuid()],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|row| HeldReason {
+            reason: row.get(0),
+            count: row.get(1),
+            latest_received_at: text(row.get(2)),
+        })
+        .collect())
 }
 
 const COLUMNS: &str = "id, user_id, smartlead_org_id, reason, detail, bytes, received_at";

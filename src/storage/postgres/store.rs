@@ -23,7 +23,7 @@ use crate::storage::location::PostgresUrl;
 use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{CampaignLabelRow, LeadNameRow, User, WebhookTenant};
-use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
+use crate::storage::records::{HeldLimits, HeldReason, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
 use crate::storage::rollup_counts::ALL_CAMPAIGNS;
 use crate::storage::{SeriesRow, StoreSettings};
@@ -342,6 +342,10 @@ impl PostgresStore {
             analytics::campaign_steps(client, user, campaign.as_str()).map(Some)
         })
         .await
+    }
+
+    pub async fn held_reasons(&self, user: UserId) -> Result<Vec<HeldReason>, StorageError> {
+        self.read(move |client| held::reasons(client, user)).await
     }
 
     pub async fn kept_events(

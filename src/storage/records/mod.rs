@@ -198,6 +198,14 @@ impl Default for HeldLimits {
     }
 }
 
+/// One reason a user's deliveries are held for: how many, and the newest's receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldReason {
+    pub reason: String,
+    pub count: i64,
+    pub latest_received_at: String,
+}
+
 /// A held delivery as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct HeldDelivery {

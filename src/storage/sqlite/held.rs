@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::StorageError;
 use crate::domain::HeldId;
 use crate::domain::{OrgId, UnmappedDelivery, UserId};
-use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome};
+use crate::storage::records::{HeldDelivery, HeldLimits, HeldReason, IngestOutcome};
 
 /// What holding one delivery did: its outcome, and how many older ones it pushed out.
 pub struct Held {
@@ -105,6 +105,23 @@ pub fn totals(conn: &Connection) -> Result<(u64, u64), StorageError> {
         .query_row([], |row| {
             Ok((row.get::<_, i64>(0)? as u64, row.get::<_, i64>(1)? as u64))
         })?)
+}
+
+/// The user's held deliveries by reason, the commonest first (a seek on the user's key; the
+/// table is bounded, so this reads at most `--held-max-count` rows).
+pub fn reasons(conn: &Connection, user: UserId) -> Result<Vec<HeldReason>, StorageError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT reason, count(*), max(received_at) FROM held_deliveries WHERE user_id = ?1
+         GROUP BY reason ORDER BY count(*) DESC, reason",
+    )?;
+    let rows = statement.query_map([user.to_string()], |row| {
+        Ok(HeldReason {
+            reason: row.get(0)?,
+            count: row.get(1)?,
+            latest_received_at: row.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 const COLUMNS: &str = "id, user_id, smartlead_org_id, reason, detail, bytes, received_at";

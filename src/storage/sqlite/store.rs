@@ -19,7 +19,7 @@ use crate::domain::{CampaignLabels, EmailEvent, SmartleadEvent, UnmappedDelivery
 use crate::storage::records::{AwaitedWatermark, BackfillOutcome, KeptEvent, StepCount};
 use crate::storage::records::{Bucket, EventFilter, EventPage, HourRange, IngestOutcome, Keyset};
 use crate::storage::records::{CampaignLabelRow, LeadNameRow, User, WebhookTenant};
-use crate::storage::records::{HeldLimits, LeadFilter, LeadRow, MetricRow};
+use crate::storage::records::{HeldLimits, HeldReason, LeadFilter, LeadRow, MetricRow};
 use crate::storage::records::{PruneCursor, PruneStep, Readiness, StorageUsage, TokenOwner};
 use crate::storage::{StorageFault, StoreSettings};
 
@@ -342,6 +342,10 @@ impl SqliteStore {
             analytics::campaign_steps(conn, user, campaign.as_str()).map(Some)
         })
         .await
+    }
+
+    pub async fn held_reasons(&self, user: UserId) -> Result<Vec<HeldReason>, StorageError> {
+        self.read(move |conn| held::reasons(conn, user)).await
     }
 
     pub async fn kept_events(

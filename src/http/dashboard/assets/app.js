@@ -85,13 +85,15 @@ function overview(params) {
   const choice = params.get("range") ?? "all";
   return render("Overview", async () => {
     const range = rangeParams(choice, params.get("from"), params.get("to"));
-    const [stats, all, campaigns] = await Promise.all([
+    const [stats, all, campaigns, held] = await Promise.all([
       get("/api/stats", range),
       range.from || range.to ? get("/api/stats") : null,
       get("/api/campaigns", { limit: 500 }),
-    ]).then(([stats, all, campaigns]) => [stats, all ?? stats, campaigns]);
+      get("/api/held-deliveries"),
+    ]).then(([stats, all, campaigns, held]) => [stats, all ?? stats, campaigns, held]);
     if (!stats.stats.last_event_at && campaigns.campaigns.length === 0) {
-      return empty("No events yet.", h("span", {}, "Point a Smartlead webhook at this service, or try ", h("code", {}, "smartlead-hub serve --demo"), "."));
+      return h("div", {}, heldNotice(held),
+        empty("No events yet.", h("span", {}, "Point a Smartlead webhook at this service, or try ", h("code", {}, "smartlead-hub serve --demo"), ".")));
     }
     const picker = h("form", { class: "range", onchange: (event) => {
       const form = event.currentTarget;
@@ -110,6 +112,7 @@ function overview(params) {
       h("div", { class: "bar-row" }, picker,
         h("p", { class: "muted", id: "last-event" }, `Last event ${ago(all.stats.last_event_at)}`),
         autoRefresh()),
+      heldNotice(held),
       tiles(stats.stats),
       h("section", { "aria-labelledby": "activity" },
         h("h2", { id: "activity" }, "Activity ", h("span", { class: "muted" }, series.bucket === "hour" ? "(per hour)" : "(per day)")),
@@ -117,6 +120,28 @@ function overview(params) {
       h("h2", {}, "Campaigns ", h("span", { class: "muted" }, "(all time)")),
       campaignTable(campaigns.campaigns));
   });
+}
+
+const HELD_REASONS = {
+  missing_event_type: "no event type",
+  missing_lead_email: "no lead address",
+  invalid_lead_email: "an unusable lead address",
+  missing_campaign_id: "no campaign",
+  invalid_timestamp: "an unreadable time",
+  invalid_field_type: "a field of an unexpected type",
+};
+
+/// Deliveries Smartlead sent that this version could not read are held, not counted: the
+/// numbers below lack them until an operator replays them, so say so where the numbers are.
+function heldNotice(held) {
+  if (!held.total) return null;
+  const reasons = held.reasons.map((r) => `${HELD_REASONS[r.reason] ?? r.reason} (${count(r.count)})`).join(", ");
+  const newest = held.reasons.map((r) => r.latest_received_at).sort().at(-1);
+  return h("p", { class: "notice", id: "held-notice" },
+    h("strong", {}, `${count(held.total)} ${held.total === 1 ? "delivery" : "deliveries"} from Smartlead held, not counted`),
+    `: this version could not read ${held.total === 1 ? "it" : "them"} as an event (${reasons}; the newest ${ago(newest)}). `,
+    "An operator stores them with ", h("code", {}, "smartlead-hub deliveries replay --all"),
+    " once a version reads them (", h("code", {}, "deliveries list"), " shows why).");
 }
 
 const REFRESH = "smartlead-hub-refresh";
