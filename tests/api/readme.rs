@@ -144,25 +144,30 @@ fn every_documented_environment_variable_is_read() {
     }
 }
 
-/// The systemd unit under "Running as a service": its `ExecStart` runs as written (its file and
-/// address moved to a temporary folder and a free port), serves until SIGTERM and stops with
-/// status 0; systemd restarts it on the status `--exit-on-storage-fault` exits with, and waits
-/// longer than the service's own grace period before killing it.
-#[actix_web::test]
-async fn the_readme_s_systemd_unit_runs_as_written() {
-    let readme = readme();
-    let unit: Vec<&str> = readme
+/// The `key=` settings of the systemd unit README shows as `/etc/systemd/system/{name}`.
+fn unit(readme: &str, name: &str) -> BTreeMap<String, String> {
+    readme
         .lines()
-        .skip_while(|l| !l.starts_with("# /etc/systemd/system/smartlead-hub.service"))
-        .take_while(|l| !l.starts_with("```"))
-        .collect();
-    let setting = |key: &str| {
-        unit.iter()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("the unit sets {key}"))
-    };
-    assert_eq!(setting("Restart"), "on-failure");
-    let stop_timeout: u64 = setting("TimeoutStopSec").parse().unwrap();
+        .skip_while(|l| *l != format!("# /etc/systemd/system/{name}"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("```") && !l.starts_with("# /etc/"))
+        .filter_map(|l| l.split_once('='))
+        .filter(|(key, _)| !key.starts_with('#'))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect()
+}
+
+/// The systemd units under "Running as a service": the service's `ExecStart` runs as written
+/// (its file and address moved to a temporary folder and a free port), serves until SIGTERM and
+/// stops with status 0; systemd restarts it on the status `--exit-on-storage-fault` exits with,
+/// and waits longer than the service's own grace period before killing it. The backup unit's
+/// command, run beside it, writes a whole copy and deletes the copies past two weeks.
+#[actix_web::test]
+async fn the_readme_s_systemd_units_run_as_written() {
+    let readme = readme();
+    let service = unit(&readme, "smartlead-hub.service");
+    assert_eq!(service["Restart"], "on-failure");
+    let stop_timeout: u64 = service["TimeoutStopSec"].parse().unwrap();
     let grace: u64 = Settings::augment_args(Cli::new("smartlead-hub"))
         .get_arguments()
         .find(|a| a.get_long() == Some("shutdown-timeout-secs"))
@@ -170,7 +175,7 @@ async fn the_readme_s_systemd_unit_runs_as_written() {
         .unwrap();
     assert!(stop_timeout > grace, "{stop_timeout} s against {grace} s");
 
-    let words: Vec<&str> = setting("ExecStart").split_whitespace().collect();
+    let words: Vec<&str> = service["ExecStart"].split_whitespace().collect();
     assert_eq!(words[..2], ["/usr/local/bin/smartlead-hub", "serve"]);
     assert!(words.contains(&"--exit-on-storage-fault"));
     // --db and --bind are the test's own (HubProcess passes them); everything else as written.
@@ -178,15 +183,56 @@ async fn the_readme_s_systemd_unit_runs_as_written() {
     let mut rest = words[2..].iter();
     while let Some(word) = rest.next() {
         match *word {
-            "--db" | "--bind" => {
+            "--db" => assert_eq!(rest.next(), Some(&"/var/lib/smartlead-hub/hub.db")),
+            "--bind" => {
                 rest.next();
             }
             word => extra.push(word),
         }
     }
-    let (_dir, db) = crate::process::prepared_db();
+    let (dir, db) = crate::process::prepared_db();
     let hub = crate::process::HubProcess::start(&db, &extra);
     let ready = format!("http://127.0.0.1:{}/ready", hub.port);
     assert_eq!(crate::outside_commands::get(ready, None).await.0, 200);
+
+    // The backup, with systemd's `%%` as `%` and the state directory as the test's.
+    let backup = unit(&readme, "smartlead-hub-backup.service");
+    let script = backup["ExecStart"]
+        .strip_prefix("/bin/sh -c '")
+        .and_then(|s| s.strip_suffix('\''))
+        .expect("a sh -c command")
+        .replace("%%", "%")
+        .replace(
+            "/usr/local/bin/smartlead-hub",
+            env!("CARGO_BIN_EXE_smartlead-hub"),
+        )
+        .replace("/var/lib/smartlead-hub", dir.path().to_str().unwrap());
+    let copies = dir.path().join("backups");
+    std::fs::create_dir(&copies).unwrap();
+    let old = copies.join("hub-20200101T000000.db");
+    std::fs::write(&old, b"an old copy").unwrap();
+    let month_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(month_ago)
+        .unwrap();
+    let output = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+    assert!(output.status.success(), "{script}: {output:?}");
+    let left: Vec<String> = std::fs::read_dir(&copies)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        left[0].starts_with("hub-2") && left[0].ends_with(".db"),
+        "{left:?}"
+    );
+    let copy = rusqlite::Connection::open(copies.join(&left[0])).unwrap();
+    let check: String = copy
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
     assert!(hub.terminate().success());
 }

@@ -43,6 +43,7 @@ function signIn(message) {
     input,
     h("button", { type: "submit" }, "Sign in"),
     h("p", { class: "hint" }, "Issue one with ", h("code", {}, "smartlead-hub tokens issue --user <id>"),
+      " (", h("code", {}, "users list"), " shows the ids, ", h("code", {}, "users add"), " creates a user)",
       ", or run ", h("code", {}, "smartlead-hub serve --demo"), " and use the link it prints."));
   const notice = message ? [h("p", { class: "notice", role: "alert" }, message)] : [];
   main.replaceChildren(h("h1", {}, "Sign in"), ...notice, form);
