@@ -5,7 +5,10 @@ use smartlead_hub::telemetry;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    telemetry::init();
+    if let Err(err) = telemetry::init() {
+        eprintln!("error: {err}");
+        return std::process::ExitCode::from(2);
+    }
     match cli.run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) if is_closed_output(err.as_ref()) => std::process::ExitCode::SUCCESS,

@@ -51,7 +51,7 @@ pub async fn spawn_app_on(backend: Backend) -> TestApp {
 pub async fn spawn_app_on_with(backend: Backend, customize: impl FnOnce(&mut Settings)) -> TestApp {
     // `TEST_LOG=1 cargo test …` shows the server's logs.
     if std::env::var_os("TEST_LOG").is_some() {
-        smartlead_hub::telemetry::init();
+        smartlead_hub::telemetry::init().expect("a known log format");
     }
     let test_db = TestDb::new(backend);
     let mut settings = Settings::with_db(&test_db.db);

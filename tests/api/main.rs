@@ -27,6 +27,7 @@ mod kept_events;
 mod lead_export;
 mod lead_profiles;
 mod lead_search;
+mod log_format;
 mod metrics;
 mod migrate_data;
 mod model;
