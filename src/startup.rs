@@ -52,7 +52,11 @@ impl Application {
             None => None,
         };
         let store_settings = settings.store();
-        let metrics = Arc::new(http::Metrics::new(&store_settings.metrics));
+        let mut metrics = http::Metrics::new(&store_settings.metrics);
+        if db.sqlite_path().is_some() {
+            metrics.watch_disk();
+        }
+        let metrics = Arc::new(metrics);
         let store = Store::open(db, &store_settings).map_err(|err| match err.fault() {
             Some(_) => StartupError::Malformed(err),
             None => StartupError::Storage(err),

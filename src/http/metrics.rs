@@ -62,6 +62,9 @@ pub struct Metrics {
     held_deliveries: Gauge,
     held_bytes: Gauge,
     storage_fault: Gauge,
+    /// Registered by [`Metrics::watch_disk`] only (SQLite): on PostgreSQL the disk is the
+    /// server's, and a 0 would read as a full disk.
+    disk_free: Gauge,
     last_acknowledged: Gauge,
     smartlead_drift: Family<DriftLabels, Gauge>,
     reconcile_failures: Family<UserLabels, Counter>,
@@ -84,6 +87,7 @@ impl Metrics {
             held_deliveries: Gauge::default(),
             held_bytes: Gauge::default(),
             storage_fault: Gauge::default(),
+            disk_free: Gauge::default(),
             last_acknowledged: Gauge::default(),
             smartlead_drift: Family::default(),
             reconcile_failures: Family::default(),
@@ -196,6 +200,16 @@ impl Metrics {
         self.reconcile_failures.get_or_create(&labels).inc();
     }
 
+    /// Exposes the free space on the database's filesystem (SQLite installs).
+    pub fn watch_disk(&mut self) {
+        self.registry.register_with_unit(
+            "smartlead_hub_disk_free",
+            "Space left for the service on the filesystem holding the SQLite database",
+            Unit::Bytes,
+            self.disk_free.clone(),
+        );
+    }
+
     /// The text `GET /metrics` answers: every registered family, encoded.
     pub fn exposition(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
@@ -247,6 +261,9 @@ pub(crate) async fn metrics(
             metrics.wal_bytes.set(usage.wal_bytes as i64);
             metrics.held_deliveries.set(usage.held_deliveries as i64);
             metrics.held_bytes.set(usage.held_bytes as i64);
+            if let Some(free) = usage.disk_free_bytes {
+                metrics.disk_free.set(free.min(i64::MAX as u64) as i64);
+            }
         }
         // A faulted store still answers the scrape (sizes as last read), so that the alert on
         // the fault fires rather than the one on a failed scrape.

@@ -32,7 +32,7 @@ fn promtool(args: &[&str]) -> String {
 #[test]
 fn promtool_accepts_the_rules_and_their_unit_tests_pass() {
     let checked = promtool(&["check", "rules", "prometheus-alerts.yml"]);
-    assert!(checked.contains("SUCCESS: 12 rules found"), "{checked}");
+    assert!(checked.contains("SUCCESS: 14 rules found"), "{checked}");
     let tested = promtool(&["test", "rules", "prometheus-alerts.test.yml"]);
     assert!(tested.contains("SUCCESS"), "{tested}");
 }
@@ -68,7 +68,8 @@ fn label_values(rules: &str, label: &str) -> BTreeSet<String> {
 #[test]
 fn every_series_the_rules_name_is_one_the_service_exposes() {
     let rules = std::fs::read_to_string(docs().join("prometheus-alerts.yml")).unwrap();
-    let metrics = Metrics::new(&StorageMetrics::default());
+    let mut metrics = Metrics::new(&StorageMetrics::default());
+    metrics.watch_disk();
     metrics.delivery("stored", "");
     metrics.read("/api/campaigns", std::time::Duration::from_millis(1));
     let user = smartlead_hub::domain::UserId::new();

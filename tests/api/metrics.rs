@@ -3,7 +3,10 @@
 use actix_web::http::StatusCode;
 use prometheus_parse::{Scrape, Value};
 
-use crate::helpers::{admin, fixture, inspect, spawn_app, spawn_app_with, TestApp, ORG};
+use crate::backends::{on_both_backends, Backend};
+use crate::helpers::{
+    admin, fixture, inspect, spawn_app, spawn_app_on, spawn_app_with, TestApp, ORG,
+};
 
 async fn scrape(app: &TestApp) -> Scrape {
     let mut response = app
@@ -158,6 +161,26 @@ async fn metrics_count_known_traffic() {
         Some(1.0)
     );
     assert!(scrape.docs.contains_key("smartlead_hub_deliveries"));
+}
+
+on_both_backends! {
+    /// SQLite: the free space of the filesystem holding the file, as `statvfs` says now (within
+    /// what a test beside it may write meanwhile). PostgreSQL: no such gauge (the disk is the
+    /// server's; a 0 would read as full).
+    async fn the_free_disk_is_the_database_file_s(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let scraped = value(&scrape(&app).await, "smartlead_hub_disk_free_bytes", &[]);
+        match backend {
+            Backend::Sqlite => {
+                let folder = app.db_path.parent().unwrap();
+                let fs = rustix::fs::statvfs(folder).unwrap();
+                let now = (fs.f_bavail * fs.f_frsize) as f64;
+                let scraped = scraped.expect("the gauge on SQLite");
+                assert!((scraped - now).abs() < 256.0 * 1024.0 * 1024.0, "{scraped} against {now}");
+            }
+            Backend::Postgres => assert_eq!(scraped, None),
+        }
+    }
 }
 
 /// A webhook gone quiet shows as an old last acknowledgement; a refusal is not one.

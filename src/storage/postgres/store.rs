@@ -232,6 +232,7 @@ impl PostgresStore {
                 wal_bytes: 0,
                 held_deliveries,
                 held_bytes,
+                disk_free_bytes: None,
             })
         })
         .await

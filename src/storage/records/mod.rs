@@ -171,6 +171,9 @@ pub struct StorageUsage {
     pub wal_bytes: u64,
     pub held_deliveries: u64,
     pub held_bytes: u64,
+    /// SQLite: the space left for this process's user on the filesystem holding the database
+    /// (`None` on PostgreSQL, or when the filesystem does not say).
+    pub disk_free_bytes: Option<u64>,
 }
 
 /// What a sync did with one event from Smartlead's REST statistics.

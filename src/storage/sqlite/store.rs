@@ -218,11 +218,19 @@ impl SqliteStore {
             let mut wal = path.clone().into_os_string();
             wal.push("-wal");
             let (held_deliveries, held_bytes) = held::totals(conn)?;
+            let folder = match path.parent() {
+                Some(folder) if !folder.as_os_str().is_empty() => folder,
+                _ => Path::new("."),
+            };
+            let disk_free_bytes = rustix::fs::statvfs(folder)
+                .ok()
+                .map(|fs| fs.f_bavail.saturating_mul(fs.f_frsize));
             Ok(StorageUsage {
                 database_bytes: size(&path),
                 wal_bytes: size(Path::new(&wal)),
                 held_deliveries,
                 held_bytes,
+                disk_free_bytes,
             })
         })
         .await
