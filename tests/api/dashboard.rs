@@ -488,6 +488,25 @@ async fn the_dashboard_shows_what_the_api_answers() {
         "{notice}"
     );
 
+    // A new user's first visit: the webhook URL to paste into Smartlead, this address's own.
+    let newcomer = crate::helpers::add_user(&db, "new@example.com", "newcomer-org", None);
+    let (_, fresh) = admin.issue_token(newcomer, Some("first visit")).unwrap();
+    client
+        .goto(&format!("{base}/#token={}", fresh.expose()))
+        .await
+        .unwrap();
+    ready(&client, "Overview").await;
+    let url = eval(
+        &client,
+        "return document.getElementById('webhook-url').textContent",
+    )
+    .await;
+    assert_eq!(
+        url,
+        format!("{base}/api/webhooks/smartlead?org_id=newcomer-org")
+    );
+    screenshots(&client, "first-visit").await;
+
     client.close().await.unwrap();
     served.stop().await;
 }

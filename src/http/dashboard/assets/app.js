@@ -93,8 +93,7 @@ function overview(params) {
       get("/api/held-deliveries"),
     ]).then(([stats, all, campaigns, held]) => [stats, all ?? stats, campaigns, held]);
     if (!stats.stats.last_event_at && campaigns.campaigns.length === 0) {
-      return h("div", {}, heldNotice(held),
-        empty("No events yet.", h("span", {}, "Point a Smartlead webhook at this service, or try ", h("code", {}, "smartlead-hub serve --demo"), ".")));
+      return h("div", {}, heldNotice(held), empty("No events yet.", firstSteps(await get("/api/me"))));
     }
     const picker = h("form", { class: "range", onchange: (event) => {
       const form = event.currentTarget;
@@ -121,6 +120,19 @@ function overview(params) {
       h("h2", {}, "Campaigns ", h("span", { class: "muted" }, "(all time)")),
       campaignTable(campaigns.campaigns));
   });
+}
+
+/// What to do on a first visit: the exact webhook URL to paste into Smartlead (this page's own
+/// address, the user's org), or how to give the user an org.
+function firstSteps(me) {
+  if (!me.smartlead_org_id) {
+    return h("span", {}, "This user has no Smartlead org yet: ", h("code", {}, `smartlead-hub users set-org ${me.id} --org-id <org>`),
+      " gives it one and its webhook URL; or try ", h("code", {}, "smartlead-hub serve --demo"), ".");
+  }
+  const url = `${location.origin}/api/webhooks/smartlead?org_id=${encodeURIComponent(me.smartlead_org_id)}`;
+  return h("span", {}, "In Smartlead, point a webhook at ", h("code", { id: "webhook-url" }, url),
+    " (with the webhook secret ", h("code", {}, "smartlead-hub credentials set-smartlead"), " stored), or try ",
+    h("code", {}, "smartlead-hub serve --demo"), ".");
 }
 
 const HELD_REASONS = {
