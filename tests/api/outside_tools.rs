@@ -16,7 +16,9 @@ use crate::outside_commands::{
     python_reads, python_session, run, run_now, serve_expecting_refusal, sqlite3_shell,
     token_printed,
 };
-use crate::process::{assert_invariants, prepared_db, unique_open, HubProcess, Load};
+use crate::process::{
+    assert_invariants, prepared_db, restarted_with_every_ack, unique_open, HubProcess, Load,
+};
 
 type Senders = Vec<actix_web::rt::task::JoinHandle<()>>;
 
@@ -166,24 +168,7 @@ async fn a_wal_deleted_under_the_service_stops_writes_and_loses_nothing_acknowle
     assert!(wal.exists(), "the deleted WAL was written back");
     hub.kill9();
 
-    let restarted = HubProcess::start(&db, &[]);
-    let client = awc::Client::default();
-    let mut response = client
-        .post(restarted.webhook_url())
-        .send_body(unique_open(9_999_999))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{:?}", response.body().await);
-    assert_eq!(
-        get(format!("http://127.0.0.1:{}/health", restarted.port), None)
-            .await
-            .0,
-        200
-    );
-    assert!(restarted.terminate().success());
-    let mut acked = load.acked();
-    acked.push(9_999_999);
-    assert_invariants(&db, &acked);
+    restarted_with_every_ack(&db, &[], load.acked()).await;
 }
 
 /// A second `serve` on a file that one already serves (a systemd unit plus a manual run) is

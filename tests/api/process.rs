@@ -266,6 +266,23 @@ impl Load {
     }
 }
 
+/// How a fault scenario ends: the service started again on `db` is healthy and takes a new
+/// delivery, and then every delivery acknowledged before (and that one) is stored exactly once.
+pub async fn restarted_with_every_ack(db: &Path, extra: &[&str], mut acked: Vec<u64>) {
+    let restarted = HubProcess::start(db, extra);
+    let mut response = awc::Client::default()
+        .post(restarted.webhook_url())
+        .send_body(unique_open(9_999_999))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.body().await);
+    let health = format!("http://127.0.0.1:{}/health", restarted.port);
+    assert_eq!(crate::outside_commands::get(health, None).await.0, 200);
+    assert!(restarted.terminate().success());
+    acked.push(9_999_999);
+    assert_invariants(db, &acked);
+}
+
 /// The invariant every scenario ends with: each acknowledged delivery is stored exactly once,
 /// nothing is stored twice, rollups equal a recount, the file is intact, and no event is linked
 /// to another user's lead.
