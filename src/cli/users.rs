@@ -90,6 +90,14 @@ pub fn run(args: UsersArgs) -> CliResult {
                 org
             );
             outln!("webhook URL: /api/webhooks/smartlead?org_id={org}");
+            outln!(
+                "next: smartlead-hub credentials set-smartlead --user {} --webhook-secret S \
+                 (until its secret is stored, or the service has --default-webhook-secret, its \
+                 deliveries are refused with 401, which Smartlead never retries); \
+                 smartlead-hub tokens issue --user {} signs in to the dashboard",
+                user.id,
+                user.id
+            );
         }
         UsersAction::List { json } => {
             let all = admin.users()?;

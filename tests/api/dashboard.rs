@@ -94,6 +94,9 @@ async fn the_dashboard_shows_what_the_api_answers() {
         }
     }
     assert_eq!(tiles.as_array().unwrap().len(), 6);
+    // The demo org has its own secret: no warning about refused deliveries.
+    let warned = eval(&client, "return document.getElementById('secret-notice')").await;
+    assert_eq!(warned, serde_json::Value::Null);
     let rows = eval(
         &client,
         "return document.querySelectorAll('table.campaigns tbody tr').length",
@@ -504,6 +507,18 @@ async fn the_dashboard_shows_what_the_api_answers() {
     assert_eq!(
         url,
         format!("{base}/api/webhooks/smartlead?org_id=newcomer-org")
+    );
+    // Added without a webhook secret: the page says its deliveries are refused, and how to fix it.
+    let refused = eval(
+        &client,
+        "return document.getElementById('secret-notice').textContent",
+    )
+    .await;
+    let refused = refused.as_str().unwrap();
+    assert!(
+        refused.starts_with("Deliveries for this org are refused")
+            && refused.contains(&format!("credentials set-smartlead --user {newcomer}")),
+        "{refused}"
     );
     screenshots(&client, "first-visit").await;
 

@@ -241,7 +241,7 @@ fn operation_ids_are_unique() {
 #[test]
 fn the_contract_check_rejects_what_the_document_does_not_say() {
     let doc = strict(serde_json::from_str(&committed()).unwrap());
-    let good = json!({"email": "a@b.io", "id": "x", "name": null, "smartlead_org_id": null, "smartlead_org_name": null});
+    let good = json!({"email": "a@b.io", "id": "x", "name": null, "smartlead_org_id": null, "smartlead_org_name": null, "webhook_secret": "none"});
     let mut extra = good.clone();
     extra["token_hash"] = json!("leak");
     let mut wrong = good.clone();

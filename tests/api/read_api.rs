@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use serde_json::Value;
 
 use crate::backends::{on_both_backends, Backend};
-use crate::helpers::{spawn_app_on, TestApp};
+use crate::helpers::{add_user, spawn_app_on, spawn_app_on_with, TestApp};
 use crate::ingestion::{EMAIL_FIXTURES, KWAME, ZOE};
 
 const CAMPAIGN: &str = "3701245";
@@ -100,6 +100,30 @@ on_both_backends! {
         assert_eq!(me.body["id"], app.user_id.to_string());
         assert_eq!(me.body["smartlead_org_id"], "fx-org-1001");
         assert_eq!(me.body["smartlead_org_name"], "Test org");
+        assert_eq!(me.body["webhook_secret"], "own");
+    }
+
+    /// Whether the org's deliveries can authenticate at all: a user added without a secret is
+    /// told `none` (and its deliveries are indeed refused), `default` once the service has one.
+    async fn me_says_how_the_org_s_deliveries_authenticate(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let bare = add_user(&app.db, "bare@example.com", "bare-org", None);
+        let me = app.get_as(&app.token_for(bare), "/api/me").await;
+        assert_eq!(me.body["webhook_secret"], "none", "{}", me.body);
+        let refused = app
+            .post_webhook("bare-org", r#"{"secret_key":"anything","event_type":"EMAIL_OPEN"}"#, None)
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+        let app = spawn_app_on_with(backend, |s| {
+            s.default_webhook_secret = Some("the-default".into())
+        })
+        .await;
+        let bare = add_user(&app.db, "bare@example.com", "bare-org", None);
+        let me = app.get_as(&app.token_for(bare), "/api/me").await;
+        assert_eq!(me.body["webhook_secret"], "default", "{}", me.body);
+        let me = app.get_as(&app.token_for(app.user_id), "/api/me").await;
+        assert_eq!(me.body["webhook_secret"], "own", "{}", me.body);
     }
 
     async fn campaign_stats_count_every_type_and_fold_follow_ups_into_headlines(backend: Backend) {

@@ -22,6 +22,11 @@ pub struct Me {
     pub name: Option<String>,
     pub smartlead_org_id: Option<String>,
     pub smartlead_org_name: Option<String>,
+    /// How the org's webhook deliveries are authenticated: `own` (its secret is stored),
+    /// `default` (none stored; the service's `--default-webhook-secret`), `none` (every
+    /// delivery is refused with 401, which Smartlead never retries: store one).
+    #[schema(example = "own")]
+    pub webhook_secret: &'static str,
 }
 
 /// `GET /api/held-deliveries`: deliveries Smartlead sent for this user that were authentic but

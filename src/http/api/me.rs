@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::bodies::Me;
+use crate::domain::OrgId;
 use crate::http::auth::AuthenticatedUser;
 use crate::http::error::ErrorBody;
 use crate::http::{get_only, ApiError, AppState};
@@ -28,12 +29,26 @@ pub(crate) async fn me(
         .user(user)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
+    let own = match found.smartlead_org_id.as_deref().map(OrgId::parse) {
+        Some(Ok(org)) => state
+            .store
+            .webhook_tenant(org)
+            .await?
+            .is_some_and(|tenant| tenant.webhook_secret.is_some()),
+        _ => false,
+    };
+    let webhook_secret = match (own, &state.default_webhook_secret) {
+        (true, _) => "own",
+        (false, Some(_)) => "default",
+        (false, None) => "none",
+    };
     Ok(HttpResponse::Ok().json(Me {
         email: found.email,
         id: found.id,
         name: found.name,
         smartlead_org_id: found.smartlead_org_id,
         smartlead_org_name: found.smartlead_org_name,
+        webhook_secret,
     }))
 }
 

@@ -86,14 +86,15 @@ function overview(params) {
   const choice = params.get("range") ?? "all";
   return render("Overview", async () => {
     const range = rangeParams(choice, params.get("from"), params.get("to"));
-    const [stats, all, campaigns, held] = await Promise.all([
+    const [stats, all, campaigns, held, me] = await Promise.all([
       get("/api/stats", range),
       range.from || range.to ? get("/api/stats") : null,
       get("/api/campaigns", { limit: 500 }),
       get("/api/held-deliveries"),
-    ]).then(([stats, all, campaigns, held]) => [stats, all ?? stats, campaigns, held]);
+      get("/api/me"),
+    ]).then(([stats, all, campaigns, held, me]) => [stats, all ?? stats, campaigns, held, me]);
     if (!stats.stats.last_event_at && campaigns.campaigns.length === 0) {
-      return h("div", {}, heldNotice(held), empty("No events yet.", firstSteps(await get("/api/me"))));
+      return h("div", {}, secretNotice(me), heldNotice(held), empty("No events yet.", firstSteps(me)));
     }
     const picker = h("form", { class: "range", onchange: (event) => {
       const form = event.currentTarget;
@@ -112,6 +113,7 @@ function overview(params) {
       h("div", { class: "bar-row" }, picker,
         h("p", { class: "muted", id: "last-event" }, `Last event ${ago(all.stats.last_event_at)}`),
         autoRefresh()),
+      secretNotice(me),
       heldNotice(held),
       tiles(stats.stats),
       h("section", { "aria-labelledby": "activity" },
@@ -133,6 +135,16 @@ function firstSteps(me) {
   return h("span", {}, "In Smartlead, point a webhook at ", h("code", { id: "webhook-url" }, url),
     " (with the webhook secret ", h("code", {}, "smartlead-hub credentials set-smartlead"), " stored), or try ",
     h("code", {}, "smartlead-hub serve --demo"), ".");
+}
+
+/// An org without a webhook secret (and no service-wide default) has every delivery refused
+/// with 401, which Smartlead never retries: nothing on this page can change until one is stored.
+function secretNotice(me) {
+  if (me.webhook_secret !== "none" || !me.smartlead_org_id) return null;
+  return h("p", { class: "notice", id: "secret-notice", role: "alert" },
+    h("strong", {}, "Deliveries for this org are refused"),
+    ": it has no webhook secret, so nothing Smartlead sends can be authenticated (and Smartlead does not retry a refusal). Store Smartlead's ",
+    h("code", {}, "secret_key"), " with ", h("code", {}, `smartlead-hub credentials set-smartlead --user ${me.id} --webhook-secret <secret>`), ".");
 }
 
 const HELD_REASONS = {
