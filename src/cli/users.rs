@@ -1,4 +1,5 @@
 use clap::{Args, Subcommand};
+use serde::Serialize;
 
 use super::CliResult;
 use crate::config::DbArgs;
@@ -100,33 +101,64 @@ pub fn run(args: UsersArgs) -> CliResult {
             );
         }
         UsersAction::List { json } => {
-            let all = admin.users()?;
+            let all = admin
+                .users()?
+                .into_iter()
+                .map(|user| status(&admin, user))
+                .collect::<Result<Vec<_>, _>>()?;
             if json {
                 outln!("{}", serde_json::to_string(&all)?);
                 return Ok(());
             }
-            outln!("{:<36}  {:<32}  {:<20}  org name", "id", "email", "org id");
-            for user in all {
+            outln!(
+                "{:<36}  {:<32}  {:<20}  {:<6}  {:<24}  org name",
+                "id",
+                "email",
+                "org id",
+                "secret",
+                "newest event"
+            );
+            for shown in all {
+                let user = shown.user;
                 outln!(
-                    "{:<36}  {:<32}  {:<20}  {}",
+                    "{:<36}  {:<32}  {:<20}  {:<6}  {:<24}  {}",
                     user.id,
                     user.email,
                     user.smartlead_org_id.unwrap_or_default(),
+                    if shown.webhook_secret_stored {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                    shown.newest_event_at.as_deref().unwrap_or("none"),
                     user.smartlead_org_name.unwrap_or_default()
                 );
             }
         }
         UsersAction::Show { user, json } => {
-            let user = find(&admin, &user)?;
+            let shown = status(&admin, find(&admin, &user)?)?;
             if json {
-                outln!("{}", serde_json::to_string_pretty(&user)?);
+                outln!("{}", serde_json::to_string_pretty(&shown)?);
             } else {
+                let user = shown.user;
                 outln!("id:       {}", user.id);
                 outln!("email:    {}", user.email);
                 outln!("name:     {}", user.name.unwrap_or_default());
                 outln!("org id:   {}", user.smartlead_org_id.unwrap_or_default());
                 outln!("org name: {}", user.smartlead_org_name.unwrap_or_default());
                 outln!("created:  {}", user.created_at);
+                match shown.webhook_secret_stored {
+                    true => outln!("webhook:  secret stored"),
+                    false => outln!(
+                        "webhook:  no secret stored: its deliveries are refused (401, never \
+                         retried by Smartlead) unless the service runs with \
+                         --default-webhook-secret"
+                    ),
+                }
+                outln!(
+                    "newest event: {}",
+                    shown.newest_event_at.as_deref().unwrap_or("none yet")
+                );
             }
         }
         UsersAction::SetOrg {
@@ -157,6 +189,33 @@ pub fn run(args: UsersArgs) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// A user with what an operator checks first: can its deliveries authenticate, and when did
+/// its newest event happen (its own time, as the analytics have it).
+#[derive(Serialize)]
+struct UserStatus {
+    #[serde(flatten)]
+    user: User,
+    webhook_secret_stored: bool,
+    newest_event_at: Option<String>,
+}
+
+fn status(admin: &Admin, user: User) -> Result<UserStatus, Box<dyn std::error::Error>> {
+    let id: UserId = user.id.parse()?;
+    let webhook_secret_stored = admin
+        .smartlead_credentials(id)?
+        .is_some_and(|c| c.webhook_secret.is_some_and(|s| !s.is_empty()));
+    let newest_event_at = admin
+        .user_metrics(id)?
+        .into_iter()
+        .map(|row| row.last_at)
+        .max();
+    Ok(UserStatus {
+        user,
+        webhook_secret_stored,
+        newest_event_at,
+    })
 }
 
 /// The user with this id, or a clear error.

@@ -285,6 +285,11 @@ impl Admin {
         on_backend!(&mut self.0, admin => admin.replay_held(held, event))
     }
 
+    /// The user's all-time metrics across campaigns (empty before its first projected event).
+    pub fn user_metrics(&self, user: UserId) -> Result<Vec<MetricRow>, StorageError> {
+        on_backend!(&self.0, admin => admin.user_metrics(user))
+    }
+
     /// A campaign's all-time metrics (empty when the user has no events in it).
     pub fn campaign_metrics(
         &self,

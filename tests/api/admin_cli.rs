@@ -20,16 +20,28 @@ on_both_backends! {
         let listed: Vec<Value> = serde_json::from_str(&out).unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0]["smartlead_org_id"], ORG);
+        assert_eq!(listed[0]["webhook_secret_stored"], true);
+        assert_eq!(listed[0]["newest_event_at"], Value::Null);
 
+        // Once an event is projected, its own time is the user's newest.
+        let stored = app.deliver("05_email_open_seq1.json").await;
+        assert_eq!(stored.body["status"], "stored", "{}", stored.body);
+        app.projected().await;
         let (ok, out, _) = hub(&app, &["users", "show", &user, "--json"]);
         assert!(ok);
         let shown: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(shown["id"], user.as_str());
+        assert_eq!(shown["newest_event_at"], "2025-10-14T11:47:09.603Z");
         let (ok, out, _) = hub(&app, &["users", "show", &user]);
         assert!(ok && out.contains(ORG), "{out}");
+        assert!(out.contains("webhook:  secret stored"), "{out}");
+        assert!(out.contains("newest event: 2025-10-14T11:47:09.603Z"), "{out}");
 
         // Another user's org is refused; a free one moves the webhook URL.
-        add_user(&app.db, "other@example.com", "taken-org", None);
+        let other = add_user(&app.db, "other@example.com", "taken-org", None);
+        let (ok, out, _) = hub(&app, &["users", "show", &other.to_string()]);
+        assert!(ok && out.contains("no secret stored: its deliveries are refused"), "{out}");
+        assert!(out.contains("newest event: none yet"), "{out}");
         let (ok, _, err) = hub(&app, &["users", "set-org", &user, "--org-id", "taken-org"]);
         assert!(!ok && err.contains("belongs to"), "{err}");
         let (ok, out, err) = hub(&app, &["users", "set-org", &user, "--org-id", "moved-org"]);

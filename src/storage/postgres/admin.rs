@@ -16,6 +16,7 @@ use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
 use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewUser};
 use crate::storage::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo};
+use crate::storage::rollup_counts::ALL_CAMPAIGNS;
 
 /// The connection sits in a `RefCell` so that the facade's reads take `&self` as on SQLite
 /// (whose connection needs no `&mut` to read); the CLI is single-threaded.
@@ -286,6 +287,10 @@ impl PostgresAdmin {
             }
             super::events::ingest(db, user, &org, &event, received_at).map(Some)
         })
+    }
+
+    pub fn user_metrics(&self, user: UserId) -> Result<Vec<MetricRow>, StorageError> {
+        self.run(|client, _| super::analytics::scope_metrics(client, user, ALL_CAMPAIGNS, None))
     }
 
     pub fn campaign_metrics(

@@ -18,6 +18,7 @@ use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCr
 use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
 use crate::storage::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
+use crate::storage::rollup_counts::ALL_CAMPAIGNS;
 
 pub struct SqliteAdmin {
     conn: Connection,
@@ -343,6 +344,10 @@ impl SqliteAdmin {
         projection::catch_up(&tx)?;
         tx.commit()?;
         Ok(Some(outcome))
+    }
+
+    pub fn user_metrics(&self, user: UserId) -> Result<Vec<MetricRow>, StorageError> {
+        super::analytics::scope_metrics(&self.conn, user, ALL_CAMPAIGNS, None)
     }
 
     pub fn campaign_metrics(
