@@ -103,6 +103,16 @@ pub(crate) async fn eval(client: &Client, script: &str) -> Value {
     client.execute(script, vec![]).await.unwrap()
 }
 
+/// The text of the first element `css` selects (null when there is none).
+pub(crate) async fn text_of(client: &Client, css: &str) -> Value {
+    let css = serde_json::to_string(css).unwrap();
+    eval(
+        client,
+        &format!("const e = document.querySelector({css}); return e && e.textContent"),
+    )
+    .await
+}
+
 /// The whole page at desktop and phone width, under target/screenshots/.
 pub(crate) async fn screenshots(client: &Client, name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");

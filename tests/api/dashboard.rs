@@ -8,7 +8,7 @@ use std::process::Command;
 use fantoccini::Locator;
 use serde_json::json;
 
-use crate::browser::{browser, click, eval, ready, screenshots, shows, start_driver};
+use crate::browser::{browser, click, eval, ready, screenshots, shows, start_driver, text_of};
 use crate::dashboard_checks::{
     api, campaign_leads, event_ids, held_deliveries_notice, keep_more_events_than_a_page,
     overview_activity,
@@ -48,7 +48,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
         .unwrap();
     click(&client, "form.signin button").await;
     ready(&client, "Overview").await;
-    let who = eval(&client, "return document.getElementById('who').textContent").await;
+    let who = text_of(&client, "#who").await;
     assert!(
         who.as_str().unwrap().contains("demo@smartlead-hub.example"),
         "{who}"
@@ -95,8 +95,10 @@ async fn the_dashboard_shows_what_the_api_answers() {
     }
     assert_eq!(tiles.as_array().unwrap().len(), 6);
     // The demo org has its own secret: no warning about refused deliveries.
-    let warned = eval(&client, "return document.getElementById('secret-notice')").await;
-    assert_eq!(warned, serde_json::Value::Null);
+    assert_eq!(
+        text_of(&client, "#secret-notice").await,
+        serde_json::Value::Null
+    );
     let rows = eval(
         &client,
         "return document.querySelectorAll('table.campaigns tbody tr').length",
@@ -179,11 +181,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     assert_eq!(link[2], campaign.as_str());
     click(&client, &format!("table.campaigns tbody a[href='{href}']")).await;
     ready(&client, name).await;
-    let heading = eval(
-        &client,
-        "return document.querySelector('main h1').textContent",
-    )
-    .await;
+    let heading = text_of(&client, "main h1").await;
     assert_eq!(heading, name);
     // Tiles and funnel equal its stats.
     let funnel = eval(&client, "return [...document.querySelectorAll('.funnel li')].map(li => [li.dataset.kind, Number(li.querySelector('[data-leads]').dataset.leads)])").await;
@@ -265,11 +263,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     let email = timeline["events"][0]["email"].as_str().unwrap().to_owned();
     // The header says who the lead is and where they stand.
     let lead = api(&base, &token, &format!("/api/leads/{lead_id}")).await["lead"].clone();
-    let header = eval(
-        &client,
-        "return document.querySelector('.lead-email').textContent",
-    )
-    .await;
+    let header = text_of(&client, ".lead-email").await;
     let status = lead["last_email_event"]
         .as_str()
         .unwrap()
@@ -284,11 +278,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     let part = |field: &str| lead[field].as_str().unwrap_or_default().to_owned();
     assert!(!part("last_name").is_empty(), "{lead}");
     let name = format!("{} {}", part("first_name"), part("last_name"));
-    let who = eval(
-        &client,
-        "return document.querySelector('.lead-who').textContent",
-    )
-    .await;
+    let who = text_of(&client, ".lead-who").await;
     let expected = match part("company").as_str() {
         "" => name,
         company => format!("{name} · {company}"),
@@ -459,11 +449,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
         .await
         .unwrap();
     ready(&client, "Campaign 999").await;
-    let code = eval(
-        &client,
-        "return document.querySelector('.state.error code').textContent",
-    )
-    .await;
+    let code = text_of(&client, ".state.error code").await;
     assert_eq!(code, "not_found");
     screenshots(&client, "error").await;
 
@@ -481,11 +467,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     }
     click(&client, "nav a[href='#/']").await;
     ready(&client, "Sign in").await;
-    let notice = eval(
-        &client,
-        "return document.querySelector('.notice').textContent",
-    )
-    .await;
+    let notice = text_of(&client, ".notice").await;
     assert!(
         notice.as_str().unwrap().contains("not accepted"),
         "{notice}"
@@ -499,21 +481,13 @@ async fn the_dashboard_shows_what_the_api_answers() {
         .await
         .unwrap();
     ready(&client, "Overview").await;
-    let url = eval(
-        &client,
-        "return document.getElementById('webhook-url').textContent",
-    )
-    .await;
+    let url = text_of(&client, "#webhook-url").await;
     assert_eq!(
         url,
         format!("{base}/api/webhooks/smartlead?org_id=newcomer-org")
     );
     // Added without a webhook secret: the page says its deliveries are refused, and how to fix it.
-    let refused = eval(
-        &client,
-        "return document.getElementById('secret-notice').textContent",
-    )
-    .await;
+    let refused = text_of(&client, "#secret-notice").await;
     let refused = refused.as_str().unwrap();
     assert!(
         refused.starts_with("Deliveries for this org are refused")

@@ -7,7 +7,7 @@ use std::path::Path;
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
-use crate::browser::{click, eval, ready, shows};
+use crate::browser::{click, eval, ready, shows, text_of};
 
 /// The ids of the leads `/api/leads?{query}` answers, as the dashboard links them.
 pub(crate) async fn lead_links(base: &str, token: &str, query: &str) -> (Value, bool) {
@@ -235,8 +235,7 @@ pub(crate) async fn api(base: &str, token: &str, path: &str) -> Value {
 /// through the webhook with the demo org's secret (authentic, but without a lead address) show
 /// as one notice naming them, as `/api/held-deliveries` counts them.
 pub(crate) async fn held_deliveries_notice(client: &Client, base: &str, token: &str, db: &Path) {
-    let notice = "const n = document.getElementById('held-notice'); return n && n.textContent";
-    assert_eq!(eval(client, notice).await, Value::Null);
+    assert_eq!(text_of(client, "#held-notice").await, Value::Null);
     let secret: String = rusqlite::Connection::open(db)
         .unwrap()
         .query_row(
