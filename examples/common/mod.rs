@@ -104,6 +104,7 @@ pub fn set_webhook_secret(db: &Database, user: UserId, secret: &str) {
     let credentials = SmartleadCredentials {
         webhook_secret: Some(secret.into()),
         api_key: None,
+        ..Default::default()
     };
     Admin::open(db)
         .expect("open")

@@ -68,6 +68,7 @@ pub struct Metrics {
     last_acknowledged: Gauge,
     smartlead_drift: Family<DriftLabels, Gauge>,
     reconcile_failures: Family<UserLabels, Counter>,
+    previous_secret_accepted: Family<UserLabels, Counter>,
 }
 
 /// 100 µs … ~3.3 s.
@@ -91,6 +92,7 @@ impl Metrics {
             last_acknowledged: Gauge::default(),
             smartlead_drift: Family::default(),
             reconcile_failures: Family::default(),
+            previous_secret_accepted: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -155,6 +157,12 @@ impl Metrics {
             metrics.reconcile_failures.clone(),
         );
         registry.register(
+            "smartlead_hub_previous_webhook_secret_deliveries",
+            "Deliveries accepted with the org's previous webhook secret, in its grace period: \
+             while this still grows, Smartlead has not been given the new one",
+            metrics.previous_secret_accepted.clone(),
+        );
+        registry.register(
             "smartlead_hub_build",
             "The running build",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
@@ -191,6 +199,14 @@ impl Metrics {
             metric: metric.replace(' ', "_"),
         };
         self.smartlead_drift.get_or_create(&labels).set(drift);
+    }
+
+    /// A delivery authenticated by the secret its org's current one replaced.
+    pub fn previous_secret_accepted(&self, user: crate::domain::UserId) {
+        let labels = UserLabels {
+            user: user.to_string(),
+        };
+        self.previous_secret_accepted.get_or_create(&labels).inc();
     }
 
     pub fn reconcile_failed(&self, user: crate::domain::UserId) {

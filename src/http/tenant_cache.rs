@@ -69,6 +69,7 @@ mod tests {
             user_id: "0190b8a0-0000-7000-8000-000000000001".parse().unwrap(),
             org_id: OrgId::parse(org).unwrap(),
             webhook_secret: Some(secret.into()),
+            previous_webhook_secret: None,
         }
     }
 

@@ -108,7 +108,7 @@ async fn deliver(
         })?;
     let received_at = UtcTimestamp::now();
 
-    let (user, delivery) = match verify(state, &tenant, &body, signature) {
+    let (user, verified) = match verify(state, &tenant, &body, signature, received_at) {
         // A secret rotated (or set) since the tenant was cached: the new one works at once.
         // Only a secret that did not match is worth a fresh read; a broken body is not.
         Err(ApiError::Unauthorized(AuthFailure::Webhook(
@@ -116,10 +116,15 @@ async fn deliver(
         ))) if from_cache => {
             state.tenants.forget(&org);
             let (fresh, _) = webhook_tenant(state, &org).await?;
-            (fresh.user_id, verify(state, &fresh, &body, signature)?)
+            let verified = verify(state, &fresh, &body, signature, received_at)?;
+            (fresh.user_id, verified)
         }
         verified => (tenant.user_id, verified?),
     };
+    if verified.by_previous_secret {
+        state.metrics.previous_secret_accepted(user);
+    }
+    let delivery = verified.delivery;
     let outcome = match delivery.map(received_at) {
         Mapped::Event(event) => state.store.ingest(user, org, event, received_at).await?,
         // Authentic, but not an event this version can map. Smartlead never retries a 4xx, so
@@ -169,33 +174,74 @@ async fn webhook_tenant(state: &AppState, org: &OrgId) -> Result<(WebhookTenant,
     Ok((tenant, false))
 }
 
-/// Checks the delivery against the tenant's secret (or the default one) and parses it. A signed
-/// body is checked before it is even parsed: the signature covers the raw bytes.
+/// A delivery that authenticated, and whether it did so with the org's previous secret.
+struct Verified {
+    delivery: Delivery,
+    by_previous_secret: bool,
+}
+
+/// Checks the delivery against the tenant's secret (or the default one) and parses it; a
+/// delivery that fails that check is tried once more against the secret the current one
+/// replaced, while its grace period lasts (`credentials set-smartlead --keep-previous-for`).
 fn verify(
     state: &AppState,
     tenant: &WebhookTenant,
     body: &[u8],
     signature: Option<&str>,
-) -> Result<Delivery, ApiError> {
-    let expected = tenant
+    now: UtcTimestamp,
+) -> Result<Verified, ApiError> {
+    let current = tenant
         .webhook_secret
         .clone()
         .map(WebhookSecret::new)
         .or_else(|| state.default_webhook_secret.clone());
-    if let Some(header) = signature {
-        smartlead::authenticate(body, Some(header), None, expected.as_ref())
-            .map_err(unauthorized)?;
-    }
-    let Some(_) = signature else {
-        // Unsigned: the secret is inside the body, so a body that does not parse cannot be
-        // authenticated, and its defect is nobody's business but the log's.
-        let delivery = smartlead::parse_delivery(body)
-            .map_err(|err| ApiError::Unauthorized(AuthFailure::Unparsed(err)))?;
-        smartlead::authenticate(body, None, delivery.secret_key.as_ref(), expected.as_ref())
-            .map_err(unauthorized)?;
-        return Ok(delivery);
+    let refused = match authenticate(body, signature, current.as_ref()) {
+        Ok(delivery) => {
+            return Ok(Verified {
+                delivery,
+                by_previous_secret: false,
+            })
+        }
+        Err(refused) => refused,
     };
-    Ok(smartlead::parse_delivery(body)?)
+    let wrong_secret = matches!(
+        refused,
+        ApiError::Unauthorized(AuthFailure::Webhook(
+            AuthError::WrongSecret | AuthError::BadSignature
+        ))
+    );
+    match tenant.previous_secret_at(now) {
+        Some(previous) if wrong_secret => {
+            let previous = WebhookSecret::new(previous.to_owned());
+            // Refused under both: the answer is the current secret's refusal.
+            let delivery = authenticate(body, signature, Some(&previous)).map_err(|_| refused)?;
+            Ok(Verified {
+                delivery,
+                by_previous_secret: true,
+            })
+        }
+        _ => Err(refused),
+    }
+}
+
+/// Checks the delivery against one secret and parses it. A signed body is checked before it is
+/// even parsed: the signature covers the raw bytes.
+fn authenticate(
+    body: &[u8],
+    signature: Option<&str>,
+    expected: Option<&WebhookSecret>,
+) -> Result<Delivery, ApiError> {
+    if let Some(header) = signature {
+        smartlead::authenticate(body, Some(header), None, expected).map_err(unauthorized)?;
+        return Ok(smartlead::parse_delivery(body)?);
+    }
+    // Unsigned: the secret is inside the body, so a body that does not parse cannot be
+    // authenticated, and its defect is nobody's business but the log's.
+    let delivery = smartlead::parse_delivery(body)
+        .map_err(|err| ApiError::Unauthorized(AuthFailure::Unparsed(err)))?;
+    smartlead::authenticate(body, None, delivery.secret_key.as_ref(), expected)
+        .map_err(unauthorized)?;
+    Ok(delivery)
 }
 
 fn unauthorized(err: AuthError) -> ApiError {

@@ -139,6 +139,7 @@ pub fn set_webhook_secret(db: impl Into<Database>, user: UserId, secret: &str) {
     let credentials = SmartleadCredentials {
         webhook_secret: Some(secret.into()),
         api_key: None,
+        ..Default::default()
     };
     admin(db)
         .set_smartlead_credentials(user, &credentials)

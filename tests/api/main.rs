@@ -53,6 +53,7 @@ mod rollups;
 mod rollups_both;
 mod schema;
 mod search_reach;
+mod secret_rotation;
 mod smartlead_rest;
 mod smartlead_sync;
 mod steps;

@@ -219,6 +219,7 @@ pub fn give_api_key(
     let credentials = SmartleadCredentials {
         webhook_secret: Some(SECRET.into()),
         api_key: Some(KEY.into()),
+        ..Default::default()
     };
     admin(db)
         .set_smartlead_credentials(user, &credentials)
@@ -333,6 +334,7 @@ async fn check_agrees_names_what_is_missing_and_keeps_the_key_secret() {
     let wrong = SmartleadCredentials {
         webhook_secret: Some(SECRET.into()),
         api_key: Some("sl-wrong-key-0000".into()),
+        ..Default::default()
     };
     admin(&db)
         .set_smartlead_credentials(user.parse().unwrap(), &wrong)

@@ -75,6 +75,7 @@ pub fn seed(
             let credentials = SmartleadCredentials {
                 webhook_secret: Some(secret.clone()),
                 api_key: None,
+                ..Default::default()
             };
             admin.set_smartlead_credentials(user_id, &credentials)?;
             secret

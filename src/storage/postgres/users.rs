@@ -90,16 +90,11 @@ pub fn webhook_tenant(
     };
     let user_id: uuid::Uuid = row.get(0);
     let credentials: Option<String> = row.get(1);
-    // A credentials row that is not our JSON shape counts as "no secret": fail closed.
-    let webhook_secret = credentials
-        .and_then(|json| serde_json::from_str::<SmartleadCredentials>(&json).ok())
-        .and_then(|c| c.webhook_secret)
-        .filter(|s| !s.is_empty());
-    Ok(Some(WebhookTenant {
-        user_id: UserId::from_uuid(user_id),
-        org_id: org.clone(),
-        webhook_secret,
-    }))
+    Ok(Some(WebhookTenant::from_stored(
+        UserId::from_uuid(user_id),
+        org.clone(),
+        credentials.as_deref(),
+    )))
 }
 
 pub fn set_org(

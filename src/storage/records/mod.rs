@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::domain::{OrgId, UserId};
+use crate::domain::{OrgId, UserId, UtcTimestamp};
 
 mod admin;
 mod reads;
@@ -33,6 +33,30 @@ pub struct SmartleadCredentials {
     pub webhook_secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
+    /// The secret `webhook_secret` replaced, still accepted until `previous_webhook_secret_until`
+    /// (a timestamp as [`UtcTimestamp`] writes it): Smartlead never retries a 401, so deliveries
+    /// it still signs with the old secret while the operator changes it there would be lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_webhook_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_webhook_secret_until: Option<String>,
+}
+
+impl SmartleadCredentials {
+    /// The stored JSON; a row that is not our shape reads as no credentials at all (fail closed).
+    pub fn from_stored(json: &str) -> Option<Self> {
+        serde_json::from_str(json).ok()
+    }
+
+    /// The previous secret and the end of its grace period, when both are stored and readable.
+    pub fn previous_webhook_secret(&self) -> Option<PreviousSecret> {
+        let secret = self
+            .previous_webhook_secret
+            .clone()
+            .filter(|s| !s.is_empty())?;
+        let until = UtcTimestamp::parse(self.previous_webhook_secret_until.as_deref()?).ok()?;
+        Some(PreviousSecret { secret, until })
+    }
 }
 
 impl std::fmt::Debug for SmartleadCredentials {
@@ -41,6 +65,31 @@ impl std::fmt::Debug for SmartleadCredentials {
         f.debug_struct("SmartleadCredentials")
             .field("webhook_secret", &redact(&self.webhook_secret))
             .field("api_key", &redact(&self.api_key))
+            .field(
+                "previous_webhook_secret",
+                &redact(&self.previous_webhook_secret),
+            )
+            .field(
+                "previous_webhook_secret_until",
+                &self.previous_webhook_secret_until,
+            )
+            .finish()
+    }
+}
+
+/// A replaced webhook secret in its grace period.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub secret: String,
+    /// Accepted before this instant, refused from it on.
+    pub until: UtcTimestamp,
+}
+
+impl std::fmt::Debug for PreviousSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreviousSecret")
+            .field("secret", &"<redacted>")
+            .field("until", &self.until)
             .finish()
     }
 }
@@ -52,6 +101,33 @@ pub struct WebhookTenant {
     pub org_id: OrgId,
     /// The org's own secret, when one is configured.
     pub webhook_secret: Option<String>,
+    /// The secret it replaced, while that is still accepted.
+    pub previous_webhook_secret: Option<PreviousSecret>,
+}
+
+impl WebhookTenant {
+    /// The org's tenant from its user and the stored credentials JSON, if any.
+    pub fn from_stored(user_id: UserId, org_id: OrgId, credentials: Option<&str>) -> Self {
+        let credentials = credentials.and_then(SmartleadCredentials::from_stored);
+        let credentials = credentials.as_ref();
+        Self {
+            user_id,
+            org_id,
+            webhook_secret: credentials
+                .and_then(|c| c.webhook_secret.clone())
+                .filter(|s| !s.is_empty()),
+            previous_webhook_secret: credentials
+                .and_then(SmartleadCredentials::previous_webhook_secret),
+        }
+    }
+
+    /// The previous secret, if it is still accepted at `now`.
+    pub fn previous_secret_at(&self, now: UtcTimestamp) -> Option<&str> {
+        self.previous_webhook_secret
+            .as_ref()
+            .filter(|previous| now < previous.until)
+            .map(|previous| previous.secret.as_str())
+    }
 }
 
 pub struct NewUser<'a> {
@@ -222,4 +298,62 @@ pub struct HeldDelivery {
     /// Left out of lists; `deliveries show` reads it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<Box<RawValue>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(json: &str) -> WebhookTenant {
+        let user = "0190b8a0-0000-7000-8000-000000000001".parse().unwrap();
+        WebhookTenant::from_stored(user, OrgId::parse("org-1").unwrap(), Some(json))
+    }
+
+    fn at(raw: &str) -> UtcTimestamp {
+        UtcTimestamp::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn the_previous_secret_is_accepted_before_its_end_and_not_from_it() {
+        let tenant = tenant(
+            r#"{"webhook_secret":"new","previous_webhook_secret":"old",
+                "previous_webhook_secret_until":"2026-11-27T12:00:00.000Z"}"#,
+        );
+        assert_eq!(tenant.webhook_secret.as_deref(), Some("new"));
+        let end = at("2026-11-27T12:00:00.000Z");
+        assert_eq!(tenant.previous_secret_at(end.plus_millis(-1)), Some("old"));
+        assert_eq!(tenant.previous_secret_at(end), None);
+    }
+
+    #[test]
+    fn credentials_stored_before_grace_periods_or_half_written_keep_no_previous_secret() {
+        let now = at("2026-11-26T12:00:00.000Z");
+        let older = tenant(r#"{"webhook_secret":"s","api_key":"k"}"#);
+        assert_eq!(older.webhook_secret.as_deref(), Some("s"));
+        assert!(older.previous_webhook_secret.is_none());
+        for json in [
+            r#"{"webhook_secret":"s","previous_webhook_secret":"old"}"#,
+            r#"{"webhook_secret":"s","previous_webhook_secret":"old","previous_webhook_secret_until":"soon"}"#,
+            r#"{"webhook_secret":"s","previous_webhook_secret":"","previous_webhook_secret_until":"2099-01-01T00:00:00.000Z"}"#,
+        ] {
+            assert_eq!(tenant(json).previous_secret_at(now), None, "{json}");
+        }
+        // Not our shape at all: no secret, fail closed.
+        assert!(tenant("[1]").webhook_secret.is_none());
+    }
+
+    #[test]
+    fn debug_never_shows_a_secret() {
+        let credentials = SmartleadCredentials::from_stored(
+            r#"{"webhook_secret":"s3cret-a","api_key":"s3cret-b","previous_webhook_secret":"s3cret-c",
+                "previous_webhook_secret_until":"2099-01-01T00:00:00.000Z"}"#,
+        )
+        .unwrap();
+        let shown = format!(
+            "{credentials:?} {:?}",
+            credentials.previous_webhook_secret()
+        );
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("2099-01-01"), "{shown}");
+    }
 }

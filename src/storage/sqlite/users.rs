@@ -97,16 +97,11 @@ pub fn webhook_tenant(
     let user_id = user_id.parse().map_err(|_| {
         StorageError::Conflict(format!("user id `{user_id}` in the database is not a UUID"))
     })?;
-    // A credentials row that is not our JSON shape counts as "no secret": fail closed.
-    let webhook_secret = credentials
-        .and_then(|json| serde_json::from_str::<SmartleadCredentials>(&json).ok())
-        .and_then(|c| c.webhook_secret)
-        .filter(|s| !s.is_empty());
-    Ok(Some(WebhookTenant {
+    Ok(Some(WebhookTenant::from_stored(
         user_id,
-        org_id: org.clone(),
-        webhook_secret,
-    }))
+        org.clone(),
+        credentials.as_deref(),
+    )))
 }
 
 /// Moves `user` to Smartlead org `org` (named `name`); another user's org is refused.
