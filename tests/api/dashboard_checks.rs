@@ -173,6 +173,23 @@ pub(crate) async fn overview_activity(client: &Client, base: &str, token: &str, 
         );
     }
     assert!(chart[2]["sent"].as_i64().unwrap() > 0, "{chart}");
+    if eval(client, "return location.hash").await != "#/" {
+        // In a period a rate would divide two different sets of leads (and can pass 100%):
+        // each tile gives its kind's leads instead, and a note says so.
+        let shown = eval(client, "return [...document.querySelectorAll('.tile')].map(t => [t.dataset.kind, t.querySelector('.rate') !== null, Number(t.querySelector('.leads').dataset.leads)])").await;
+        for tile in shown.as_array().unwrap() {
+            let kind = tile[0].as_str().unwrap();
+            assert_eq!(tile[1], false, "{kind}: no rate in a period");
+            assert_eq!(
+                tile[2], tiles["stats"]["headline"][kind]["unique_leads"],
+                "{kind}: the period's leads"
+            );
+        }
+        assert_eq!(shown.as_array().unwrap().len(), 6);
+        assert!(text_of(client, "#period-note").await.is_string());
+    } else {
+        assert_eq!(text_of(client, "#period-note").await, Value::Null);
+    }
     shows(
         client,
         "return !!document.querySelector('#main .chart canvas')",

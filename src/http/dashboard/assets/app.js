@@ -81,8 +81,8 @@ function activityRange(choice, range, all) {
 }
 
 function overview(params) {
-  // All time by default: within a period, a rate compares leads first seen doing each thing in
-  // that period, which is not what a first look at a campaign is about.
+  // All time by default: the rates are over all time (see `tiles`), and a first look at the
+  // campaigns is about them.
   const choice = params.get("range") ?? "all";
   return render("Overview", async () => {
     const range = rangeParams(choice, params.get("from"), params.get("to"));
@@ -115,7 +115,10 @@ function overview(params) {
         autoRefresh()),
       secretNotice(me),
       heldNotice(held),
-      tiles(stats.stats),
+      tiles(stats.stats, Boolean(range.from || range.to)),
+      range.from || range.to
+        ? h("p", { class: "muted", id: "period-note" }, "In a period each tile counts its events, and the leads doing it for the first time; rates are over all time.")
+        : null,
       h("section", { "aria-labelledby": "activity" },
         h("h2", { id: "activity" }, "Activity ", h("span", { class: "muted" }, series.bucket === "hour" ? "(per hour)" : "(per day)")),
         chart(series)),

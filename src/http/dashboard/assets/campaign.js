@@ -1,6 +1,6 @@
 // A campaign: its numbers, activity chart, funnel, breakdown by type, and its leads.
 import { download, get } from "./api.js";
-import { badge, count, empty, failure, h, moreButton, percent, tiles, time } from "./ui.js";
+import { badge, count, empty, failure, h, leadCount, moreButton, percent, tiles, time } from "./ui.js";
 
 const SERIES = [
   ["sent", "Sent", "#4c6ef5"],
@@ -139,7 +139,7 @@ function funnel(stats) {
     return h("li", { "data-kind": kind },
       h("span", { class: "funnel-label" }, label),
       h("span", { class: "bar wide", "aria-hidden": "true" }, h("span", { "data-w": Math.min(100, (leads / top) * 100) })),
-      h("span", { class: "num", "data-leads": leads }, `${count(leads)} leads`),
+      h("span", { class: "num", "data-leads": leads }, leadCount(leads)),
       h("span", { class: "num muted", title: "of the step before" }, share === null ? "" : percent(share)));
   }));
 }

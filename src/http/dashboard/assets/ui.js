@@ -18,6 +18,8 @@ export function h(tag, attrs = {}, ...children) {
 
 const integer = new Intl.NumberFormat("en-US");
 export const count = (n) => integer.format(n ?? 0);
+/// "1 lead", "2 leads".
+export const leadCount = (n) => `${count(n)} ${n === 1 ? "lead" : "leads"}`;
 export const percent = (r) => (r === null || r === undefined ? "—" : `${(r * 100).toFixed(1)}%`);
 
 /// A UTC time, with the reader's local time on hover.
@@ -48,17 +50,33 @@ export const KINDS = [
   ["unsubscribed", "Unsubscribed", "unsubscribe_rate", "unique leads who unsubscribed ÷ unique leads sent to"],
 ];
 
-export function tiles(stats) {
+/// What a tile's lead count means in a period: the leads whose first such event falls in it.
+const FIRST_IN_PERIOD = {
+  sent: "leads first sent to in this period",
+  opened: "leads who first opened in this period",
+  clicked: "leads who first clicked in this period",
+  replied: "leads who first replied in this period",
+  bounced: "leads who first bounced in this period",
+  unsubscribed: "leads who first unsubscribed in this period",
+};
+
+/// The headline tiles: each kind's events, and its rate over all time. In a period a rate would
+/// divide the leads first doing a thing in it by the leads first sent to in it, two different
+/// sets of leads (opens of last week's sends count, their sends do not), and pass 100%: there
+/// the tiles give each kind's leads instead.
+export function tiles(stats, inPeriod = false) {
   return h("section", { class: "tiles", "aria-label": "Key numbers" },
     KINDS.map(([kind, label, rate, formula]) => {
       const c = stats.headline[kind];
+      const leads = () => h("span", { class: "leads", title: inPeriod ? FIRST_IN_PERIOD[kind] : "unique leads sent to", "data-leads": c.unique_leads },
+        leadCount(c.unique_leads));
       return h("div", { class: "tile", "data-kind": kind },
         h("div", { class: "tile-label" }, label),
         h("div", { class: "tile-value", "data-value": c.events }, count(c.events)),
         h("div", { class: "tile-sub" },
-          rate
+          rate && !inPeriod
             ? h("span", { class: "rate", title: formula, "data-rate": stats.rates[rate] ?? "" }, percent(stats.rates[rate]))
-            : h("span", { title: "unique leads sent to" }, `${count(c.unique_leads)} leads`)));
+            : leads()));
     }));
 }
 
