@@ -34,7 +34,8 @@ pub struct StatsView {
     #[schema(value_type = BTreeMap<String, Count>)]
     pub headline: BTreeMap<&'static str, Count>,
     pub last_event_at: Option<String>,
-    /// Unique leads of each kind per unique lead sent to; null when nothing was sent.
+    /// Unique leads of each kind per unique lead sent to; null when nothing was sent. Within a
+    /// range, both counts are of leads whose first such event is in it, and a rate can pass 1.
     pub rates: Rates,
 }
 
