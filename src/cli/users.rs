@@ -3,7 +3,7 @@ use serde::Serialize;
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::domain::{EmailAddress, OrgId, UserId};
+use crate::domain::{EmailAddress, OrgId, UserId, UtcTimestamp};
 use crate::storage::records::{NewUser, User};
 use crate::storage::Admin;
 
@@ -111,7 +111,7 @@ pub fn run(args: UsersArgs) -> CliResult {
                 return Ok(());
             }
             outln!(
-                "{:<36}  {:<32}  {:<20}  {:<6}  {:<24}  org name",
+                "{:<36}  {:<32}  {:<20}  {:<8}  {:<24}  org name",
                 "id",
                 "email",
                 "org id",
@@ -121,14 +121,17 @@ pub fn run(args: UsersArgs) -> CliResult {
             for shown in all {
                 let user = shown.user;
                 outln!(
-                    "{:<36}  {:<32}  {:<20}  {:<6}  {:<24}  {}",
+                    "{:<36}  {:<32}  {:<20}  {:<8}  {:<24}  {}",
                     user.id,
                     user.email,
                     user.smartlead_org_id.unwrap_or_default(),
-                    if shown.webhook_secret_stored {
-                        "yes"
-                    } else {
-                        "no"
+                    match (
+                        shown.webhook_secret_stored,
+                        &shown.previous_webhook_secret_until
+                    ) {
+                        (true, Some(_)) => "rotating",
+                        (true, None) => "yes",
+                        (false, _) => "no",
                     },
                     shown.newest_event_at.as_deref().unwrap_or("none"),
                     user.smartlead_org_name.unwrap_or_default()
@@ -147,9 +150,15 @@ pub fn run(args: UsersArgs) -> CliResult {
                 outln!("org id:   {}", user.smartlead_org_id.unwrap_or_default());
                 outln!("org name: {}", user.smartlead_org_name.unwrap_or_default());
                 outln!("created:  {}", user.created_at);
-                match shown.webhook_secret_stored {
-                    true => outln!("webhook:  secret stored"),
-                    false => outln!(
+                match (
+                    shown.webhook_secret_stored,
+                    &shown.previous_webhook_secret_until,
+                ) {
+                    (true, Some(until)) => outln!(
+                        "webhook:  secret stored; the one it replaced is accepted too until {until}"
+                    ),
+                    (true, None) => outln!("webhook:  secret stored"),
+                    (false, _) => outln!(
                         "webhook:  no secret stored: its deliveries are refused (401, never \
                          retried by Smartlead) unless the service runs with \
                          --default-webhook-secret"
@@ -198,14 +207,23 @@ struct UserStatus {
     #[serde(flatten)]
     user: User,
     webhook_secret_stored: bool,
+    /// While a rotation's previous secret is still accepted (`--keep-previous-for`): until when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_webhook_secret_until: Option<String>,
     newest_event_at: Option<String>,
 }
 
 fn status(admin: &Admin, user: User) -> Result<UserStatus, Box<dyn std::error::Error>> {
     let id: UserId = user.id.parse()?;
-    let webhook_secret_stored = admin
-        .smartlead_credentials(id)?
-        .is_some_and(|c| c.webhook_secret.is_some_and(|s| !s.is_empty()));
+    let credentials = admin.smartlead_credentials(id)?.unwrap_or_default();
+    let webhook_secret_stored = credentials
+        .webhook_secret
+        .as_ref()
+        .is_some_and(|s| !s.is_empty());
+    let previous_webhook_secret_until = credentials
+        .previous_webhook_secret()
+        .filter(|previous| UtcTimestamp::now() < previous.until)
+        .map(|previous| previous.until.to_string());
     let newest_event_at = admin
         .user_metrics(id)?
         .into_iter()
@@ -214,6 +232,7 @@ fn status(admin: &Admin, user: User) -> Result<UserStatus, Box<dyn std::error::E
     Ok(UserStatus {
         user,
         webhook_secret_stored,
+        previous_webhook_secret_until,
         newest_event_at,
     })
 }

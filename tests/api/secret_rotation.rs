@@ -102,11 +102,24 @@ on_both_backends! {
         let until: chrono::DateTime<chrono::Utc> = until.parse().unwrap();
         assert!((in_two_hours - until).num_seconds().abs() < 60, "{until}");
 
+        // The operator's list says which orgs are mid-rotation, and until when.
+        let user = app.user_id.to_string();
+        let (ok, listed, _) = run_hub_on(&["users", "list"], Some(&app.db));
+        assert!(ok);
+        let row = listed.lines().find(|l| l.starts_with(&user)).unwrap();
+        assert!(row.contains(" rotating "), "{listed}");
+        let (ok, shown, _) = run_hub_on(&["users", "show", &user, "--json"], Some(&app.db));
+        assert!(ok);
+        let shown: Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(shown["previous_webhook_secret_until"], until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+
         // Setting the secret again without a period ends the grace at once.
         let out = credentials(&app, &["set-smartlead", "--webhook-secret", OTHER_SECRET]).unwrap();
         assert!(out.contains("the previous webhook secret is no longer accepted"), "{out}");
         assert_eq!(statuses_under(&app, SECRET).await, REFUSED);
         assert_eq!(statuses_under(&app, OTHER_SECRET).await, OK);
+        let (ok, shown, _) = run_hub_on(&["users", "show", &user], Some(&app.db));
+        assert!(ok && shown.contains("webhook:  secret stored\n"), "{shown}");
     }
 
     async fn a_previous_secret_past_its_end_is_refused(backend: Backend) {
