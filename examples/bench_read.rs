@@ -93,7 +93,7 @@ fn main() {
 
     let (_, token) = Admin::open(&path)
         .unwrap()
-        .issue_token(user, Some("bench"))
+        .issue_token(user, Some("bench"), None)
         .unwrap();
     let token = token.expose().to_owned();
     let (leads, emails) = sample_leads(&path, user, 5000);

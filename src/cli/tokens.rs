@@ -2,7 +2,7 @@ use clap::{Args, Subcommand};
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::domain::{TokenId, UserId};
+use crate::domain::{Period, TokenId, UserId, UtcTimestamp};
 use crate::storage::Admin;
 
 #[derive(Debug, Args)]
@@ -23,6 +23,11 @@ enum TokensAction {
         /// A label to tell tokens apart.
         #[arg(long)]
         name: Option<String>,
+        /// Refuse the token after this long (`12h`, `7d`, `2w`): a contractor's dashboard
+        /// access, a script's key that should not outlive its job. Without it, it lasts until
+        /// revoked.
+        #[arg(long, value_name = "PERIOD")]
+        expires_in: Option<Period>,
     },
     /// List a user's tokens (never the secrets).
     List {
@@ -42,10 +47,19 @@ enum TokensAction {
 pub fn run(args: TokensArgs) -> CliResult {
     let admin = Admin::open(&args.db.db)?;
     match args.action {
-        TokensAction::Issue { user, name } => {
+        TokensAction::Issue {
+            user,
+            name,
+            expires_in,
+        } => {
             let user: UserId = user.parse()?;
-            let (id, token) = admin.issue_token(user, name.as_deref())?;
-            outln!("issued token {id} for user {user}");
+            let expires_at =
+                expires_in.map(|period| UtcTimestamp::now().plus_millis(period.millis()));
+            let (id, token) = admin.issue_token(user, name.as_deref(), expires_at)?;
+            match expires_at {
+                Some(at) => outln!("issued token {id} for user {user}, expiring {at}"),
+                None => outln!("issued token {id} for user {user}"),
+            }
             outln!("{}", token.expose());
             eprintln!("store it now: only its hash is kept, it cannot be shown again");
         }
@@ -56,19 +70,21 @@ pub fn run(args: TokensArgs) -> CliResult {
                 return Ok(());
             }
             outln!(
-                "{:<36}  {:<16}  {:<24}  {:<24}  revoked",
+                "{:<36}  {:<16}  {:<24}  {:<24}  {:<24}  revoked",
                 "id",
                 "name",
                 "created",
-                "last used"
+                "last used",
+                "expires"
             );
             for t in admin.tokens(user)? {
                 outln!(
-                    "{:<36}  {:<16}  {:<24}  {:<24}  {}",
+                    "{:<36}  {:<16}  {:<24}  {:<24}  {:<24}  {}",
                     t.id,
                     t.name.unwrap_or_default(),
                     t.created_at,
                     t.last_used_at.unwrap_or_else(|| "never".into()),
+                    t.expires_at.unwrap_or_else(|| "never".into()),
                     t.revoked_at.unwrap_or_else(|| "-".into())
                 );
             }

@@ -127,13 +127,15 @@ impl Admin {
         on_backend!(&self.0, admin => admin.set_smartlead_credentials(user, credentials))
     }
 
-    /// A new token for `user`: the token itself is returned once, only its hash is kept.
+    /// A new token for `user`, refused from `expires_at` on if given: the token itself is
+    /// returned once, only its hash is kept.
     pub fn issue_token(
         &self,
         user: UserId,
         name: Option<&str>,
+        expires_at: Option<UtcTimestamp>,
     ) -> Result<(TokenId, ApiToken), StorageError> {
-        on_backend!(&self.0, admin => admin.issue_token(user, name))
+        on_backend!(&self.0, admin => admin.issue_token(user, name, expires_at))
     }
 
     pub fn tokens(&self, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {

@@ -475,7 +475,9 @@ async fn the_dashboard_shows_what_the_api_answers() {
 
     // A new user's first visit: the webhook URL to paste into Smartlead, this address's own.
     let newcomer = crate::helpers::add_user(&db, "new@example.com", "newcomer-org", None);
-    let (_, fresh) = admin.issue_token(newcomer, Some("first visit")).unwrap();
+    let (_, fresh) = admin
+        .issue_token(newcomer, Some("first visit"), None)
+        .unwrap();
     client
         .goto(&format!("{base}/#token={}", fresh.expose()))
         .await

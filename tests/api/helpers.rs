@@ -129,7 +129,7 @@ pub fn issue_token(db: impl Into<Database>) -> String {
         .find(|user| user.smartlead_org_id.as_deref() == Some(ORG))
         .expect("the fixtures' user");
     let (_, token) = admin
-        .issue_token(user.id.parse().unwrap(), Some("test"))
+        .issue_token(user.id.parse().unwrap(), Some("test"), None)
         .unwrap();
     token.expose().to_owned()
 }
@@ -297,7 +297,7 @@ impl TestApp {
     /// A new API token for `user`.
     pub fn token_for(&self, user: UserId) -> String {
         let (_, token) = admin(&self.db)
-            .issue_token(user, Some("test"))
+            .issue_token(user, Some("test"), None)
             .expect("token issued");
         token.expose().to_owned()
     }

@@ -58,6 +58,7 @@ mod smartlead_rest;
 mod smartlead_sync;
 mod steps;
 mod storage_faults;
+mod token_expiry;
 mod wal;
 mod webhook_auth;
 mod webhook_bad_input;

@@ -111,7 +111,7 @@ pub fn seed(
     }
     let summary = importer.finish()?;
     bar.finish_and_clear();
-    let (_, token) = admin.issue_token(user_id, Some("demo"))?;
+    let (_, token) = admin.issue_token(user_id, Some("demo"), None)?;
     Ok(DemoOutcome {
         user: user_id,
         token: token.expose().to_owned(),

@@ -144,8 +144,9 @@ impl PostgresAdmin {
         &self,
         user: UserId,
         name: Option<&str>,
+        expires_at: Option<UtcTimestamp>,
     ) -> Result<(TokenId, ApiToken), StorageError> {
-        self.run(|client, _| tokens::issue(client, user, name))
+        self.run(|client, _| tokens::issue(client, user, name, expires_at))
     }
 
     pub fn tokens(&self, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {

@@ -41,6 +41,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250430_017_lead_profiles"),
     migration!("20250507_018_kept_events_by_campaign"),
     migration!("20250514_019_foreign_key_indexes"),
+    migration!("20250521_020_token_expiry"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.

@@ -10,6 +10,7 @@ pub fn issue(
     client: &mut impl Sql,
     user: UserId,
     name: Option<&str>,
+    expires_at: Option<UtcTimestamp>,
 ) -> Result<(TokenId, ApiToken), StorageError> {
     if super::users::find_user(client, user)?.is_none() {
         return Err(StorageError::NotFound("user"));
@@ -17,15 +18,23 @@ pub fn issue(
     let token = ApiToken::generate().map_err(|e| StorageError::Conflict(e.to_string()))?;
     let token_id = TokenId::new();
     client.execute(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-        &[&token_id.as_uuid(), &user.as_uuid(), &name, &token.hash(), &UtcTimestamp::now().as_datetime()],
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &token_id.as_uuid(),
+            &user.as_uuid(),
+            &name,
+            &token.hash(),
+            &UtcTimestamp::now().as_datetime(),
+            &expires_at.map(|at| at.as_datetime()),
+        ],
     )?;
     Ok((token_id, token))
 }
 
 pub fn list(client: &mut impl Sql, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {
     let rows = client.query(
-        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens
+        "SELECT id, name, created_at, last_used_at, revoked_at, expires_at FROM api_tokens
          WHERE user_id = $1 ORDER BY created_at, id",
         &[&user.as_uuid()],
     )?;
@@ -37,6 +46,7 @@ pub fn list(client: &mut impl Sql, user: UserId) -> Result<Vec<TokenInfo>, Stora
             created_at: text(r.get(2)),
             last_used_at: text_opt(r.get(3)),
             revoked_at: text_opt(r.get(4)),
+            expires_at: text_opt(r.get(5)),
         })
         .collect())
 }
@@ -52,15 +62,17 @@ pub fn revoke(client: &mut impl Sql, token: TokenId) -> Result<(), StorageError>
     Ok(())
 }
 
-/// The owner of a live token; unknown and revoked tokens take the same path.
+/// The owner of a live token; unknown, revoked and expired tokens take the same path. The
+/// service's clock decides expiry, as on SQLite, not the server's.
 pub fn owner(client: &mut impl Sql, token: &ApiToken) -> Result<Option<TokenOwner>, StorageError> {
     let row = client.query_opt(
-        "SELECT id, user_id, last_used_at, revoked_at IS NOT NULL FROM api_tokens WHERE token_hash = $1",
-        &[&token.hash()],
+        "SELECT id, user_id, last_used_at, revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+         FROM api_tokens WHERE token_hash = $1",
+        &[&token.hash(), &UtcTimestamp::now().as_datetime()],
     )?;
     Ok(row.and_then(|r| {
-        let revoked: bool = r.get(3);
-        (!revoked).then(|| TokenOwner {
+        let live: bool = r.get(3);
+        live.then(|| TokenOwner {
             token_id: id_text(r.get(0)),
             user_id: UserId::from_uuid(r.get(1)),
             last_used_at: text_opt(r.get(2)),

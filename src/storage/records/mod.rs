@@ -144,6 +144,8 @@ pub struct TokenInfo {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// Refused from this instant on; `None`: never expires.
+    pub expires_at: Option<String>,
 }
 
 /// Who a valid token belongs to.

@@ -133,8 +133,9 @@ impl SqliteAdmin {
         &self,
         user: UserId,
         name: Option<&str>,
+        expires_at: Option<UtcTimestamp>,
     ) -> Result<(TokenId, ApiToken), StorageError> {
-        tokens::issue(&self.conn, user, name)
+        tokens::issue(&self.conn, user, name, expires_at)
     }
 
     pub fn tokens(&self, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {

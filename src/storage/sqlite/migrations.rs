@@ -75,6 +75,7 @@ static MIGRATIONS: LazyLock<Vec<(&str, M<'static>)>> = LazyLock::new(|| {
         migration!("20250430_017_lead_profiles"),
         migration!("20250507_018_kept_events_by_campaign"),
         migration!("20250514_019_foreign_key_indexes"),
+        migration!("20250521_020_token_expiry"),
     ]
 });
 

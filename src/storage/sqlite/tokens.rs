@@ -6,11 +6,13 @@ use super::StorageError;
 use crate::domain::{ApiToken, TokenId, UserId, UtcTimestamp};
 use crate::storage::records::{TokenInfo, TokenOwner};
 
-/// Creates a token for `user`; the returned secret is never stored.
+/// Creates a token for `user`, refused from `expires_at` on if given; the returned secret is
+/// never stored.
 pub fn issue(
     conn: &Connection,
     user: UserId,
     name: Option<&str>,
+    expires_at: Option<UtcTimestamp>,
 ) -> Result<(TokenId, ApiToken), StorageError> {
     if super::users::find_user(conn, user)?.is_none() {
         return Err(StorageError::NotFound("user"));
@@ -18,15 +20,24 @@ pub fn issue(
     let token = ApiToken::generate().map_err(|e| StorageError::Conflict(e.to_string()))?;
     let id = TokenId::new();
     conn.execute(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id.to_string(), user.to_string(), name, token.hash(), UtcTimestamp::now().to_string()],
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id.to_string(),
+            user.to_string(),
+            name,
+            token.hash(),
+            UtcTimestamp::now().to_string(),
+            expires_at.map(|at| at.to_string())
+        ],
     )?;
     Ok((id, token))
 }
 
 pub fn list(conn: &Connection, user: UserId) -> Result<Vec<TokenInfo>, StorageError> {
     let mut stmt = conn.prepare(
-        "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = ?1 ORDER BY created_at, id",
+        "SELECT id, name, created_at, last_used_at, revoked_at, expires_at FROM api_tokens
+         WHERE user_id = ?1 ORDER BY created_at, id",
     )?;
     let tokens = stmt
         .query_map([user.to_string()], |r| {
@@ -36,6 +47,7 @@ pub fn list(conn: &Connection, user: UserId) -> Result<Vec<TokenInfo>, StorageEr
                 created_at: r.get(2)?,
                 last_used_at: r.get(3)?,
                 revoked_at: r.get(4)?,
+                expires_at: r.get(5)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -54,32 +66,33 @@ pub fn revoke(conn: &Connection, id: TokenId) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// The owner of a live token. Unknown and revoked tokens take the same path (one indexed lookup
-/// by hash) and give the same answer, so timing cannot tell them apart.
+/// The owner of a live token. Unknown, revoked and expired tokens take the same path (one
+/// indexed lookup by hash) and give the same answer, so timing cannot tell them apart.
 pub fn owner(conn: &Connection, token: &ApiToken) -> Result<Option<TokenOwner>, StorageError> {
+    // Timestamps are stored in one fixed-width form, so text order is time order.
+    let now = UtcTimestamp::now().to_string();
     let row = conn
         .prepare_cached(
-            "SELECT id, user_id, last_used_at, revoked_at FROM api_tokens WHERE token_hash = ?1",
+            "SELECT id, user_id, last_used_at, revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
+             FROM api_tokens WHERE token_hash = ?1",
         )?
-        .query_row([token.hash()], |r| {
+        .query_row(params![token.hash(), now], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
+                r.get::<_, bool>(3)?,
             ))
         })
         .optional()?;
-    Ok(
-        row.and_then(|(token_id, user_id, last_used_at, revoked_at)| {
-            let user_id = user_id.parse().ok()?;
-            revoked_at.is_none().then_some(TokenOwner {
-                token_id,
-                user_id,
-                last_used_at,
-            })
-        }),
-    )
+    Ok(row.and_then(|(token_id, user_id, last_used_at, live)| {
+        let user_id = user_id.parse().ok()?;
+        live.then_some(TokenOwner {
+            token_id,
+            user_id,
+            last_used_at,
+        })
+    }))
 }
 
 pub fn touch(conn: &Connection, token_id: &str, at: UtcTimestamp) -> Result<(), StorageError> {
