@@ -18,6 +18,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::ErrorBody;
 use super::{ApiError, AppState};
+use crate::storage::records::StorageUsage;
 use crate::storage::StorageMetrics;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -69,6 +70,7 @@ pub struct Metrics {
     smartlead_drift: Family<DriftLabels, Gauge>,
     reconcile_failures: Family<UserLabels, Counter>,
     previous_secret_accepted: Family<UserLabels, Counter>,
+    newest_event: Family<UserLabels, Gauge>,
 }
 
 /// 100 µs … ~3.3 s.
@@ -93,6 +95,7 @@ impl Metrics {
             smartlead_drift: Family::default(),
             reconcile_failures: Family::default(),
             previous_secret_accepted: Family::default(),
+            newest_event: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -155,6 +158,13 @@ impl Metrics {
             "smartlead_hub_reconcile_failures",
             "Reconciliations with Smartlead that failed (unreachable, key refused)",
             metrics.reconcile_failures.clone(),
+        );
+        registry.register_with_unit(
+            "smartlead_hub_user_newest_event_timestamp",
+            "Each user's newest event, by its own time (Unix time), read at scrape time: an org \
+             whose webhook went quiet while other orgs' deliveries keep the service's own fresh",
+            Unit::Seconds,
+            metrics.newest_event.clone(),
         );
         registry.register(
             "smartlead_hub_previous_webhook_secret_deliveries",
@@ -226,6 +236,26 @@ impl Metrics {
         );
     }
 
+    /// The sizes and each user's newest event, as the scrape read them.
+    pub fn set_usage(&self, usage: StorageUsage) {
+        self.database_bytes.set(usage.database_bytes as i64);
+        self.wal_bytes.set(usage.wal_bytes as i64);
+        self.held_deliveries.set(usage.held_deliveries as i64);
+        self.held_bytes.set(usage.held_bytes as i64);
+        if let Some(free) = usage.disk_free_bytes {
+            self.disk_free.set(free.min(i64::MAX as u64) as i64);
+        }
+        // Rebuilt on each scrape, so that a removed user's series goes with it.
+        self.newest_event.clear();
+        for (user, newest) in usage.newest_events {
+            let labels = UserLabels {
+                user: user.to_string(),
+            };
+            let seconds = newest.millis().div_euclid(1000);
+            self.newest_event.get_or_create(&labels).set(seconds);
+        }
+    }
+
     /// The text `GET /metrics` answers: every registered family, encoded.
     pub fn exposition(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::new();
@@ -272,15 +302,7 @@ pub(crate) async fn metrics(
     let fault = state.store.fault();
     metrics.storage_fault.set(i64::from(fault.is_some()));
     match state.store.usage().await {
-        Ok(usage) => {
-            metrics.database_bytes.set(usage.database_bytes as i64);
-            metrics.wal_bytes.set(usage.wal_bytes as i64);
-            metrics.held_deliveries.set(usage.held_deliveries as i64);
-            metrics.held_bytes.set(usage.held_bytes as i64);
-            if let Some(free) = usage.disk_free_bytes {
-                metrics.disk_free.set(free.min(i64::MAX as u64) as i64);
-            }
-        }
+        Ok(usage) => metrics.set_usage(usage),
         // A faulted store still answers the scrape (sizes as last read), so that the alert on
         // the fault fires rather than the one on a failed scrape.
         Err(err) if fault.is_none() => return Err(ApiError::unavailable(err.into())),

@@ -32,7 +32,7 @@ fn promtool(args: &[&str]) -> String {
 #[test]
 fn promtool_accepts_the_rules_and_their_unit_tests_pass() {
     let checked = promtool(&["check", "rules", "prometheus-alerts.yml"]);
-    assert!(checked.contains("SUCCESS: 14 rules found"), "{checked}");
+    assert!(checked.contains("SUCCESS: 15 rules found"), "{checked}");
     let tested = promtool(&["test", "rules", "prometheus-alerts.test.yml"]);
     assert!(tested.contains("SUCCESS"), "{tested}");
 }
@@ -75,6 +75,10 @@ fn every_series_the_rules_name_is_one_the_service_exposes() {
     let user = smartlead_hub::domain::UserId::new();
     metrics.drift(user, "3701245", "replies", 3);
     metrics.reconcile_failed(user);
+    metrics.set_usage(smartlead_hub::storage::records::StorageUsage {
+        newest_events: vec![(user, smartlead_hub::domain::UtcTimestamp::now())],
+        ..Default::default()
+    });
     let exposition = metrics.exposition().unwrap();
     // Families as the exposition declares them: `# TYPE name type`.
     let families: BTreeSet<(String, String)> = exposition

@@ -5,7 +5,8 @@ use prometheus_parse::{Scrape, Value};
 
 use crate::backends::{on_both_backends, Backend};
 use crate::helpers::{
-    admin, fixture, inspect, spawn_app, spawn_app_on, spawn_app_with, TestApp, ORG,
+    add_user, admin, fixture, inspect, spawn_app, spawn_app_on, spawn_app_with, TestApp, ORG,
+    SECRET,
 };
 
 async fn scrape(app: &TestApp) -> Scrape {
@@ -180,6 +181,27 @@ on_both_backends! {
             }
             Backend::Postgres => assert_eq!(scraped, None),
         }
+    }
+
+    /// One series per user with events, at its newest event's own time; a user without events
+    /// has none, and a removed user's goes with it.
+    async fn each_user_s_newest_event_is_a_series(backend: Backend) {
+        let app = spawn_app_on(backend).await;
+        let quiet = add_user(&app.db, "quiet@example.com", "quiet-org", Some(SECRET));
+        let newest = "smartlead_hub_user_newest_event_timestamp_seconds";
+        let series = |scrape: &Scrape, user: &str| value(scrape, newest, &[("user", user)]);
+        let user = app.user_id.to_string();
+        assert_eq!(series(&scrape(&app).await, &user), None);
+
+        assert_eq!(app.deliver("05_email_open_seq1.json").await.status, StatusCode::OK);
+        app.projected().await;
+        let scraped = scrape(&app).await;
+        // The fixture's own time, 2025-10-14T11:47:09.603Z, in whole seconds.
+        assert_eq!(series(&scraped, &user), Some(1_760_442_429.0));
+        assert_eq!(series(&scraped, &quiet.to_string()), None);
+
+        admin(&app.db).remove_user(app.user_id).unwrap();
+        assert_eq!(series(&scrape(&app).await, &user), None);
     }
 }
 

@@ -233,6 +233,7 @@ impl PostgresStore {
                 held_deliveries,
                 held_bytes,
                 disk_free_bytes: None,
+                newest_events: users::newest_events(client)?,
             })
         })
         .await

@@ -97,6 +97,27 @@ pub fn webhook_tenant(
     )))
 }
 
+/// Each user's newest event, by its own time (the user-wide rollup totals: one index seek a
+/// user); users without events are left out.
+pub fn newest_events(client: &mut impl Sql) -> Result<Vec<(UserId, UtcTimestamp)>, StorageError> {
+    let rows = client.query(
+        "SELECT u.id, (SELECT max(t.last_at) FROM rollup_totals t
+                       WHERE t.user_id = u.id AND t.campaign_id = '')
+         FROM users u",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let newest: Option<chrono::DateTime<chrono::Utc>> = row.get(1);
+            Some((
+                UserId::from_uuid(row.get(0)),
+                UtcTimestamp::from_datetime(newest?),
+            ))
+        })
+        .collect())
+}
+
 pub fn set_org(
     client: &mut impl Sql,
     user: UserId,

@@ -241,7 +241,7 @@ pub enum Readiness {
 }
 
 /// What the store occupies, for `/metrics`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct StorageUsage {
     /// The database itself (the file, or the server's relation sizes).
     pub database_bytes: u64,
@@ -252,6 +252,9 @@ pub struct StorageUsage {
     /// SQLite: the space left for this process's user on the filesystem holding the database
     /// (`None` on PostgreSQL, or when the filesystem does not say).
     pub disk_free_bytes: Option<u64>,
+    /// Each user's newest event (its own time), from the user-wide rollup totals: an org whose
+    /// webhook went quiet while others' did not. Users without events are left out.
+    pub newest_events: Vec<(UserId, UtcTimestamp)>,
 }
 
 /// What a sync did with one event from Smartlead's REST statistics.

@@ -231,6 +231,7 @@ impl SqliteStore {
                 held_deliveries,
                 held_bytes,
                 disk_free_bytes,
+                newest_events: users::newest_events(conn)?,
             })
         })
         .await

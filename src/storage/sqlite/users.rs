@@ -192,6 +192,25 @@ pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>
     Ok(removed)
 }
 
+/// Each user's newest event, by its own time (the user-wide rollup totals: one index seek a
+/// user); users without events are left out.
+pub fn newest_events(conn: &Connection) -> Result<Vec<(UserId, UtcTimestamp)>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, (SELECT max(t.last_at) FROM rollup_totals t
+                       WHERE t.user_id = u.id AND t.campaign_id = '')
+         FROM users u",
+    )?;
+    let rows: Vec<(String, Option<String>)> = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user, newest)| {
+            Some((user.parse().ok()?, UtcTimestamp::parse(&newest?).ok()?))
+        })
+        .collect())
+}
+
 /// Every user with a Smartlead API key, and the key.
 pub fn smartlead_accounts(conn: &Connection) -> Result<Vec<(UserId, String)>, StorageError> {
     let mut stmt = conn.prepare(
