@@ -498,6 +498,20 @@ async fn the_dashboard_shows_what_the_api_answers() {
     );
     screenshots(&client, "first-visit").await;
 
+    // Signed in as the newcomer, a sign-in link with a token past its expiry leads back to
+    // sign-in, saying why.
+    let past = smartlead_hub::domain::UtcTimestamp::now().plus_millis(-60_000);
+    let (_, expired) = admin
+        .issue_token(newcomer, Some("expired"), Some(past))
+        .unwrap();
+    client
+        .goto(&format!("{base}/#token={}", expired.expose()))
+        .await
+        .unwrap();
+    ready(&client, "Sign in").await;
+    let notice = text_of(&client, ".notice").await;
+    assert!(notice.as_str().unwrap().contains("expired"), "{notice}");
+
     client.close().await.unwrap();
     served.stop().await;
 }

@@ -4,6 +4,9 @@ import { campaignPage, campaignStatus, chart } from "./campaign.js";
 import { leadPage, repliesPage, searchPage } from "./leads.js";
 import { KINDS, ago, count, empty, failure, h, loading, percent, rateCell, sizeBars, tiles } from "./ui.js";
 
+/// What the sign-in page says when the API refused the stored token.
+const REFUSED_TOKEN = "Your token was not accepted (unknown, revoked or expired). Paste a valid one.";
+
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 
@@ -20,7 +23,7 @@ async function render(title, build) {
     document.title = `${heading} · smartlead-hub`;
     main.replaceChildren(h("h1", {}, heading), content);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return signIn("Your token was not accepted (missing, unknown or revoked). Paste a valid one.");
+    if (error instanceof ApiError && error.status === 401) return signIn(REFUSED_TOKEN);
     main.replaceChildren(h("h1", {}, title), failure(error, route));
   }
   sizeBars(main);
@@ -244,7 +247,7 @@ export async function route() {
   try {
     if (nav.hidden) await greet();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return signIn("Your token was not accepted (missing, unknown or revoked). Paste a valid one.");
+    if (error instanceof ApiError && error.status === 401) return signIn(REFUSED_TOKEN);
     return render("Overview", () => { throw error; });
   }
   const [path, query] = (hash || "/").split("?");
