@@ -9,7 +9,8 @@ use crate::helpers::{
     SECRET,
 };
 
-async fn scrape(app: &TestApp) -> Scrape {
+/// `GET /metrics`, parsed: it must answer 200 in the OpenMetrics format.
+pub(crate) async fn scrape(app: &TestApp) -> Scrape {
     let mut response = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -27,7 +28,7 @@ async fn scrape(app: &TestApp) -> Scrape {
 }
 
 /// The value of the sample `name` whose labels include `labels`.
-fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     scrape
         .samples
         .iter()

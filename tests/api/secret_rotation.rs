@@ -10,6 +10,7 @@ use crate::backends::on_both_backends;
 use crate::helpers::{
     admin, fixture, run_hub_on, sign, spawn_app_on_with, TestApp, ORG, OTHER_SECRET, SECRET,
 };
+use crate::metrics::{scrape, value};
 
 /// Unsigned, its `secret_key` is `SECRET` (the fixtures' secret).
 const OPEN: &str = "05_email_open_seq1.json";
@@ -59,20 +60,12 @@ async fn statuses_under(app: &TestApp, secret: &str) -> [StatusCode; 2] {
 }
 
 async fn previous_secret_deliveries(app: &TestApp) -> Option<f64> {
-    let mut response = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
-    let text = String::from_utf8(response.body().await.unwrap().to_vec()).unwrap();
-    let series = format!(
-        "smartlead_hub_previous_webhook_secret_deliveries_total{{user=\"{}\"}} ",
-        app.user_id
-    );
-    text.lines()
-        .find_map(|line| line.strip_prefix(&series))
-        .map(|value| value.parse().unwrap())
+    let user = app.user_id.to_string();
+    value(
+        &scrape(app).await,
+        "smartlead_hub_previous_webhook_secret_deliveries_total",
+        &[("user", user.as_str())],
+    )
 }
 
 const OK: [StatusCode; 2] = [StatusCode::OK, StatusCode::OK];
