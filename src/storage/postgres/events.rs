@@ -44,7 +44,8 @@ fn ingest_email(
     let campaign = Some(&event.campaign_id);
     let (lead, created) = leads::find_or_create(db, user, &event.email, campaign, profile, now)?;
     let campaign = clean(event.campaign_id.as_str());
-    // A lead created just now has no events: nothing to dedupe against or claim.
+    // A lead created just now has no events: nothing to dedupe against or claim (unless its
+    // address was forgotten: see the insert's conflict below).
     if !created {
         match stored_so_far(db, user, event, &campaign)? {
             Stored::Duplicate { event_id, seq } => {
@@ -94,6 +95,19 @@ fn ingest_email(
         ],
     )?;
     let Some(row) = inserted else {
+        if created {
+            // The event is stored, under a lead that no longer has this address (`leads
+            // forget`): the lead just created for it goes again, and the answer is the
+            // stored event's, as on SQLite, which checks before it creates a lead.
+            if let Stored::Duplicate { event_id, seq } = stored_so_far(db, user, event, &campaign)?
+            {
+                db.execute(
+                    "DELETE FROM leads WHERE user_id = $1 AND id = $2",
+                    &[&user.as_uuid(), &lead],
+                )?;
+                return Ok(IngestOutcome::Duplicate { event_id, seq });
+            }
+        }
         return Err(concurrent_duplicate());
     };
     note_campaign_labels(db, user, event, &campaign, now)?;
@@ -186,13 +200,8 @@ fn ingest_other(
     event: &OtherEvent,
     now: UtcTimestamp,
 ) -> Result<IngestOutcome, StorageError> {
-    let lead = match &event.email {
-        Some(email) => {
-            let profile = (&event.lead_profile, event.effective_time());
-            Some(leads::find_or_create(db, user, email, None, profile, now)?.0)
-        }
-        None => None,
-    };
+    // A duplicate is answered before its lead is looked up: the lead of a forgotten address
+    // (`leads forget`) must not be created again by a redelivery.
     if let Some(key) = &event.dedupe_key {
         let existing = db.query_opt(
             "SELECT id FROM smartlead_events WHERE user_id = $1 AND dedupe_key = $2",
@@ -205,6 +214,13 @@ fn ingest_other(
             });
         }
     }
+    let lead = match &event.email {
+        Some(email) => {
+            let profile = (&event.lead_profile, event.effective_time());
+            Some(leads::find_or_create(db, user, email, None, profile, now)?.0)
+        }
+        None => None,
+    };
     if let (Some(lead), Some(category)) = (&lead, &event.new_category) {
         // Same rule as the latest activity: an older category arriving late never wins.
         db.execute(
