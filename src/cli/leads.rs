@@ -1,3 +1,5 @@
+//! `leads forget` (below) replaces one person's data for an erasure request.
+//!
 //! `leads name`: names the leads stored before lead profiles (migration 017) from their own
 //! stored events, each read as the webhook reads a delivery. Otherwise such a lead is named by
 //! its next delivery, and a lead with none to come stays an address. Two passes: each unnamed
@@ -12,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliResult;
 use crate::config::DbArgs;
-use crate::domain::{LeadProfile, SmartleadEvent, UtcTimestamp};
+use crate::domain::{EmailAddress, LeadProfile, SmartleadEvent, UserId, UtcTimestamp};
 use crate::smartlead::parse_delivery;
 use crate::storage::records::{KeptPayload, UnnamedLead};
 use crate::storage::Admin;
@@ -43,6 +45,24 @@ enum LeadsAction {
         #[arg(long)]
         json: bool,
     },
+    /// Forget one person (an erasure request): their address becomes a pseudonym, their name and
+    /// company go, the payloads of their events and kept events are cleared, and held deliveries
+    /// naming them are deleted. Every count and rate stays: an anonymous lead still opened what it
+    /// opened, and a redelivery of a forgotten event is still recognised as a duplicate. Remove
+    /// the lead in Smartlead too, or its next event stores the address again.
+    Forget {
+        /// The user (tenant) whose lead it is.
+        #[arg(long)]
+        user: String,
+        /// The person's address.
+        #[arg(long)]
+        email: String,
+        /// Do it; without it nothing changes.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(args: LeadsArgs) -> CliResult {
@@ -53,7 +73,59 @@ pub fn run(args: LeadsArgs) -> CliResult {
             dry_run,
             json,
         } => name(&mut admin, batch.max(1), dry_run, json),
+        LeadsAction::Forget {
+            user,
+            email,
+            yes,
+            json,
+        } => forget(&mut admin, &user, &email, yes, json),
     }
+}
+
+fn forget(admin: &mut Admin, user: &str, email: &str, yes: bool, json: bool) -> CliResult {
+    let user: UserId = user.parse()?;
+    let email = EmailAddress::parse(email)?;
+    if admin.user(user)?.is_none() {
+        return Err(format!("no user {user}").into());
+    }
+    if !yes {
+        return Err(format!(
+            "this replaces what user {user} has stored about that address (it cannot be undone); \
+             add --yes to do it"
+        )
+        .into());
+    }
+    let forgotten = admin.forget_lead(user, &email)?;
+    if json {
+        let mut shown = serde_json::to_value(&forgotten)?;
+        shown["user_id"] = user.to_string().into();
+        outln!("{shown}");
+        return Ok(());
+    }
+    let touched = forgotten.email_events
+        + forgotten.kept_events
+        + forgotten.backfill_records
+        + forgotten.held_deliveries_deleted;
+    match &forgotten.lead_id {
+        None if touched == 0 => {
+            outln!("nothing is stored about that address for user {user}");
+            return Ok(());
+        }
+        Some(lead) => outln!(
+            "forgot lead {lead} of user {user}: now {}",
+            forgotten.pseudonym
+        ),
+        None => outln!("forgot that address for user {user} (no lead had it)"),
+    }
+    outln!(
+        "  {} email events and {} kept events without their payloads, {} backfill records, {} held deliveries deleted",
+        forgotten.email_events,
+        forgotten.kept_events,
+        forgotten.backfill_records,
+        forgotten.held_deliveries_deleted
+    );
+    outln!("  counts and analytics are unchanged; backups taken before still hold the old data");
+    Ok(())
 }
 
 fn name(admin: &mut Admin, batch: usize, dry_run: bool, json: bool) -> CliResult {

@@ -3,18 +3,18 @@
 //! [`Database`] names.
 
 use super::postgres::PostgresAdmin;
-use super::records::WebhookTenant;
 use super::records::{BackfillOutcome, NewUser};
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
 use super::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
+use super::records::{ForgottenLead, WebhookTenant};
 use super::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
 use super::Database;
 use super::StorageError;
-use crate::domain::UtcTimestamp;
 use crate::domain::{ApiToken, CampaignId, HeldId, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::domain::{CampaignLabels, EmailEvent, LeadProfile, UserId};
+use crate::domain::{EmailAddress, UtcTimestamp};
 
 pub struct Admin(Backend);
 
@@ -110,6 +110,17 @@ impl Admin {
     /// of each table went.
     pub fn remove_user(&mut self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
         on_backend!(&mut self.0, admin => admin.remove_user(user))
+    }
+
+    /// Replaces one address's personal data (`leads forget`): the lead gets a pseudonym for an
+    /// address and loses its name and company, its events and kept events their payloads, and
+    /// held deliveries naming the address are deleted; every count stays. One transaction.
+    pub fn forget_lead(
+        &mut self,
+        user: UserId,
+        email: &EmailAddress,
+    ) -> Result<ForgottenLead, StorageError> {
+        on_backend!(&mut self.0, admin => admin.forget_lead(user, email))
     }
 
     pub fn smartlead_credentials(

@@ -25,6 +25,7 @@ mod ingestion;
 mod integer_keys;
 mod kept_events;
 mod lead_export;
+mod lead_forget;
 mod lead_profiles;
 mod lead_search;
 mod log_format;

@@ -8,11 +8,13 @@ use postgres::{Client, IsolationLevel};
 
 use super::blocking::{off_executor, DropOffExecutor};
 use super::session::{Session, StatementCache};
-use super::{connection, held, migrations, projection, rollups, tokens, users, StorageError};
+use super::StorageError;
+use super::{connection, forget, held, migrations, projection, rollups, tokens, users};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
-use crate::domain::{CampaignId, CampaignLabels, EmailEvent, LeadProfile, UserId, UtcTimestamp};
+use crate::domain::{CampaignId, CampaignLabels, EmailAddress, EmailEvent, LeadProfile};
+use crate::domain::{UserId, UtcTimestamp};
 use crate::storage::location::PostgresUrl;
-use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
+use crate::storage::records::{BackfillOutcome, ForgottenLead, MetricRow, User, WebhookTenant};
 use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewUser};
 use crate::storage::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo};
@@ -122,6 +124,20 @@ impl PostgresAdmin {
             let removed = users::remove_user(&mut tx, user)?;
             tx.commit()?;
             Ok(removed)
+        })
+    }
+
+    /// Replaces one address's personal data in place (`leads forget`), in one transaction.
+    pub fn forget_lead(
+        &self,
+        user: UserId,
+        email: &EmailAddress,
+    ) -> Result<ForgottenLead, StorageError> {
+        self.run(|client, _| {
+            let mut tx = client.transaction()?;
+            let forgotten = forget::forget_lead(&mut tx, user, email)?;
+            tx.commit()?;
+            Ok(forgotten)
         })
     }
 

@@ -16,6 +16,7 @@ mod connection;
 mod copy;
 mod error;
 mod events;
+mod forget;
 mod held;
 mod lead_export;
 mod lead_search;

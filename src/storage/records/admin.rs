@@ -132,3 +132,26 @@ pub struct KeptPayload {
     pub received_at: UtcTimestamp,
     pub payload: String,
 }
+
+/// What `leads forget` did to one address of one user: the lead (if one was stored) now has a
+/// pseudonym for an address, no name or company, and its events and kept events no payload;
+/// held deliveries naming the address are deleted. Counts and analytics are unchanged.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ForgottenLead {
+    /// The lead's id (its events keep pointing at it), when a lead had that address.
+    pub lead_id: Option<String>,
+    /// What the address became: `forgotten-<lead id>@forgotten.invalid`.
+    pub pseudonym: String,
+    pub email_events: u64,
+    pub kept_events: u64,
+    pub backfill_records: u64,
+    pub held_deliveries_deleted: u64,
+}
+
+impl ForgottenLead {
+    /// The address that replaces a forgotten one: unique per lead (the leads' address is unique
+    /// per user), never deliverable (`.invalid` is reserved), and saying what happened.
+    pub fn pseudonym_for(lead_id: &str) -> String {
+        format!("forgotten-{lead_id}@forgotten.invalid")
+    }
+}

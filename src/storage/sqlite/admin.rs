@@ -8,12 +8,13 @@ use std::sync::Arc;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::payloads::{self, Payloads};
+use super::StorageError;
 use super::DEFAULT_BUSY_TIMEOUT;
-use super::{held, migrations, open_read_write, projection, rollups, tokens, users, StorageError};
+use super::{forget, held, migrations, open_read_write, projection, rollups, tokens, users};
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
-use crate::domain::{CampaignId, UtcTimestamp};
+use crate::domain::{CampaignId, EmailAddress, UtcTimestamp};
 use crate::domain::{CampaignLabels, EmailEvent, LeadProfile, UserId};
-use crate::storage::records::{BackfillOutcome, MetricRow, User, WebhookTenant};
+use crate::storage::records::{BackfillOutcome, ForgottenLead, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
 use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
@@ -111,6 +112,22 @@ impl SqliteAdmin {
         let removed = users::remove_user(&tx, user)?;
         tx.commit()?;
         Ok(removed)
+    }
+
+    /// Replaces one address's personal data in place (`leads forget`), in one transaction;
+    /// with `secure_delete` on, so that the replaced text is zeroed in the file.
+    pub fn forget_lead(
+        &mut self,
+        user: UserId,
+        email: &EmailAddress,
+    ) -> Result<ForgottenLead, StorageError> {
+        self.conn.pragma_update(None, "secure_delete", true)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let forgotten = forget::forget_lead(&tx, user, email)?;
+        tx.commit()?;
+        Ok(forgotten)
     }
 
     pub fn smartlead_credentials(

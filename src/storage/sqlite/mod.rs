@@ -16,6 +16,7 @@ mod copy;
 mod error;
 pub mod events;
 mod files;
+mod forget;
 pub mod held;
 pub mod integrity;
 mod keys;
