@@ -104,6 +104,49 @@ pub fn to_version(client: &mut Client, target: usize) -> Result<(), StorageError
         super::projection::catch_up(&mut Session::new(&mut tx, &mut cache))?;
         tx.commit()?;
     }
+    let mut attempt = 1;
+    loop {
+        match migrate_once(client, target) {
+            Err(Attempt::Deadlocked(err)) if attempt < ATTEMPTS => {
+                tracing::warn!(error = %describe(&err), attempt, "schema migration aborted by the server to break a deadlock; running it again");
+                std::thread::sleep(std::time::Duration::from_millis(50 * attempt as u64));
+                attempt += 1;
+            }
+            Err(Attempt::Deadlocked(err)) => return Err(err.into()),
+            Err(Attempt::Failed(err)) => return Err(err),
+            Ok(()) => return Ok(()),
+        }
+    }
+}
+
+/// How many times a migration the server aborted to break a deadlock runs. A running service's
+/// projector and writers read the tables a migration locks, in their own order; the server then
+/// aborts one of the transactions, and when that is the migration's, rolled back whole, it can
+/// simply run again.
+const ATTEMPTS: usize = 5;
+
+enum Attempt {
+    Deadlocked(postgres::Error),
+    Failed(StorageError),
+}
+
+impl From<postgres::Error> for Attempt {
+    fn from(err: postgres::Error) -> Self {
+        match err.code() {
+            Some(code) if super::error::is_retryable(code) => Attempt::Deadlocked(err),
+            _ => Attempt::Failed(err.into()),
+        }
+    }
+}
+
+impl From<StorageError> for Attempt {
+    fn from(err: StorageError) -> Self {
+        Attempt::Failed(err)
+    }
+}
+
+/// One run of [`to_version`]'s transaction.
+fn migrate_once(client: &mut Client, target: usize) -> Result<(), Attempt> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
     let current = current_version(&mut tx)?;
@@ -116,8 +159,11 @@ pub fn to_version(client: &mut Client, target: usize) -> Result<(), StorageError
                  applied_at timestamptz NOT NULL DEFAULT now())"
         ))?;
     }
-    let failed = |name: &str, err: postgres::Error| {
-        StorageError::Migration(format!("{name}: {}", describe(&err)).into())
+    let failed = |name: &str, err: postgres::Error| match err.code() {
+        Some(code) if super::error::is_retryable(code) => Attempt::Deadlocked(err),
+        _ => Attempt::Failed(StorageError::Migration(
+            format!("{name}: {}", describe(&err)).into(),
+        )),
     };
     for (version, (name, up, _)) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         tx.batch_execute(up).map_err(|e| failed(name, e))?;
