@@ -42,7 +42,7 @@ async fn stalled_bodies_keep_memory_bounded_and_a_real_sender_is_served() {
     .unwrap();
     assert!(stalls.len() >= 100, "the attack reached the server");
 
-    let client = awc::Client::default();
+    let client = crate::helpers::client();
     for n in 0..20 {
         let response = client
             .post(hub.webhook_url())

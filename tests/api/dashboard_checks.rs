@@ -262,7 +262,7 @@ pub(crate) async fn held_deliveries_notice(client: &Client, base: &str, token: &
             |row| row.get(0),
         )
         .unwrap();
-    let sender = awc::Client::default();
+    let sender = crate::helpers::client();
     for n in 0..2 {
         let body = format!(
             r#"{{"secret_key":"{secret}","event_type":"EMAIL_OPEN","campaign_id":7,"event_timestamp":"2025-10-14T11:47:09Z","note":{n}}}"#

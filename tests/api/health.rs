@@ -76,3 +76,15 @@ on_both_backends! {
         assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
     }
 }
+
+/// A test that blocks its thread (a database scan, a CLI run) for longer than the server's
+/// keep-alive (5 s) still reaches the server afterwards. The blocked runtime never saw the server
+/// close the pooled connection, so awc's liveness check passed it and the request was written to a
+/// closed socket (`Connect(Disconnected)`); the tests' client now drops connections idle for 2 s.
+#[actix_web::test]
+async fn a_request_after_blocking_past_the_servers_keep_alive_still_reaches_it() {
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(app.get("/health").await.status, StatusCode::OK);
+    std::thread::sleep(std::time::Duration::from_secs(7));
+    assert_eq!(app.get("/health").await.status, StatusCode::OK);
+}

@@ -69,10 +69,31 @@ pub async fn spawn_app_on_with(backend: Backend, customize: impl FnOnce(&mut Set
         db_path: test_db.path.clone(),
         db: test_db.db.clone(),
         user_id,
-        client: awc::Client::default(),
+        client: client(),
         last_seq: Default::default(),
         _db: test_db,
     }
+}
+
+/// How long a test client keeps an idle connection for another request: less than the server's
+/// keep-alive (actix-web's default, 5 s). awc's own default, 15 s, let a request after a pause of
+/// 5 to 15 s (a CLI run, a database scan) go out on a socket the server had already closed, and
+/// fail with `Connect(Disconnected)`: a failure of the test's client, not of the service.
+const CLIENT_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// An HTTP client for a server under test, with awc's default timeout (5 s).
+pub fn client() -> awc::Client {
+    awc::Client::builder()
+        .connector(awc::Connector::new().conn_keep_alive(CLIENT_IDLE))
+        .finish()
+}
+
+/// An HTTP client for a server under test that waits up to `timeout` for an answer.
+pub fn patient_client(timeout: std::time::Duration) -> awc::Client {
+    awc::Client::builder()
+        .connector(awc::Connector::new().conn_keep_alive(CLIENT_IDLE))
+        .timeout(timeout)
+        .finish()
 }
 
 /// Creates a user for `org`, with `secret` as its webhook secret when given.
@@ -376,10 +397,9 @@ pub fn run_hub_on(args: &[&str], db: Option<&Database>) -> (bool, String, String
     )
 }
 
-/// Posts a fixture file, as stored, for `ORG` to the service at `base`: its answer's status.
 /// A GET of `path` on the service at `base` with `token`: its status and its body as text.
 pub async fn read(base: &str, token: &str, path: &str) -> (StatusCode, String) {
-    let mut response = awc::Client::default()
+    let mut response = client()
         .get(format!("{base}{path}"))
         .bearer_auth(token)
         .send()
@@ -389,13 +409,14 @@ pub async fn read(base: &str, token: &str, path: &str) -> (StatusCode, String) {
     (response.status(), String::from_utf8(body.to_vec()).unwrap())
 }
 
+/// Posts a fixture file, as stored, for `ORG` to the service at `base`: its answer's status.
 pub async fn post_fixture(base: &str, name: &str) -> String {
     post_body(base, fixture(name)).await
 }
 
 /// Posts `body` for `ORG` to the service at `base`; it must be answered 200: its status.
 pub async fn post_body(base: &str, body: Vec<u8>) -> String {
-    let mut response = awc::Client::default()
+    let mut response = client()
         .post(format!("{base}/api/webhooks/smartlead?org_id={ORG}"))
         .insert_header(("content-type", "application/json"))
         .send_body(body)

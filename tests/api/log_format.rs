@@ -40,7 +40,7 @@ async fn json_logs_are_one_object_a_line_with_the_request_s_fields() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let address = address.expect("the listening line, as JSON");
-    let response = awc::Client::default()
+    let response = crate::helpers::client()
         .get(format!("{address}/health"))
         .send()
         .await

@@ -47,7 +47,7 @@ fn seeded_file() -> (TestDb, String) {
 /// Every read the dashboard makes, answered by a service on `db` with `token`.
 async fn answers(db: &Database, token: &str) -> Vec<(String, Value)> {
     let served = serve_file(db, |_| {});
-    let client = awc::Client::default();
+    let client = crate::helpers::client();
     let get = |path: String| {
         let request = client
             .get(format!("{}{path}", served.base))

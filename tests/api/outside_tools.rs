@@ -187,7 +187,7 @@ async fn a_second_serve_on_the_same_file_is_refused_and_the_first_keeps_working(
         "{message}"
     );
 
-    let client = awc::Client::default();
+    let client = crate::helpers::client();
     let response = client
         .post(first.webhook_url())
         .send_body(unique_open(1))
@@ -208,7 +208,7 @@ async fn a_second_serve_on_the_same_file_is_refused_and_the_first_keeps_working(
 async fn a_malformed_file_is_reported_at_run_time_and_refused_at_start() {
     let (_dir, db) = prepared_db();
     let hub = HubProcess::start(&db, &[]);
-    let client = awc::Client::default();
+    let client = crate::helpers::client();
     for n in 0..40 {
         let response = client
             .post(hub.webhook_url())

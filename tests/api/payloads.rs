@@ -222,7 +222,7 @@ async fn a_dictionary_trained_on_the_install_takes_over_and_every_payload_stays_
         .unwrap_or_else(|| panic!("no token in:\n{out}"))
         .to_owned();
     let fixtures_token = issue_token(&db);
-    let client = awc::Client::default();
+    let client = crate::helpers::client();
     let read = |base: &str, token: &str| {
         let (client, url, token) = (
             client.clone(),

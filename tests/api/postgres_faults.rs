@@ -191,7 +191,7 @@ async fn sslmode_encrypts_and_verifies_as_libpq_says() {
     }
 
     let served = crate::helpers::serve_file(with("sslmode=require"), |_| {});
-    let answer = awc::Client::default()
+    let answer = crate::helpers::client()
         .post(format!(
             "{}/api/webhooks/smartlead?org_id={}",
             served.base,

@@ -199,9 +199,7 @@ impl Load {
             .map(|_| {
                 let (load, url) = (self.clone(), url.clone());
                 actix_web::rt::spawn(async move {
-                    let client = awc::Client::builder()
-                        .timeout(Duration::from_secs(30))
-                        .finish();
+                    let client = crate::helpers::patient_client(Duration::from_secs(30));
                     while !load.stop.load(Ordering::SeqCst) {
                         let n = load.next.fetch_add(1, Ordering::SeqCst);
                         let sent = client.post(&url).send_body(unique_open(n)).await;
@@ -270,7 +268,7 @@ impl Load {
 /// delivery, and then every delivery acknowledged before (and that one) is stored exactly once.
 pub async fn restarted_with_every_ack(db: &Path, extra: &[&str], mut acked: Vec<u64>) {
     let restarted = HubProcess::start(db, extra);
-    let mut response = awc::Client::default()
+    let mut response = crate::helpers::client()
         .post(restarted.webhook_url())
         .send_body(unique_open(9_999_999))
         .await

@@ -257,7 +257,7 @@ async fn secrets_and_tokens_never_reach_the_log() {
     let hub = crate::process::HubProcess::start_with_log(&db, &[], "debug");
     let token = crate::helpers::issue_token(&db);
     let base = format!("http://127.0.0.1:{}", hub.port);
-    let client = awc::Client::default();
+    let client = crate::helpers::client();
     let wrong = "fx-secret-WRONG-0000";
     for body in [
         fixture("05_email_open_seq1.json"),

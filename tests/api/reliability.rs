@@ -38,9 +38,7 @@ async fn kill_9_under_load_loses_nothing_acknowledged(backend: Backend) {
     // Redeliver what was never acknowledged: each becomes stored, or a duplicate of a commit
     // whose answer the crash swallowed.
     let hub = start(&[]);
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
+    let client = crate::helpers::patient_client(Duration::from_secs(30));
     let unacked = load.unacked.lock().unwrap().clone();
     for n in &unacked {
         let mut response = client
@@ -198,9 +196,7 @@ async fn sigterm_with_requests_queued_answers_every_one_and_exits_cleanly() {
         .unwrap();
     assert_eq!(said.trim(), "locked");
 
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .finish();
+    let client = crate::helpers::patient_client(Duration::from_secs(60));
     let requests: Vec<_> = (0..20)
         .map(|n| {
             let request = client.post(hub.webhook_url()).send_body(unique_open(n));

@@ -61,7 +61,7 @@ async fn a_deleted_wal_stops_the_service_for_a_restart_that_loses_nothing() {
 async fn a_fault_a_restart_does_not_repair_leaves_the_service_up() {
     let (_dir, db) = prepared_db();
     let hub = HubProcess::start(&db, &[]);
-    let client = awc::Client::default();
+    let client = crate::helpers::client();
     let response = client
         .post(hub.webhook_url())
         .send_body(unique_open(1))

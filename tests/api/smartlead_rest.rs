@@ -495,7 +495,7 @@ async fn serve_reconciles_in_the_background_and_exposes_the_drift() {
         s.reconcile_every = Some("1h".parse().unwrap());
         s.smartlead_api_base = base.clone();
     });
-    let client = awc::Client::default();
+    let client = crate::helpers::client();
     let wanted = format!("smartlead_hub_smartlead_drift{{user=\"{user}\",campaign=\"{CAMPAIGN}\",metric=\"replies\"}} 3");
     let mut text = String::new();
     for _ in 0..200 {

@@ -34,7 +34,7 @@ async fn steps_of(db: &std::path::Path, campaign: &str) -> (StatusCode, Value) {
     let served = serve_file(db, |_| {});
     let base = served.base.clone();
     let token = crate::helpers::issue_token(db);
-    let mut response = awc::Client::default()
+    let mut response = crate::helpers::client()
         .get(format!("{base}/api/campaigns/{campaign}/steps"))
         .bearer_auth(token)
         .send()
