@@ -475,8 +475,10 @@ async fn the_dashboard_shows_what_the_api_answers() {
 
     // A new user's first visit: the webhook URL to paste into Smartlead, this address's own.
     let newcomer = crate::helpers::add_user(&db, "new@example.com", "newcomer-org", None);
+    // Its token expires in a day and a half: the header says so, as a warning.
+    let soon = smartlead_hub::domain::UtcTimestamp::now().plus_millis(36 * 3_600_000);
     let (_, fresh) = admin
-        .issue_token(newcomer, Some("first visit"), None)
+        .issue_token(newcomer, Some("first visit"), Some(soon))
         .unwrap();
     client
         .goto(&format!("{base}/#token={}", fresh.expose()))
@@ -496,6 +498,14 @@ async fn the_dashboard_shows_what_the_api_answers() {
             && refused.contains(&format!("credentials set-smartlead --user {newcomer}")),
         "{refused}"
     );
+    let expiry = text_of(&client, "#token-expiry").await;
+    assert_eq!(expiry, " · token expires in 36 hours");
+    let warned = eval(
+        &client,
+        "return document.querySelector('#token-expiry').classList.contains('soon')",
+    )
+    .await;
+    assert_eq!(warned, true);
     screenshots(&client, "first-visit").await;
 
     // Signed in as the newcomer, a sign-in link with a token past its expiry leads back to

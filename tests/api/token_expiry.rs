@@ -28,9 +28,12 @@ on_both_backends! {
         let token = out.lines().nth(1).unwrap().trim().to_owned();
         let expiring = out.lines().next().unwrap();
         assert!(expiring.contains(", expiring "), "{out}");
-        assert_eq!(app.get_as(&token, "/api/me").await.status, StatusCode::OK);
+        let me = app.get_as(&token, "/api/me").await;
+        assert_eq!(me.status, StatusCode::OK);
 
         let tokens = listed(&app);
+        // `/api/me` names the expiry of the token it was asked with, as `tokens list` stores it.
+        assert_eq!(me.body["token_expires_at"], tokens[0]["expires_at"], "{}", me.body);
         let until: chrono::DateTime<chrono::Utc> =
             tokens[0]["expires_at"].as_str().unwrap().parse().unwrap();
         let in_two_hours = chrono::Utc::now() + chrono::Duration::hours(2);
@@ -54,7 +57,9 @@ on_both_backends! {
             );
         }
         let never = app.token_for(app.user_id);
-        assert_eq!(app.get_as(&never, "/api/me").await.status, StatusCode::OK);
+        let me = app.get_as(&never, "/api/me").await;
+        assert_eq!(me.status, StatusCode::OK);
+        assert_eq!(me.body["token_expires_at"], Value::Null, "{}", me.body);
         let tokens = listed(&app);
         assert_eq!(tokens[2]["expires_at"], Value::Null, "{tokens:?}");
         let stored: chrono::DateTime<chrono::Utc> =

@@ -22,6 +22,10 @@ pub struct Me {
     pub name: Option<String>,
     pub smartlead_org_id: Option<String>,
     pub smartlead_org_name: Option<String>,
+    /// When the token this request used stops being accepted (`tokens issue --expires-in`), so a
+    /// client can warn before it lapses; `null`: it does not expire.
+    #[schema(example = "2026-12-03T09:00:00.000Z")]
+    pub token_expires_at: Option<String>,
     /// How the org's webhook deliveries are authenticated: `own` (its secret is stored),
     /// `default` (none stored; the service's `--default-webhook-secret`), `none` (every
     /// delivery is refused with 401, which Smartlead never retries: store one).

@@ -2,11 +2,11 @@ use actix_web::{web, HttpResponse};
 
 use super::bodies::Me;
 use crate::domain::OrgId;
-use crate::http::auth::AuthenticatedUser;
+use crate::http::auth::AuthenticatedToken;
 use crate::http::error::ErrorBody;
 use crate::http::{get_only, ApiError, AppState};
 
-/// Who the token belongs to, and their Smartlead org.
+/// Who the token belongs to, their Smartlead org, and when the token expires.
 #[utoipa::path(
     get,
     path = "/api/me",
@@ -21,12 +21,12 @@ use crate::http::{get_only, ApiError, AppState};
     )
 )]
 pub(crate) async fn me(
-    AuthenticatedUser(user): AuthenticatedUser,
+    token: AuthenticatedToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let found = state
         .store
-        .user(user)
+        .user(token.user)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
     let own = match found.smartlead_org_id.as_deref().map(OrgId::parse) {
@@ -48,6 +48,7 @@ pub(crate) async fn me(
         name: found.name,
         smartlead_org_id: found.smartlead_org_id,
         smartlead_org_name: found.smartlead_org_name,
+        token_expires_at: token.expires_at,
         webhook_secret,
     }))
 }

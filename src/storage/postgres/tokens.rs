@@ -66,7 +66,8 @@ pub fn revoke(client: &mut impl Sql, token: TokenId) -> Result<(), StorageError>
 /// service's clock decides expiry, as on SQLite, not the server's.
 pub fn owner(client: &mut impl Sql, token: &ApiToken) -> Result<Option<TokenOwner>, StorageError> {
     let row = client.query_opt(
-        "SELECT id, user_id, last_used_at, revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+        "SELECT id, user_id, last_used_at, revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2),
+                expires_at
          FROM api_tokens WHERE token_hash = $1",
         &[&token.hash(), &UtcTimestamp::now().as_datetime()],
     )?;
@@ -76,6 +77,7 @@ pub fn owner(client: &mut impl Sql, token: &ApiToken) -> Result<Option<TokenOwne
             token_id: id_text(r.get(0)),
             user_id: UserId::from_uuid(r.get(1)),
             last_used_at: text_opt(r.get(2)),
+            expires_at: text_opt(r.get(4)),
         })
     }))
 }

@@ -154,6 +154,8 @@ pub struct TokenOwner {
     pub token_id: String,
     pub user_id: UserId,
     pub last_used_at: Option<String>,
+    /// When the token stops being accepted (`tokens issue --expires-in`); `None`: never.
+    pub expires_at: Option<String>,
 }
 
 /// What happened to a delivery.

@@ -73,7 +73,8 @@ pub fn owner(conn: &Connection, token: &ApiToken) -> Result<Option<TokenOwner>, 
     let now = UtcTimestamp::now().to_string();
     let row = conn
         .prepare_cached(
-            "SELECT id, user_id, last_used_at, revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
+            "SELECT id, user_id, last_used_at, revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2),
+                    expires_at
              FROM api_tokens WHERE token_hash = ?1",
         )?
         .query_row(params![token.hash(), now], |r| {
@@ -82,17 +83,21 @@ pub fn owner(conn: &Connection, token: &ApiToken) -> Result<Option<TokenOwner>, 
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })
         .optional()?;
-    Ok(row.and_then(|(token_id, user_id, last_used_at, live)| {
-        let user_id = user_id.parse().ok()?;
-        live.then_some(TokenOwner {
-            token_id,
-            user_id,
-            last_used_at,
-        })
-    }))
+    Ok(
+        row.and_then(|(token_id, user_id, last_used_at, live, expires_at)| {
+            let user_id = user_id.parse().ok()?;
+            live.then_some(TokenOwner {
+                token_id,
+                user_id,
+                last_used_at,
+                expires_at,
+            })
+        }),
+    )
 }
 
 pub fn touch(conn: &Connection, token_id: &str, at: UtcTimestamp) -> Result<(), StorageError> {

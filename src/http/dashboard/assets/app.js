@@ -56,8 +56,22 @@ function signIn(message) {
 
 async function greet() {
   const me = await get("/api/me");
-  document.getElementById("who").textContent = me.name ? `${me.name} · ${me.email}` : me.email;
+  const who = me.name ? `${me.name} · ${me.email}` : me.email;
+  document.getElementById("who").replaceChildren(...[who, tokenExpiry(me.token_expires_at)].filter(Boolean));
   nav.hidden = false;
+}
+
+/// A token issued with `--expires-in` is refused from its expiry on, and only an operator can
+/// issue another: say when, so that a lapse is not a surprise, and more loudly in its last 3 days.
+function tokenExpiry(expiresAt) {
+  if (!expiresAt) return null;
+  const hours = (new Date(expiresAt).getTime() - Date.now()) / 3600000;
+  const left = hours < 48
+    ? `${Math.max(1, Math.round(hours))} hour${Math.round(hours) > 1 ? "s" : ""}`
+    : `${Math.round(hours / 24)} days`;
+  return h("span", { id: "token-expiry", class: hours < 72 ? "expiry soon" : "expiry",
+    title: `${new Date(expiresAt).toLocaleString()} (your time). Ask an operator for a new token before then.` },
+  ` · token expires in ${left}`);
 }
 
 const RANGES = [["7", "7 days"], ["30", "30 days"], ["90", "90 days"], ["all", "All time"], ["custom", "Custom"]];
