@@ -508,8 +508,28 @@ async fn the_dashboard_shows_what_the_api_answers() {
     assert_eq!(warned, true);
     screenshots(&client, "first-visit").await;
 
-    // Signed in as the newcomer, a sign-in link with a token past its expiry leads back to
-    // sign-in, saying why.
+    // A sign-in link for another user while signed in: the header names the link's user, whose
+    // token does not expire.
+    let (_, owners) = admin.issue_token(user, Some("again"), None).unwrap();
+    client
+        .goto(&format!("{base}/#token={}", owners.expose()))
+        .await
+        .unwrap();
+    ready(&client, "Overview").await;
+    let who = text_of(&client, "#who").await;
+    let owner_email = admin.users().unwrap()[0].email.clone();
+    assert!(
+        who.as_str().unwrap().ends_with(owner_email.as_str()),
+        "{who}"
+    );
+    let no_expiry = eval(
+        &client,
+        "return document.querySelector('#token-expiry') === null",
+    )
+    .await;
+    assert_eq!(no_expiry, true);
+
+    // Signed in, a sign-in link with a token past its expiry leads back to sign-in, saying why.
     let past = smartlead_hub::domain::UtcTimestamp::now().plus_millis(-60_000);
     let (_, expired) = admin
         .issue_token(newcomer, Some("expired"), Some(past))

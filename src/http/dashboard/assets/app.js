@@ -254,6 +254,8 @@ export async function route() {
   // `#token=…` signs in directly: fragments never reach the server.
   if (hash.startsWith("token=")) {
     token.set(decodeURIComponent(hash.slice("token=".length)));
+    // Whoever was signed in before, the header must name the link's user.
+    nav.hidden = true;
     history.replaceState(null, "", "#/");
     return route();
   }
