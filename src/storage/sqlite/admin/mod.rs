@@ -11,15 +11,17 @@ use super::payloads::{self, Payloads};
 use super::StorageError;
 use super::DEFAULT_BUSY_TIMEOUT;
 use super::{forget, held, migrations, open_read_write, projection, rollups, tokens, users};
+use crate::domain::UserId;
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::domain::{CampaignId, EmailAddress, UtcTimestamp};
-use crate::domain::{CampaignLabels, EmailEvent, LeadProfile, UserId};
-use crate::storage::records::{BackfillOutcome, ForgottenLead, MetricRow, User, WebhookTenant};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
-use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
+use crate::storage::records::{CopyPosition, RowBatch};
+use crate::storage::records::{ForgottenLead, MetricRow, User, WebhookTenant};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
 use crate::storage::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 use crate::storage::rollup_counts::ALL_CAMPAIGNS;
+
+mod sync;
 
 pub struct SqliteAdmin {
     conn: Connection,
@@ -257,80 +259,6 @@ impl SqliteAdmin {
         let step = payloads::recompress::step(&tx, &codec, limit)?;
         tx.commit()?;
         Ok(step)
-    }
-
-    pub fn backfill_batch(
-        &mut self,
-        user: UserId,
-        org: &OrgId,
-        events: &[EmailEvent],
-        commit: bool,
-    ) -> Result<Vec<BackfillOutcome>, StorageError> {
-        let now = UtcTimestamp::now();
-        let payloads = self.payloads()?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let outcomes = super::backfill::backfill_all(&tx, &payloads, user, org, events, now)?;
-        projection::catch_up(&tx)?;
-        if commit {
-            tx.commit()?;
-        }
-        Ok(outcomes)
-    }
-
-    pub fn label_campaigns(
-        &mut self,
-        user: UserId,
-        listed: &[(CampaignId, CampaignLabels)],
-        at: UtcTimestamp,
-        commit: bool,
-    ) -> Result<Vec<CampaignId>, StorageError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = super::campaigns::note_listed(&tx, user, listed, at, UtcTimestamp::now())?;
-        if commit {
-            tx.commit()?;
-        }
-        Ok(changed)
-    }
-
-    pub fn unnamed_leads(
-        &mut self,
-        after: Option<&str>,
-        limit: usize,
-        events: usize,
-    ) -> Result<Vec<UnnamedLead>, StorageError> {
-        let payloads = self.payloads()?;
-        super::leads::unnamed(&self.conn, &payloads, after, limit, events)
-    }
-
-    pub fn kept_payloads(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<KeptPayload>, StorageError> {
-        super::leads::kept_payloads(&self.conn, after, limit)
-    }
-
-    pub fn name_leads(
-        &mut self,
-        named: &[(String, LeadProfile, UtcTimestamp)],
-        commit: bool,
-    ) -> Result<usize, StorageError> {
-        let now = UtcTimestamp::now();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut written = 0;
-        for (lead, profile, at) in named {
-            written += usize::from(super::leads::name(&tx, lead, profile, *at, now)?);
-        }
-        if commit {
-            tx.commit()?;
-        }
-        Ok(written)
     }
 
     pub fn held_deliveries(&self, reason: Option<&str>) -> Result<Vec<HeldDelivery>, StorageError> {
