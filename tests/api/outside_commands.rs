@@ -137,7 +137,7 @@ pub fn assert_companions_exist(db: &Path, after: &str) {
 }
 
 pub async fn get(url: String, token: Option<&str>) -> (u16, Value) {
-    let client = crate::helpers::patient_client(Duration::from_secs(30));
+    let client = crate::helpers::client();
     let mut request = client.get(url);
     if let Some(token) = token {
         request = request.bearer_auth(token);

@@ -199,7 +199,7 @@ impl Load {
             .map(|_| {
                 let (load, url) = (self.clone(), url.clone());
                 actix_web::rt::spawn(async move {
-                    let client = crate::helpers::patient_client(Duration::from_secs(30));
+                    let client = crate::helpers::client();
                     while !load.stop.load(Ordering::SeqCst) {
                         let n = load.next.fetch_add(1, Ordering::SeqCst);
                         let sent = client.post(&url).send_body(unique_open(n)).await;

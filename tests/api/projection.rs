@@ -336,7 +336,7 @@ fn lead_list_index_entries(db: &Database) -> [i64; 2] {
 async fn assert_behind_after_the_wait(app: &crate::helpers::TestApp, token: &str, seq: i64) {
     let started = std::time::Instant::now();
     // The wait outlasts the default client's 5 s timeout.
-    let patient = crate::helpers::patient_client(Duration::from_secs(30));
+    let patient = crate::helpers::client();
     let request = patient
         .get(format!("{}/api/stats?min_event={seq}", app.address))
         .bearer_auth(token);

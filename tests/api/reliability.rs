@@ -38,7 +38,7 @@ async fn kill_9_under_load_loses_nothing_acknowledged(backend: Backend) {
     // Redeliver what was never acknowledged: each becomes stored, or a duplicate of a commit
     // whose answer the crash swallowed.
     let hub = start(&[]);
-    let client = crate::helpers::patient_client(Duration::from_secs(30));
+    let client = crate::helpers::client();
     let unacked = load.unacked.lock().unwrap().clone();
     for n in &unacked {
         let mut response = client

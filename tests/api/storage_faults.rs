@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use crate::helpers::{add_user, inspect, ORG, SECRET};
 use crate::process::{assert_invariants, prepared_db, unique_open, HubProcess};
@@ -103,7 +102,7 @@ async fn a_full_disk_is_503_and_the_redelivery_is_stored_once_it_clears() {
     let db = dir.path().join("hub.db");
     add_user(&db, "owner@northpeak.example", ORG, Some(SECRET));
     let hub = HubProcess::start(&db, &[]);
-    let client = crate::helpers::patient_client(Duration::from_secs(30));
+    let client = crate::helpers::client();
 
     let mut acked = Vec::new();
     let mut refused = None;
@@ -142,7 +141,7 @@ async fn a_full_disk_is_503_and_the_redelivery_is_stored_once_it_clears() {
 async fn a_file_that_cannot_be_written_is_503_until_it_can() {
     let (_dir, db) = prepared_db();
     let hub = HubProcess::start(&db, &[]);
-    let client = crate::helpers::patient_client(Duration::from_secs(30));
+    let client = crate::helpers::client();
     assert_eq!(post(&client, &hub, 0).await.0, 200);
 
     let wal = db.with_extension("db-wal");
@@ -163,7 +162,7 @@ async fn a_file_that_cannot_be_written_is_503_until_it_can() {
 async fn a_lock_held_by_another_process_past_the_timeout_is_503() {
     let (_dir, db) = prepared_db();
     let hub = HubProcess::start(&db, &["--busy-timeout-ms", "300"]);
-    let client = crate::helpers::patient_client(Duration::from_secs(30));
+    let client = crate::helpers::client();
 
     // This test process is the other process: it holds the write lock.
     let locker = inspect(&db);
