@@ -237,3 +237,67 @@ async fn sslmode_encrypts_and_verifies_as_libpq_says() {
     let (ok, out, err) = status(&with("sslmode=disable"));
     assert!(ok, "{out}{err}");
 }
+
+/// The migrations' advisory lock (`storage/postgres/migrations.rs`).
+const MIGRATIONS_LOCK: i64 = 0x5348_4d49_4752_4154;
+
+/// A migration the server aborts to break a deadlock (a running service's sessions lock the same
+/// tables in their own order) runs again, whole, instead of failing the upgrade. The deadlock is
+/// made on purpose: a session of the test's holds a table migration 020 alters, and once the
+/// migration waits for it, asks for the lock the migration holds.
+#[test]
+fn a_migration_aborted_to_break_a_deadlock_runs_again() {
+    if !postgres_available("postgres::a_migration_aborted_to_break_a_deadlock_runs_again") {
+        return;
+    }
+    let test_db = TestDb::new(Backend::Postgres);
+    let Database::Postgres(url) = &test_db.db else {
+        unreachable!()
+    };
+    let latest = admin(&test_db.db).migration_names().len();
+    let below = (latest - 1).to_string();
+    let (ok, out, err) = run_hub_on(&["migrate", "down", "--to", &below], Some(&test_db.db));
+    assert!(ok, "{out}{err}");
+    // Each waiting session looks for a deadlock once, after this long; the migration waits
+    // first, so it is the one the server aborts (the test's session waits well within it).
+    let name = url.config().get_dbname().unwrap().to_owned();
+    let mut server =
+        postgres::Client::connect(crate::backends::server().unwrap(), postgres::NoTls).unwrap();
+    server
+        .batch_execute(&format!(
+            "ALTER DATABASE {name} SET deadlock_timeout = '4s'"
+        ))
+        .unwrap();
+
+    let mut holder = postgres::Client::connect(url.expose(), postgres::NoTls).unwrap();
+    let mut held = holder.transaction().unwrap();
+    held.batch_execute("LOCK TABLE api_tokens IN ACCESS SHARE MODE")
+        .unwrap();
+    let db = test_db.db.clone();
+    let migration = std::thread::spawn(move || run_hub_on(&["migrate", "up"], Some(&db)));
+    let mut watcher = postgres::Client::connect(url.expose(), postgres::NoTls).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while watcher
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'api_tokens'::regclass AND NOT granted",
+            &[],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the migration never waited for api_tokens"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    held.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATIONS_LOCK])
+        .expect("the server aborts the migration's transaction, not this one");
+    held.rollback().unwrap();
+
+    let (ok, out, err) = migration.join().unwrap();
+    assert!(ok, "{out}{err}");
+    assert!(err.contains("running it again"), "no retry logged: {err}");
+    assert_eq!(admin(&test_db.db).schema_version().unwrap(), latest);
+}
