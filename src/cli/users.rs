@@ -4,7 +4,7 @@ use serde::Serialize;
 use super::CliResult;
 use crate::config::DbArgs;
 use crate::domain::{EmailAddress, OrgId, UserId, UtcTimestamp};
-use crate::storage::records::{NewUser, User};
+use crate::storage::records::{NewUser, User, USER_REMOVAL_BATCH};
 use crate::storage::Admin;
 
 #[derive(Debug, Args)]
@@ -57,13 +57,19 @@ enum UsersAction {
         org_name: Option<String>,
     },
     /// Delete a user and everything that belongs to it (events, leads, rollups, tokens,
-    /// credentials, held deliveries), as the schema cascades; prints what went.
+    /// credentials, held deliveries), as the schema cascades; prints what went. Safe beside the
+    /// running service: on SQLite the rows go a batch per transaction, so other tenants'
+    /// deliveries wait for one batch at most. If it is interrupted, run it again to finish.
     Remove {
         /// The user's id.
         user: String,
         /// Required: this cannot be undone.
         #[arg(long)]
         yes: bool,
+        /// Rows per transaction on SQLite (PostgreSQL removes in one transaction, which
+        /// locks only this user's rows).
+        #[arg(long, default_value_t = USER_REMOVAL_BATCH)]
+        batch: usize,
     },
 }
 
@@ -181,7 +187,7 @@ pub fn run(args: UsersArgs) -> CliResult {
             outln!("user {} is now Smartlead org {org}", user.id);
             outln!("webhook URL: /api/webhooks/smartlead?org_id={org}");
         }
-        UsersAction::Remove { user, yes } => {
+        UsersAction::Remove { user, yes, batch } => {
             let user = find(&admin, &user)?;
             if !yes {
                 return Err(format!(
@@ -190,9 +196,15 @@ pub fn run(args: UsersArgs) -> CliResult {
                 )
                 .into());
             }
-            let removed = admin.remove_user(user.id.parse()?)?;
-            outln!("removed user {} <{}>", user.id, user.email);
-            for (table, rows) in removed {
+            let removed = admin.remove_user(user.id.parse()?, batch)?;
+            outln!(
+                "removed user {} <{}> in {} transaction{}",
+                user.id,
+                user.email,
+                removed.transactions,
+                if removed.transactions == 1 { "" } else { "s" }
+            );
+            for (table, rows) in removed.tables {
                 outln!("  {table}: {rows} rows");
             }
         }

@@ -6,7 +6,7 @@ use super::postgres::PostgresAdmin;
 use super::records::{BackfillOutcome, NewUser};
 use super::records::{BackupSummary, HeldDelivery, HeldLimits, IngestOutcome, MetricRow};
 use super::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
-use super::records::{ForgottenLead, WebhookTenant};
+use super::records::{ForgottenLead, UserRemoval, WebhookTenant};
 use super::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 use super::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo, User};
 use super::sqlite::SqliteAdmin;
@@ -106,10 +106,11 @@ impl Admin {
         on_backend!(&self.0, admin => admin.set_org(user, org, name))
     }
 
-    /// Deletes the user and everything that belongs to it, in one transaction; how many rows
-    /// of each table went.
-    pub fn remove_user(&mut self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
-        on_backend!(&mut self.0, admin => admin.remove_user(user))
+    /// Deletes the user and everything that belongs to it; how many rows of each table went.
+    /// SQLite deletes `batch` rows per transaction, so that the service's deliveries wait for
+    /// one batch at most; PostgreSQL, in one transaction, locks only the user's rows.
+    pub fn remove_user(&mut self, user: UserId, batch: usize) -> Result<UserRemoval, StorageError> {
+        on_backend!(&mut self.0, admin => admin.remove_user(user, batch))
     }
 
     /// Replaces one address's personal data (`leads forget`): the lead gets a pseudonym for an

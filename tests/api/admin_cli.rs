@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use serde_json::Value;
 
-use crate::backends::on_both_backends;
+use crate::backends::{on_both_backends, Backend};
 use crate::helpers::{add_user, fixture, run_hub_on, sign, spawn_app_on, TestApp, ORG, SECRET};
 
 fn hub(app: &TestApp, args: &[&str]) -> (bool, String, String) {
@@ -95,8 +95,24 @@ on_both_backends! {
         assert!(!ok && err.contains("--yes"), "{err}");
         assert_eq!(app.write_counts()[0], 2, "nothing goes without --yes");
 
-        let (ok, out, err) = hub(&app, &["users", "remove", &user, "--yes"]);
+        // One row per transaction: on SQLite every table of the user's is emptied a row at a time
+        // (the service's deliveries wait for one batch at most), then the user row goes.
+        let (ok, out, err) = hub(&app, &["users", "remove", &user, "--yes", "--batch", "1"]);
         assert!(ok, "{err}");
+        let rows: u64 = out
+            .lines()
+            .filter_map(|line| line.trim().strip_suffix(" rows")?.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum();
+        let transactions: u64 = out
+            .split(" in ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no transaction count in:\n{out}"));
+        match backend {
+            Backend::Sqlite => assert!(transactions > rows && rows > 5, "{out}"),
+            Backend::Postgres => assert_eq!(transactions, 1, "{out}"),
+        }
         for line in [
             "email_events: 1 rows",
             "leads: 1 rows",

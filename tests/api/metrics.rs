@@ -201,7 +201,9 @@ on_both_backends! {
         assert_eq!(series(&scraped, &user), Some(1_760_442_429.0));
         assert_eq!(series(&scraped, &quiet.to_string()), None);
 
-        admin(&app.db).remove_user(app.user_id).unwrap();
+        admin(&app.db)
+            .remove_user(app.user_id, smartlead_hub::storage::records::USER_REMOVAL_BATCH)
+            .unwrap();
         assert_eq!(series(&scrape(&app).await, &user), None);
     }
 }

@@ -14,6 +14,7 @@ use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEven
 use crate::domain::{CampaignId, CampaignLabels, EmailAddress, EmailEvent, LeadProfile};
 use crate::domain::{UserId, UtcTimestamp};
 use crate::storage::location::PostgresUrl;
+use crate::storage::records::UserRemoval;
 use crate::storage::records::{BackfillOutcome, ForgottenLead, MetricRow, User, WebhookTenant};
 use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewUser};
@@ -118,12 +119,17 @@ impl PostgresAdmin {
         self.run(|client, _| users::set_org(client, user, org, name))
     }
 
-    pub fn remove_user(&self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
+    /// In one transaction: on PostgreSQL it locks only the user's own rows, so other tenants'
+    /// deliveries go on meanwhile (`_batch` is SQLite's).
+    pub fn remove_user(&self, user: UserId, _batch: usize) -> Result<UserRemoval, StorageError> {
         self.run(|client, _| {
             let mut tx = client.transaction()?;
-            let removed = users::remove_user(&mut tx, user)?;
+            let tables = users::remove_user(&mut tx, user)?;
             tx.commit()?;
-            Ok(removed)
+            Ok(UserRemoval {
+                tables,
+                transactions: 1,
+            })
         })
     }
 

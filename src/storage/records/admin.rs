@@ -134,6 +134,18 @@ pub struct KeptPayload {
 }
 
 /// What `leads forget` did to one address of one user: the lead (if one was stored) now has a
+/// Rows per transaction `users remove` deletes on SQLite by default: a few tens of milliseconds
+/// of the service's writer (BENCHMARKS.md, "Removing a user").
+pub const USER_REMOVAL_BATCH: usize = 2_000;
+
+/// What `users remove` deleted: rows per table, and in how many transactions (SQLite removes
+/// in batches, so that the service's writer waits for one at most; PostgreSQL in one).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UserRemoval {
+    pub tables: Vec<(String, u64)>,
+    pub transactions: usize,
+}
+
 /// pseudonym for an address, no name or company, and its events and kept events no payload;
 /// held deliveries naming the address are deleted. Counts and analytics are unchanged.
 #[derive(Debug, Clone, serde::Serialize)]

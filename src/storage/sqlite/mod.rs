@@ -29,6 +29,7 @@ pub mod rollups;
 mod serve_lock;
 mod store;
 pub mod tokens;
+mod user_removal;
 pub mod users;
 mod values;
 mod write;

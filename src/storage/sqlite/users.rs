@@ -157,8 +157,18 @@ pub fn smartlead_credentials(
     .transpose()
 }
 
+/// The name a table's rows are reported under: email events are read as `email_events` (the
+/// view over their rows, migration 015).
+pub fn shown_table(table: &str) -> &str {
+    match table {
+        "email_event_rows" => "email_events",
+        _ => table,
+    }
+}
+
 /// Deletes `user` and, through the schema's `ON DELETE CASCADE`, every row that belongs to it;
-/// returns how many rows of each table went. Runs in the caller's transaction.
+/// returns how many rows of each table went, by the tables' own names. Runs in the caller's
+/// transaction.
 pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
     if find_user(conn, user)?.is_none() {
         return Err(StorageError::NotFound("user"));
@@ -181,12 +191,7 @@ pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>
             [user.to_string()],
             |row| row.get(0),
         )?;
-        // Email events are read as `email_events` (the view over their rows, migration 015).
-        let shown = match table.as_str() {
-            "email_event_rows" => "email_events".to_owned(),
-            _ => table,
-        };
-        removed.push((shown, rows as u64));
+        removed.push((table, rows as u64));
     }
     conn.execute("DELETE FROM users WHERE id = ?1", [user.to_string()])?;
     Ok(removed)

@@ -10,13 +10,14 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::payloads::{self, Payloads};
 use super::StorageError;
 use super::DEFAULT_BUSY_TIMEOUT;
-use super::{forget, held, migrations, open_read_write, projection, rollups, tokens, users};
+use super::{forget, held, migrations, open_read_write, projection, rollups, tokens};
+use super::{user_removal, users};
 use crate::domain::UserId;
 use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEvent, TokenId};
 use crate::domain::{CampaignId, EmailAddress, UtcTimestamp};
 use crate::storage::records::{BackupSummary, IngestOutcome, NewUser, SmartleadCredentials};
 use crate::storage::records::{CopyPosition, RowBatch};
-use crate::storage::records::{ForgottenLead, MetricRow, User, WebhookTenant};
+use crate::storage::records::{ForgottenLead, MetricRow, User, UserRemoval, WebhookTenant};
 use crate::storage::records::{HeldDelivery, HeldLimits, PruneCursor, PruneStep, TokenInfo};
 use crate::storage::records::{PayloadForm, PayloadUsage, RecompressStep, TrainedDictionary};
 use crate::storage::rollup_counts::ALL_CAMPAIGNS;
@@ -107,13 +108,51 @@ impl SqliteAdmin {
         users::set_org(&self.conn, user, org, name)
     }
 
-    pub fn remove_user(&mut self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
+    /// The user's rows `batch` at a time, each batch its own transaction (`user_removal.rs`),
+    /// then the user row, cascading to whatever arrived meanwhile.
+    pub fn remove_user(&mut self, user: UserId, batch: usize) -> Result<UserRemoval, StorageError> {
+        if users::find_user(&self.conn, user)?.is_none() {
+            return Err(StorageError::NotFound("user"));
+        }
+        let batch = batch.max(1);
+        let mut removed = Vec::new();
+        let mut transactions = 0;
+        for cascade in user_removal::cascades(&self.conn)? {
+            let mut rows = 0;
+            loop {
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let went = user_removal::remove_batch(&tx, user, &cascade, batch)?;
+                tx.commit()?;
+                transactions += 1;
+                rows += went as u64;
+                if went < batch {
+                    break;
+                }
+            }
+            removed.push((cascade.table, rows));
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let removed = users::remove_user(&tx, user)?;
+        let late = users::remove_user(&tx, user)?;
         tx.commit()?;
-        Ok(removed)
+        transactions += 1;
+        for (table, rows) in late {
+            if let Some(counted) = removed.iter_mut().find(|(name, _)| *name == table) {
+                counted.1 += rows;
+            }
+        }
+        let mut tables: Vec<(String, u64)> = removed
+            .into_iter()
+            .map(|(table, rows)| (users::shown_table(&table).to_owned(), rows))
+            .collect();
+        tables.sort();
+        Ok(UserRemoval {
+            tables,
+            transactions,
+        })
     }
 
     /// Replaces one address's personal data in place (`leads forget`), in one transaction;
