@@ -134,9 +134,9 @@ pub struct KeptPayload {
 }
 
 /// What `leads forget` did to one address of one user: the lead (if one was stored) now has a
-/// Rows per transaction `users remove` deletes on SQLite by default: a few tens of milliseconds
-/// of the service's writer (BENCHMARKS.md, "Removing a user").
-pub const USER_REMOVAL_BATCH: usize = 2_000;
+/// Rows per transaction `users remove` deletes on SQLite by default: ~45 ms of the service's
+/// writer per batch of email events with warm pages (BENCHMARKS.md, "Removing a user").
+pub const USER_REMOVAL_BATCH: usize = 500;
 
 /// What `users remove` deleted: rows per table, and in how many transactions (SQLite removes
 /// in batches, so that the service's writer waits for one at most; PostgreSQL in one).
