@@ -62,7 +62,7 @@ enum Command {
     Tokens(tokens::TokensArgs),
     /// Rebuild or check the analytics rollups against email_events.
     Rollups(rollups::RollupsArgs),
-    /// Name the leads stored before lead names were kept, from their stored events.
+    /// Name leads from their stored events, or forget one person (an erasure request).
     Leads(leads::LeadsArgs),
     /// Copy the live database to a new file while the service keeps running.
     Backup(backup::BackupArgs),
