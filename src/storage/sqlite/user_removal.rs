@@ -5,14 +5,62 @@
 //! short transaction, children before their parents, so the service's writer waits for one
 //! batch at most; the user row goes last, cascading to whatever arrived meanwhile.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
-use super::StorageError;
+use super::{users, StorageError};
 use crate::domain::UserId;
+use crate::storage::records::UserRemoval;
+
+/// Removes `user`: its rows `batch` at a time, each batch its own transaction, table by table in
+/// [`cascades`] order, then the user row, cascading to whatever arrived meanwhile.
+pub fn remove_user(
+    conn: &mut Connection,
+    user: UserId,
+    batch: usize,
+) -> Result<UserRemoval, StorageError> {
+    if users::find_user(conn, user)?.is_none() {
+        return Err(StorageError::NotFound("user"));
+    }
+    let batch = batch.max(1);
+    let mut removed = Vec::new();
+    let mut transactions = 0;
+    for cascade in cascades(conn)? {
+        let mut rows = 0;
+        loop {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let went = remove_batch(&tx, user, &cascade, batch)?;
+            tx.commit()?;
+            transactions += 1;
+            rows += went as u64;
+            if went < batch {
+                break;
+            }
+        }
+        removed.push((cascade.table, rows));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let late = users::remove_user(&tx, user)?;
+    tx.commit()?;
+    transactions += 1;
+    for (table, rows) in late {
+        if let Some(counted) = removed.iter_mut().find(|(name, _)| *name == table) {
+            counted.1 += rows;
+        }
+    }
+    let mut tables: Vec<(String, u64)> = removed
+        .into_iter()
+        .map(|(table, rows)| (users::shown_table(&table).to_owned(), rows))
+        .collect();
+    tables.sort();
+    Ok(UserRemoval {
+        tables,
+        transactions,
+    })
+}
 
 /// A table the schema deletes from when a user is deleted (`ON DELETE CASCADE`).
-pub struct Cascade {
-    pub table: String,
+struct Cascade {
+    table: String,
     /// The table's column naming the user, and the `users` column it holds.
     column: String,
     users_column: String,
@@ -24,7 +72,7 @@ pub struct Cascade {
 /// empties each table before any table it references (a backfill record before its event, an
 /// event before its lead), so that no step cascades or sets a column to NULL beyond its own
 /// rows. The API tokens come first: the user's reads stop before its numbers start to go.
-pub fn cascades(conn: &Connection) -> Result<Vec<Cascade>, StorageError> {
+fn cascades(conn: &Connection) -> Result<Vec<Cascade>, StorageError> {
     let links: Vec<(String, String, String, String)> = conn
         .prepare(
             "SELECT m.name, f.\"table\", f.\"from\", f.\"to\" FROM sqlite_schema m, pragma_foreign_key_list(m.name) f
@@ -91,7 +139,7 @@ fn primary_key(conn: &Connection, table: &str) -> Result<String, StorageError> {
 
 /// Deletes up to `limit` of the user's rows of `cascade`'s table (found through the index its
 /// user column leads, as every foreign key's does): how many went.
-pub fn remove_batch(
+fn remove_batch(
     conn: &Connection,
     user: UserId,
     cascade: &Cascade,

@@ -108,51 +108,9 @@ impl SqliteAdmin {
         users::set_org(&self.conn, user, org, name)
     }
 
-    /// The user's rows `batch` at a time, each batch its own transaction (`user_removal.rs`),
-    /// then the user row, cascading to whatever arrived meanwhile.
+    /// The user's rows `batch` at a time, each batch its own transaction, then the user row.
     pub fn remove_user(&mut self, user: UserId, batch: usize) -> Result<UserRemoval, StorageError> {
-        if users::find_user(&self.conn, user)?.is_none() {
-            return Err(StorageError::NotFound("user"));
-        }
-        let batch = batch.max(1);
-        let mut removed = Vec::new();
-        let mut transactions = 0;
-        for cascade in user_removal::cascades(&self.conn)? {
-            let mut rows = 0;
-            loop {
-                let tx = self
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let went = user_removal::remove_batch(&tx, user, &cascade, batch)?;
-                tx.commit()?;
-                transactions += 1;
-                rows += went as u64;
-                if went < batch {
-                    break;
-                }
-            }
-            removed.push((cascade.table, rows));
-        }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let late = users::remove_user(&tx, user)?;
-        tx.commit()?;
-        transactions += 1;
-        for (table, rows) in late {
-            if let Some(counted) = removed.iter_mut().find(|(name, _)| *name == table) {
-                counted.1 += rows;
-            }
-        }
-        let mut tables: Vec<(String, u64)> = removed
-            .into_iter()
-            .map(|(table, rows)| (users::shown_table(&table).to_owned(), rows))
-            .collect();
-        tables.sort();
-        Ok(UserRemoval {
-            tables,
-            transactions,
-        })
+        user_removal::remove_user(&mut self.conn, user, batch)
     }
 
     /// Replaces one address's personal data in place (`leads forget`), in one transaction;
