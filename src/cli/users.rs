@@ -1,4 +1,5 @@
 use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::CliResult;
@@ -196,7 +197,15 @@ pub fn run(args: UsersArgs) -> CliResult {
                 )
                 .into());
             }
-            let removed = admin.remove_user(user.id.parse()?, batch)?;
+            let bar = ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            let removed = admin.remove_user(user.id.parse()?, batch, &mut |table, rows| {
+                bar.set_message(format!("{table}: {rows} rows removed"));
+                bar.tick();
+            })?;
+            bar.finish_and_clear();
             outln!(
                 "removed user {} <{}> in {} transaction{}",
                 user.id,

@@ -109,8 +109,14 @@ impl Admin {
     /// Deletes the user and everything that belongs to it; how many rows of each table went.
     /// SQLite deletes `batch` rows per transaction, so that the service's deliveries wait for
     /// one batch at most; PostgreSQL, in one transaction, locks only the user's rows.
-    pub fn remove_user(&mut self, user: UserId, batch: usize) -> Result<UserRemoval, StorageError> {
-        on_backend!(&mut self.0, admin => admin.remove_user(user, batch))
+    /// `progress` hears of each batch: its table and the rows removed from it so far.
+    pub fn remove_user(
+        &mut self,
+        user: UserId,
+        batch: usize,
+        progress: &mut dyn FnMut(&str, u64),
+    ) -> Result<UserRemoval, StorageError> {
+        on_backend!(&mut self.0, admin => admin.remove_user(user, batch, progress))
     }
 
     /// Replaces one address's personal data (`leads forget`): the lead gets a pseudonym for an

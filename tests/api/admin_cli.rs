@@ -162,3 +162,41 @@ on_both_backends! {
         assert!(tokens[0].get("token_hash").is_none());
     }
 }
+
+/// On SQLite a removal reports each batch (the CLI's spinner): every table of the user's, its
+/// count rising a batch at a time to what the removal says went.
+#[actix_web::test]
+async fn a_removal_reports_every_batch_up_to_what_went() {
+    let app = crate::helpers::spawn_app().await;
+    for name in [
+        "01_email_sent_new_and_deprecated_fields.json",
+        "05_email_open_seq1.json",
+        "11_email_reply_full_new_fields_html_quotes.json",
+    ] {
+        assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
+    }
+    let mut heard: Vec<(String, u64)> = Vec::new();
+    let removal = crate::helpers::admin(&app.db)
+        .remove_user(app.user_id, 1, &mut |table, rows| {
+            heard.push((table.to_owned(), rows))
+        })
+        .unwrap();
+    // One report per batch; the last transaction deletes the user row.
+    assert_eq!(heard.len() + 1, removal.transactions);
+    for (table, rows) in &removal.tables {
+        let counts: Vec<u64> = heard
+            .iter()
+            .filter(|(heard, _)| heard == table)
+            .map(|(_, rows)| *rows)
+            .collect();
+        // A row per batch, then the batch that found none left.
+        let expected: Vec<u64> = (1..=*rows).chain([*rows]).collect();
+        assert_eq!(counts, expected, "{table}");
+    }
+    let events = removal
+        .tables
+        .iter()
+        .find(|(table, _)| table == "email_events")
+        .unwrap();
+    assert_eq!(events.1, 3);
+}

@@ -202,7 +202,11 @@ on_both_backends! {
         assert_eq!(series(&scraped, &quiet.to_string()), None);
 
         admin(&app.db)
-            .remove_user(app.user_id, smartlead_hub::storage::records::USER_REMOVAL_BATCH)
+            .remove_user(
+                app.user_id,
+                smartlead_hub::storage::records::USER_REMOVAL_BATCH,
+                &mut |_, _| {},
+            )
             .unwrap();
         assert_eq!(series(&scrape(&app).await, &user), None);
     }

@@ -121,7 +121,12 @@ impl PostgresAdmin {
 
     /// In one transaction: on PostgreSQL it locks only the user's own rows, so other tenants'
     /// deliveries go on meanwhile (`_batch` is SQLite's).
-    pub fn remove_user(&self, user: UserId, _batch: usize) -> Result<UserRemoval, StorageError> {
+    pub fn remove_user(
+        &self,
+        user: UserId,
+        _batch: usize,
+        _progress: &mut dyn FnMut(&str, u64),
+    ) -> Result<UserRemoval, StorageError> {
         self.run(|client, _| {
             let mut tx = client.transaction()?;
             let tables = users::remove_user(&mut tx, user)?;

@@ -12,11 +12,13 @@ use crate::domain::UserId;
 use crate::storage::records::UserRemoval;
 
 /// Removes `user`: its rows `batch` at a time, each batch its own transaction, table by table in
-/// [`cascades`] order, then the user row, cascading to whatever arrived meanwhile.
+/// [`cascades`] order, then the user row, cascading to whatever arrived meanwhile. `progress`
+/// hears of each batch: its table (as reported) and the rows removed from it so far.
 pub fn remove_user(
     conn: &mut Connection,
     user: UserId,
     batch: usize,
+    progress: &mut dyn FnMut(&str, u64),
 ) -> Result<UserRemoval, StorageError> {
     if users::find_user(conn, user)?.is_none() {
         return Err(StorageError::NotFound("user"));
@@ -32,6 +34,7 @@ pub fn remove_user(
             tx.commit()?;
             transactions += 1;
             rows += went as u64;
+            progress(users::shown_table(&cascade.table), rows);
             if went < batch {
                 break;
             }

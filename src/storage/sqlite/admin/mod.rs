@@ -109,8 +109,13 @@ impl SqliteAdmin {
     }
 
     /// The user's rows `batch` at a time, each batch its own transaction, then the user row.
-    pub fn remove_user(&mut self, user: UserId, batch: usize) -> Result<UserRemoval, StorageError> {
-        user_removal::remove_user(&mut self.conn, user, batch)
+    pub fn remove_user(
+        &mut self,
+        user: UserId,
+        batch: usize,
+        progress: &mut dyn FnMut(&str, u64),
+    ) -> Result<UserRemoval, StorageError> {
+        user_removal::remove_user(&mut self.conn, user, batch, progress)
     }
 
     /// Replaces one address's personal data in place (`leads forget`), in one transaction;
