@@ -191,8 +191,14 @@ pub fn run(args: UsersArgs) -> CliResult {
         UsersAction::Remove { user, yes, batch } => {
             let user = find(&admin, &user)?;
             if !yes {
+                let rows = admin.user_rows(user.id.parse()?)?;
+                let what: String = rows
+                    .iter()
+                    .filter(|(_, rows)| *rows > 0)
+                    .map(|(table, rows)| format!("\n  {table}: {rows} rows"))
+                    .collect();
                 return Err(format!(
-                    "this deletes user {} <{}> and all of its data; add --yes to do it",
+                    "this deletes user {} <{}> and all of its data:{what}\nadd --yes to do it",
                     user.id, user.email
                 )
                 .into());

@@ -106,6 +106,11 @@ impl Admin {
         on_backend!(&self.0, admin => admin.set_org(user, org, name))
     }
 
+    /// How many rows of each table [`Self::remove_user`] would delete now.
+    pub fn user_rows(&self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
+        on_backend!(&self.0, admin => admin.user_rows(user))
+    }
+
     /// Deletes the user and everything that belongs to it; how many rows of each table went.
     /// SQLite deletes `batch` rows per transaction, so that the service's deliveries wait for
     /// one batch at most; PostgreSQL, in one transaction, locks only the user's rows.

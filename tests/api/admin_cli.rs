@@ -91,8 +91,13 @@ on_both_backends! {
         app.token_for(app.user_id);
         let user = app.user_id.to_string();
 
+        // Without --yes: what would go, and nothing goes.
         let (ok, _, err) = hub(&app, &["users", "remove", &user]);
         assert!(!ok && err.contains("--yes"), "{err}");
+        for line in ["email_events: 1 rows", "leads: 1 rows", "held_deliveries: 1 rows"] {
+            assert!(err.contains(line), "{line} missing from:\n{err}");
+        }
+        assert!(!err.contains(": 0 rows"), "{err}");
         assert_eq!(app.write_counts()[0], 2, "nothing goes without --yes");
 
         // One row per transaction: on SQLite every table of the user's is emptied a row at a time

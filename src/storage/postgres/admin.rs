@@ -119,6 +119,11 @@ impl PostgresAdmin {
         self.run(|client, _| users::set_org(client, user, org, name))
     }
 
+    /// How many rows of each table removing the user would delete.
+    pub fn user_rows(&self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
+        self.run(|client, _| users::user_rows(client, user))
+    }
+
     /// In one transaction: on PostgreSQL it locks only the user's own rows, so other tenants'
     /// deliveries go on meanwhile (`_batch` is SQLite's).
     pub fn remove_user(

@@ -182,6 +182,13 @@ pub fn remove_user(
     client: &mut impl Sql,
     user: UserId,
 ) -> Result<Vec<(String, u64)>, StorageError> {
+    let removed = user_rows(client, user)?;
+    client.execute("DELETE FROM users WHERE id = $1", &[&user.as_uuid()])?;
+    Ok(removed)
+}
+
+/// How many rows of each table the schema would delete with `user`.
+pub fn user_rows(client: &mut impl Sql, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
     if find_user(client, user)?.is_none() {
         return Err(StorageError::NotFound("user"));
     }
@@ -207,7 +214,6 @@ pub fn remove_user(
             .get(0);
         removed.push((table, rows as u64));
     }
-    client.execute("DELETE FROM users WHERE id = $1", &[&user.as_uuid()])?;
     Ok(removed)
 }
 

@@ -170,6 +170,13 @@ pub fn shown_table(table: &str) -> &str {
 /// returns how many rows of each table went, by the tables' own names. Runs in the caller's
 /// transaction.
 pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
+    let removed = user_rows(conn, user)?;
+    conn.execute("DELETE FROM users WHERE id = ?1", [user.to_string()])?;
+    Ok(removed)
+}
+
+/// How many rows of each table the schema would delete with `user`, by the tables' own names.
+pub fn user_rows(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
     if find_user(conn, user)?.is_none() {
         return Err(StorageError::NotFound("user"));
     }
@@ -193,7 +200,6 @@ pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>
         )?;
         removed.push((table, rows as u64));
     }
-    conn.execute("DELETE FROM users WHERE id = ?1", [user.to_string()])?;
     Ok(removed)
 }
 
