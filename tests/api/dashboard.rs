@@ -480,11 +480,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     let (_, fresh) = admin
         .issue_token(newcomer, Some("first visit"), Some(soon))
         .unwrap();
-    client
-        .goto(&format!("{base}/#token={}", fresh.expose()))
-        .await
-        .unwrap();
-    ready(&client, "Overview").await;
+    follow_sign_in_link(&client, &base, fresh.expose(), "Overview").await;
     let url = text_of(&client, "#webhook-url").await;
     assert_eq!(
         url,
@@ -511,11 +507,7 @@ async fn the_dashboard_shows_what_the_api_answers() {
     // A sign-in link for another user while signed in: the header names the link's user, whose
     // token does not expire.
     let (_, owners) = admin.issue_token(user, Some("again"), None).unwrap();
-    client
-        .goto(&format!("{base}/#token={}", owners.expose()))
-        .await
-        .unwrap();
-    ready(&client, "Overview").await;
+    follow_sign_in_link(&client, &base, owners.expose(), "Overview").await;
     let who = text_of(&client, "#who").await;
     let owner_email = admin.users().unwrap()[0].email.clone();
     assert!(
@@ -534,14 +526,19 @@ async fn the_dashboard_shows_what_the_api_answers() {
     let (_, expired) = admin
         .issue_token(newcomer, Some("expired"), Some(past))
         .unwrap();
-    client
-        .goto(&format!("{base}/#token={}", expired.expose()))
-        .await
-        .unwrap();
-    ready(&client, "Sign in").await;
+    follow_sign_in_link(&client, &base, expired.expose(), "Sign in").await;
     let notice = text_of(&client, ".notice").await;
     assert!(notice.as_str().unwrap().contains("expired"), "{notice}");
 
     client.close().await.unwrap();
     served.stop().await;
+}
+
+/// Opens a sign-in link (`/#token=…`, as `demo` prints them) and waits for `page`.
+async fn follow_sign_in_link(client: &fantoccini::Client, base: &str, token: &str, page: &str) {
+    client
+        .goto(&format!("{base}/#token={token}"))
+        .await
+        .unwrap();
+    ready(client, page).await;
 }
