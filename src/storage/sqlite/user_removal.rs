@@ -110,7 +110,7 @@ fn cascades(conn: &Connection) -> Result<Vec<Cascade>, StorageError> {
         let (_, _, column, users_column) = links
             .iter()
             .find(|(child, parent, _, _)| *child == table && parent == "users")
-            .expect("listed for its reference to users");
+            .ok_or_else(|| StorageError::Database(format!("{table}: no key to users").into()))?;
         let key = primary_key(conn, &table)?;
         ordered.push(Cascade {
             column: column.clone(),
