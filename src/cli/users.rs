@@ -192,11 +192,15 @@ pub fn run(args: UsersArgs) -> CliResult {
             let user = find(&admin, &user)?;
             if !yes {
                 let rows = admin.user_rows(user.id.parse()?)?;
-                let what: String = rows
+                let mut what: String = rows
                     .iter()
                     .filter(|(_, rows)| *rows > 0)
                     .map(|(table, rows)| format!("\n  {table}: {rows} rows"))
                     .collect();
+                if what.is_empty() {
+                    // A user without data, or a removal interrupted after its last batch.
+                    what = "\n  no rows besides the user itself".to_owned();
+                }
                 return Err(format!(
                     "this deletes user {} <{}> and all of its data:{what}\nadd --yes to do it",
                     user.id, user.email
