@@ -137,6 +137,10 @@ on_both_backends! {
             .map(|row| row[0].clone().unwrap())
             .collect();
         assert_eq!(remaining, [other.to_string()]);
+        // A user without data: the refusal says there is nothing besides the user.
+        let empty = add_user(&app.db, "empty@example.com", "empty-org", None).to_string();
+        let (ok, _, err) = hub(&app, &["users", "remove", &empty]);
+        assert!(!ok && err.contains("no rows besides the user itself"), "{err}");
         assert_eq!(
             crate::helpers::admin(&app.db).check_rollups().unwrap(),
             vec![]
