@@ -50,13 +50,8 @@ pub fn remove_user(
             counted.1 += rows;
         }
     }
-    let mut tables: Vec<(String, u64)> = removed
-        .into_iter()
-        .map(|(table, rows)| (users::shown_table(&table).to_owned(), rows))
-        .collect();
-    tables.sort();
     Ok(UserRemoval {
-        tables,
+        tables: users::shown_counts(removed),
         transactions,
     })
 }

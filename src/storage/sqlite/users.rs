@@ -166,6 +166,16 @@ pub fn shown_table(table: &str) -> &str {
     }
 }
 
+/// Row counts by table as reported: each table by its [`shown_table`] name, in name order.
+pub fn shown_counts(counts: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    let mut shown: Vec<(String, u64)> = counts
+        .into_iter()
+        .map(|(table, rows)| (shown_table(&table).to_owned(), rows))
+        .collect();
+    shown.sort();
+    shown
+}
+
 /// Deletes `user` and, through the schema's `ON DELETE CASCADE`, every row that belongs to it;
 /// returns how many rows of each table went, by the tables' own names. Runs in the caller's
 /// transaction.

@@ -110,12 +110,7 @@ impl SqliteAdmin {
 
     /// How many rows of each table removing the user would delete.
     pub fn user_rows(&self, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
-        let mut rows: Vec<(String, u64)> = users::user_rows(&self.conn, user)?
-            .into_iter()
-            .map(|(table, rows)| (users::shown_table(&table).to_owned(), rows))
-            .collect();
-        rows.sort();
-        Ok(rows)
+        Ok(users::shown_counts(users::user_rows(&self.conn, user)?))
     }
 
     /// The user's rows `batch` at a time, each batch its own transaction, then the user row.
