@@ -13,9 +13,10 @@ use super::body_budget::BodyShare;
 use super::error::{AuthFailure, ErrorBody};
 use super::openapi::query::Webhook;
 use super::{ApiError, AppState};
-use crate::domain::{Mapped, OrgId, UtcTimestamp};
+use crate::domain::{Mapped, OrgId, UserId, UtcTimestamp};
 use crate::smartlead::{self, AuthError, Delivery, WebhookSecret};
 use crate::storage::records::{IngestOutcome, WebhookTenant};
+use crate::storage::StorageError;
 
 const SIGNATURE_HEADER: &str = "x-smartlead-signature";
 pub const PATH: &str = "/api/webhooks/smartlead";
@@ -121,20 +122,51 @@ async fn deliver(
         }
         verified => (tenant.user_id, verified?),
     };
+    match store(state, user, &org, verified, received_at).await {
+        // Refused for a reason a retry would not fix. A tenant read before its user was removed
+        // (`users remove`, within `--tenant-cache-ms`) ends here, its rows' foreign key failing:
+        // read the org again. Gone, the delivery gets the 401 of any unknown org, not a 500;
+        // another user's now (removed and added again), it is stored for that user.
+        Err(err) if !err.is_transient() => {
+            state.tenants.forget(&org);
+            let (fresh, _) = webhook_tenant(state, &org).await?;
+            if fresh.user_id == user {
+                return Err(err.into());
+            }
+            tracing::info!(%org, "the org's user changed since its tenant was read");
+            let verified = verify(state, &fresh, &body, signature, received_at)?;
+            Ok(store(state, fresh.user_id, &org, verified, received_at).await?)
+        }
+        outcome => Ok(outcome?),
+    }
+}
+
+/// Writes an authenticated delivery for `user`: its event, or, when no event can be read from
+/// it, the delivery itself, held.
+async fn store(
+    state: &AppState,
+    user: UserId,
+    org: &OrgId,
+    verified: Verified,
+    received_at: UtcTimestamp,
+) -> Result<IngestOutcome, StorageError> {
     if verified.by_previous_secret {
         state.metrics.previous_secret_accepted(user);
     }
-    let delivery = verified.delivery;
-    let outcome = match delivery.map(received_at) {
-        Mapped::Event(event) => state.store.ingest(user, org, event, received_at).await?,
+    match verified.delivery.map(received_at) {
+        Mapped::Event(event) => {
+            state
+                .store
+                .ingest(user, org.clone(), event, received_at)
+                .await
+        }
         // Authentic, but not an event this version can map. Smartlead never retries a 4xx, so
         // refusing it would lose it: it is held for a replay by a later mapper.
         Mapped::Unmapped(unmapped) => {
             tracing::warn!(reason = unmapped.reason, detail = %unmapped.detail, "held an authentic delivery that could not be mapped");
-            state.store.hold(user, org, unmapped).await?
+            state.store.hold(user, org.clone(), unmapped).await
         }
-    };
-    Ok(outcome)
+    }
 }
 
 fn declared_length(req: &HttpRequest) -> Option<u64> {

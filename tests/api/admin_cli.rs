@@ -5,7 +5,9 @@ use actix_web::http::StatusCode;
 use serde_json::Value;
 
 use crate::backends::{on_both_backends, Backend};
-use crate::helpers::{add_user, fixture, run_hub_on, sign, spawn_app_on, TestApp, ORG, SECRET};
+use crate::helpers::{
+    add_user, fixture, run_hub_on, sign, spawn_app_on, spawn_app_on_with, TestApp, ORG, SECRET,
+};
 
 fn hub(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     run_hub_on(args, Some(&app.db))
@@ -145,6 +147,34 @@ on_both_backends! {
             crate::helpers::admin(&app.db).check_rollups().unwrap(),
             vec![]
         );
+    }
+
+    /// The service remembers an org's user for `--tenant-cache-ms`; a user removed meanwhile
+    /// must not turn its org's deliveries into 500s (retried by Smartlead for nothing), and a
+    /// user added again for the same org must get them.
+    async fn a_delivery_for_a_user_removed_while_cached_is_refused_or_reaches_its_successor(backend: Backend) {
+        let app = spawn_app_on_with(backend, |s| s.tenant_cache_ms = 600_000).await;
+        let first = app.deliver("01_email_sent_new_and_deprecated_fields.json").await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+
+        // Removed and added again (the same org and secret) while the old user is cached.
+        let (ok, _, err) = hub(&app, &["users", "remove", &app.user_id.to_string(), "--yes"]);
+        assert!(ok, "{err}");
+        let successor = add_user(&app.db, "again@example.com", ORG, Some(SECRET));
+        let answer = app.deliver("05_email_open_seq1.json").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.body["status"], "stored", "{}", answer.body);
+        let owners = app.rows("SELECT user_id FROM email_events", &[]);
+        assert_eq!(owners, vec![vec![Some(successor.to_string())]]);
+
+        // Removed for good while cached: the org is unknown, as to any stranger, and nothing is
+        // written.
+        let (ok, _, err) = hub(&app, &["users", "remove", &successor.to_string(), "--yes"]);
+        assert!(ok, "{err}");
+        let refused = app.deliver("11_email_reply_full_new_fields_html_quotes.json").await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+        assert_eq!(refused.error_code(), "unauthorized");
+        assert_eq!(app.count("SELECT COUNT(*) FROM email_events"), 0);
     }
 
     async fn credentials_show_masks_and_tokens_list_as_json(backend: Backend) {
