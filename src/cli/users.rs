@@ -59,8 +59,9 @@ enum UsersAction {
     },
     /// Delete a user and everything that belongs to it (events, leads, rollups, tokens,
     /// credentials, held deliveries), as the schema cascades; prints what went. Safe beside the
-    /// running service: on SQLite the rows go a batch per transaction, so other tenants'
-    /// deliveries wait for one batch at most. If it is interrupted, run it again to finish.
+    /// running service: on SQLite the org's deliveries are refused from the start, and the
+    /// rows go a batch per transaction, so other tenants' deliveries wait for one batch at
+    /// most. If it is interrupted, run it again to finish.
     Remove {
         /// The user's id.
         user: String,

@@ -220,8 +220,9 @@ async fn a_removal_reports_every_batch_up_to_what_went() {
             heard.push((table.to_owned(), rows))
         })
         .unwrap();
-    // One report per batch; the last transaction deletes the user row.
-    assert_eq!(heard.len() + 1, removal.transactions);
+    // One report per batch; the first transaction releases the org, the last deletes the user
+    // row.
+    assert_eq!(heard.len() + 2, removal.transactions);
     for (table, rows) in &removal.tables {
         let counts: Vec<u64> = heard
             .iter()
@@ -238,4 +239,64 @@ async fn a_removal_reports_every_batch_up_to_what_went() {
         .find(|(table, _)| table == "email_events")
         .unwrap();
     assert_eq!(events.1, 3);
+}
+
+/// A removal on SQLite runs in many transactions while the service serves: from its first one
+/// the org's deliveries are refused (401, as an unknown org's), not stored to be deleted by a
+/// later step; another org's are stored as ever.
+#[actix_web::test]
+async fn a_removal_refuses_the_orgs_deliveries_while_it_runs() {
+    let app = crate::helpers::spawn_app_with(|s| s.tenant_cache_ms = 0).await;
+    add_user(
+        &app.db,
+        "other@example.com",
+        "other-org",
+        Some("other-secret"),
+    );
+    for name in [
+        "01_email_sent_new_and_deprecated_fields.json",
+        "05_email_open_seq1.json",
+    ] {
+        assert_eq!(app.deliver(name).await.status, StatusCode::OK, "{name}");
+    }
+    // The removal, on its own thread, stops after its first batch until the test says go.
+    let (paused, mut at_pause) = tokio::sync::mpsc::channel::<()>(1);
+    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+    let db = app.db.clone();
+    let user = app.user_id;
+    let removal = std::thread::spawn(move || {
+        let mut first = true;
+        crate::helpers::admin(db).remove_user(user, 1, &mut |_, _| {
+            if std::mem::take(&mut first) {
+                paused.blocking_send(()).unwrap();
+                wait_for_go.recv().unwrap();
+            }
+        })
+    });
+    at_pause
+        .recv()
+        .await
+        .expect("the removal reached its first batch");
+
+    let events = app.count("SELECT COUNT(*) FROM email_events");
+    let refused = app
+        .deliver("11_email_reply_full_new_fields_html_quotes.json")
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM email_events"), events);
+    let body = fixture("05_email_open_seq1.json");
+    let other = app
+        .post_webhook(
+            "other-org",
+            body.clone(),
+            Some(&sign(&body, "other-secret")),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+
+    go.send(()).unwrap();
+    let removal = removal.join().unwrap().unwrap();
+    assert!(removal.transactions > 3, "{removal:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM email_events"), 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users"), 1);
 }

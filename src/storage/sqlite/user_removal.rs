@@ -3,7 +3,8 @@
 //! (BENCHMARKS.md, "Removing a user"), minutes for a large tenant, while Smartlead retries a
 //! 503 for ~35 minutes only. Here the user's rows go a batch at a time, each batch its own
 //! short transaction, children before their parents, so the service's writer waits for one
-//! batch at most; the user row goes last, cascading to whatever arrived meanwhile.
+//! batch at most. The user's org is released first, so that its deliveries stop; the user row
+//! goes last, cascading to whatever arrived meanwhile.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -11,8 +12,9 @@ use super::{users, StorageError};
 use crate::domain::UserId;
 use crate::storage::records::UserRemoval;
 
-/// Removes `user`: its rows `batch` at a time, each batch its own transaction, table by table in
-/// [`cascades`] order, then the user row, cascading to whatever arrived meanwhile. `progress`
+/// Removes `user`: its org (its deliveries are refused from then on), then its rows `batch` at
+/// a time, each batch its own transaction, table by table in [`cascades`] order, then the user
+/// row, cascading to whatever arrived meanwhile. `progress`
 /// hears of each batch: its table (as reported) and the rows removed from it so far.
 pub fn remove_user(
     conn: &mut Connection,
@@ -24,8 +26,15 @@ pub fn remove_user(
         return Err(StorageError::NotFound("user"));
     }
     let batch = batch.max(1);
+    // The org first: from here its deliveries are refused as any unknown org's, instead of
+    // being stored while the removal runs only to be deleted by its last step (and an
+    // interrupted removal leaves a user that no longer receives, to be removed again).
+    conn.execute(
+        "UPDATE users SET smartlead_org_id = NULL WHERE id = ?1",
+        [user.to_string()],
+    )?;
     let mut removed = Vec::new();
-    let mut transactions = 0;
+    let mut transactions = 1;
     for cascade in cascades(conn)? {
         let mut rows = 0;
         loop {
