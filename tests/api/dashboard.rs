@@ -222,6 +222,13 @@ async fn the_dashboard_shows_what_the_api_answers() {
     .await;
     assert_eq!(eval(&client, kept_rows).await, event_ids(&kept));
     assert!(!kept["next_cursor"].is_null(), "{kept}");
+    // Listed by receipt, not by their own times (a backfill's come in late): the heading says so.
+    let heading = eval(
+        &client,
+        "return document.getElementById('kept').textContent",
+    )
+    .await;
+    assert_eq!(heading, "Other Smartlead events (newest received first)");
     click(&client, "section[aria-labelledby=kept] button.more").await;
     let forty = api(
         &base,

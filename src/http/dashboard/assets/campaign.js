@@ -40,7 +40,7 @@ export async function campaignPage(id, params) {
       h("section", { "aria-labelledby": "types" }, h("h2", { id: "types" }, "By event type"), byType(stats))),
     h("section", { "aria-labelledby": "steps" }, h("h2", { id: "steps" }, "Sequence steps"), stepTable(steps.steps)),
     leadsSection(id, leads),
-    h("section", { "aria-labelledby": "kept" }, h("h2", { id: "kept" }, "Other Smartlead events"), keptPages(id, kept)));
+    h("section", { "aria-labelledby": "kept" }, h("h2", { id: "kept" }, "Other Smartlead events ", h("span", { class: "muted" }, "(newest received first)")), keptPages(id, kept)));
   return { title: campaign.name ?? `Campaign ${id}`, content };
 }
 
