@@ -170,6 +170,7 @@ pub mod query {
         bodies::UserTimeSeries,
         bodies::SeriesBucket,
         bodies::CampaignSteps,
+        bodies::StepLeads,
         bodies::StepStats,
         bodies::LeadPage,
         bodies::LeadDetail,

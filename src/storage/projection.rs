@@ -11,7 +11,7 @@
 //! A backend supplies the pending events in order and, for a lead, its earliest events among
 //! those already projected; [`fold`] does the rest and a backend writes what it returns.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -69,6 +69,16 @@ pub struct Earliest {
     pub user_wide: Option<String>,
 }
 
+/// What the events already projected say about an event's lead.
+#[derive(Debug, Clone, Default)]
+pub struct LeadHistory {
+    /// Its earliest event of each metric the event's type counts towards.
+    pub earliest: Vec<Earliest>,
+    /// Whether it has an event of the event's headline kind at the event's step of its campaign
+    /// (`false` for a type without a headline kind).
+    pub step_seen: bool,
+}
+
 /// What one projection writes.
 #[derive(Debug, Default)]
 pub struct Projection {
@@ -83,39 +93,55 @@ pub struct Projection {
     pub oldest_received: Option<UtcTimestamp>,
 }
 
-/// Folds `events` (not projected yet, oldest first) into the rows to write. `earliest(event,
-/// lead)` answers for the event's lead, campaign and type from the events already projected
-/// only: the batch's own earlier events are overlaid here, in order, so each event sees exactly
-/// the events projected before it, as if they had been applied one by one.
+/// Folds `events` (not projected yet, oldest first) into the rows to write. `history(event,
+/// lead)` answers for the event's lead, campaign, type and step from the events already
+/// projected only: the batch's own earlier events are overlaid here, in order, so each event
+/// sees exactly the events projected before it, as if they had been applied one by one.
 pub fn fold(
     events: &[PendingEvent],
-    mut earliest: impl FnMut(&PendingEvent, &str) -> Result<Vec<Earliest>, StorageError>,
+    mut history: impl FnMut(&PendingEvent, &str) -> Result<LeadHistory, StorageError>,
 ) -> Result<Projection, StorageError> {
     let mut projection = Projection::default();
     // (lead, campaign or ALL_CAMPAIGNS, metric) → the earliest time among the batch so far.
     let mut overlay: HashMap<(String, String, &'static str), String> = HashMap::new();
-    // The stored answers do not change during a projection: one lookup per lead, campaign, type.
-    let mut stored: HashMap<(String, String, EventType), Vec<Earliest>> = HashMap::new();
+    // (lead, campaign, step, headline kind) of the batch's events so far.
+    let mut steps_overlay: HashSet<(String, String, u32, &'static str)> = HashSet::new();
+    // The stored answers do not change during a projection: one lookup per lead, campaign, type
+    // and step.
+    let mut stored: HashMap<(String, String, EventType, u32), LeadHistory> = HashMap::new();
     for event in events {
         let instant = Instant::of(event.at);
         let at = event.at.to_string();
         let user = event.user.to_string();
+        // A lead's first event of its headline kind at its step (an event without a lead, whose
+        // lead was deleted since, counts as one).
+        let mut new_at_step = true;
         match &event.lead {
             Some(lead) => {
                 let key = (
                     lead.clone(),
                     event.campaign.as_str().to_owned(),
                     event.event_type,
+                    event.step,
                 );
                 let found = match stored.get(&key) {
                     Some(found) => found.clone(),
                     None => {
-                        let found = earliest(event, lead)?;
+                        let found = history(event, lead)?;
                         stored.insert(key, found.clone());
                         found
                     }
                 };
-                for metric in found {
+                if let Some(kind) = event.event_type.headline() {
+                    let step_key = (
+                        lead.clone(),
+                        event.campaign.as_str().to_owned(),
+                        event.step,
+                        kind.as_str(),
+                    );
+                    new_at_step = !found.step_seen && steps_overlay.insert(step_key);
+                }
+                for metric in found.earliest {
                     for (scope, previous) in [
                         (event.campaign.as_str(), metric.in_campaign),
                         (ALL_CAMPAIGNS, metric.user_wide),
@@ -159,9 +185,13 @@ pub fn fold(
             }
         }
         if let Some(kind) = event.event_type.headline() {
-            projection
-                .counts
-                .count_step(event.user, &event.campaign, event.step, kind);
+            projection.counts.count_step(
+                event.user,
+                &event.campaign,
+                event.step,
+                kind,
+                new_at_step,
+            );
         }
         projection.through = event.seq;
         projection.events += 1;
@@ -236,9 +266,17 @@ mod tests {
         }
     }
 
-    /// The earliest of each metric among `projected` (what a backend's lookup answers).
-    fn lookup(projected: &[PendingEvent], event: &PendingEvent, lead: &str) -> Vec<Earliest> {
-        metrics(event.event_type)
+    /// What a backend's lookup answers from `projected`: the earliest of each metric, and
+    /// whether the lead had the event's headline kind at its step.
+    fn lookup(projected: &[PendingEvent], event: &PendingEvent, lead: &str) -> LeadHistory {
+        let step_seen = event.event_type.headline().is_some_and(|kind| {
+            projected.iter().any(|e| {
+                e.lead.as_deref() == Some(lead)
+                    && e.step == event.step
+                    && e.event_type.headline() == Some(kind)
+            })
+        });
+        let earliest = metrics(event.event_type)
             .map(|metric| {
                 let times = projected
                     .iter()
@@ -252,10 +290,16 @@ mod tests {
                     user_wide: first,
                 }
             })
-            .collect()
+            .collect();
+        LeadHistory {
+            earliest,
+            step_seen,
+        }
     }
 
-    fn rows(mut drained: Drained) -> Vec<(String, String, i64, i64)> {
+    type StepRows = Vec<(u32, &'static str, i64, i64)>;
+
+    fn rows(mut drained: Drained) -> (Vec<(String, String, i64, i64)>, StepRows) {
         let mut hourly: Vec<_> = drained
             .hourly
             .drain(..)
@@ -269,7 +313,13 @@ mod tests {
             })
             .collect();
         hourly.sort();
-        hourly
+        let mut steps: StepRows = drained
+            .steps
+            .drain(..)
+            .map(|r| (r.step, r.metric, r.events, r.leads))
+            .collect();
+        steps.sort();
+        (hourly, steps)
     }
 
     /// One projection of a batch writes what projecting its events one at a time writes: the
@@ -282,6 +332,14 @@ mod tests {
             event(3, "b", EventType::Opened, "2026-03-02T09:30:00Z"),
             event(4, "a", EventType::FollowUpOpened, "2026-03-02T08:59:00Z"),
             event(5, "a", EventType::Opened, "2026-03-02T09:05:00Z"),
+            PendingEvent {
+                step: 2,
+                ..event(6, "a", EventType::FollowUpOpened, "2026-03-04T09:00:00Z")
+            },
+            PendingEvent {
+                step: 2,
+                ..event(7, "a", EventType::Opened, "2026-03-04T09:01:00Z")
+            },
         ];
         let batch = fold(&events, |e, lead| Ok(lookup(&[], e, lead))).unwrap();
 
@@ -294,14 +352,17 @@ mod tests {
             one_by_one.merge(done.counts);
         }
         let mut batch_counts = batch.counts;
-        assert_eq!(rows(batch_counts.drain()), rows(one_by_one.drain()));
-        assert_eq!(batch.through, 5);
-        assert_eq!(batch.events, 5);
-        // The lead's newest activity: the 10:15 open.
+        let (hourly, steps) = rows(batch_counts.drain());
+        assert_eq!((hourly, steps.clone()), rows(one_by_one.drain()));
+        // Step 1: five opens by two leads; step 2: two opens by one.
+        assert_eq!(steps, [(1, "opened", 5, 2), (2, "opened", 2, 1)]);
+        assert_eq!(batch.through, 7);
+        assert_eq!(batch.events, 7);
+        // The lead's newest activity: the step-2 open of 03-04 09:01.
         let latest = &batch.activity[&(uuid::Uuid::nil().to_string(), "a".to_owned())];
         assert_eq!(
             (latest.at.as_str(), latest.event_type),
-            ("2026-03-02T10:15:00.000Z", "email_opened")
+            ("2026-03-04T09:01:00.000Z", "email_opened")
         );
     }
 }

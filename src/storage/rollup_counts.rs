@@ -113,8 +113,8 @@ pub struct PendingCounts {
     hourly: BTreeMap<(Scope, String), HourCounts>,
     daily: BTreeMap<(Scope, String), i64>,
     totals: BTreeMap<Scope, TotalCounts>,
-    /// (user, campaign, step, headline kind) → events.
-    steps: BTreeMap<(String, String, u32, &'static str), i64>,
+    /// (user, campaign, step, headline kind) → (events, leads new to the row).
+    steps: BTreeMap<(String, String, u32, &'static str), (i64, i64)>,
 }
 
 /// An event's time as the counts use it: its text, and the hour and day it falls in.
@@ -196,15 +196,25 @@ impl PendingCounts {
         );
     }
 
-    /// One event of headline `kind` at sequence `step` of `campaign`.
-    pub fn count_step(&mut self, user: UserId, campaign: &CampaignId, step: u32, kind: Headline) {
+    /// One event of headline `kind` at sequence `step` of `campaign`; `new_lead`: its lead's
+    /// first of that kind at that step.
+    pub fn count_step(
+        &mut self,
+        user: UserId,
+        campaign: &CampaignId,
+        step: u32,
+        kind: Headline,
+        new_lead: bool,
+    ) {
         let key = (
             user.to_string(),
             campaign.as_str().to_owned(),
             step,
             kind.as_str(),
         );
-        *self.steps.entry(key).or_default() += 1;
+        let counts = self.steps.entry(key).or_default();
+        counts.0 += 1;
+        counts.1 += i64::from(new_lead);
     }
 
     /// Adds another job's counts to these.
@@ -218,8 +228,10 @@ impl PendingCounts {
         for (key, counts) in other.totals {
             self.add_total(key, counts);
         }
-        for (key, events) in other.steps {
-            *self.steps.entry(key).or_default() += events;
+        for (key, (events, leads)) in other.steps {
+            let counts = self.steps.entry(key).or_default();
+            counts.0 += events;
+            counts.1 += leads;
         }
     }
 
@@ -244,13 +256,16 @@ impl PendingCounts {
         let steps = std::mem::take(&mut self.steps).into_iter();
         Drained {
             steps: steps
-                .map(|((user, campaign, step, metric), events)| StepRow {
-                    user,
-                    campaign,
-                    step,
-                    metric,
-                    events,
-                })
+                .map(
+                    |((user, campaign, step, metric), (events, leads))| StepRow {
+                        user,
+                        campaign,
+                        step,
+                        metric,
+                        events,
+                        leads,
+                    },
+                )
                 .collect(),
             hourly: hourly
                 .map(|((scope, hour), counts)| HourRow {
@@ -285,13 +300,15 @@ pub struct Drained {
     pub steps: Vec<StepRow>,
 }
 
-/// Added to a step row: events of one headline kind at one sequence step of a campaign.
+/// Added to a step row: events of one headline kind at one sequence step of a campaign, and
+/// the leads among them new to the row.
 pub struct StepRow {
     pub user: String,
     pub campaign: String,
     pub step: u32,
     pub metric: &'static str,
     pub events: i64,
+    pub leads: i64,
 }
 
 /// Added to an hourly row: `span` (first, last event time) is `None` when only a first-time

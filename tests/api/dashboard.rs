@@ -192,23 +192,33 @@ async fn the_dashboard_shows_what_the_api_answers() {
             "funnel {kind}"
         );
     }
-    // The step table is /api/campaigns/{id}/steps.
+    // The step table is /api/campaigns/{id}/steps: each kind's events, the leads underneath.
     let steps = api(&base, &token, &format!("/api/campaigns/{campaign}/steps")).await;
-    let shown = eval(&client, "return [...document.querySelectorAll('table.steps tbody tr')].map(tr => [Number(tr.dataset.step), ...[...tr.querySelectorAll('[data-kind]')].map(td => [td.dataset.kind, Number(td.textContent.replaceAll(',', ''))])])").await;
+    let shown = eval(&client, "return [...document.querySelectorAll('table.steps tbody tr')].map(tr => [Number(tr.dataset.step), ...[...tr.querySelectorAll('[data-kind]')].map(td => [td.dataset.kind, Number(td.querySelector('.events').textContent.replaceAll(',', '')), td.querySelector('.cell-note')?.textContent ?? null])])").await;
     let shown = shown.as_array().unwrap();
     assert_eq!(shown.len(), steps["steps"].as_array().unwrap().len());
+    let mut more_events_than_leads = false;
     for (row, step) in shown.iter().zip(steps["steps"].as_array().unwrap()) {
         assert_eq!(row[0], step["step"]);
         for cell in row.as_array().unwrap().iter().skip(1) {
+            let kind = cell[0].as_str().unwrap();
+            assert_eq!(cell[1], step[kind], "step {} {kind}", step["step"]);
+            let (events, leads) = (step[kind].as_i64().unwrap(), &step["unique_leads"][kind]);
+            let note =
+                (events > 0).then(|| format!("{leads} lead{}", if leads == 1 { "" } else { "s" }));
             assert_eq!(
-                cell[1],
-                step[cell[0].as_str().unwrap()],
-                "step {} {}",
-                step["step"],
-                cell[0]
+                cell[2].as_str().map(str::to_owned),
+                note,
+                "step {} {kind}",
+                step["step"]
             );
+            more_events_than_leads |= events > leads.as_i64().unwrap();
         }
     }
+    assert!(
+        more_events_than_leads,
+        "the demo has a lead with two events of a kind at a step: {steps}"
+    );
     let chart = eval(&client, "return !!document.querySelector('.chart canvas')").await;
     assert_eq!(chart, true, "the activity chart drew");
     campaign_leads(&client, &base, &token, &campaign).await;

@@ -487,6 +487,16 @@ mod read_paths {
         uses_an_index_without_scanning(&plan, "COVERING INDEX idx_email_events_lead_timestamp");
     }
 
+    /// Whether a lead already has an event of a kind at a step is read for every projected
+    /// event too: one lead's index entries (the row only for its step), never a scan.
+    #[test]
+    fn the_step_look_up_reads_one_leads_entries() {
+        let (_dir, conn) = migrated_db();
+        seed_rows(&conn);
+        let plan = smartlead_hub::storage::sqlite::projection::step_seen_plan(&conn).unwrap();
+        uses_an_index_without_scanning(&plan, "INDEX idx_email_events_lead_timestamp");
+    }
+
     /// A new lead's key is the key index's last entry plus one: read off that index, never a
     /// walk of the leads.
     #[test]

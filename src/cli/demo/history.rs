@@ -1,7 +1,7 @@
 //! A synthetic but realistic Smartlead history: campaigns of 3–4-step sequences sent on weekday
-//! working hours, with the funnels cold email has (opens on 30–60 % of sends, clicks on a
-//! fraction of opens, replies from 1–8 % of leads, 1–4 % bounces, a few unsubscribes, category
-//! updates after replies), as the webhook bodies Smartlead would have sent, in both the flat
+//! working hours, with the funnels cold email has (opens on 30–60 % of sends, a fifth of them
+//! opened again, clicks on a fraction of opens, replies from 1–8 % of leads, 1–4 % bounces, a
+//! few unsubscribes, category updates after replies), as the webhook bodies Smartlead would have sent, in both the flat
 //! help-centre shape and the nested API-docs shape. The same seed and end give the same bodies,
 //! byte for byte, so a second run is all duplicates.
 
@@ -259,6 +259,12 @@ fn lead_history(
                 body.flat("EMAIL_OPEN", opened, json!({}))
             };
             push_before(out, plan, opened, open);
+            // A fifth of the leads who open an email open it again later (Smartlead sends an
+            // event per open).
+            if rng.chance(0.2) {
+                let again = opened.plus_millis((1 + rng.below(48)) as i64 * HOUR_MILLIS);
+                push_before(out, plan, again, body.flat("EMAIL_OPEN", again, json!({})));
+            }
             if rng.chance(campaign.click_rate) {
                 let clicked = opened.plus_millis(rng.below(600_000) as i64);
                 let link = json!({"link_details": ["https://northpeak-growth.example/case-study"]});
@@ -348,8 +354,9 @@ mod tests {
         let sent = count("\"EMAIL_SENT\"");
         let opens = count("\"EMAIL_OPEN\"") + count("\"EMAIL_OPENED\"");
         let replies = count("\"EMAIL_REPLY\"");
+        // 30–60 % of the sends opened, a fifth of them twice.
         assert!(
-            (0.25..0.65).contains(&(opens / sent)),
+            (0.3..0.75).contains(&(opens / sent)),
             "opens/sends {}",
             opens / sent
         );

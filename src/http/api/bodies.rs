@@ -136,7 +136,8 @@ pub struct UserTimeSeries {
 }
 
 /// One sequence step of `GET /api/campaigns/{id}/steps`: events of each headline kind whose
-/// email was that step (follow-up variants folded in), e.g. opens of the step-2 email.
+/// email was that step (follow-up variants folded in), e.g. opens of the step-2 email, and the
+/// leads they came from.
 #[derive(Serialize, ToSchema, Default)]
 pub struct StepStats {
     pub bounced: i64,
@@ -145,6 +146,20 @@ pub struct StepStats {
     pub replied: i64,
     pub sent: i64,
     pub step: u32,
+    /// Leads with at least one event of each kind at this step: a lead that opened the step's
+    /// email five times counts five `opened` and one here.
+    pub unique_leads: StepLeads,
+    pub unsubscribed: i64,
+}
+
+/// Leads of one step, by headline kind.
+#[derive(Serialize, ToSchema, Default)]
+pub struct StepLeads {
+    pub bounced: i64,
+    pub clicked: i64,
+    pub opened: i64,
+    pub replied: i64,
+    pub sent: i64,
     pub unsubscribed: i64,
 }
 

@@ -301,7 +301,7 @@ async fn series(
 }
 
 /// A campaign's events per sequence step: sends, opens, clicks, replies, bounces and
-/// unsubscribes of each step's email, from the step rollup.
+/// unsubscribes of each step's email, and the leads behind each count, from the step rollup.
 #[utoipa::path(
     get,
     path = "/api/campaigns/{campaign_id}/steps",
@@ -310,7 +310,7 @@ async fn series(
     security(("bearer" = [])),
     params(("campaign_id" = String, Path, description = "Smartlead's campaign id"), Projected),
     responses(
-        (status = 200, description = "Events per step", body = CampaignSteps),
+        (status = 200, description = "Events and leads per step", body = CampaignSteps),
         (status = 400, description = "A parameter does not parse (the message names it)", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown or revoked token", body = ErrorBody),
         (status = 404, description = "The user has no events in this campaign", body = ErrorBody),
@@ -338,16 +338,18 @@ pub(crate) async fn steps(
             });
         }
         let step = steps.last_mut().expect("pushed above");
-        let slot = match row.metric.as_str() {
-            "sent" => &mut step.sent,
-            "opened" => &mut step.opened,
-            "clicked" => &mut step.clicked,
-            "replied" => &mut step.replied,
-            "bounced" => &mut step.bounced,
-            "unsubscribed" => &mut step.unsubscribed,
+        let leads = &mut step.unique_leads;
+        let (events, unique) = match row.metric.as_str() {
+            "sent" => (&mut step.sent, &mut leads.sent),
+            "opened" => (&mut step.opened, &mut leads.opened),
+            "clicked" => (&mut step.clicked, &mut leads.clicked),
+            "replied" => (&mut step.replied, &mut leads.replied),
+            "bounced" => (&mut step.bounced, &mut leads.bounced),
+            "unsubscribed" => (&mut step.unsubscribed, &mut leads.unsubscribed),
             _ => continue,
         };
-        *slot += row.events;
+        *events += row.events;
+        *unique += row.leads;
     }
     Ok(HttpResponse::Ok().json(CampaignSteps {
         as_of,

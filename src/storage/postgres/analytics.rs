@@ -149,7 +149,7 @@ pub fn campaign_steps(
     campaign: &str,
 ) -> Result<Vec<StepCount>, StorageError> {
     let rows = client.query(
-        "SELECT step, metric, events FROM rollup_steps
+        "SELECT step, metric, events, leads FROM rollup_steps
          WHERE user_id = $1 AND campaign_id = $2 ORDER BY step, metric",
         &[&user.as_uuid(), &campaign],
     )?;
@@ -159,6 +159,7 @@ pub fn campaign_steps(
             step: row.get::<_, i32>(0).max(1) as u32,
             metric: row.get(1),
             events: row.get(2),
+            leads: row.get(3),
         })
         .collect())
 }

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     migration!("20250507_018_kept_events_by_campaign"),
     migration!("20250514_019_foreign_key_indexes"),
     migration!("20250521_020_token_expiry"),
+    migration!("20250528_021_step_leads"),
 ];
 
 /// The version that numbered events and moved the derived data to the projector.

@@ -14,7 +14,9 @@ use super::session::{Session, Sql};
 use super::values::{id, id_text, text, time};
 use super::{rollups, StorageError};
 use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
-use crate::storage::projection::{fold, Earliest, PendingEvent, Projection, MAX_EVENTS};
+use crate::storage::projection::{
+    fold, Earliest, LeadHistory, PendingEvent, Projection, MAX_EVENTS,
+};
 use crate::storage::rollup_counts::metrics;
 
 /// `pg_advisory_xact_lock` key: "smartlead-hub projector".
@@ -93,7 +95,7 @@ pub fn project(
         through,
         events,
         oldest_received,
-    } = fold(&pending, |event, lead| earliest_projected(db, event, lead))?;
+    } = fold(&pending, |event, lead| lead_history(db, event, lead))?;
     rollups::flush(&mut counts, db)?;
     let mut leads = ActivityArrays::default();
     for ((user, lead), latest) in &activity {
@@ -183,13 +185,14 @@ fn queued(db: &mut Session<'_, '_>, limit: usize) -> Result<Vec<PendingEvent>, S
 }
 
 /// The lead's earliest projected event of each metric the event counts towards, in its
-/// campaign and in any: queued events (not projected yet) are left out. One statement over the
-/// lead's entries of idx_email_events_lead_timestamp, which carries type, campaign and seq.
-fn earliest_projected(
+/// campaign and in any, and whether it has one of the event's headline kind at its step of its
+/// campaign: queued events (not projected yet) are left out. One statement over the lead's
+/// entries of idx_email_events_lead_timestamp, which carries type, campaign and seq.
+fn lead_history(
     db: &mut Session<'_, '_>,
     event: &PendingEvent,
     lead: &str,
-) -> Result<Vec<Earliest>, StorageError> {
+) -> Result<LeadHistory, StorageError> {
     let wanted: Vec<&'static str> = metrics(event.event_type).collect();
     let types = |i: usize| -> Vec<&'static str> {
         let Some(metric) = wanted.get(i) else {
@@ -205,7 +208,9 @@ fn earliest_projected(
         "SELECT min(\"timestamp\") FILTER (WHERE event_type = ANY($3) AND campaign_id = $5),
                 min(\"timestamp\") FILTER (WHERE event_type = ANY($3)),
                 min(\"timestamp\") FILTER (WHERE event_type = ANY($4) AND campaign_id = $5),
-                min(\"timestamp\") FILTER (WHERE event_type = ANY($4))
+                min(\"timestamp\") FILTER (WHERE event_type = ANY($4)),
+                COALESCE(bool_or(event_type = ANY($4) AND campaign_id = $5
+                                 AND COALESCE(sequence_step, 1) = $6), false)
          FROM email_events e
          WHERE e.user_id = $1 AND e.lead_id = $2
            AND (e.event_type = ANY($3) OR e.event_type = ANY($4))
@@ -217,9 +222,10 @@ fn earliest_projected(
             &types(0),
             &types(1),
             &event.campaign.as_str(),
+            &(event.step.min(i32::MAX as u32) as i32),
         ],
     )?;
-    Ok(wanted
+    let earliest = wanted
         .iter()
         .enumerate()
         .map(|(i, metric)| Earliest {
@@ -227,5 +233,11 @@ fn earliest_projected(
             in_campaign: row.get::<_, Option<DateTime<Utc>>>(2 * i).map(text),
             user_wide: row.get::<_, Option<DateTime<Utc>>>(2 * i + 1).map(text),
         })
-        .collect())
+        .collect();
+    // The second metric, when there is one, is the type's headline kind.
+    let step_seen = event.event_type.headline().is_some() && row.get::<_, bool>(4);
+    Ok(LeadHistory {
+        earliest,
+        step_seen,
+    })
 }

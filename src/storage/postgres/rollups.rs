@@ -145,14 +145,21 @@ pub fn flush(counts: &mut PendingCounts, db: &mut Session<'_, '_>) -> Result<(),
         )?;
     }
 
-    let (mut user, mut campaign, mut step, mut metric, mut events) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut user, mut campaign, mut step, mut metric, mut events, mut leads) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for StepRow {
         user: u,
         campaign: c,
         step: s,
         metric: m,
         events: e,
+        leads: l,
     } in drained.steps
     {
         user.push(id(&u)?);
@@ -160,14 +167,16 @@ pub fn flush(counts: &mut PendingCounts, db: &mut Session<'_, '_>) -> Result<(),
         step.push(s.min(i32::MAX as u32) as i32);
         metric.push(m);
         events.push(e);
+        leads.push(l);
     }
     if !user.is_empty() {
         db.execute(
-            "INSERT INTO rollup_steps (user_id, campaign_id, step, metric, events)
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::int8[])
+            "INSERT INTO rollup_steps (user_id, campaign_id, step, metric, events, leads)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int4[], $4::text[], $5::int8[], $6::int8[])
              ON CONFLICT (user_id, campaign_id, step, metric) DO UPDATE SET
-                 events = rollup_steps.events + excluded.events",
-            &[&user, &campaign, &step, &metric, &events],
+                 events = rollup_steps.events + excluded.events,
+                 leads = rollup_steps.leads + excluded.leads",
+            &[&user, &campaign, &step, &metric, &events, &leads],
         )?;
     }
     Ok(())
@@ -255,7 +264,7 @@ fn recount(client: &mut impl Sql) -> Result<(), StorageError> {
              FROM recount_rollup_hourly GROUP BY 1, 2, 3, 4;
          CREATE TEMP TABLE recount_rollup_steps ON COMMIT DROP AS
              SELECT user_id, campaign_id, COALESCE(sequence_step, 1) AS step, {headline} AS metric,
-                    count(*)::bigint AS events
+                    count(*)::bigint AS events, count(DISTINCT email)::bigint AS leads
              FROM {projected} WHERE {headline} IS NOT NULL
              GROUP BY 1, 2, 3, 4;"
     ))?;

@@ -38,12 +38,13 @@ pub struct HourRange {
     pub to: String,
 }
 
-/// Events of one headline kind at one sequence step of a campaign.
+/// Events of one headline kind at one sequence step of a campaign, and the leads they came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepCount {
     pub step: u32,
     pub metric: String,
     pub events: i64,
+    pub leads: i64,
 }
 
 /// Time-series granularity.

@@ -76,6 +76,7 @@ static MIGRATIONS: LazyLock<Vec<(&str, M<'static>)>> = LazyLock::new(|| {
         migration!("20250507_018_kept_events_by_campaign"),
         migration!("20250514_019_foreign_key_indexes"),
         migration!("20250521_020_token_expiry"),
+        migration!("20250528_021_step_leads"),
     ]
 });
 

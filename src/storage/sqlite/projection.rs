@@ -7,13 +7,13 @@
 
 use std::sync::LazyLock;
 
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::keys::{lead_id_of, lead_key, user_id_of};
 use super::{rollups, StorageError};
 use crate::domain::{CampaignId, EventType, UserId, UtcTimestamp};
-use crate::storage::projection::{fold, Earliest, PendingEvent, Projection};
-use crate::storage::rollup_counts::metrics;
+use crate::storage::projection::{fold, Earliest, LeadHistory, PendingEvent, Projection};
+use crate::storage::rollup_counts::{headline_case_sql, metrics};
 
 /// The value a new event's seq takes: one past the highest given out. The watermark counts too,
 /// so that a seq freed by deleting the newest event (a user removed) is never given out again
@@ -63,7 +63,10 @@ pub fn project(conn: &Connection, limit: usize) -> Result<Projected, StorageErro
         events,
         oldest_received,
     } = fold(&pending, |event, lead| {
-        earliest_projected(conn, lead, &event.campaign, event.event_type, from)
+        Ok(LeadHistory {
+            earliest: earliest_projected(conn, lead, &event.campaign, event.event_type, from)?,
+            step_seen: step_seen(conn, lead, event, from)?,
+        })
     })?;
     rollups::flush(&mut counts, conn)?;
     let now = UtcTimestamp::now().to_string();
@@ -170,6 +173,19 @@ static EARLIEST_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Whether the lead has a projected event of the step's query's headline kind (`?3`) at step
+/// `?4` of campaign `?2` (the lead's id is `?1`, the watermark `?5`).
+static STEP_SEEN_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT 1 FROM email_event_rows
+         WHERE lead_key = {} AND campaign_id = ?2 AND {} = ?3
+           AND COALESCE(sequence_step, 1) = ?4 AND (seq IS NULL OR seq <= ?5)
+         LIMIT 1",
+        lead_key("?1"),
+        headline_case_sql()
+    )
+});
+
 /// The plans of the projector's scan of pending events and of the next seq (run for every
 /// stored event), so that tests can check that neither reads the table.
 pub fn seq_plans(conn: &Connection) -> Result<Vec<Vec<String>>, StorageError> {
@@ -187,6 +203,39 @@ pub fn seq_plans(conn: &Connection) -> Result<Vec<Vec<String>>, StorageError> {
 /// index entries.
 pub fn first_seen_plan(conn: &Connection) -> Result<Vec<String>, StorageError> {
     super::analytics::plans::explain(conn, &EARLIEST_SQL, ["lead", "0"])
+}
+
+/// The query plan of the step look-up, so that tests can check it stays on one lead's entries.
+pub fn step_seen_plan(conn: &Connection) -> Result<Vec<String>, StorageError> {
+    super::analytics::plans::explain(conn, &STEP_SEEN_SQL, ["lead", "1", "opened", "1", "0"])
+}
+
+/// Whether the event's lead has a projected event (seq at or below `through`) of the event's
+/// headline kind at its step of its campaign: the lead's index entries, the table's row read
+/// only for an entry of that campaign and kind (for its step). `false` for a type without one.
+fn step_seen(
+    conn: &Connection,
+    lead: &str,
+    event: &PendingEvent,
+    through: i64,
+) -> Result<bool, StorageError> {
+    let Some(kind) = event.event_type.headline() else {
+        return Ok(false);
+    };
+    Ok(conn
+        .prepare_cached(&STEP_SEEN_SQL)?
+        .query_row(
+            params![
+                lead,
+                event.campaign.as_str(),
+                kind.as_str(),
+                event.step,
+                through
+            ],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 /// The lead's earliest projected event (seq at or below `through`) of each metric `event_type`

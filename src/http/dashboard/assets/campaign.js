@@ -52,20 +52,24 @@ export function campaignStatus(status) {
 
 const STEP_KINDS = [["sent", "Sent"], ["opened", "Opened"], ["clicked", "Clicked"], ["replied", "Replied"], ["bounced", "Bounced"], ["unsubscribed", "Unsub."]];
 
+/// Each step's events of each kind, the leads behind them underneath (a lead opening the
+/// step's email five times: 5 opens, 1 lead), and its open and reply rates over leads.
 function stepTable(steps) {
   if (steps.length === 0) return empty("No sequence steps yet.");
   const per = (n, sent) => (sent ? percent(n / sent) : "—");
   return h("div", { class: "table-wrap" }, h("table", { class: "steps" },
     h("thead", {}, h("tr", {},
       h("th", { scope: "col" }, "Step"),
-      STEP_KINDS.map(([, label]) => h("th", { scope: "col", class: "num" }, label)),
-      h("th", { scope: "col", class: "num", title: "open events of this step's email ÷ emails sent at this step" }, "Opens / sent"),
-      h("th", { scope: "col", class: "num", title: "replies to this step's email ÷ emails sent at this step" }, "Replies / sent"))),
+      STEP_KINDS.map(([, label]) => h("th", { scope: "col", class: "num", title: "events, and the leads they came from" }, label)),
+      h("th", { scope: "col", class: "num", title: "leads who opened this step's email ÷ leads it was sent to" }, "Opened / sent"),
+      h("th", { scope: "col", class: "num", title: "leads who replied to this step's email ÷ leads it was sent to" }, "Replied / sent"))),
     h("tbody", {}, steps.map((s) => h("tr", { "data-step": s.step },
       h("th", { scope: "row" }, `Step ${s.step}`),
-      STEP_KINDS.map(([kind]) => h("td", { class: "num", "data-kind": kind }, count(s[kind]))),
-      h("td", { class: "num" }, per(s.opened, s.sent)),
-      h("td", { class: "num" }, per(s.replied, s.sent)))))));
+      STEP_KINDS.map(([kind]) => h("td", { class: "num", "data-kind": kind, "data-leads": s.unique_leads[kind] },
+        h("span", { class: "events" }, count(s[kind])),
+        s[kind] ? h("span", { class: "cell-note muted" }, leadCount(s.unique_leads[kind])) : null)),
+      h("td", { class: "num" }, per(s.unique_leads.opened, s.unique_leads.sent)),
+      h("td", { class: "num" }, per(s.unique_leads.replied, s.unique_leads.sent)))))));
 }
 
 /// What a kept event says, in a few words.

@@ -154,7 +154,7 @@ pub fn campaign_steps(
 ) -> Result<Vec<StepCount>, StorageError> {
     let rows = conn
         .prepare_cached(
-            "SELECT step, metric, events FROM rollup_steps
+            "SELECT step, metric, events, leads FROM rollup_steps
              WHERE user_id = ?1 AND campaign_id = ?2 ORDER BY step, metric",
         )?
         .query_map(params![user.to_string(), campaign], |row| {
@@ -162,6 +162,7 @@ pub fn campaign_steps(
                 step: row.get(0)?,
                 metric: row.get(1)?,
                 events: row.get(2)?,
+                leads: row.get(3)?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -68,7 +68,7 @@ fn recount(conn: &Connection) -> Result<(), StorageError> {
              FROM temp.recount_rollup_hourly GROUP BY user_id, campaign_id, metric, day;
          CREATE TEMP TABLE recount_rollup_steps AS
              SELECT user_id, campaign_id, COALESCE(sequence_step, 1) AS step, {headline} AS metric,
-                    count(*) AS events
+                    count(*) AS events, count(DISTINCT email) AS leads
              FROM {projected} WHERE {headline} IS NOT NULL
              GROUP BY user_id, campaign_id, step, metric;"
     ))?;

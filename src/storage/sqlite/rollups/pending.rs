@@ -74,13 +74,16 @@ pub fn flush(counts: &mut PendingCounts, conn: &Connection) -> Result<(), Storag
         step,
         metric,
         events,
+        leads,
     } in drained.steps
     {
         conn.prepare_cached(
-            "INSERT INTO rollup_steps (user_id, campaign_id, step, metric, events) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (user_id, campaign_id, step, metric) DO UPDATE SET events = events + excluded.events",
+            "INSERT INTO rollup_steps (user_id, campaign_id, step, metric, events, leads)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (user_id, campaign_id, step, metric) DO UPDATE SET
+                 events = events + excluded.events, leads = leads + excluded.leads",
         )?
-        .execute(params![user, campaign, step, metric, events])?;
+        .execute(params![user, campaign, step, metric, events, leads])?;
     }
     Ok(())
 }

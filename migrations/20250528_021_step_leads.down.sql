@@ -1,0 +1,1 @@
+ALTER TABLE rollup_steps DROP COLUMN leads;
