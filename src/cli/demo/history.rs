@@ -1,9 +1,9 @@
 //! A synthetic but realistic Smartlead history: campaigns of 3–4-step sequences sent on weekday
 //! working hours, with the funnels cold email has (opens on 30–60 % of sends, a fifth of them
 //! opened again, clicks on a fraction of opens, replies from 1–8 % of leads, 1–4 % bounces, a
-//! few unsubscribes, category updates after replies), as the webhook bodies Smartlead would have sent, in both the flat
-//! help-centre shape and the nested API-docs shape. The same seed and end give the same bodies,
-//! byte for byte, so a second run is all duplicates.
+//! few unsubscribes, category updates after replies), as the webhook bodies Smartlead would
+//! have sent, in both the flat help-centre shape and the nested API-docs shape. The same seed
+//! and end give the same bodies, byte for byte, so a second run is all duplicates.
 
 use serde_json::json;
 
