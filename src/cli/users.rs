@@ -59,7 +59,7 @@ enum UsersAction {
     },
     /// Delete a user and everything that belongs to it (events, leads, rollups, tokens,
     /// credentials, held deliveries), as the schema cascades; prints what went. Safe beside the
-    /// running service: on SQLite the org's deliveries are refused from the start, and the
+    /// running service: the org's deliveries are refused from the start, and on SQLite the
     /// rows go a batch per transaction, so other tenants' deliveries wait for one batch at
     /// most. If it is interrupted, run it again to finish.
     Remove {
@@ -69,7 +69,7 @@ enum UsersAction {
         #[arg(long)]
         yes: bool,
         /// Rows per transaction on SQLite (PostgreSQL removes in one transaction, which
-        /// locks only this user's rows).
+        /// locks only this user's rows, 2 s after releasing the org).
         #[arg(long, default_value_t = USER_REMOVAL_BATCH)]
         batch: usize,
     },

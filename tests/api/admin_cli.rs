@@ -118,7 +118,8 @@ on_both_backends! {
             .unwrap_or_else(|| panic!("no transaction count in:\n{out}"));
         match backend {
             Backend::Sqlite => assert!(transactions > rows && rows > 5, "{out}"),
-            Backend::Postgres => assert_eq!(transactions, 1, "{out}"),
+            // The org released, then everything in one.
+            Backend::Postgres => assert_eq!(transactions, 2, "{out}"),
         }
         for line in [
             "email_events: 1 rows",
@@ -299,4 +300,42 @@ async fn a_removal_refuses_the_orgs_deliveries_while_it_runs() {
     assert!(removal.transactions > 3, "{removal:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM email_events"), 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM users"), 1);
+}
+
+/// On PostgreSQL a removal deletes in one transaction, which locks the user row: a delivery of
+/// the org's arriving then would wait on it, and the service's writer, every tenant's
+/// deliveries, with it. The org is released first, and running services have forgotten it
+/// before that transaction starts: meanwhile the org's deliveries are refused at once.
+#[actix_web::test]
+async fn a_removal_on_postgres_refuses_the_orgs_deliveries_before_it_locks_the_user() {
+    if !crate::backends::postgres_available(
+        "admin_cli::a_removal_on_postgres_refuses_the_orgs_deliveries_before_it_locks_the_user",
+    ) {
+        return;
+    }
+    let app = spawn_app_on_with(Backend::Postgres, |s| s.tenant_cache_ms = 0).await;
+    let stored = app
+        .deliver("01_email_sent_new_and_deprecated_fields.json")
+        .await;
+    assert_eq!(stored.status, StatusCode::OK, "{}", stored.body);
+    let db = app.db.clone();
+    let user = app.user_id;
+    let removal = std::thread::spawn(move || {
+        crate::helpers::admin(db).remove_user(user, 500, &mut |_, _| {})
+    });
+    let released = "SELECT COUNT(*) FROM users WHERE smartlead_org_id IS NULL";
+    while app.count(released) == 0 {
+        assert!(
+            !removal.is_finished(),
+            "the removal ended before the test saw the org released"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let refused = app.deliver("05_email_open_seq1.json").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    // The grace had not run out: the user's rows were all still there.
+    assert_eq!(app.count("SELECT COUNT(*) FROM email_events"), 1);
+    let removal = removal.join().unwrap().unwrap();
+    assert_eq!(removal.transactions, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users"), 0);
 }

@@ -14,11 +14,11 @@ use crate::domain::{ApiToken, HeldId, InvalidValue, Mapped, OrgId, SmartleadEven
 use crate::domain::{CampaignId, CampaignLabels, EmailAddress, EmailEvent, LeadProfile};
 use crate::domain::{UserId, UtcTimestamp};
 use crate::storage::location::PostgresUrl;
-use crate::storage::records::UserRemoval;
 use crate::storage::records::{BackfillOutcome, ForgottenLead, MetricRow, User, WebhookTenant};
 use crate::storage::records::{CopyPosition, KeptPayload, RowBatch, UnnamedLead};
 use crate::storage::records::{HeldDelivery, HeldLimits, IngestOutcome, NewUser};
 use crate::storage::records::{PruneCursor, PruneStep, SmartleadCredentials, TokenInfo};
+use crate::storage::records::{UserRemoval, ORG_RELEASE_GRACE};
 use crate::storage::rollup_counts::ALL_CAMPAIGNS;
 
 /// The connection sits in a `RefCell` so that the facade's reads take `&self` as on SQLite
@@ -124,8 +124,11 @@ impl PostgresAdmin {
         self.run(|client, _| users::user_rows(client, user))
     }
 
-    /// In one transaction: on PostgreSQL it locks only the user's own rows, so other tenants'
-    /// deliveries go on meanwhile (`_batch` is SQLite's).
+    /// The org released first, then, after [`ORG_RELEASE_GRACE`], the rows in one transaction,
+    /// which locks only the user's own rows (`_batch` is SQLite's). A delivery of the user's
+    /// arriving during that transaction would wait for it on the user row, and with it the
+    /// service's writer and every tenant's deliveries; released and forgotten by the services
+    /// beforehand, the org's deliveries are refused (401) without touching the row.
     pub fn remove_user(
         &self,
         user: UserId,
@@ -133,12 +136,15 @@ impl PostgresAdmin {
         _progress: &mut dyn FnMut(&str, u64),
     ) -> Result<UserRemoval, StorageError> {
         self.run(|client, _| {
+            if users::release_org(client, user)? {
+                std::thread::sleep(ORG_RELEASE_GRACE);
+            }
             let mut tx = client.transaction()?;
             let tables = users::remove_user(&mut tx, user)?;
             tx.commit()?;
             Ok(UserRemoval {
                 tables,
-                transactions: 1,
+                transactions: 2,
             })
         })
     }

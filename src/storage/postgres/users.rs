@@ -176,6 +176,18 @@ pub fn smartlead_credentials(
     .transpose()
 }
 
+/// Clears the user's org, so that its deliveries are refused as an unknown org's (the first step
+/// of a removal): whether it had one.
+pub fn release_org(client: &mut impl Sql, user: UserId) -> Result<bool, StorageError> {
+    if find_user(client, user)?.is_none() {
+        return Err(StorageError::NotFound("user"));
+    }
+    Ok(client.execute(
+        "UPDATE users SET smartlead_org_id = NULL WHERE id = $1 AND smartlead_org_id IS NOT NULL",
+        &[&user.as_uuid()],
+    )? > 0)
+}
+
 /// Deletes `user` and every row the schema cascades from it; how many rows of each table went.
 /// Runs in the caller's transaction.
 pub fn remove_user(

@@ -133,19 +133,25 @@ pub struct KeptPayload {
     pub payload: String,
 }
 
-/// What `leads forget` did to one address of one user: the lead (if one was stored) now has a
 /// Rows per transaction `users remove` deletes on SQLite by default: ~45 ms of the service's
 /// writer per batch of email events with warm pages (BENCHMARKS.md, "Removing a user").
 pub const USER_REMOVAL_BATCH: usize = 500;
 
+/// How long `users remove` on PostgreSQL waits between releasing the user's org and deleting
+/// its rows: twice the service's default `--tenant-cache-ms`, so that running services have
+/// forgotten the org and refuse its deliveries instead of waiting on the user row.
+pub const ORG_RELEASE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What `users remove` deleted: rows per table, and in how many transactions (SQLite removes
-/// in batches, so that the service's writer waits for one at most; PostgreSQL in one).
+/// in batches, so that the service's writer waits for one at most; PostgreSQL in one, after
+/// the one that releases the org).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UserRemoval {
     pub tables: Vec<(String, u64)>,
     pub transactions: usize,
 }
 
+/// What `leads forget` did to one address of one user: the lead (if one was stored) now has a
 /// pseudonym for an address, no name or company, and its events and kept events no payload;
 /// held deliveries naming the address are deleted. Counts and analytics are unchanged.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -22,17 +22,11 @@ pub fn remove_user(
     batch: usize,
     progress: &mut dyn FnMut(&str, u64),
 ) -> Result<UserRemoval, StorageError> {
-    if users::find_user(conn, user)?.is_none() {
-        return Err(StorageError::NotFound("user"));
-    }
-    let batch = batch.max(1);
     // The org first: from here its deliveries are refused as any unknown org's, instead of
     // being stored while the removal runs only to be deleted by its last step (and an
     // interrupted removal leaves a user that no longer receives, to be removed again).
-    conn.execute(
-        "UPDATE users SET smartlead_org_id = NULL WHERE id = ?1",
-        [user.to_string()],
-    )?;
+    users::release_org(conn, user)?;
+    let batch = batch.max(1);
     let mut removed = Vec::new();
     let mut transactions = 1;
     for cascade in cascades(conn)? {

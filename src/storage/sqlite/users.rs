@@ -179,6 +179,18 @@ pub fn shown_counts(counts: Vec<(String, u64)>) -> Vec<(String, u64)> {
 /// Deletes `user` and, through the schema's `ON DELETE CASCADE`, every row that belongs to it;
 /// returns how many rows of each table went, by the tables' own names. Runs in the caller's
 /// transaction.
+/// Clears the user's org, so that its deliveries are refused as an unknown org's (the first step
+/// of a removal): whether it had one.
+pub fn release_org(conn: &Connection, user: UserId) -> Result<bool, StorageError> {
+    if find_user(conn, user)?.is_none() {
+        return Err(StorageError::NotFound("user"));
+    }
+    Ok(conn.execute(
+        "UPDATE users SET smartlead_org_id = NULL WHERE id = ?1 AND smartlead_org_id IS NOT NULL",
+        [user.to_string()],
+    )? > 0)
+}
+
 pub fn remove_user(conn: &Connection, user: UserId) -> Result<Vec<(String, u64)>, StorageError> {
     let removed = user_rows(conn, user)?;
     conn.execute("DELETE FROM users WHERE id = ?1", [user.to_string()])?;
