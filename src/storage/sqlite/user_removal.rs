@@ -14,8 +14,8 @@ use crate::storage::records::UserRemoval;
 
 /// Removes `user`: its org (its deliveries are refused from then on), then its rows `batch` at
 /// a time, each batch its own transaction, table by table in [`cascades`] order, then the user
-/// row, cascading to whatever arrived meanwhile. `progress`
-/// hears of each batch: its table (as reported) and the rows removed from it so far.
+/// row, cascading to whatever arrived meanwhile. `progress` hears of each batch: its table (as
+/// reported) and the rows removed from it so far.
 pub fn remove_user(
     conn: &mut Connection,
     user: UserId,
